@@ -1,0 +1,47 @@
+//! Which WebAssembly features a module may use.
+
+/// The set of WebAssembly features that decoding and validation accept.
+///
+/// Skiff implements WebAssembly 2.0, SIMD included. A module that uses a later
+/// proposal (multiple memories, tail calls, GC, ...) is rejected with an
+/// [`Unsupported`](crate::ErrorKind::Unsupported) error naming the proposal; under
+/// the 2.0 spec such a module is invalid or malformed, which is why a 2.0 test
+/// suite counts an `Unsupported` rejection as a validation failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    /// 128-bit vectors. Off, a module using `v128` is `Unsupported`; useful for a
+    /// tier that does not execute SIMD yet.
+    pub simd: bool,
+    /// Decode the binary encodings of proposals beyond 2.0, so that a module that
+    /// uses them is reported as `Unsupported` rather than malformed. Off (the
+    /// default), bytes are decoded exactly as the 2.0 binary format says.
+    pub decode_later_proposals: bool,
+}
+
+impl Features {
+    /// WebAssembly 2.0, SIMD included: everything Skiff implements.
+    pub const WASM2: Features = Features {
+        simd: true,
+        decode_later_proposals: false,
+    };
+
+    /// The wasmparser feature set used to decode bytes under these features.
+    pub(crate) fn decoder_features(&self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as F;
+        if self.decode_later_proposals {
+            // The proposals standardized in 3.0; in-flight ones (such as
+            // acquire-release atomics) would change how 2.0 bytes are read.
+            F::WASM3
+        } else {
+            let mut f = F::WASM2;
+            f.set(F::SIMD, true);
+            f
+        }
+    }
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Features::WASM2
+    }
+}

@@ -1,0 +1,39 @@
+//! Skiff's core: the module IR, decoding, Skiff's own validator, and (as the
+//! tiers arrive) the runtime objects both tiers share.
+//!
+//! A module's path through this crate: [`decode`] turns bytes into a [`Module`]
+//! with wasmparser's readers; [`validate`] checks every rule of the spec's
+//! validation chapter for WebAssembly 2.0 (SIMD included) with Skiff's own code
+//! and records what the tiers need ([`FuncInfo`]: maximum operand stack height,
+//! local counts, block boundaries). wasmparser's own validator is never used
+//! here; it serves the tests as an oracle only.
+
+pub mod decode;
+pub mod error;
+pub mod features;
+pub mod module;
+pub mod types;
+pub mod validate;
+
+pub use decode::{decode, wat_to_binary};
+pub use error::{Error, ErrorKind, Result};
+pub use features::Features;
+pub use module::Module;
+pub use validate::{FuncInfo, ValidatedModule, validate};
+
+/// Decodes and validates `bytes` (binary, or WebAssembly text when they start
+/// with something other than the binary magic) under `features`.
+pub fn load(bytes: &[u8], features: &Features) -> Result<ValidatedModule> {
+    let module = if bytes.starts_with(b"\0asm") {
+        decode(bytes, features)?
+    } else {
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            Error::without_offset(
+                ErrorKind::Malformed,
+                "neither a binary module nor UTF-8 text",
+            )
+        })?;
+        decode(&wat_to_binary(text)?, features)?
+    };
+    validate(module, features)
+}

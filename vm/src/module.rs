@@ -1,0 +1,271 @@
+//! Skiff's module IR: what a decoded module holds, section by section.
+//!
+//! Function bodies stay in the module's bytes: each [`FuncBody`] records where
+//! its operators are, and the tiers read them with wasmparser's operator reader
+//! after Skiff's validator has checked them.
+
+use crate::types::{ExternKind, FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A decoded WebAssembly module.
+#[derive(Debug, Clone, Default)]
+pub struct Module {
+    /// The module's binary encoding; function bodies point into it.
+    pub bytes: Arc<[u8]>,
+    /// The type section.
+    pub types: Vec<FuncType>,
+    /// The import section, in order.
+    pub imports: Vec<Import>,
+    /// Type index of every function, imported ones first.
+    pub funcs: Vec<u32>,
+    /// Every table, imported ones first.
+    pub tables: Vec<TableType>,
+    /// Every memory, imported ones first.
+    pub memories: Vec<MemoryType>,
+    /// The type of every global, imported ones first.
+    pub globals: Vec<GlobalType>,
+    /// Initializers of the globals the module defines (after the imported ones).
+    pub global_inits: Vec<ConstExpr>,
+    /// The export section.
+    pub exports: Vec<Export>,
+    /// The start function, if any.
+    pub start: Option<u32>,
+    /// Byte offset of the start section, for error messages.
+    pub start_offset: usize,
+    /// The element section.
+    pub elems: Vec<ElemSegment>,
+    /// The data count section, if present.
+    pub data_count: Option<u32>,
+    /// Bodies of the functions the module defines (after the imported ones).
+    pub code: Vec<FuncBody>,
+    /// The data section.
+    pub data: Vec<DataSegment>,
+    /// The number of imported functions (they come first in the function index space).
+    pub num_imported_funcs: u32,
+    /// The number of imported tables.
+    pub num_imported_tables: u32,
+    /// The number of imported memories.
+    pub num_imported_memories: u32,
+    /// The number of imported globals.
+    pub num_imported_globals: u32,
+    /// Names from the `name` custom section, where present.
+    pub names: Names,
+    /// Every custom section: its name and the range of its payload in `bytes`.
+    pub customs: Vec<(String, Range<usize>)>,
+}
+
+impl Module {
+    /// The type of function `func` (imported or defined).
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+
+    /// The body of function `func`, or `None` when it is imported.
+    pub fn body(&self, func: u32) -> Option<&FuncBody> {
+        func.checked_sub(self.num_imported_funcs)
+            .and_then(|i| self.code.get(i as usize))
+    }
+
+    /// The bytes of a defined function's operators (after its locals).
+    pub fn operators(&self, body: &FuncBody) -> &[u8] {
+        &self.bytes[body.operators.clone()]
+    }
+
+    /// The name of function `func` from the name section, if it has one.
+    pub fn func_name(&self, func: u32) -> Option<&str> {
+        self.names.func_name(func)
+    }
+}
+
+/// An import: module and field names, and what is imported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// What is imported, with its type.
+    pub desc: ImportDesc,
+}
+
+/// What an import brings in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ImportDesc {
+    /// A function of the given type index.
+    Func(u32),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Memory(MemoryType),
+    /// A global.
+    Global(GlobalType),
+}
+
+impl ImportDesc {
+    /// The kind of thing imported.
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            ImportDesc::Func(_) => ExternKind::Func,
+            ImportDesc::Table(_) => ExternKind::Table,
+            ImportDesc::Memory(_) => ExternKind::Memory,
+            ImportDesc::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
+/// An export: a name and the index of what it exports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// The export's name.
+    pub name: String,
+    /// The kind of thing exported.
+    pub kind: ExternKind,
+    /// Its index in the index space of its kind.
+    pub index: u32,
+    /// Byte offset of the export entry.
+    pub offset: usize,
+}
+
+/// One instruction of a constant expression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConstOp {
+    /// `i32.const`.
+    I32Const(i32),
+    /// `i64.const`.
+    I64Const(i64),
+    /// `f32.const`, as bits.
+    F32Const(u32),
+    /// `f64.const`, as bits.
+    F64Const(u64),
+    /// `v128.const`, as little-endian bytes.
+    V128Const([u8; 16]),
+    /// `ref.null`.
+    RefNull(RefType),
+    /// `ref.func`.
+    RefFunc(u32),
+    /// `global.get`.
+    GlobalGet(u32),
+    /// An instruction that is not allowed in a constant expression; the
+    /// validator rejects it. The string names the instruction.
+    NotConstant(&'static str),
+}
+
+/// A constant expression: an initializer or a segment offset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstExpr {
+    /// Its instructions, without the final `end`.
+    pub ops: Vec<ConstOp>,
+    /// Byte offset of its first instruction.
+    pub offset: usize,
+}
+
+/// An element segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElemSegment {
+    /// Whether the segment is active, passive or declarative.
+    pub mode: ElemMode,
+    /// The type of its references.
+    pub ty: RefType,
+    /// Its items.
+    pub items: ElemItems,
+    /// Byte offset of the segment.
+    pub offset: usize,
+}
+
+/// How an element segment is used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElemMode {
+    /// Copied into `table` at `offset` during instantiation.
+    Active {
+        /// The table index.
+        table: u32,
+        /// Where in the table it goes.
+        offset: ConstExpr,
+    },
+    /// Available to `table.init`.
+    Passive,
+    /// Only declares functions that `ref.func` may name.
+    Declarative,
+}
+
+/// The items of an element segment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElemItems {
+    /// Function indices.
+    Funcs(Vec<u32>),
+    /// Constant expressions giving references.
+    Exprs(Vec<ConstExpr>),
+}
+
+impl ElemItems {
+    /// How many items the segment holds.
+    pub fn len(&self) -> usize {
+        match self {
+            ElemItems::Funcs(f) => f.len(),
+            ElemItems::Exprs(e) => e.len(),
+        }
+    }
+
+    /// Whether the segment holds no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A data segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSegment {
+    /// Whether the segment is active or passive.
+    pub mode: DataMode,
+    /// The range of its bytes in the module's bytes.
+    pub bytes: Range<usize>,
+    /// Byte offset of the segment.
+    pub offset: usize,
+}
+
+/// How a data segment is used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataMode {
+    /// Copied into `memory` at `offset` during instantiation.
+    Active {
+        /// The memory index.
+        memory: u32,
+        /// Where in the memory it goes.
+        offset: ConstExpr,
+    },
+    /// Available to `memory.init`.
+    Passive,
+}
+
+/// The body of a defined function.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FuncBody {
+    /// Declared locals (not parameters), as runs of `(count, type)`.
+    pub locals: Vec<(u32, ValType)>,
+    /// The number of declared locals (the sum of the runs).
+    pub num_locals: u32,
+    /// The range in the module's bytes of the operators, up to and with the final `end`.
+    pub operators: Range<usize>,
+    /// The range of the whole body entry (locals and operators).
+    pub range: Range<usize>,
+}
+
+/// Names from the `name` custom section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Names {
+    /// The module's own name.
+    pub module: Option<String>,
+    /// Function names, sorted by function index.
+    pub funcs: Vec<(u32, String)>,
+}
+
+impl Names {
+    /// The name of function `func`, if the section names it.
+    pub fn func_name(&self, func: u32) -> Option<&str> {
+        self.funcs
+            .binary_search_by_key(&func, |(i, _)| *i)
+            .ok()
+            .map(|i| self.funcs[i].1.as_str())
+    }
+}

@@ -1,0 +1,193 @@
+//! The types of WebAssembly 2.0: values, functions, limits, tables, memories, globals.
+
+use std::fmt;
+
+/// A reference type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefType {
+    /// A nullable reference to a function.
+    FuncRef,
+    /// A nullable reference to a host object.
+    ExternRef,
+}
+
+/// A value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit IEEE 754 float.
+    F32,
+    /// 64-bit IEEE 754 float.
+    F64,
+    /// 128-bit vector.
+    V128,
+    /// A reference.
+    Ref(RefType),
+}
+
+impl ValType {
+    /// `funcref` as a value type.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FuncRef);
+    /// `externref` as a value type.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::ExternRef);
+
+    /// Whether this is a numeric type (`i32`, `i64`, `f32`, `f64`).
+    pub fn is_num(self) -> bool {
+        matches!(
+            self,
+            ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
+        )
+    }
+
+    /// Whether this is a reference type.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::Ref(_))
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RefType::FuncRef => "funcref",
+            RefType::ExternRef => "externref",
+        })
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
+    }
+}
+
+/// The type of a function: parameters and results.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct FuncType {
+    params_results: Box<[ValType]>,
+    num_params: usize,
+}
+
+impl FuncType {
+    /// A function type taking `params` and returning `results`.
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> Self {
+        let mut all: Vec<ValType> = params.into_iter().collect();
+        let num_params = all.len();
+        all.extend(results);
+        FuncType {
+            params_results: all.into_boxed_slice(),
+            num_params,
+        }
+    }
+
+    /// The parameter types.
+    pub fn params(&self) -> &[ValType] {
+        &self.params_results[..self.num_params]
+    }
+
+    /// The result types.
+    pub fn results(&self) -> &[ValType] {
+        &self.params_results[self.num_params..]
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] -> [{}]", join(self.params()), join(self.results()))
+    }
+}
+
+fn join(tys: &[ValType]) -> String {
+    tys.iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Size limits of a table (in elements) or a memory (in 64 KiB pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// The initial size.
+    pub min: u64,
+    /// The largest size it may grow to, if bounded.
+    pub max: Option<u64>,
+}
+
+impl Limits {
+    /// Whether `self` may stand where `other` is expected (import matching).
+    pub fn matches(&self, other: &Limits) -> bool {
+        self.min >= other.min
+            && match (self.max, other.max) {
+                (_, None) => true,
+                (Some(a), Some(b)) => a <= b,
+                (None, Some(_)) => false,
+            }
+    }
+}
+
+/// The type of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableType {
+    /// The type of its elements.
+    pub elem: RefType,
+    /// Its size limits, in elements.
+    pub limits: Limits,
+}
+
+/// The type of a linear memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemoryType {
+    /// Its size limits, in 64 KiB pages.
+    pub limits: Limits,
+}
+
+/// The number of bytes in a page of linear memory.
+pub const PAGE_SIZE: u64 = 65536;
+
+/// The most pages a 32-bit memory may have.
+pub const MAX_PAGES: u64 = 65536;
+
+/// The type of a global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GlobalType {
+    /// The type of its value.
+    pub content: ValType,
+    /// Whether `global.set` may change it.
+    pub mutable: bool,
+}
+
+/// The type of something a module imports or exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternKind {
+    /// A function.
+    Func,
+    /// A table.
+    Table,
+    /// A memory.
+    Memory,
+    /// A global.
+    Global,
+}
+
+impl fmt::Display for ExternKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ExternKind::Func => "func",
+            ExternKind::Table => "table",
+            ExternKind::Memory => "memory",
+            ExternKind::Global => "global",
+        })
+    }
+}

@@ -1,0 +1,317 @@
+//! Skiff's validator: every rule of the validation chapter of the WebAssembly
+//! 2.0 spec (SIMD included), checked by Skiff's own code.
+//!
+//! [`validate`] checks the module-level rules here (limits, constant
+//! expressions, imports, exports, segments, the start function) and each function
+//! body in [`func`], and records in [`FuncInfo`] what the tiers need.
+
+mod const_expr;
+mod func;
+mod simd;
+
+use crate::error::{Error, Result};
+use crate::features::Features;
+use crate::module::{DataMode, ElemItems, ElemMode, ImportDesc, Module};
+use crate::types::{ExternKind, Limits, MAX_PAGES, ValType};
+use const_expr::ConstContext;
+use std::collections::HashSet;
+use std::ops::Deref;
+
+pub use func::{BlockInfo, FuncInfo};
+
+/// A module that passed validation, with what the tiers need about each function.
+#[derive(Debug, Clone)]
+pub struct ValidatedModule {
+    module: Module,
+    /// One entry per defined function, in the order of the code section.
+    pub func_infos: Vec<FuncInfo>,
+}
+
+impl ValidatedModule {
+    /// The validated module's IR.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// What validation recorded about defined function `func` (a function index,
+    /// imports counted), or `None` when `func` is imported.
+    pub fn func_info(&self, func: u32) -> Option<&FuncInfo> {
+        func.checked_sub(self.module.num_imported_funcs)
+            .and_then(|i| self.func_infos.get(i as usize))
+    }
+
+    /// Takes the IR back out.
+    pub fn into_module(self) -> Module {
+        self.module
+    }
+}
+
+impl Deref for ValidatedModule {
+    type Target = Module;
+    fn deref(&self) -> &Module {
+        &self.module
+    }
+}
+
+/// Validates a decoded module.
+///
+/// Function bodies are decoded as they are validated. When a rule is broken,
+/// the rest of the bodies are still decoded first: a malformed body anywhere
+/// in the module is reported ahead of an invalid one, as the spec decodes a
+/// whole module before it validates it.
+pub fn validate(module: Module, features: &Features) -> Result<ValidatedModule> {
+    match validate_all(&module, features) {
+        Ok(func_infos) => Ok(ValidatedModule { module, func_infos }),
+        Err(e) if e.kind() == crate::ErrorKind::Malformed => Err(e),
+        Err(e) => {
+            for (i, body) in module.code.iter().enumerate() {
+                let index = module.num_imported_funcs + i as u32;
+                func::check_encoding(&module, features, body).map_err(|m| m.in_func(index))?;
+            }
+            Err(e)
+        }
+    }
+}
+
+fn validate_all(module: &Module, features: &Features) -> Result<Vec<FuncInfo>> {
+    let refs = Validator::new(module, features).module_rules()?;
+    let mut func_infos = Vec::with_capacity(module.code.len());
+    let mut scratch = func::Scratch::default();
+    for (i, body) in module.code.iter().enumerate() {
+        let index = module.num_imported_funcs + i as u32;
+        let info = func::validate_body(module, features, &refs, index, body, &mut scratch)
+            .map_err(|e| e.in_func(index))?;
+        func_infos.push(info);
+    }
+    Ok(func_infos)
+}
+
+/// The context of module-level validation.
+struct Validator<'m> {
+    module: &'m Module,
+    features: Features,
+}
+
+/// An error for a construct that WebAssembly 2.0 forbids but a later proposal
+/// allows: `Unsupported` when decoding recognizes later proposals, so that the
+/// embedder learns which proposal it would need; the 2.0 error otherwise.
+pub(crate) fn later_proposal(
+    features: &Features,
+    offset: usize,
+    feature: &str,
+    message: &str,
+) -> Error {
+    if features.decode_later_proposals {
+        Error::unsupported(offset, feature)
+    } else {
+        Error::invalid(offset, message)
+    }
+}
+
+impl<'m> Validator<'m> {
+    fn new(module: &'m Module, features: &Features) -> Self {
+        Validator {
+            module,
+            features: *features,
+        }
+    }
+
+    /// Checks everything but function bodies, and returns the set of functions
+    /// that `ref.func` in a body may name (the spec's C.refs).
+    fn module_rules(&self) -> Result<HashSet<u32>> {
+        let m = self.module;
+        let num_types = m.types.len() as u32;
+        for import in &m.imports {
+            if let ImportDesc::Func(ty) = import.desc
+                && ty >= num_types
+            {
+                return Err(Error::invalid(
+                    0,
+                    format!(
+                        "unknown type {ty} in import {}.{}",
+                        import.module, import.name
+                    ),
+                ));
+            }
+        }
+        for (i, ty) in m
+            .funcs
+            .iter()
+            .enumerate()
+            .skip(m.num_imported_funcs as usize)
+        {
+            if *ty >= num_types {
+                let off = m
+                    .code
+                    .get(i - m.num_imported_funcs as usize)
+                    .map_or(0, |b| b.range.start);
+                return Err(Error::invalid(off, format!("unknown type {ty}")));
+            }
+        }
+        for table in &m.tables {
+            check_limits(
+                &self.features,
+                &table.limits,
+                u32::MAX as u64,
+                "table size must be at most 2^32-1",
+            )?;
+        }
+        for mem in &m.memories {
+            check_limits(
+                &self.features,
+                &mem.limits,
+                MAX_PAGES,
+                "memory size must be at most 65536 pages (4GiB)",
+            )?;
+        }
+        if m.memories.len() > 1 {
+            return Err(later_proposal(
+                &self.features,
+                0,
+                "multi-memory",
+                "multiple memories",
+            ));
+        }
+
+        // C.refs: functions named anywhere outside function bodies.
+        let mut refs = HashSet::new();
+        for seg in &m.elems {
+            match &seg.items {
+                ElemItems::Funcs(funcs) => refs.extend(funcs.iter().copied()),
+                ElemItems::Exprs(exprs) => {
+                    for e in exprs {
+                        refs.extend(const_expr::funcs_named(e));
+                    }
+                }
+            }
+        }
+        for init in &m.global_inits {
+            refs.extend(const_expr::funcs_named(init));
+        }
+        for export in &m.exports {
+            if export.kind == ExternKind::Func {
+                refs.insert(export.index);
+            }
+        }
+
+        let cx = ConstContext::new(m, &self.features);
+        for (i, init) in m.global_inits.iter().enumerate() {
+            let index = m.num_imported_globals as usize + i;
+            cx.check(init, m.globals[index].content, index as u32)?;
+        }
+
+        let mut names = HashSet::new();
+        for export in &m.exports {
+            if !names.insert(export.name.as_str()) {
+                return Err(Error::invalid(export.offset, "duplicate export name"));
+            }
+            let count = match export.kind {
+                ExternKind::Func => m.funcs.len(),
+                ExternKind::Table => m.tables.len(),
+                ExternKind::Memory => m.memories.len(),
+                ExternKind::Global => m.globals.len(),
+            };
+            if export.index as usize >= count {
+                return Err(Error::invalid(
+                    export.offset,
+                    format!("unknown {} {}", kind_noun(export.kind), export.index),
+                ));
+            }
+        }
+
+        if let Some(start) = m.start {
+            if start as usize >= m.funcs.len() {
+                return Err(Error::invalid(
+                    m.start_offset,
+                    format!("unknown function {start}"),
+                ));
+            }
+            let ty = m.func_type(start);
+            if !ty.params().is_empty() || !ty.results().is_empty() {
+                return Err(Error::invalid(
+                    m.start_offset,
+                    format!("start function must have type [] -> [], found {ty}"),
+                ));
+            }
+        }
+
+        for seg in &m.elems {
+            if let ElemMode::Active { table, offset } = &seg.mode {
+                let Some(t) = m.tables.get(*table as usize) else {
+                    return Err(Error::invalid(seg.offset, format!("unknown table {table}")));
+                };
+                cx.check(offset, ValType::I32, u32::MAX)?;
+                if t.elem != seg.ty {
+                    return Err(Error::invalid(
+                        seg.offset,
+                        format!(
+                            "type mismatch: element segment of {} for a table of {}",
+                            seg.ty, t.elem
+                        ),
+                    ));
+                }
+            }
+            match &seg.items {
+                ElemItems::Funcs(funcs) => {
+                    for f in funcs {
+                        if *f as usize >= m.funcs.len() {
+                            return Err(Error::invalid(
+                                seg.offset,
+                                format!("unknown function {f}"),
+                            ));
+                        }
+                    }
+                }
+                ElemItems::Exprs(exprs) => {
+                    for e in exprs {
+                        cx.check(e, ValType::Ref(seg.ty), u32::MAX)?;
+                    }
+                }
+            }
+        }
+
+        for seg in &m.data {
+            if let DataMode::Active { memory, offset } = &seg.mode {
+                if *memory as usize >= m.memories.len() {
+                    return Err(Error::invalid(
+                        seg.offset,
+                        format!("unknown memory {memory}"),
+                    ));
+                }
+                cx.check(offset, ValType::I32, u32::MAX)?;
+            }
+        }
+        Ok(refs)
+    }
+}
+
+fn check_limits(features: &Features, limits: &Limits, bound: u64, too_big: &str) -> Result<()> {
+    // The 2.0 binary format encodes limits as u32: anything larger was read
+    // with a later proposal's 64-bit encoding, where it is a validation error.
+    let wide = |v: u64| v > u32::MAX as u64;
+    if !features.decode_later_proposals && (wide(limits.min) || limits.max.is_some_and(wide)) {
+        return Err(Error::malformed(
+            0,
+            "integer too large: limits of a 32-bit table or memory",
+        ));
+    }
+    if limits.min > bound || limits.max.is_some_and(|m| m > bound) {
+        return Err(Error::invalid(0, too_big));
+    }
+    if limits.max.is_some_and(|m| m < limits.min) {
+        return Err(Error::invalid(
+            0,
+            "size minimum must not be greater than maximum",
+        ));
+    }
+    Ok(())
+}
+
+fn kind_noun(kind: ExternKind) -> &'static str {
+    match kind {
+        ExternKind::Func => "function",
+        ExternKind::Table => "table",
+        ExternKind::Memory => "memory",
+        ExternKind::Global => "global",
+    }
+}
