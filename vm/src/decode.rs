@@ -123,6 +123,7 @@ impl<'a> Decoder<'a> {
                     }
                     let ty = self.table_type(&table.ty, off(pos))?;
                     self.module.tables.push(ty);
+                    self.module.table_offsets.push(off(pos));
                 }
             }
             Payload::MemorySection(reader) => {
@@ -130,6 +131,7 @@ impl<'a> Decoder<'a> {
                     let (pos, mem) = mem?;
                     let ty = self.memory_type(&mem, off(pos))?;
                     self.module.memories.push(ty);
+                    self.module.memory_offsets.push(off(pos));
                 }
             }
             Payload::TagSection(reader) => {
@@ -334,12 +336,14 @@ impl<'a> Decoder<'a> {
             wasmparser::TypeRef::Table(ty) => {
                 let ty = self.table_type(&ty, pos)?;
                 self.module.tables.push(ty);
+                self.module.table_offsets.push(pos);
                 self.module.num_imported_tables += 1;
                 ImportDesc::Table(ty)
             }
             wasmparser::TypeRef::Memory(ty) => {
                 let ty = self.memory_type(&ty, pos)?;
                 self.module.memories.push(ty);
+                self.module.memory_offsets.push(pos);
                 self.module.num_imported_memories += 1;
                 ImportDesc::Memory(ty)
             }
@@ -364,6 +368,7 @@ impl<'a> Decoder<'a> {
             module: import.module.to_string(),
             name: import.name.to_string(),
             desc,
+            offset: pos,
         });
         Ok(())
     }

@@ -23,6 +23,10 @@ pub struct Module {
     pub tables: Vec<TableType>,
     /// Every memory, imported ones first.
     pub memories: Vec<MemoryType>,
+    /// Byte offset of each table's declaration (import or table section entry).
+    pub table_offsets: Vec<usize>,
+    /// Byte offset of each memory's declaration (import or memory section entry).
+    pub memory_offsets: Vec<usize>,
     /// The type of every global, imported ones first.
     pub globals: Vec<GlobalType>,
     /// Initializers of the globals the module defines (after the imported ones).
@@ -87,6 +91,8 @@ pub struct Import {
     pub name: String,
     /// What is imported, with its type.
     pub desc: ImportDesc,
+    /// Byte offset of the import entry.
+    pub offset: usize,
 }
 
 /// What an import brings in.

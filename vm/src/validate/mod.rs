@@ -148,17 +148,19 @@ impl<'m> Validator<'m> {
                 return Err(Error::invalid(off, format!("unknown type {ty}")));
             }
         }
-        for table in &m.tables {
+        for (table, &at) in m.tables.iter().zip(&m.table_offsets) {
             check_limits(
                 &self.features,
+                at,
                 &table.limits,
                 u32::MAX as u64,
                 "table size must be at most 2^32-1",
             )?;
         }
-        for mem in &m.memories {
+        for (mem, &at) in m.memories.iter().zip(&m.memory_offsets) {
             check_limits(
                 &self.features,
+                at,
                 &mem.limits,
                 MAX_PAGES,
                 "memory size must be at most 65536 pages (4GiB)",
@@ -167,7 +169,7 @@ impl<'m> Validator<'m> {
         if m.memories.len() > 1 {
             return Err(later_proposal(
                 &self.features,
-                0,
+                m.memory_offsets[1],
                 "multi-memory",
                 "multiple memories",
             ));
@@ -285,7 +287,13 @@ impl<'m> Validator<'m> {
     }
 }
 
-fn check_limits(features: &Features, limits: &Limits, bound: u64, too_big: &str) -> Result<()> {
+fn check_limits(
+    features: &Features,
+    at: usize,
+    limits: &Limits,
+    bound: u64,
+    too_big: &str,
+) -> Result<()> {
     // The 2.0 binary format encodes limits as u32: anything larger was read
     // with a later proposal's 64-bit encoding, where it is a validation error.
     let wide = |v: u64| v > u32::MAX as u64;
@@ -296,7 +304,7 @@ fn check_limits(features: &Features, limits: &Limits, bound: u64, too_big: &str)
         ));
     }
     if limits.min > bound || limits.max.is_some_and(|m| m > bound) {
-        return Err(Error::invalid(0, too_big));
+        return Err(Error::invalid(at, too_big));
     }
     if limits.max.is_some_and(|m| m < limits.min) {
         return Err(Error::invalid(

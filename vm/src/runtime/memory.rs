@@ -1,0 +1,258 @@
+//! Linear memories: a fixed reservation of address space with a guard region,
+//! made accessible page by page as the memory grows.
+//!
+//! The base address never moves. A 32-bit memory reserves its whole 4 GiB
+//! range plus a guard region by default, so compiled code may access
+//! `base + u32 address + static offset` without a bounds check: anything past
+//! the accessible length lands in inaccessible pages and faults. Hosts short of
+//! address space configure a smaller reservation; the memory then cannot grow
+//! past it, and code must check bounds explicitly.
+
+use crate::types::{MAX_PAGES, MemoryType, PAGE_SIZE};
+use std::fmt;
+
+/// How much address space each linear memory reserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryConfig {
+    /// Bytes reserved for the memory's contents; growth past it fails.
+    pub reservation: u64,
+    /// Inaccessible bytes reserved after the contents' reservation.
+    pub guard: u64,
+}
+
+impl MemoryConfig {
+    /// The whole 4 GiB of a 32-bit memory plus a 2 GiB guard: no bounds checks needed.
+    pub const GUARDED: MemoryConfig = MemoryConfig {
+        reservation: 1 << 32,
+        guard: 1 << 31,
+    };
+
+    /// Whether every access `base + addr + offset` of `size` bytes, for any
+    /// 32-bit `addr`, lands in the reservation or its guard, so that compiled
+    /// code needs no bounds check for it.
+    pub fn guard_covers(&self, offset: u64, size: u64) -> bool {
+        self.reservation >= 1 << 32 && offset.saturating_add(size) <= self.guard
+    }
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig::GUARDED
+    }
+}
+
+/// Why a memory could not be created.
+#[derive(Debug)]
+pub struct MemoryError(String);
+
+impl fmt::Display for MemoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MemoryError {}
+
+/// A linear memory.
+pub struct LinearMemory {
+    /// The reservation; inaccessible beyond `len`.
+    region: region::Allocation,
+    /// Accessible bytes (a multiple of the page size).
+    len: usize,
+    /// The most pages it may grow to (from its type, the spec and the reservation).
+    max_pages: u64,
+}
+
+// SAFETY: the memory owns its reservation exclusively; the raw pointer inside
+// `region::Allocation` is only dereferenced through `&self`/`&mut self` methods.
+unsafe impl Send for LinearMemory {}
+// SAFETY: shared references only read the accessible bytes; mutation needs `&mut self`.
+unsafe impl Sync for LinearMemory {}
+
+impl fmt::Debug for LinearMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinearMemory")
+            .field("pages", &self.pages())
+            .field("max_pages", &self.max_pages)
+            .field("reserved", &self.region.len())
+            .finish()
+    }
+}
+
+impl LinearMemory {
+    /// Reserves address space for a memory of type `ty` and makes its initial pages accessible.
+    pub fn new(ty: &MemoryType, config: &MemoryConfig) -> Result<Self, MemoryError> {
+        let reservable_pages = config.reservation / PAGE_SIZE;
+        let max_pages = ty
+            .limits
+            .max
+            .unwrap_or(MAX_PAGES)
+            .min(MAX_PAGES)
+            .min(reservable_pages);
+        if ty.limits.min > max_pages {
+            return Err(MemoryError(format!(
+                "memory of {} pages does not fit a reservation of {} bytes",
+                ty.limits.min, config.reservation
+            )));
+        }
+        let total = config
+            .reservation
+            .checked_add(config.guard)
+            .and_then(|t| usize::try_from(t).ok())
+            .ok_or_else(|| MemoryError("reservation too large for this platform".into()))?;
+        let region = region::alloc(total.max(region::page::size()), region::Protection::NONE)
+            .map_err(|e| {
+                MemoryError(format!(
+                    "cannot reserve {total} bytes of address space: {e}"
+                ))
+            })?;
+        let mut mem = LinearMemory {
+            region,
+            len: 0,
+            max_pages,
+        };
+        if mem.grow(ty.limits.min).is_none() {
+            return Err(MemoryError(format!(
+                "cannot commit {} pages of linear memory",
+                ty.limits.min
+            )));
+        }
+        Ok(mem)
+    }
+
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.len as u64 / PAGE_SIZE
+    }
+
+    /// The current size in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the memory has no accessible bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The most pages this memory may grow to.
+    pub fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
+    /// The base address; it never changes.
+    pub fn base(&self) -> *mut u8 {
+        self.region.as_ptr::<u8>() as *mut u8
+    }
+
+    /// Grows the memory by `delta` pages; returns the old size in pages, or
+    /// `None` (what `memory.grow` reports as -1) when it cannot.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages {
+            return None;
+        }
+        if delta == 0 {
+            return Some(old);
+        }
+        let new_len = (new * PAGE_SIZE) as usize;
+        // SAFETY: `[base + len, base + new_len)` lies inside our reservation
+        // (new ≤ max_pages ≤ reservation / PAGE_SIZE) and nothing else maps there.
+        let result = unsafe {
+            region::protect(
+                self.base().add(self.len),
+                new_len - self.len,
+                region::Protection::READ_WRITE,
+            )
+        };
+        result.ok()?;
+        self.len = new_len;
+        Some(old)
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes of the reservation are readable and writable,
+        // and `&self` guarantees no `&mut` to them exists.
+        unsafe { std::slice::from_raw_parts(self.base(), self.len) }
+    }
+
+    /// The accessible bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, and `&mut self` makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.base(), self.len) }
+    }
+
+    /// The `N` bytes at `addr + offset`, or `None` when out of bounds.
+    #[inline]
+    pub fn load<const N: usize>(&self, addr: u32, offset: u32) -> Option<[u8; N]> {
+        let start = addr as usize + offset as usize;
+        let bytes = self.data().get(start..start.checked_add(N)?)?;
+        Some(bytes.try_into().expect("slice of length N"))
+    }
+
+    /// Writes `bytes` at `addr + offset`; `None` (and nothing written) when out of bounds.
+    #[inline]
+    pub fn store<const N: usize>(&mut self, addr: u32, offset: u32, bytes: [u8; N]) -> Option<()> {
+        let start = addr as usize + offset as usize;
+        let end = start.checked_add(N)?;
+        self.data_mut().get_mut(start..end)?.copy_from_slice(&bytes);
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Limits;
+
+    fn ty(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            limits: Limits { min, max },
+        }
+    }
+
+    #[test]
+    fn grows_in_place_up_to_its_maximum() {
+        let mut m = LinearMemory::new(&ty(1, Some(3)), &MemoryConfig::default()).unwrap();
+        let base = m.base();
+        assert_eq!(m.pages(), 1);
+        assert_eq!(m.grow(2), Some(1));
+        assert_eq!(m.pages(), 3);
+        assert_eq!(m.grow(1), None);
+        assert_eq!(m.base(), base, "the base never moves");
+        m.store(0, 3 * 65536 - 4, [1, 2, 3, 4]).unwrap();
+        assert_eq!(m.load::<4>(3 * 65536 - 4, 0), Some([1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn accesses_past_the_end_are_refused() {
+        let mut m = LinearMemory::new(&ty(1, None), &MemoryConfig::default()).unwrap();
+        assert_eq!(m.load::<4>(65533, 0), None);
+        assert_eq!(m.load::<1>(u32::MAX, u32::MAX), None);
+        assert_eq!(m.store(65535, 1, [0u8]), None);
+        assert_eq!(m.load::<1>(65535, 0), Some([0]));
+    }
+
+    #[test]
+    fn a_small_reservation_caps_growth() {
+        let config = MemoryConfig {
+            reservation: 4 * 65536,
+            guard: 65536,
+        };
+        let mut m = LinearMemory::new(&ty(1, None), &config).unwrap();
+        assert_eq!(m.max_pages(), 4);
+        assert_eq!(m.grow(3), Some(1));
+        assert_eq!(m.grow(1), None);
+        assert!(LinearMemory::new(&ty(5, None), &config).is_err());
+    }
+
+    #[test]
+    fn new_pages_read_as_zero() {
+        let mut m = LinearMemory::new(&ty(0, None), &MemoryConfig::default()).unwrap();
+        assert!(m.is_empty());
+        m.grow(2).unwrap();
+        assert!(m.data().iter().all(|&b| b == 0));
+    }
+}

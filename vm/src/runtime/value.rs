@@ -1,0 +1,100 @@
+//! Runtime values.
+
+use crate::types::{RefType, ValType};
+use std::fmt;
+
+/// A reference to a function in a store: the function's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FuncRef(pub u32);
+
+/// An opaque host reference, as `externref` carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExternRef(pub u32);
+
+/// A WebAssembly value. Floats are kept as bits so NaN payloads survive.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// An `f32`, as its IEEE 754 bits.
+    F32(u32),
+    /// An `f64`, as its IEEE 754 bits.
+    F64(u64),
+    /// A `v128`.
+    V128(u128),
+    /// A `funcref`, `None` for null.
+    FuncRef(Option<FuncRef>),
+    /// An `externref`, `None` for null.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Value {
+    /// The type of this value.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Value::I32(_) => ValType::I32,
+            Value::I64(_) => ValType::I64,
+            Value::F32(_) => ValType::F32,
+            Value::F64(_) => ValType::F64,
+            Value::V128(_) => ValType::V128,
+            Value::FuncRef(_) => ValType::FUNCREF,
+            Value::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// The zero value of `ty`: what locals and new table slots start as.
+    pub fn default_of(ty: ValType) -> Value {
+        match ty {
+            ValType::I32 => Value::I32(0),
+            ValType::I64 => Value::I64(0),
+            ValType::F32 => Value::F32(0),
+            ValType::F64 => Value::F64(0),
+            ValType::V128 => Value::V128(0),
+            ValType::Ref(RefType::FuncRef) => Value::FuncRef(None),
+            ValType::Ref(RefType::ExternRef) => Value::ExternRef(None),
+        }
+    }
+
+    /// An `f32` value.
+    pub fn f32(v: f32) -> Value {
+        Value::F32(v.to_bits())
+    }
+
+    /// An `f64` value.
+    pub fn f64(v: f64) -> Value {
+        Value::F64(v.to_bits())
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::I32(v) => write!(f, "i32:{v}"),
+            Value::I64(v) => write!(f, "i64:{v}"),
+            Value::F32(b) => write!(f, "f32:{}", f32::from_bits(*b)),
+            Value::F64(b) => write!(f, "f64:{}", f64::from_bits(*b)),
+            Value::V128(v) => write!(f, "v128:{v:#034x}"),
+            Value::FuncRef(None) | Value::ExternRef(None) => write!(f, "null"),
+            Value::FuncRef(Some(r)) => write!(f, "funcref:{}", r.0),
+            Value::ExternRef(Some(r)) => write!(f, "externref:{}", r.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_keep_their_nan_payloads() {
+        let nan = f32::from_bits(0x7fa0_0001);
+        assert_eq!(Value::f32(nan), Value::F32(0x7fa0_0001));
+        assert_eq!(Value::default_of(ValType::F64), Value::F64(0));
+        assert_eq!(
+            Value::default_of(ValType::EXTERNREF).ty(),
+            ValType::EXTERNREF
+        );
+    }
+}
