@@ -1,7 +1,50 @@
 //! Skiff's threaded-code interpreter: the instant-start tier.
 //!
-//! It will translate each validated function once into a compact internal code
-//! (a handler per instruction with decoded immediates and resolved branch
-//! targets) and run it over the runtime of `skiff-vm`. Nothing executes yet:
-//! this crate is empty until the interpreter lands, and no part of Skiff
-//! claims otherwise.
+//! Each validated function is translated once into a compact internal code
+//! (an instruction per Wasm operator with decoded immediates, branch targets
+//! resolved to instruction indices, stack heights resolved to slot counts) and
+//! run over the runtime of `skiff-vm`. Locals and operands share one flat stack
+//! of 64-bit slots; WebAssembly calls push frames on an explicit call stack, so
+//! deep guest recursion ends in a stack-exhausted trap, never in a host crash.
+
+pub mod code;
+mod exec;
+mod float;
+mod module;
+pub mod translate;
+
+pub use module::InterpModule;
+
+use skiff_vm::runtime::{CompiledModule, Tier};
+use skiff_vm::{Error, ValidatedModule};
+use std::sync::Arc;
+
+/// The interpreter tier.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Interpreter;
+
+impl Interpreter {
+    /// The interpreter.
+    pub fn new() -> Self {
+        Interpreter
+    }
+}
+
+impl Tier for Interpreter {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
+        let m = module.module();
+        let mut funcs = Vec::with_capacity(m.code.len());
+        for (i, info) in module.func_infos.iter().enumerate() {
+            let index = m.num_imported_funcs + i as u32;
+            funcs.push(translate::translate(m, info, index).map_err(|e| e.in_func(index))?);
+        }
+        Ok(Arc::new(InterpModule {
+            module: module.clone(),
+            funcs,
+        }))
+    }
+}

@@ -51,6 +51,7 @@ impl<'a> Decoder<'a> {
             features: *features,
             module: Module {
                 bytes: bytes.into(),
+                features: *features,
                 ..Module::default()
             },
             saw_code: false,

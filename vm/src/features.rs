@@ -26,7 +26,7 @@ impl Features {
     };
 
     /// The wasmparser feature set used to decode bytes under these features.
-    pub(crate) fn decoder_features(&self) -> wasmparser::WasmFeatures {
+    pub fn decoder_features(&self) -> wasmparser::WasmFeatures {
         use wasmparser::WasmFeatures as F;
         if self.decode_later_proposals {
             // The proposals standardized in 3.0; in-flight ones (such as

@@ -57,6 +57,8 @@ pub struct Module {
     pub names: Names,
     /// Every custom section: its name and the range of its payload in `bytes`.
     pub customs: Vec<(String, Range<usize>)>,
+    /// The features it was decoded with; operators are read again with them.
+    pub features: crate::Features,
 }
 
 impl Module {
@@ -69,6 +71,15 @@ impl Module {
     pub fn body(&self, func: u32) -> Option<&FuncBody> {
         func.checked_sub(self.num_imported_funcs)
             .and_then(|i| self.code.get(i as usize))
+    }
+
+    /// A reader of a defined function's operators, decoding as validation did.
+    pub fn operators_reader(&self, body: &FuncBody) -> wasmparser::OperatorsReader<'_> {
+        wasmparser::OperatorsReader::new(wasmparser::BinaryReader::new_features(
+            self.operators(body),
+            body.operators.start as u64,
+            self.features.decoder_features(),
+        ))
     }
 
     /// The bytes of a defined function's operators (after its locals).

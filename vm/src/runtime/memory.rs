@@ -61,6 +61,8 @@ pub struct LinearMemory {
     len: usize,
     /// The most pages it may grow to (from its type, the spec and the reservation).
     max_pages: u64,
+    /// The maximum its type declares, for import matching.
+    declared_max: Option<u64>,
 }
 
 // SAFETY: the memory owns its reservation exclusively; the raw pointer inside
@@ -110,6 +112,7 @@ impl LinearMemory {
             region,
             len: 0,
             max_pages,
+            declared_max: ty.limits.max,
         };
         if mem.grow(ty.limits.min).is_none() {
             return Err(MemoryError(format!(
@@ -138,6 +141,11 @@ impl LinearMemory {
     /// The most pages this memory may grow to.
     pub fn max_pages(&self) -> u64 {
         self.max_pages
+    }
+
+    /// The maximum size its type declares, if any.
+    pub fn declared_max(&self) -> Option<u64> {
+        self.declared_max
     }
 
     /// The base address; it never changes.

@@ -83,6 +83,45 @@ impl fmt::Debug for Value {
     }
 }
 
+/// A reference as tables and the tiers' value stacks hold it: 0 is null,
+/// otherwise the function address (or externref id) plus one.
+pub type RawRef = u64;
+
+/// The null reference.
+pub const NULL_REF: RawRef = 0;
+
+impl Value {
+    /// This value as the 64 bits a tier's stack slot holds (v128 is not one).
+    pub fn to_raw(&self) -> u64 {
+        match *self {
+            Value::I32(v) => v as u32 as u64,
+            Value::I64(v) => v as u64,
+            Value::F32(b) => b as u64,
+            Value::F64(b) => b,
+            Value::V128(v) => v as u64,
+            Value::FuncRef(r) => r.map_or(NULL_REF, |f| f.0 as u64 + 1),
+            Value::ExternRef(r) => r.map_or(NULL_REF, |e| e.0 as u64 + 1),
+        }
+    }
+
+    /// The value of type `ty` that stack slot bits `raw` hold.
+    pub fn from_raw(ty: ValType, raw: u64) -> Value {
+        match ty {
+            ValType::I32 => Value::I32(raw as u32 as i32),
+            ValType::I64 => Value::I64(raw as i64),
+            ValType::F32 => Value::F32(raw as u32),
+            ValType::F64 => Value::F64(raw),
+            ValType::V128 => Value::V128(raw as u128),
+            ValType::Ref(RefType::FuncRef) => {
+                Value::FuncRef(raw.checked_sub(1).map(|a| FuncRef(a as u32)))
+            }
+            ValType::Ref(RefType::ExternRef) => {
+                Value::ExternRef(raw.checked_sub(1).map(|a| ExternRef(a as u32)))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,48 @@
+//! A module translated for the interpreter.
+
+use crate::code::FuncCode;
+use crate::exec;
+use skiff_vm::ValidatedModule;
+use skiff_vm::runtime::{CompiledModule, InstanceId, Store, Trap, Value};
+use std::any::Any;
+use std::sync::Arc;
+
+/// Every defined function of a module, translated.
+pub struct InterpModule {
+    /// The validated module.
+    pub module: Arc<ValidatedModule>,
+    /// Translated code of each defined function, in code-section order.
+    pub funcs: Vec<FuncCode>,
+}
+
+impl CompiledModule for InterpModule {
+    fn call(
+        &self,
+        store: &mut Store,
+        instance: InstanceId,
+        index: u32,
+        args: &[Value],
+        results: &mut Vec<Value>,
+    ) -> Result<(), Trap> {
+        let this = store.instances[instance.0 as usize]
+            .code
+            .clone()
+            .into_any()
+            .downcast::<InterpModule>()
+            .map_err(|_| Trap::host("instance code is not the interpreter's"))?;
+        debug_assert!(std::ptr::eq(Arc::as_ptr(&this), self));
+        match index.checked_sub(self.module.num_imported_funcs) {
+            Some(defined) => exec::invoke(store, this, instance, defined, args, results),
+            None => {
+                // An imported function: call whatever it resolved to.
+                let f = store.instances[instance.0 as usize].funcs[index as usize];
+                results.extend(store.call(f, args)?);
+                Ok(())
+            }
+        }
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}

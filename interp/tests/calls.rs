@@ -1,0 +1,154 @@
+//! The interpreter end to end: instantiate modules and call their exports.
+
+use skiff_interp::Interpreter;
+use skiff_vm::runtime::{Extern, Linker, Store, Tier, TrapKind, Value};
+use skiff_vm::types::{FuncType, ValType};
+use skiff_vm::{Features, load};
+use std::sync::Arc;
+
+fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> skiff_vm::runtime::InstanceId {
+    let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
+    let code = Interpreter::new().compile(&module).expect("translates");
+    linker
+        .instantiate(store, &module, code)
+        .expect("instantiates")
+}
+
+fn call(
+    store: &mut Store,
+    inst: skiff_vm::runtime::InstanceId,
+    name: &str,
+    args: &[Value],
+) -> Result<Vec<Value>, skiff_vm::runtime::Trap> {
+    let Some(Extern::Func(f)) = store.instance(inst).exports.get(name).copied() else {
+        panic!("no export {name}");
+    };
+    store.call(f, args)
+}
+
+const FAC: &str = include_str!("../../examples/fac.wat");
+
+#[test]
+fn factorial_both_ways() {
+    let mut store = Store::default();
+    let inst = instantiate(&mut store, &Linker::new(), FAC);
+    assert_eq!(
+        call(&mut store, inst, "fac-rec", &[Value::I64(20)]).unwrap(),
+        vec![Value::I64(2432902008176640000)]
+    );
+    assert_eq!(
+        call(&mut store, inst, "fac-iter", &[Value::I64(10)]).unwrap(),
+        vec![Value::I64(3628800)]
+    );
+}
+
+#[test]
+fn runaway_recursion_traps_and_the_store_lives_on() {
+    let mut store = Store::default();
+    let inst = instantiate(
+        &mut store,
+        &Linker::new(),
+        "(module (func $f (export \"loop\") (call $f)) (func (export \"one\") (result i32) (i32.const 1)))",
+    );
+    let trap = call(&mut store, inst, "loop", &[]).unwrap_err();
+    assert_eq!(trap.kind(), TrapKind::StackExhausted);
+    assert_eq!(
+        call(&mut store, inst, "one", &[]).unwrap(),
+        vec![Value::I32(1)]
+    );
+}
+
+#[test]
+fn traps_are_values_with_kinds() {
+    let mut store = Store::default();
+    let inst = instantiate(
+        &mut store,
+        &Linker::new(),
+        r#"(module (memory 1)
+            (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+            (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+            (func (export "trunc") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
+            (func (export "boom") unreachable))"#,
+    );
+    let kind = |r: Result<Vec<Value>, skiff_vm::runtime::Trap>| r.unwrap_err().kind();
+    assert_eq!(
+        kind(call(
+            &mut store,
+            inst,
+            "div",
+            &[Value::I32(1), Value::I32(0)]
+        )),
+        TrapKind::IntegerDivisionByZero
+    );
+    assert_eq!(
+        kind(call(
+            &mut store,
+            inst,
+            "div",
+            &[Value::I32(i32::MIN), Value::I32(-1)]
+        )),
+        TrapKind::IntegerOverflow
+    );
+    assert_eq!(
+        kind(call(&mut store, inst, "load", &[Value::I32(65534)])),
+        TrapKind::MemoryOutOfBounds
+    );
+    assert_eq!(
+        kind(call(&mut store, inst, "trunc", &[Value::f32(f32::NAN)])),
+        TrapKind::InvalidConversionToInteger
+    );
+    let trap = call(&mut store, inst, "boom", &[]).unwrap_err();
+    assert_eq!(trap.kind(), TrapKind::Unreachable);
+    assert_eq!(trap.backtrace().len(), 1);
+    assert_eq!(
+        call(&mut store, inst, "div", &[Value::I32(7), Value::I32(2)]).unwrap(),
+        vec![Value::I32(3)]
+    );
+}
+
+#[test]
+fn host_functions_and_branches() {
+    let mut store = Store::default();
+    let mut linker = Linker::new();
+    linker.func(
+        &mut store,
+        "env",
+        "double",
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |_, args, results| {
+            let Value::I32(x) = args[0] else {
+                unreachable!()
+            };
+            results.push(Value::I32(x * 2));
+            Ok(())
+        },
+    );
+    let inst = instantiate(
+        &mut store,
+        &linker,
+        r#"(module (import "env" "double" (func $double (param i32) (result i32)))
+            (func (export "sum-doubled") (param $n i32) (result i32) (local $acc i32)
+              (block $done
+                (loop $next
+                  (br_if $done (i32.eqz (local.get $n)))
+                  (local.set $acc (i32.add (local.get $acc) (call $double (local.get $n))))
+                  (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                  (br $next)))
+              (local.get $acc))
+            (func (export "pick") (param i32) (result i32)
+              (block $c (block $b (block $a (br_table $a $b $c (local.get 0)))
+                (return (i32.const 10)))
+                (return (i32.const 20)))
+              (i32.const 30)))"#,
+    );
+    assert_eq!(
+        call(&mut store, inst, "sum-doubled", &[Value::I32(10)]).unwrap(),
+        vec![Value::I32(110)]
+    );
+    for (i, want) in [(0, 10), (1, 20), (2, 30), (99, 30)] {
+        assert_eq!(
+            call(&mut store, inst, "pick", &[Value::I32(i)]).unwrap(),
+            vec![Value::I32(want)]
+        );
+    }
+}

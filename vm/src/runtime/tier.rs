@@ -1,0 +1,35 @@
+//! The contract between the runtime and an execution tier.
+
+use super::store::{InstanceId, Store};
+use super::trap::Trap;
+use super::value::Value;
+use crate::error::Error;
+use crate::validate::ValidatedModule;
+use std::any::Any;
+use std::sync::Arc;
+
+/// An execution tier: turns validated modules into code it can run.
+pub trait Tier: Send + Sync {
+    /// The tier's name, as the command line spells it (`interp`, `jit`).
+    fn name(&self) -> &'static str;
+
+    /// Compiles every function of `module`.
+    fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error>;
+}
+
+/// A module compiled by a tier, shared by all its instances.
+pub trait CompiledModule: Send + Sync {
+    /// Calls defined-or-imported function `index` of `instance` with `args`
+    /// (already checked against its type), pushing its results to `results`.
+    fn call(
+        &self,
+        store: &mut Store,
+        instance: InstanceId,
+        index: u32,
+        args: &[Value],
+        results: &mut Vec<Value>,
+    ) -> Result<(), Trap>;
+
+    /// The tier's own type, so that a tier can recognize its code in another instance.
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
