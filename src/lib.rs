@@ -1,21 +1,48 @@
 //! Skiff: a WebAssembly virtual machine.
 //!
-//! The embedding facade. Today it loads modules: decoding and Skiff's own
-//! validation of WebAssembly 2.0 (SIMD included). The execution tiers (the
-//! threaded-code interpreter and the Cranelift JIT) arrive in their own crates.
+//! The embedding API. An [`Engine`] picks a tier and the features modules may
+//! use; a [`Module`] is decoded, validated by Skiff's own validator and
+//! compiled by the engine's tier; a [`Store`] holds the runtime objects; a
+//! [`Linker`] resolves imports (host functions are plain closures) and
+//! instantiates; an [`Instance`] hands out its exports, with typed calls
+//! through [`TypedFunc`].
+//!
+//! ```
+//! use skiff::{Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, br#"(module (func (export "add") (param i32 i32) (result i32)
+//!     (i32.add (local.get 0) (local.get 1))))"#).unwrap();
+//! let mut store = Store::default();
+//! let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+//! let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add").unwrap();
+//! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
+//! ```
+
+mod engine;
+mod instance;
+mod typed;
 
 use std::fmt;
 use std::path::Path;
 
+pub use engine::{Engine, EngineKind, Module};
+pub use instance::{Instance, Linker};
 pub use skiff_vm as vm;
-pub use skiff_vm::{Error, ErrorKind, Features, Module, ValidatedModule};
+pub use skiff_vm::runtime::{
+    Caller, Extern, Func, GlobalId, InstantiationError, MemoryConfig, MemoryId, Store, TableId,
+    Trap, TrapKind, Value,
+};
+pub use skiff_vm::types::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+pub use skiff_vm::{Error, ErrorKind, Features, ValidatedModule};
+pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
 
 /// Why a module file could not be loaded.
 #[derive(Debug)]
 pub enum LoadError {
     /// The file could not be read.
     Io(std::io::Error),
-    /// The module is malformed, invalid or uses an unsupported feature.
+    /// The module is malformed, invalid, or uses an unsupported feature.
     Module(Error),
 }
 

@@ -1,4 +1,6 @@
-//! The `skiff` command line.
+//! The `skiff` command line: `skiff run`, `skiff validate`.
+
+mod cli;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -17,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a module: its `_start` (a WASI command) or, with --invoke, one export.
+    Run(cli::run::RunArgs),
     /// Decode and validate modules (`.wasm` binary or `.wat` text); print OK or the error.
     Validate {
         /// The modules to check.
@@ -27,25 +31,7 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Validate { files } => validate(&files),
-    }
-}
-
-/// Validates each file; exit status 0 when all are valid, 1 otherwise.
-fn validate(files: &[PathBuf]) -> ExitCode {
-    let mut ok = true;
-    for path in files {
-        match skiff::load_file(path) {
-            Ok(_) => println!("{}: OK", path.display()),
-            Err(e) => {
-                ok = false;
-                println!("{}: {e}", path.display());
-            }
-        }
-    }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+        Command::Run(args) => cli::run::run(args),
+        Command::Validate { files } => cli::validate::validate(&files),
     }
 }

@@ -1,0 +1,97 @@
+//! The `skiff` command line, run as a user would.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn skiff(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("skiff runs")
+}
+
+fn temp_wat(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("skiff-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn validate_reports_ok_and_errors() {
+    let out = skiff(&["validate", "examples/fac.wat"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "examples/fac.wat: OK\n"
+    );
+    let out = skiff(&["validate", "examples/invalid.wat"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "invalid module: func 0 at offset 0x1a: type mismatch: expected i32, found i64"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn invoke_prints_results_one_a_line() {
+    let out = skiff(&["run", "--invoke", "fac-iter", "examples/fac.wat", "20"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2432902008176640000\n"
+    );
+    let wat = temp_wat(
+        "multi.wat",
+        r#"(module (func (export "f") (param f32) (result f64 i32 f32)
+             (f64.const 0.1) (i32.const -3) (f32.div (f32.const 0) (f32.const 0))))"#,
+    );
+    let out = skiff(&["run", "--invoke", "f", wat.to_str().unwrap(), "1.5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "0.1");
+    assert_eq!(lines[1], "-3");
+    assert!(lines[2].ends_with("nan"), "{text}");
+    std::fs::remove_file(wat).ok();
+}
+
+#[test]
+fn a_trap_prints_its_kind_and_exits_134() {
+    let wat = temp_wat(
+        "trap.wat",
+        r#"(module (func $inner (export "div") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))"#,
+    );
+    let out = skiff(&["run", "--invoke", "div", wat.to_str().unwrap(), "0"]);
+    assert_eq!(out.status.code(), Some(134));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wasm trap: integer divide by zero"), "{err}");
+    assert!(
+        err.contains("at func 0 ($inner)") || err.contains("at func 0 (inner)"),
+        "{err}"
+    );
+    std::fs::remove_file(wat).ok();
+}
+
+#[test]
+fn bad_modules_and_arguments_exit_1() {
+    let out = skiff(&["run", "--invoke", "fac-iter", "examples/invalid.wat"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("type mismatch"));
+    let out = skiff(&["run", "--invoke", "fac-iter", "examples/fac.wat", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = skiff(&["run", "--invoke", "nope", "examples/fac.wat"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no exported function nope"));
+}
