@@ -1,140 +1,311 @@
 //! The interpreter's internal code: what a WebAssembly function becomes.
+//!
+//! A register machine over the frame's slots. Because validation fixes the
+//! operand stack height at every instruction, each operand of the WebAssembly
+//! stack has a fixed slot: locals take slots `0..locals`, the operand at stack
+//! height `h` lives in slot `locals + h`. Instructions name their operand and
+//! result slots directly, so the machine keeps no stack pointer, and a
+//! `local.get` feeding an instruction costs nothing: the instruction reads the
+//! local's slot. Slot numbers are frame-relative.
 
-/// Where a branch goes and what it carries: jump to `target`, keeping the top
-/// `keep` values and placing them at slot `height` of the frame (locals count
-/// from slot 0).
+/// A frame-relative slot number.
+pub type Slot = u32;
+
+/// Where a branch goes and what it carries: continue at `target`, copying
+/// `keep` values from slots `src..` to slots `dst..` first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BranchTarget {
     /// Instruction index to continue at.
     pub target: u32,
-    /// Frame-relative stack height the label's values start at.
-    pub height: u32,
+    /// First slot of the values the label carries, where they are now.
+    pub src: Slot,
+    /// First slot they go to: the label's height.
+    pub dst: Slot,
     /// How many values the label carries.
     pub keep: u32,
 }
 
 macro_rules! define_ops {
-    ($($(#[$doc:meta])* $name:ident $({ $($field:ident: $ty:ty),* })?,)*) => {
-        /// One instruction of translated code. Numeric instructions keep the
-        /// names of the WebAssembly instructions they implement.
+    (
+        $(#[$meta:meta])*
+        special { $($(#[$doc:meta])* $name:ident $({ $($field:ident: $ty:ty),* })?,)* }
+        load { $($load:ident,)* }
+        store { $($store:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+    ) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
         pub enum Op {
             $($(#[$doc])* $name $({ $($field: $ty),* })?,)*
+            $(
+                #[doc = concat!("`", stringify!($load), "`: `dst` = memory at `addr` + `offset`.")]
+                $load { dst: Slot, addr: Slot, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($store), "`: memory at `addr` + `offset` = `value`.")]
+                $store { addr: Slot, value: Slot, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($unary), "`: `dst` = op(`src`).")]
+                $unary { dst: Slot, src: Slot },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($binary), "`: `dst` = op(`a`, `b`).")]
+                $binary { dst: Slot, a: Slot, b: Slot },
+            )*
         }
     };
 }
 
-define_ops! {
-    /// Trap: `unreachable`.
-    Unreachable,
-    /// Continue at `target`.
-    Jump { target: u32 },
-    /// Branch, moving the label's values down.
-    Br { to: BranchTarget },
-    /// Pop an i32; branch when it is not zero.
-    BrIf { to: BranchTarget },
-    /// Pop an i32; continue at `target` when it is zero (`if` without taken branch).
-    JumpIfZero { target: u32 },
-    /// Pop an i32 index into the function's branch table entries
-    /// `[start, start + len)`; the last entry is the default.
-    BrTable { start: u32, len: u32 },
-    /// Return from the function with its results on top of the stack.
-    Return,
-    /// Call function `func` (a function index of the module).
-    Call { func: u32 },
-    /// Pop a table index and call through table `table`, expecting type `ty`.
-    CallIndirect { ty: u32, table: u32 },
-    /// Pop and forget one value.
-    Drop,
-    /// Pop a condition and two values; push the first if the condition is non-zero.
-    Select,
-    /// Push local `index`.
-    LocalGet { index: u32 },
-    /// Pop into local `index`.
-    LocalSet { index: u32 },
-    /// Copy the top of the stack into local `index`.
-    LocalTee { index: u32 },
-    /// Push global `index`.
-    GlobalGet { index: u32 },
-    /// Pop into global `index`.
-    GlobalSet { index: u32 },
-    /// Push a constant (as 64 raw bits).
-    Const { bits: u64 },
-
-    I32Load { offset: u32 },
-    I64Load { offset: u32 },
-    F32Load { offset: u32 },
-    F64Load { offset: u32 },
-    I32Load8S { offset: u32 },
-    I32Load8U { offset: u32 },
-    I32Load16S { offset: u32 },
-    I32Load16U { offset: u32 },
-    I64Load8S { offset: u32 },
-    I64Load8U { offset: u32 },
-    I64Load16S { offset: u32 },
-    I64Load16U { offset: u32 },
-    I64Load32S { offset: u32 },
-    I64Load32U { offset: u32 },
-    I32Store { offset: u32 },
-    I64Store { offset: u32 },
-    F32Store { offset: u32 },
-    F64Store { offset: u32 },
-    I32Store8 { offset: u32 },
-    I32Store16 { offset: u32 },
-    I64Store8 { offset: u32 },
-    I64Store16 { offset: u32 },
-    I64Store32 { offset: u32 },
-    MemorySize,
-    MemoryGrow,
-    MemoryInit { data: u32 },
-    DataDrop { data: u32 },
-    MemoryCopy,
-    MemoryFill,
-    TableInit { elem: u32, table: u32 },
-    ElemDrop { elem: u32 },
-    TableCopy { dst: u32, src: u32 },
-    TableGet { table: u32 },
-    TableSet { table: u32 },
-    TableSize { table: u32 },
-    TableGrow { table: u32 },
-    TableFill { table: u32 },
-    RefIsNull,
-    RefFunc { func: u32 },
-
-    I32Eqz, I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
-    I64Eqz, I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
-    F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge,
-    F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
-    I32Clz, I32Ctz, I32Popcnt, I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU,
-    I32And, I32Or, I32Xor, I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
-    I64Clz, I64Ctz, I64Popcnt, I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
-    I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
-    F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
-    F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
-    F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
-    F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
-    I32WrapI64, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
-    I64ExtendI32S, I64ExtendI32U, I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
-    F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
-    F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
-    I32Extend8S, I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S,
-    I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
-    I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U,
+/// Calls `$callback!` with the lists of load, store, unary and binary
+/// instructions, so that each list is written once.
+macro_rules! with_op_lists {
+    ($callback:ident { $($prefix:tt)* }) => {
+        $callback! {
+            $($prefix)*
+    load {
+        I32Load, I64Load, F32Load, F64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U,
+        I64Load8S, I64Load8U, I64Load16S, I64Load16U, I64Load32S, I64Load32U,
+    }
+    store {
+        I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16, I64Store32,
+    }
+    unary {
+        I32Eqz, I64Eqz, I32Clz, I32Ctz, I32Popcnt, I64Clz, I64Ctz, I64Popcnt,
+        F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
+        F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
+        I32WrapI64, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
+        I64ExtendI32S, I64ExtendI32U, I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
+        F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
+        F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
+        I32Extend8S, I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S,
+        I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
+        I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U,
+    }
+    binary {
+        I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
+        I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
+        F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge, F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
+        I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU,
+        I32And, I32Or, I32Xor, I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
+        I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
+        I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
+        F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
+        F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
+    }
+        }
+    };
 }
+
+with_op_lists!(define_ops {
+    /// One instruction of translated code. Numeric, load and store
+    /// instructions keep the names of the WebAssembly instructions they implement.
+    special {
+        /// Trap: `unreachable`.
+        Unreachable,
+        /// Continue at `target`.
+        Jump { target: u32 },
+        /// Continue at `target` when slot `cond` is not zero.
+        JumpIf { cond: Slot, target: u32 },
+        /// Continue at `target` when slot `cond` is zero.
+        JumpIfZero { cond: Slot, target: u32 },
+        /// Take branch table entry `entry`.
+        Br { entry: u32 },
+        /// Take branch table entry `entry` when slot `cond` is not zero.
+        BrIf { cond: Slot, entry: u32 },
+        /// Take entry `start + min(slot index, len - 1)` of the branch table.
+        BrTable { index: Slot, start: u32, len: u32 },
+        /// Return the function's results, which start at slot `src`.
+        Return { src: Slot },
+        /// Call function `func` (a function index of the module); its
+        /// arguments start at slot `base`, where its results will be.
+        Call { func: u32, base: Slot },
+        /// Call through table `table`, expecting type `ty`; the arguments start
+        /// at `base`, the table index follows them.
+        CallIndirect { base: Slot, ty: u32, table: u32 },
+        /// `dst` = `src`.
+        Copy { dst: Slot, src: Slot },
+        /// `dst` = a constant, as 64 raw bits.
+        Const { dst: Slot, bits: u64 },
+        /// `dst` = `cond` != 0 ? `dst` : `b` (the first operand is already in `dst`).
+        Select { dst: Slot, b: Slot, cond: Slot },
+        /// `dst` = global `index`.
+        GlobalGet { dst: Slot, index: u32 },
+        /// Global `index` = `src`.
+        GlobalSet { src: Slot, index: u32 },
+        /// `dst` = memory size in pages.
+        MemorySize { dst: Slot },
+        /// `dst` = grow memory by `delta` pages.
+        MemoryGrow { dst: Slot, delta: Slot },
+        /// Operands (destination, source offset, length) at `base..base + 3`.
+        MemoryInit { base: Slot, data: u32 },
+        /// Drop data segment `data`.
+        DataDrop { data: u32 },
+        /// Operands (destination, source, length) at `base..base + 3`.
+        MemoryCopy { base: Slot },
+        /// Operands (destination, byte, length) at `base..base + 3`.
+        MemoryFill { base: Slot },
+        /// Operands (destination, source offset, length) at `base..base + 3`.
+        TableInit { base: Slot, elem: u32, table: u32 },
+        /// Drop element segment `elem`.
+        ElemDrop { elem: u32 },
+        /// Operands (destination, source, length) at `base..base + 3`.
+        TableCopy { base: Slot, dst: u32, src: u32 },
+        /// `dst` = table element at `index`.
+        TableGet { dst: Slot, index: Slot, table: u32 },
+        /// Table element at `index` = `value`.
+        TableSet { index: Slot, value: Slot, table: u32 },
+        /// `dst` = table size.
+        TableSize { dst: Slot, table: u32 },
+        /// Operands (init, delta) at `base..base + 2`; the result goes to `base`.
+        TableGrow { base: Slot, table: u32 },
+        /// Operands (index, value, length) at `base..base + 3`.
+        TableFill { base: Slot, table: u32 },
+        /// `dst` = the reference `src` is null.
+        RefIsNull { dst: Slot, src: Slot },
+        /// `dst` = a reference to function `func`.
+        RefFunc { dst: Slot, func: u32 },
+        /// `dst` = `a` + constant `imm` (i32).
+        I32AddImm { dst: Slot, a: Slot, imm: i32 },
+        /// Continue at `target` when `a` < `b` (i32, signed) does not hold.
+        JumpIfNotI32LtS { a: Slot, b: Slot, target: u32 },
+        /// Continue at `target` when `a` < `b` (i32, unsigned) does not hold.
+        JumpIfNotI32LtU { a: Slot, b: Slot, target: u32 },
+        /// Continue at `target` when `a` == `b` (i32) does not hold.
+        JumpIfNotI32Eq { a: Slot, b: Slot, target: u32 },
+        /// Continue at `target` when `a` != `b` (i32) does not hold.
+        JumpIfNotI32Ne { a: Slot, b: Slot, target: u32 },
+    }
+});
+
+macro_rules! result_slot_arms {
+    (
+        load { $($load:ident,)* }
+        store { $($store:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+    ) => {
+        impl Op {
+            /// The slot this instruction writes its single result to, if it has
+            /// one and nothing else: the translator may retarget it to a local.
+            pub fn result_slot_mut(&mut self) -> Option<&mut Slot> {
+                match self {
+                    $(Op::$load { dst, .. } => Some(dst),)*
+                    $(Op::$unary { dst, .. } => Some(dst),)*
+                    $(Op::$binary { dst, .. } => Some(dst),)*
+                    Op::Copy { dst, .. }
+                    | Op::Const { dst, .. }
+                    | Op::GlobalGet { dst, .. }
+                    | Op::MemorySize { dst }
+                    | Op::MemoryGrow { dst, .. }
+                    | Op::TableGet { dst, .. }
+                    | Op::TableSize { dst, .. }
+                    | Op::RefIsNull { dst, .. }
+                    | Op::RefFunc { dst, .. }
+                    | Op::I32AddImm { dst, .. } => Some(dst),
+                    _ => None,
+                }
+            }
+
+            /// Calls `f` on every slot number this instruction holds: operands,
+            /// results and the first slots of runs.
+            pub fn for_each_slot(&mut self, mut f: impl FnMut(&mut Slot)) {
+                match self {
+                    $(Op::$load { dst, addr, .. } => {
+                        f(dst);
+                        f(addr);
+                    })*
+                    $(Op::$store { addr, value, .. } => {
+                        f(addr);
+                        f(value);
+                    })*
+                    $(Op::$unary { dst, src } => {
+                        f(dst);
+                        f(src);
+                    })*
+                    $(Op::$binary { dst, a, b } => {
+                        f(dst);
+                        f(a);
+                        f(b);
+                    })*
+                    Op::Unreachable
+                    | Op::Jump { .. }
+                    | Op::Br { .. }
+                    | Op::DataDrop { .. }
+                    | Op::ElemDrop { .. } => {}
+                    Op::JumpIf { cond, .. } | Op::JumpIfZero { cond, .. } | Op::BrIf { cond, .. } => f(cond),
+                    Op::BrTable { index, .. } => f(index),
+                    Op::Return { src } => f(src),
+                    Op::Call { base, .. }
+                    | Op::CallIndirect { base, .. }
+                    | Op::MemoryInit { base, .. }
+                    | Op::MemoryCopy { base }
+                    | Op::MemoryFill { base }
+                    | Op::TableInit { base, .. }
+                    | Op::TableCopy { base, .. }
+                    | Op::TableGrow { base, .. }
+                    | Op::TableFill { base, .. } => f(base),
+                    Op::Copy { dst, src } | Op::RefIsNull { dst, src } | Op::MemoryGrow { dst, delta: src } => {
+                        f(dst);
+                        f(src);
+                    }
+                    Op::Const { dst, .. }
+                    | Op::MemorySize { dst }
+                    | Op::TableSize { dst, .. }
+                    | Op::RefFunc { dst, .. }
+                    | Op::GlobalGet { dst, .. } => f(dst),
+                    Op::GlobalSet { src, .. } => f(src),
+                    Op::Select { dst, b, cond } => {
+                        f(dst);
+                        f(b);
+                        f(cond);
+                    }
+                    Op::TableGet { dst, index, .. } => {
+                        f(dst);
+                        f(index);
+                    }
+                    Op::TableSet { index, value, .. } => {
+                        f(index);
+                        f(value);
+                    }
+                    Op::I32AddImm { dst, a, .. } => {
+                        f(dst);
+                        f(a);
+                    }
+                    Op::JumpIfNotI32LtS { a, b, .. }
+                    | Op::JumpIfNotI32LtU { a, b, .. }
+                    | Op::JumpIfNotI32Eq { a, b, .. }
+                    | Op::JumpIfNotI32Ne { a, b, .. } => {
+                        f(a);
+                        f(b);
+                    }
+                }
+            }
+        }
+    };
+}
+
+with_op_lists!(result_slot_arms {});
 
 /// A translated function.
 #[derive(Debug, Clone, Default)]
 pub struct FuncCode {
     /// Its instructions.
     pub ops: Vec<Op>,
-    /// Branch table entries of its `br_table` instructions.
+    /// Branch table entries, for `Br`, `BrIf` and `BrTable`.
     pub branch_tables: Vec<BranchTarget>,
     /// Parameters.
     pub params: u32,
-    /// Parameters plus declared locals: the slots of the frame below its operands.
+    /// Parameters plus declared locals: the slots below the operands.
     pub locals: u32,
-    /// The most operand slots it uses above its locals.
-    pub max_stack: u32,
+    /// Slots the frame needs: locals, constants, then the deepest operand stack.
+    pub frame_size: u32,
+    /// Constants that instructions read as operands; they live in the slots
+    /// right after the locals, written when the frame is entered. Keeping them
+    /// below the operands keeps them safe from callees, whose frames start at
+    /// an operand slot.
+    pub consts: Vec<u64>,
     /// How many results it returns.
     pub results: u32,
     /// Byte offset in the module of each instruction's operator, for backtraces.

@@ -1,12 +1,14 @@
 //! The interpreter's execution loop.
 //!
-//! Locals and operands of every active frame live in one stack of 64-bit
-//! slots; a frame's locals start at `fp`, its operands follow. WebAssembly
-//! calls push a [`CallFrame`] and continue in the same loop, so guest recursion
-//! never grows the host's stack; it ends with a stack-exhausted trap when the
-//! store's call depth limit is reached.
+//! Every active frame's slots (locals, then operand temporaries) live in one
+//! vector of 64-bit slots; instructions address them relative to the frame's
+//! base `fp`. A call's arguments are already in place: the callee's frame
+//! starts at the caller's slot of its first argument, and its results come
+//! back there. WebAssembly calls push a [`CallFrame`] and continue in the same
+//! loop, so guest recursion never grows the host's stack; it ends with a
+//! stack-exhausted trap at the store's call depth limit.
 
-use crate::code::{FuncCode, Op};
+use crate::code::{FuncCode, Op, Slot};
 use crate::float;
 use crate::module::InterpModule;
 use skiff_vm::runtime::{
@@ -29,10 +31,10 @@ struct CallFrame {
 
 /// What the inner loop hands to the outer one.
 enum Transfer {
-    /// Call the store function with this address.
-    Call(u32),
-    /// The current function returned.
-    Return,
+    /// Call the store function with address `addr`; its arguments start at slot `base`.
+    Call { addr: u32, base: u32 },
+    /// The current function returned; its results start at slot `src`.
+    Return { src: u32 },
 }
 
 #[inline(always)]
@@ -106,38 +108,37 @@ pub(crate) fn invoke(
     args: &[Value],
     results: &mut Vec<Value>,
 ) -> Result<(), Trap> {
-    let mut stack: Vec<u64> = Vec::with_capacity(256);
-    stack.extend(args.iter().map(Value::to_raw));
+    let mut slots: Vec<u64> = Vec::with_capacity(256);
+    slots.extend(args.iter().map(Value::to_raw));
     let mem = memory_of(store, instance);
     let mut m = Machine {
-        stack,
+        slots,
         frames: Vec::new(),
         cur: module,
         inst: instance,
         func,
         pc: 0,
         fp: 0,
-        sp: args.len(),
         mem,
     };
     let depth_limit = store.max_call_depth as usize;
-    m.enter(depth_limit)?;
+    m.enter(0, depth_limit)?;
     m.run(store, depth_limit)?;
-    // The outermost function returned: its results are at the stack's bottom.
+    // The outermost function returned: its results are at the bottom.
     let module = &m.cur.module;
     let ty = module.func_type(module.num_imported_funcs + m.func);
     results.extend(
         ty.results()
             .iter()
             .enumerate()
-            .map(|(i, t)| Value::from_raw(*t, m.stack[i])),
+            .map(|(i, t)| Value::from_raw(*t, m.slots[i])),
     );
     Ok(())
 }
 
 /// The state of one invocation.
 struct Machine {
-    stack: Vec<u64>,
+    slots: Vec<u64>,
     frames: Vec<CallFrame>,
     cur: Arc<InterpModule>,
     inst: InstanceId,
@@ -145,30 +146,30 @@ struct Machine {
     func: u32,
     pc: usize,
     fp: usize,
-    sp: usize,
     /// Store index of the running instance's memory 0.
     mem: usize,
 }
 
 impl Machine {
-    /// Sets up the frame of `self.func`, whose arguments are the top of the stack.
-    fn enter(&mut self, depth_limit: usize) -> Result<(), Trap> {
+    /// Sets up the frame of `self.func` at absolute slot `fp`, where its arguments are.
+    fn enter(&mut self, fp: usize, depth_limit: usize) -> Result<(), Trap> {
         if self.frames.len() >= depth_limit {
             return Err(self.trap(TrapKind::StackExhausted));
         }
         let code = &self.cur.funcs[self.func as usize];
-        let fp = self.sp - code.params as usize;
-        let locals_end = fp + code.locals as usize;
-        let need = locals_end + code.max_stack as usize + 1;
-        if need > self.stack.len() {
-            if need > MAX_SLOTS {
+        let end = fp + code.frame_size as usize;
+        if end > self.slots.len() {
+            if end > MAX_SLOTS {
                 return Err(self.trap(TrapKind::StackExhausted));
             }
-            self.stack.resize(need.max(self.stack.len() * 2), 0);
+            self.slots.resize(end.max(self.slots.len() * 2), 0);
         }
-        self.stack[self.sp..locals_end].fill(0);
+        self.slots[fp + code.params as usize..fp + code.locals as usize].fill(0);
+        if !code.consts.is_empty() {
+            let at = fp + code.locals as usize;
+            self.slots[at..at + code.consts.len()].copy_from_slice(&code.consts);
+        }
         self.fp = fp;
-        self.sp = locals_end;
         self.pc = 0;
         Ok(())
     }
@@ -197,40 +198,54 @@ impl Machine {
         trap
     }
 
-    /// Calls the store's function `addr` from the current frame.
-    fn call(&mut self, store: &mut Store, addr: u32, depth_limit: usize) -> Result<(), Trap> {
+    /// Calls the store's function `addr`, whose arguments start at frame slot `base`.
+    fn call(
+        &mut self,
+        store: &mut Store,
+        addr: u32,
+        base: u32,
+        depth_limit: usize,
+    ) -> Result<(), Trap> {
+        let callee_fp = self.fp + base as usize;
         let entity = &store.funcs[addr as usize];
         match &entity.kind {
             FuncKind::Wasm { instance, index } => {
                 let (instance, index) = (*instance, *index);
+                if instance == self.inst {
+                    self.frames.push(CallFrame {
+                        func: self.func,
+                        pc: self.pc as u32,
+                        fp: self.fp as u32,
+                        instance: self.inst,
+                        module: None,
+                    });
+                    self.func = index - self.cur.module.num_imported_funcs;
+                    return self.enter(callee_fp, depth_limit);
+                }
                 let code = store.instances[instance.0 as usize].code.clone();
                 match code.into_any().downcast::<InterpModule>() {
                     Ok(callee) => {
-                        let switching = instance != self.inst;
                         let defined = index - callee.module.num_imported_funcs;
                         self.frames.push(CallFrame {
                             func: self.func,
                             pc: self.pc as u32,
                             fp: self.fp as u32,
                             instance: self.inst,
-                            module: switching.then(|| std::mem::replace(&mut self.cur, callee)),
+                            module: Some(std::mem::replace(&mut self.cur, callee)),
                         });
-                        if switching {
-                            self.inst = instance;
-                            self.mem = memory_of(store, instance);
-                        }
+                        self.inst = instance;
+                        self.mem = memory_of(store, instance);
                         self.func = defined;
-                        self.enter(depth_limit)
+                        self.enter(callee_fp, depth_limit)
                     }
-                    Err(other) => {
-                        // Code of another tier: call it through the store.
-                        let _ = other;
+                    Err(_) => {
+                        // Code of another tier: call it through its module.
                         let ty = entity.ty.clone();
-                        let args = self.pop_args(&ty);
+                        let args = self.read_args(&ty, callee_fp);
                         let mut results = Vec::with_capacity(ty.results().len());
                         let code = store.instances[instance.0 as usize].code.clone();
                         code.call(store, instance, index, &args, &mut results)?;
-                        self.push_results(&results);
+                        self.write_results(&results, callee_fp);
                         Ok(())
                     }
                 }
@@ -238,7 +253,7 @@ impl Machine {
             FuncKind::Host(h) => {
                 let h = h.clone();
                 let ty = entity.ty.clone();
-                let args = self.pop_args(&ty);
+                let args = self.read_args(&ty, callee_fp);
                 let mut results = Vec::with_capacity(ty.results().len());
                 let mut caller = Caller {
                     store,
@@ -253,47 +268,38 @@ impl Machine {
                     t
                 })?;
                 check_results(&ty, &results)?;
-                self.push_results(&results);
+                self.write_results(&results, callee_fp);
                 Ok(())
             }
         }
     }
 
-    fn pop_args(&mut self, ty: &skiff_vm::types::FuncType) -> Vec<Value> {
-        let n = ty.params().len();
-        let base = self.sp - n;
-        let args = ty
-            .params()
+    fn read_args(&self, ty: &skiff_vm::types::FuncType, at: usize) -> Vec<Value> {
+        ty.params()
             .iter()
             .enumerate()
-            .map(|(i, t)| Value::from_raw(*t, self.stack[base + i]))
-            .collect();
-        self.sp = base;
-        args
+            .map(|(i, t)| Value::from_raw(*t, self.slots[at + i]))
+            .collect()
     }
 
-    fn push_results(&mut self, results: &[Value]) {
-        let need = self.sp + results.len();
-        if need > self.stack.len() {
-            self.stack.resize(need, 0);
+    fn write_results(&mut self, results: &[Value], at: usize) {
+        let need = at + results.len();
+        if need > self.slots.len() {
+            self.slots.resize(need, 0);
         }
-        for r in results {
-            self.stack[self.sp] = r.to_raw();
-            self.sp += 1;
+        for (i, r) in results.iter().enumerate() {
+            self.slots[at + i] = r.to_raw();
         }
     }
 
-    /// Returns from the current function; `true` when it was the outermost.
-    fn ret(&mut self, store: &Store) -> bool {
+    /// Returns from the current function, whose results start at frame slot
+    /// `src`; `true` when it was the outermost.
+    fn ret(&mut self, store: &Store, src: u32) -> bool {
         let n = self.cur.funcs[self.func as usize].results as usize;
-        let fp = self.fp;
-        self.stack.copy_within(self.sp - n..self.sp, fp);
-        self.sp = fp + n;
+        let from = self.fp + src as usize;
+        self.slots.copy_within(from..from + n, self.fp);
         match self.frames.pop() {
-            None => {
-                self.fp = 0;
-                true
-            }
+            None => true,
             Some(frame) => {
                 self.func = frame.func;
                 self.pc = frame.pc as usize;
@@ -312,11 +318,10 @@ impl Machine {
         loop {
             let cur = self.cur.clone();
             let code = &cur.funcs[self.func as usize];
-            let transfer = self.run_function(store, &cur, code)?;
-            match transfer {
-                Transfer::Call(addr) => self.call(store, addr, depth_limit)?,
-                Transfer::Return => {
-                    if self.ret(store) {
+            match self.run_function(store, &cur, code)? {
+                Transfer::Call { addr, base } => self.call(store, addr, base, depth_limit)?,
+                Transfer::Return { src } => {
+                    if self.ret(store, src) {
                         return Ok(());
                     }
                 }
@@ -325,7 +330,6 @@ impl Machine {
     }
 
     /// Runs the current function until it calls or returns.
-    #[allow(clippy::too_many_lines)]
     fn run_function(
         &mut self,
         store: &mut Store,
@@ -334,80 +338,84 @@ impl Machine {
     ) -> Result<Transfer, Trap> {
         let ops = &code.ops[..];
         let mut pc = self.pc;
-        let mut sp = self.sp;
-        let fp = self.fp;
-        let stack = &mut self.stack[..];
         let inst = self.inst;
+        let fp = self.fp;
+        debug_assert!(fp + code.frame_size as usize <= self.slots.len());
+        // SAFETY: `enter` made the frame `fp..fp + frame_size` part of `slots`,
+        // and every slot an instruction names is below `frame_size` (the
+        // translator derives them from validated stack heights). `slots` is
+        // not resized while this function runs: resizing happens in `enter`
+        // and `write_results`, between calls to it.
+        let regs: *mut u64 = unsafe { self.slots.as_mut_ptr().add(fp) };
 
+        macro_rules! get {
+            ($slot:expr) => {{
+                let slot: Slot = $slot;
+                debug_assert!(slot < code.frame_size);
+                // SAFETY: in the frame, as above.
+                unsafe { *regs.add(slot as usize) }
+            }};
+        }
+        macro_rules! set {
+            ($slot:expr, $v:expr) => {{
+                let slot: Slot = $slot;
+                let v: u64 = $v;
+                debug_assert!(slot < code.frame_size);
+                // SAFETY: in the frame, as above.
+                unsafe { *regs.add(slot as usize) = v }
+            }};
+        }
         macro_rules! trap {
             ($kind:expr) => {{
                 self.pc = pc;
-                self.sp = sp;
                 return Err(self.trap($kind));
             }};
         }
-        macro_rules! pop {
-            () => {{
-                sp -= 1;
-                stack[sp]
-            }};
-        }
-        macro_rules! push {
-            ($v:expr) => {{
-                stack[sp] = $v;
-                sp += 1;
-            }};
-        }
         macro_rules! unop {
-            ($get:ident, $put:ident, $f:expr) => {{
-                let a = $get(stack[sp - 1]);
-                stack[sp - 1] = $put(($f)(a));
+            ($dst:expr, $src:expr, $get:ident, $put:ident, $f:expr) => {{
+                let a = $get(get!($src));
+                set!($dst, $put(($f)(a)));
             }};
         }
         macro_rules! binop {
-            ($get:ident, $put:ident, $f:expr) => {{
-                let b = $get(stack[sp - 1]);
-                sp -= 1;
-                let a = $get(stack[sp - 1]);
-                stack[sp - 1] = $put(($f)(a, b));
+            ($dst:expr, $a:expr, $b:expr, $get:ident, $put:ident, $f:expr) => {{
+                let a = $get(get!($a));
+                let b = $get(get!($b));
+                set!($dst, $put(($f)(a, b)));
             }};
         }
         macro_rules! try_unop {
-            ($get:ident, $put:ident, $f:expr) => {{
-                let a = $get(stack[sp - 1]);
+            ($dst:expr, $src:expr, $get:ident, $put:ident, $f:expr) => {{
+                let a = $get(get!($src));
                 match ($f)(a) {
-                    Ok(v) => stack[sp - 1] = $put(v),
+                    Ok(v) => set!($dst, $put(v)),
                     Err(kind) => trap!(kind),
                 }
             }};
         }
         macro_rules! try_binop {
-            ($get:ident, $put:ident, $f:expr) => {{
-                let b = $get(stack[sp - 1]);
-                let a = $get(stack[sp - 2]);
+            ($dst:expr, $a:expr, $b:expr, $get:ident, $put:ident, $f:expr) => {{
+                let a = $get(get!($a));
+                let b = $get(get!($b));
                 match ($f)(a, b) {
-                    Ok(v) => {
-                        sp -= 1;
-                        stack[sp - 1] = $put(v)
-                    }
+                    Ok(v) => set!($dst, $put(v)),
                     Err(kind) => trap!(kind),
                 }
             }};
         }
         macro_rules! load {
-            ($n:literal, $offset:expr, $conv:expr) => {{
-                let addr = stack[sp - 1] as u32;
+            ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
+                let addr = get!($addr) as u32;
                 match store.memories[self.mem].load::<$n>(addr, $offset) {
-                    Some(b) => stack[sp - 1] = ($conv)(b),
+                    Some(b) => set!($dst, ($conv)(b)),
                     None => trap!(TrapKind::MemoryOutOfBounds),
                 }
             }};
         }
         macro_rules! store_ {
-            ($offset:expr, $bytes:expr) => {{
-                let v = stack[sp - 1];
-                let addr = stack[sp - 2] as u32;
-                sp -= 2;
+            ($addr:expr, $value:expr, $offset:expr, $bytes:expr) => {{
+                let v = get!($value);
+                let addr = get!($addr) as u32;
                 if store.memories[self.mem]
                     .store(addr, $offset, ($bytes)(v))
                     .is_none()
@@ -417,13 +425,22 @@ impl Machine {
             }};
         }
         macro_rules! branch {
-            ($to:expr) => {{
-                let to = $to;
-                let dst = fp + to.height as usize;
-                let keep = to.keep as usize;
-                stack.copy_within(sp - keep..sp, dst);
-                sp = dst + keep;
+            ($entry:expr) => {{
+                let to = code.branch_tables[$entry as usize];
+                for i in 0..to.keep {
+                    set!(to.dst + i, get!(to.src + i));
+                }
                 pc = to.target as usize;
+            }};
+        }
+        macro_rules! three {
+            ($base:expr) => {{
+                let b: Slot = $base;
+                (
+                    get!(b) as u32 as usize,
+                    get!(b + 1),
+                    get!(b + 2) as u32 as usize,
+                )
             }};
         }
 
@@ -433,34 +450,58 @@ impl Machine {
             match op {
                 Op::Unreachable => trap!(TrapKind::Unreachable),
                 Op::Jump { target } => pc = target as usize,
-                Op::Br { to } => branch!(to),
-                Op::BrIf { to } => {
-                    if pop!() as u32 != 0 {
-                        branch!(to);
-                    }
-                }
-                Op::JumpIfZero { target } => {
-                    if pop!() as u32 == 0 {
+                Op::JumpIf { cond, target } => {
+                    if get!(cond) as u32 != 0 {
                         pc = target as usize;
                     }
                 }
-                Op::BrTable { start, len } => {
-                    let i = (pop!() as u32).min(len - 1);
-                    branch!(code.branch_tables[(start + i) as usize]);
+                Op::JumpIfZero { cond, target } => {
+                    if get!(cond) as u32 == 0 {
+                        pc = target as usize;
+                    }
                 }
-                Op::Return => {
-                    self.sp = sp;
+                Op::JumpIfNotI32LtS { a, b, target } => {
+                    if (get!(a) as u32 as i32) >= (get!(b) as u32 as i32) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32LtU { a, b, target } => {
+                    if (get!(a) as u32) >= (get!(b) as u32) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32Eq { a, b, target } => {
+                    if get!(a) as u32 != get!(b) as u32 {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32Ne { a, b, target } => {
+                    if get!(a) as u32 == get!(b) as u32 {
+                        pc = target as usize;
+                    }
+                }
+                Op::Br { entry } => branch!(entry),
+                Op::BrIf { cond, entry } => {
+                    if get!(cond) as u32 != 0 {
+                        branch!(entry);
+                    }
+                }
+                Op::BrTable { index, start, len } => {
+                    let i = (get!(index) as u32).min(len - 1);
+                    branch!(start + i);
+                }
+                Op::Return { src } => {
                     self.pc = pc;
-                    return Ok(Transfer::Return);
+                    return Ok(Transfer::Return { src });
                 }
-                Op::Call { func } => {
+                Op::Call { func, base } => {
                     let addr = store.instances[inst.0 as usize].funcs[func as usize].0;
-                    self.sp = sp;
                     self.pc = pc;
-                    return Ok(Transfer::Call(addr));
+                    return Ok(Transfer::Call { addr, base });
                 }
-                Op::CallIndirect { ty, table } => {
-                    let i = pop!() as u32;
+                Op::CallIndirect { base, ty, table } => {
+                    let params = cur.module.types[ty as usize].params().len() as Slot;
+                    let i = get!(base + params) as u32;
                     let instance = &store.instances[inst.0 as usize];
                     let table = &store.tables[instance.tables[table as usize].0 as usize];
                     let Some(&r) = table.elements.get(i as usize) else {
@@ -473,79 +514,143 @@ impl Machine {
                     if store.funcs[addr as usize].ty != cur.module.types[ty as usize] {
                         trap!(TrapKind::IndirectCallTypeMismatch);
                     }
-                    self.sp = sp;
                     self.pc = pc;
-                    return Ok(Transfer::Call(addr));
+                    return Ok(Transfer::Call { addr, base });
                 }
-                Op::Drop => sp -= 1,
-                Op::Select => {
-                    let c = pop!() as u32;
-                    let b = pop!();
-                    if c == 0 {
-                        stack[sp - 1] = b;
+                Op::Copy { dst, src } => set!(dst, get!(src)),
+                Op::Const { dst, bits } => set!(dst, bits),
+                Op::Select { dst, b, cond } => {
+                    if get!(cond) as u32 == 0 {
+                        set!(dst, get!(b));
                     }
                 }
-                Op::LocalGet { index } => push!(stack[fp + index as usize]),
-                Op::LocalSet { index } => {
-                    let v = pop!();
-                    stack[fp + index as usize] = v;
-                }
-                Op::LocalTee { index } => stack[fp + index as usize] = stack[sp - 1],
-                Op::GlobalGet { index } => {
+                Op::GlobalGet { dst, index } => {
                     let g = store.instances[inst.0 as usize].globals[index as usize];
-                    push!(store.globals[g.0 as usize].value)
+                    set!(dst, store.globals[g.0 as usize].value)
                 }
-                Op::GlobalSet { index } => {
+                Op::GlobalSet { src, index } => {
                     let g = store.instances[inst.0 as usize].globals[index as usize];
-                    store.globals[g.0 as usize].value = pop!();
+                    store.globals[g.0 as usize].value = get!(src);
                 }
-                Op::Const { bits } => push!(bits),
+                Op::I32AddImm { dst, a, imm } => {
+                    set!(dst, (get!(a) as u32).wrapping_add(imm as u32) as u64)
+                }
 
-                Op::I32Load { offset } => load!(4, offset, |b| u32::from_le_bytes(b) as u64),
-                Op::I64Load { offset } => load!(8, offset, u64::from_le_bytes),
-                Op::F32Load { offset } => load!(4, offset, |b| u32::from_le_bytes(b) as u64),
-                Op::F64Load { offset } => load!(8, offset, u64::from_le_bytes),
-                Op::I32Load8S { offset } => {
-                    load!(1, offset, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64)
+                Op::I32Load { dst, addr, offset } => {
+                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
                 }
-                Op::I32Load8U { offset } => load!(1, offset, |b: [u8; 1]| b[0] as u64),
-                Op::I32Load16S { offset } => {
-                    load!(2, offset, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
+                Op::I64Load { dst, addr, offset } => {
+                    load!(dst, addr, offset, 8, u64::from_le_bytes)
                 }
-                Op::I32Load16U { offset } => load!(2, offset, |b| u16::from_le_bytes(b) as u64),
-                Op::I64Load8S { offset } => load!(1, offset, |b: [u8; 1]| b[0] as i8 as i64 as u64),
-                Op::I64Load8U { offset } => load!(1, offset, |b: [u8; 1]| b[0] as u64),
-                Op::I64Load16S { offset } => {
-                    load!(2, offset, |b| i16::from_le_bytes(b) as i64 as u64)
+                Op::F32Load { dst, addr, offset } => {
+                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
                 }
-                Op::I64Load16U { offset } => load!(2, offset, |b| u16::from_le_bytes(b) as u64),
-                Op::I64Load32S { offset } => {
-                    load!(4, offset, |b| i32::from_le_bytes(b) as i64 as u64)
+                Op::F64Load { dst, addr, offset } => {
+                    load!(dst, addr, offset, 8, u64::from_le_bytes)
                 }
-                Op::I64Load32U { offset } => load!(4, offset, |b| u32::from_le_bytes(b) as u64),
-                Op::I32Store { offset } | Op::F32Store { offset } => {
-                    store_!(offset, |v: u64| (v as u32).to_le_bytes())
+                Op::I32Load8S { dst, addr, offset } => {
+                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32
+                        as u64)
                 }
-                Op::I64Store { offset } | Op::F64Store { offset } => {
-                    store_!(offset, |v: u64| v.to_le_bytes())
+                Op::I32Load8U { dst, addr, offset } => {
+                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as u64)
                 }
-                Op::I32Store8 { offset } | Op::I64Store8 { offset } => {
-                    store_!(offset, |v: u64| [v as u8])
+                Op::I32Load16S { dst, addr, offset } => {
+                    load!(
+                        dst,
+                        addr,
+                        offset,
+                        2,
+                        |b| i16::from_le_bytes(b) as i32 as u32 as u64
+                    )
                 }
-                Op::I32Store16 { offset } | Op::I64Store16 { offset } => {
-                    store_!(offset, |v: u64| (v as u16).to_le_bytes())
+                Op::I32Load16U { dst, addr, offset } => {
+                    load!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
                 }
-                Op::I64Store32 { offset } => store_!(offset, |v: u64| (v as u32).to_le_bytes()),
-                Op::MemorySize => push!(store.memories[self.mem].pages()),
-                Op::MemoryGrow => {
-                    let delta = stack[sp - 1] as u32;
+                Op::I64Load8S { dst, addr, offset } => {
+                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
+                }
+                Op::I64Load8U { dst, addr, offset } => {
+                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as u64)
+                }
+                Op::I64Load16S { dst, addr, offset } => {
+                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64
+                        as u64)
+                }
+                Op::I64Load16U { dst, addr, offset } => {
+                    load!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+                }
+                Op::I64Load32S { dst, addr, offset } => {
+                    load!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64
+                        as u64)
+                }
+                Op::I64Load32U { dst, addr, offset } => {
+                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Op::I32Store {
+                    addr,
+                    value,
+                    offset,
+                }
+                | Op::F32Store {
+                    addr,
+                    value,
+                    offset,
+                } => {
+                    store_!(addr, value, offset, |v: u64| (v as u32).to_le_bytes())
+                }
+                Op::I64Store {
+                    addr,
+                    value,
+                    offset,
+                }
+                | Op::F64Store {
+                    addr,
+                    value,
+                    offset,
+                } => {
+                    store_!(addr, value, offset, |v: u64| v.to_le_bytes())
+                }
+                Op::I32Store8 {
+                    addr,
+                    value,
+                    offset,
+                }
+                | Op::I64Store8 {
+                    addr,
+                    value,
+                    offset,
+                } => {
+                    store_!(addr, value, offset, |v: u64| [v as u8])
+                }
+                Op::I32Store16 {
+                    addr,
+                    value,
+                    offset,
+                }
+                | Op::I64Store16 {
+                    addr,
+                    value,
+                    offset,
+                } => {
+                    store_!(addr, value, offset, |v: u64| (v as u16).to_le_bytes())
+                }
+                Op::I64Store32 {
+                    addr,
+                    value,
+                    offset,
+                } => {
+                    store_!(addr, value, offset, |v: u64| (v as u32).to_le_bytes())
+                }
+                Op::MemorySize { dst } => set!(dst, store.memories[self.mem].pages()),
+                Op::MemoryGrow { dst, delta } => {
+                    let delta = get!(delta) as u32;
                     let old = store.memories[self.mem].grow(delta as u64);
-                    stack[sp - 1] = old.map_or(u32::MAX as u64, |o| o);
+                    set!(dst, old.map_or(u32::MAX as u64, |o| o));
                 }
-                Op::MemoryInit { data } => {
-                    let n = pop!() as u32 as usize;
-                    let s = pop!() as u32 as usize;
-                    let d = pop!() as u32 as usize;
+                Op::MemoryInit { base, data } => {
+                    let (d, s, n) = three!(base);
+                    let s = s as u32 as usize;
                     let instance = &store.instances[inst.0 as usize];
                     let seg = if instance.data_dropped[data as usize] {
                         &[][..]
@@ -561,30 +666,26 @@ impl Machine {
                 Op::DataDrop { data } => {
                     store.instances[inst.0 as usize].data_dropped[data as usize] = true;
                 }
-                Op::MemoryCopy => {
-                    let n = pop!() as u32 as usize;
-                    let s = pop!() as u32 as usize;
-                    let d = pop!() as u32 as usize;
+                Op::MemoryCopy { base } => {
+                    let (d, s, n) = three!(base);
+                    let s = s as u32 as usize;
                     let mem = &mut store.memories[self.mem];
                     if s + n > mem.len() || d + n > mem.len() {
                         trap!(TrapKind::MemoryOutOfBounds);
                     }
                     mem.data_mut().copy_within(s..s + n, d);
                 }
-                Op::MemoryFill => {
-                    let n = pop!() as u32 as usize;
-                    let v = pop!() as u8;
-                    let d = pop!() as u32 as usize;
+                Op::MemoryFill { base } => {
+                    let (d, v, n) = three!(base);
                     let mem = &mut store.memories[self.mem];
                     if d + n > mem.len() {
                         trap!(TrapKind::MemoryOutOfBounds);
                     }
-                    mem.data_mut()[d..d + n].fill(v);
+                    mem.data_mut()[d..d + n].fill(v as u8);
                 }
-                Op::TableInit { elem, table } => {
-                    let n = pop!() as u32 as usize;
-                    let s = pop!() as u32 as usize;
-                    let d = pop!() as u32 as usize;
+                Op::TableInit { base, elem, table } => {
+                    let (d, s, n) = three!(base);
+                    let s = s as u32 as usize;
                     let instance = &store.instances[inst.0 as usize];
                     let seg: Arc<[RawRef]> = instance.elems[elem as usize]
                         .clone()
@@ -599,10 +700,9 @@ impl Machine {
                 Op::ElemDrop { elem } => {
                     store.instances[inst.0 as usize].elems[elem as usize] = None
                 }
-                Op::TableCopy { dst, src } => {
-                    let n = pop!() as u32 as usize;
-                    let s = pop!() as u32 as usize;
-                    let d = pop!() as u32 as usize;
+                Op::TableCopy { base, dst, src } => {
+                    let (d, s, n) = three!(base);
+                    let s = s as u32 as usize;
                     let instance = &store.instances[inst.0 as usize];
                     let (dt, st) = (
                         instance.tables[dst as usize].0 as usize,
@@ -620,37 +720,42 @@ impl Machine {
                         store.tables[dt].elements[d..d + n].copy_from_slice(&items);
                     }
                 }
-                Op::TableGet { table } => {
-                    let i = stack[sp - 1] as u32 as usize;
+                Op::TableGet { dst, index, table } => {
+                    let i = get!(index) as u32 as usize;
                     let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
                     match store.tables[t].elements.get(i) {
-                        Some(&r) => stack[sp - 1] = r,
+                        Some(&r) => set!(dst, r),
                         None => trap!(TrapKind::TableOutOfBounds),
                     }
                 }
-                Op::TableSet { table } => {
-                    let r = pop!();
-                    let i = pop!() as u32 as usize;
+                Op::TableSet {
+                    index,
+                    value,
+                    table,
+                } => {
+                    let r = get!(value);
+                    let i = get!(index) as u32 as usize;
                     let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
                     match store.tables[t].elements.get_mut(i) {
                         Some(slot) => *slot = r,
                         None => trap!(TrapKind::TableOutOfBounds),
                     }
                 }
-                Op::TableSize { table } => {
+                Op::TableSize { dst, table } => {
                     let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    push!(store.tables[t].size() as u64)
+                    set!(dst, store.tables[t].size() as u64)
                 }
-                Op::TableGrow { table } => {
-                    let n = pop!() as u32;
-                    let init = stack[sp - 1];
+                Op::TableGrow { base, table } => {
+                    let init = get!(base);
+                    let n = get!(base + 1) as u32;
                     let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    stack[sp - 1] = store.tables[t].grow(n, init).map_or(u32::MAX, |o| o) as u64;
+                    set!(
+                        base,
+                        store.tables[t].grow(n, init).map_or(u32::MAX, |o| o) as u64
+                    );
                 }
-                Op::TableFill { table } => {
-                    let n = pop!() as u32 as usize;
-                    let r = pop!();
-                    let i = pop!() as u32 as usize;
+                Op::TableFill { base, table } => {
+                    let (i, r, n) = three!(base);
                     let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
                     let elements = &mut store.tables[t].elements;
                     if i + n > elements.len() {
@@ -658,181 +763,259 @@ impl Machine {
                     }
                     elements[i..i + n].fill(r);
                 }
-                Op::RefIsNull => stack[sp - 1] = (stack[sp - 1] == 0) as u64,
-                Op::RefFunc { func } => {
-                    push!(store.instances[inst.0 as usize].funcs[func as usize].0 as u64 + 1)
+                Op::RefIsNull { dst, src } => set!(dst, (get!(src) == 0) as u64),
+                Op::RefFunc { dst, func } => {
+                    set!(
+                        dst,
+                        store.instances[inst.0 as usize].funcs[func as usize].0 as u64 + 1
+                    )
                 }
+                Op::I32Eqz { dst, src } => unop!(dst, src, u32_, from_bool, |a| a == 0),
+                Op::I32Eq { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a == b),
+                Op::I32Ne { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a != b),
+                Op::I32LtS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a < b),
+                Op::I32LtU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a < b),
+                Op::I32GtS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a > b),
+                Op::I32GtU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a > b),
+                Op::I32LeS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a <= b),
+                Op::I32LeU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a <= b),
+                Op::I32GeS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a >= b),
+                Op::I32GeU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a >= b),
+                Op::I64Eqz { dst, src } => unop!(dst, src, u64_, from_bool, |a| a == 0),
+                Op::I64Eq { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a == b),
+                Op::I64Ne { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a != b),
+                Op::I64LtS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a < b),
+                Op::I64LtU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a < b),
+                Op::I64GtS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a > b),
+                Op::I64GtU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a > b),
+                Op::I64LeS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a <= b),
+                Op::I64LeU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a <= b),
+                Op::I64GeS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a >= b),
+                Op::I64GeU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a >= b),
+                Op::F32Eq { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a == b),
+                Op::F32Ne { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a != b),
+                Op::F32Lt { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a < b),
+                Op::F32Gt { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a > b),
+                Op::F32Le { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a <= b),
+                Op::F32Ge { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a >= b),
+                Op::F64Eq { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a == b),
+                Op::F64Ne { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a != b),
+                Op::F64Lt { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a < b),
+                Op::F64Gt { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a > b),
+                Op::F64Le { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a <= b),
+                Op::F64Ge { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a >= b),
 
-                Op::I32Eqz => unop!(u32_, from_bool, |a| a == 0),
-                Op::I32Eq => binop!(u32_, from_bool, |a, b| a == b),
-                Op::I32Ne => binop!(u32_, from_bool, |a, b| a != b),
-                Op::I32LtS => binop!(i32_, from_bool, |a, b| a < b),
-                Op::I32LtU => binop!(u32_, from_bool, |a, b| a < b),
-                Op::I32GtS => binop!(i32_, from_bool, |a, b| a > b),
-                Op::I32GtU => binop!(u32_, from_bool, |a, b| a > b),
-                Op::I32LeS => binop!(i32_, from_bool, |a, b| a <= b),
-                Op::I32LeU => binop!(u32_, from_bool, |a, b| a <= b),
-                Op::I32GeS => binop!(i32_, from_bool, |a, b| a >= b),
-                Op::I32GeU => binop!(u32_, from_bool, |a, b| a >= b),
-                Op::I64Eqz => unop!(u64_, from_bool, |a| a == 0),
-                Op::I64Eq => binop!(u64_, from_bool, |a, b| a == b),
-                Op::I64Ne => binop!(u64_, from_bool, |a, b| a != b),
-                Op::I64LtS => binop!(i64_, from_bool, |a, b| a < b),
-                Op::I64LtU => binop!(u64_, from_bool, |a, b| a < b),
-                Op::I64GtS => binop!(i64_, from_bool, |a, b| a > b),
-                Op::I64GtU => binop!(u64_, from_bool, |a, b| a > b),
-                Op::I64LeS => binop!(i64_, from_bool, |a, b| a <= b),
-                Op::I64LeU => binop!(u64_, from_bool, |a, b| a <= b),
-                Op::I64GeS => binop!(i64_, from_bool, |a, b| a >= b),
-                Op::I64GeU => binop!(u64_, from_bool, |a, b| a >= b),
-                Op::F32Eq => binop!(f32_, from_bool, |a, b| a == b),
-                Op::F32Ne => binop!(f32_, from_bool, |a, b| a != b),
-                Op::F32Lt => binop!(f32_, from_bool, |a, b| a < b),
-                Op::F32Gt => binop!(f32_, from_bool, |a, b| a > b),
-                Op::F32Le => binop!(f32_, from_bool, |a, b| a <= b),
-                Op::F32Ge => binop!(f32_, from_bool, |a, b| a >= b),
-                Op::F64Eq => binop!(f64_, from_bool, |a, b| a == b),
-                Op::F64Ne => binop!(f64_, from_bool, |a, b| a != b),
-                Op::F64Lt => binop!(f64_, from_bool, |a, b| a < b),
-                Op::F64Gt => binop!(f64_, from_bool, |a, b| a > b),
-                Op::F64Le => binop!(f64_, from_bool, |a, b| a <= b),
-                Op::F64Ge => binop!(f64_, from_bool, |a, b| a >= b),
-
-                Op::I32Clz => unop!(u32_, from_u32, u32::leading_zeros),
-                Op::I32Ctz => unop!(u32_, from_u32, u32::trailing_zeros),
-                Op::I32Popcnt => unop!(u32_, from_u32, u32::count_ones),
-                Op::I32Add => binop!(u32_, from_u32, u32::wrapping_add),
-                Op::I32Sub => binop!(u32_, from_u32, u32::wrapping_sub),
-                Op::I32Mul => binop!(u32_, from_u32, u32::wrapping_mul),
-                Op::I32DivS => try_binop!(i32_, from_i32, |a: i32, b: i32| {
-                    if b == 0 {
-                        Err(TrapKind::IntegerDivisionByZero)
-                    } else if a == i32::MIN && b == -1 {
-                        Err(TrapKind::IntegerOverflow)
-                    } else {
-                        Ok(a / b)
-                    }
-                }),
-                Op::I32DivU => try_binop!(u32_, from_u32, |a: u32, b: u32| a
-                    .checked_div(b)
-                    .ok_or(TrapKind::IntegerDivisionByZero)),
-                Op::I32RemS => try_binop!(i32_, from_i32, |a: i32, b: i32| if b == 0 {
-                    Err(TrapKind::IntegerDivisionByZero)
-                } else {
-                    Ok(a.wrapping_rem(b))
-                }),
-                Op::I32RemU => try_binop!(u32_, from_u32, |a: u32, b: u32| a
-                    .checked_rem(b)
-                    .ok_or(TrapKind::IntegerDivisionByZero)),
-                Op::I32And => binop!(u32_, from_u32, |a, b| a & b),
-                Op::I32Or => binop!(u32_, from_u32, |a, b| a | b),
-                Op::I32Xor => binop!(u32_, from_u32, |a, b| a ^ b),
-                Op::I32Shl => binop!(u32_, from_u32, |a: u32, b| a.wrapping_shl(b)),
-                Op::I32ShrS => binop!(i32_, from_i32, |a: i32, b| a.wrapping_shr(b as u32)),
-                Op::I32ShrU => binop!(u32_, from_u32, |a: u32, b| a.wrapping_shr(b)),
-                Op::I32Rotl => binop!(u32_, from_u32, |a: u32, b| a.rotate_left(b)),
-                Op::I32Rotr => binop!(u32_, from_u32, |a: u32, b| a.rotate_right(b)),
-                Op::I64Clz => unop!(u64_, from_u64, |a: u64| a.leading_zeros() as u64),
-                Op::I64Ctz => unop!(u64_, from_u64, |a: u64| a.trailing_zeros() as u64),
-                Op::I64Popcnt => unop!(u64_, from_u64, |a: u64| a.count_ones() as u64),
-                Op::I64Add => binop!(u64_, from_u64, u64::wrapping_add),
-                Op::I64Sub => binop!(u64_, from_u64, u64::wrapping_sub),
-                Op::I64Mul => binop!(u64_, from_u64, u64::wrapping_mul),
-                Op::I64DivS => try_binop!(i64_, from_i64, |a: i64, b: i64| {
-                    if b == 0 {
-                        Err(TrapKind::IntegerDivisionByZero)
-                    } else if a == i64::MIN && b == -1 {
-                        Err(TrapKind::IntegerOverflow)
-                    } else {
-                        Ok(a / b)
-                    }
-                }),
-                Op::I64DivU => try_binop!(u64_, from_u64, |a: u64, b: u64| a
-                    .checked_div(b)
-                    .ok_or(TrapKind::IntegerDivisionByZero)),
-                Op::I64RemS => try_binop!(i64_, from_i64, |a: i64, b: i64| if b == 0 {
-                    Err(TrapKind::IntegerDivisionByZero)
-                } else {
-                    Ok(a.wrapping_rem(b))
-                }),
-                Op::I64RemU => try_binop!(u64_, from_u64, |a: u64, b: u64| a
-                    .checked_rem(b)
-                    .ok_or(TrapKind::IntegerDivisionByZero)),
-                Op::I64And => binop!(u64_, from_u64, |a, b| a & b),
-                Op::I64Or => binop!(u64_, from_u64, |a, b| a | b),
-                Op::I64Xor => binop!(u64_, from_u64, |a, b| a ^ b),
-                Op::I64Shl => binop!(u64_, from_u64, |a: u64, b| a.wrapping_shl(b as u32)),
-                Op::I64ShrS => binop!(i64_, from_i64, |a: i64, b| a.wrapping_shr(b as u32)),
-                Op::I64ShrU => binop!(u64_, from_u64, |a: u64, b| a.wrapping_shr(b as u32)),
-                Op::I64Rotl => binop!(u64_, from_u64, |a: u64, b| a.rotate_left(b as u32)),
-                Op::I64Rotr => binop!(u64_, from_u64, |a: u64, b| a.rotate_right(b as u32)),
-
-                Op::F32Abs => unop!(u32_, from_u32, |a| a & 0x7fff_ffff),
-                Op::F32Neg => unop!(u32_, from_u32, |a| a ^ 0x8000_0000),
-                Op::F32Copysign => {
-                    binop!(u32_, from_u32, |a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000))
+                Op::I32Clz { dst, src } => unop!(dst, src, u32_, from_u32, u32::leading_zeros),
+                Op::I32Ctz { dst, src } => unop!(dst, src, u32_, from_u32, u32::trailing_zeros),
+                Op::I32Popcnt { dst, src } => unop!(dst, src, u32_, from_u32, u32::count_ones),
+                Op::I32Add { dst, a, b } => binop!(dst, a, b, u32_, from_u32, u32::wrapping_add),
+                Op::I32Sub { dst, a, b } => binop!(dst, a, b, u32_, from_u32, u32::wrapping_sub),
+                Op::I32Mul { dst, a, b } => binop!(dst, a, b, u32_, from_u32, u32::wrapping_mul),
+                Op::I32DivS { dst, a, b } => {
+                    try_binop!(dst, a, b, i32_, from_i32, |a: i32, b: i32| {
+                        if b == 0 {
+                            Err(TrapKind::IntegerDivisionByZero)
+                        } else if a == i32::MIN && b == -1 {
+                            Err(TrapKind::IntegerOverflow)
+                        } else {
+                            Ok(a / b)
+                        }
+                    })
                 }
-                Op::F32Ceil => unop!(f32_, from_f32, f32::ceil),
-                Op::F32Floor => unop!(f32_, from_f32, f32::floor),
-                Op::F32Trunc => unop!(f32_, from_f32, f32::trunc),
-                Op::F32Nearest => unop!(f32_, from_f32, f32::round_ties_even),
-                Op::F32Sqrt => unop!(f32_, from_f32, f32::sqrt),
-                Op::F32Add => binop!(f32_, from_f32, |a, b| a + b),
-                Op::F32Sub => binop!(f32_, from_f32, |a, b| a - b),
-                Op::F32Mul => binop!(f32_, from_f32, |a, b| a * b),
-                Op::F32Div => binop!(f32_, from_f32, |a, b| a / b),
-                Op::F32Min => binop!(f32_, from_f32, float::min32),
-                Op::F32Max => binop!(f32_, from_f32, float::max32),
-                Op::F64Abs => unop!(u64_, from_u64, |a| a & 0x7fff_ffff_ffff_ffff),
-                Op::F64Neg => unop!(u64_, from_u64, |a| a ^ 0x8000_0000_0000_0000),
-                Op::F64Copysign => binop!(u64_, from_u64, |a, b| (a & 0x7fff_ffff_ffff_ffff)
+                Op::I32DivU { dst, a, b } => {
+                    try_binop!(dst, a, b, u32_, from_u32, |a: u32, b: u32| a
+                        .checked_div(b)
+                        .ok_or(TrapKind::IntegerDivisionByZero))
+                }
+                Op::I32RemS { dst, a, b } => {
+                    try_binop!(dst, a, b, i32_, from_i32, |a: i32, b: i32| if b == 0 {
+                        Err(TrapKind::IntegerDivisionByZero)
+                    } else {
+                        Ok(a.wrapping_rem(b))
+                    })
+                }
+                Op::I32RemU { dst, a, b } => {
+                    try_binop!(dst, a, b, u32_, from_u32, |a: u32, b: u32| a
+                        .checked_rem(b)
+                        .ok_or(TrapKind::IntegerDivisionByZero))
+                }
+                Op::I32And { dst, a, b } => binop!(dst, a, b, u32_, from_u32, |a, b| a & b),
+                Op::I32Or { dst, a, b } => binop!(dst, a, b, u32_, from_u32, |a, b| a | b),
+                Op::I32Xor { dst, a, b } => binop!(dst, a, b, u32_, from_u32, |a, b| a ^ b),
+                Op::I32Shl { dst, a, b } => {
+                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.wrapping_shl(b))
+                }
+                Op::I32ShrS { dst, a, b } => binop!(dst, a, b, i32_, from_i32, |a: i32, b| a
+                    .wrapping_shr(b as u32)),
+                Op::I32ShrU { dst, a, b } => {
+                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.wrapping_shr(b))
+                }
+                Op::I32Rotl { dst, a, b } => {
+                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.rotate_left(b))
+                }
+                Op::I32Rotr { dst, a, b } => {
+                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.rotate_right(b))
+                }
+                Op::I64Clz { dst, src } => {
+                    unop!(dst, src, u64_, from_u64, |a: u64| a.leading_zeros() as u64)
+                }
+                Op::I64Ctz { dst, src } => {
+                    unop!(dst, src, u64_, from_u64, |a: u64| a.trailing_zeros() as u64)
+                }
+                Op::I64Popcnt { dst, src } => {
+                    unop!(dst, src, u64_, from_u64, |a: u64| a.count_ones() as u64)
+                }
+                Op::I64Add { dst, a, b } => binop!(dst, a, b, u64_, from_u64, u64::wrapping_add),
+                Op::I64Sub { dst, a, b } => binop!(dst, a, b, u64_, from_u64, u64::wrapping_sub),
+                Op::I64Mul { dst, a, b } => binop!(dst, a, b, u64_, from_u64, u64::wrapping_mul),
+                Op::I64DivS { dst, a, b } => {
+                    try_binop!(dst, a, b, i64_, from_i64, |a: i64, b: i64| {
+                        if b == 0 {
+                            Err(TrapKind::IntegerDivisionByZero)
+                        } else if a == i64::MIN && b == -1 {
+                            Err(TrapKind::IntegerOverflow)
+                        } else {
+                            Ok(a / b)
+                        }
+                    })
+                }
+                Op::I64DivU { dst, a, b } => {
+                    try_binop!(dst, a, b, u64_, from_u64, |a: u64, b: u64| a
+                        .checked_div(b)
+                        .ok_or(TrapKind::IntegerDivisionByZero))
+                }
+                Op::I64RemS { dst, a, b } => {
+                    try_binop!(dst, a, b, i64_, from_i64, |a: i64, b: i64| if b == 0 {
+                        Err(TrapKind::IntegerDivisionByZero)
+                    } else {
+                        Ok(a.wrapping_rem(b))
+                    })
+                }
+                Op::I64RemU { dst, a, b } => {
+                    try_binop!(dst, a, b, u64_, from_u64, |a: u64, b: u64| a
+                        .checked_rem(b)
+                        .ok_or(TrapKind::IntegerDivisionByZero))
+                }
+                Op::I64And { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| a & b),
+                Op::I64Or { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| a | b),
+                Op::I64Xor { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| a ^ b),
+                Op::I64Shl { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
+                    .wrapping_shl(b as u32)),
+                Op::I64ShrS { dst, a, b } => binop!(dst, a, b, i64_, from_i64, |a: i64, b| a
+                    .wrapping_shr(b as u32)),
+                Op::I64ShrU { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
+                    .wrapping_shr(b as u32)),
+                Op::I64Rotl { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
+                    .rotate_left(b as u32)),
+                Op::I64Rotr { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
+                    .rotate_right(b as u32)),
+
+                Op::F32Abs { dst, src } => unop!(dst, src, u32_, from_u32, |a| a & 0x7fff_ffff),
+                Op::F32Neg { dst, src } => unop!(dst, src, u32_, from_u32, |a| a ^ 0x8000_0000),
+                Op::F32Copysign { dst, a, b } => {
+                    binop!(dst, a, b, u32_, from_u32, |a, b| (a & 0x7fff_ffff)
+                        | (b & 0x8000_0000))
+                }
+                Op::F32Ceil { dst, src } => unop!(dst, src, f32_, from_f32, f32::ceil),
+                Op::F32Floor { dst, src } => unop!(dst, src, f32_, from_f32, f32::floor),
+                Op::F32Trunc { dst, src } => unop!(dst, src, f32_, from_f32, f32::trunc),
+                Op::F32Nearest { dst, src } => {
+                    unop!(dst, src, f32_, from_f32, f32::round_ties_even)
+                }
+                Op::F32Sqrt { dst, src } => unop!(dst, src, f32_, from_f32, f32::sqrt),
+                Op::F32Add { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a + b),
+                Op::F32Sub { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a - b),
+                Op::F32Mul { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a * b),
+                Op::F32Div { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a / b),
+                Op::F32Min { dst, a, b } => binop!(dst, a, b, f32_, from_f32, float::min32),
+                Op::F32Max { dst, a, b } => binop!(dst, a, b, f32_, from_f32, float::max32),
+                Op::F64Abs { dst, src } => {
+                    unop!(dst, src, u64_, from_u64, |a| a & 0x7fff_ffff_ffff_ffff)
+                }
+                Op::F64Neg { dst, src } => {
+                    unop!(dst, src, u64_, from_u64, |a| a ^ 0x8000_0000_0000_0000)
+                }
+                Op::F64Copysign { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| (a
+                    & 0x7fff_ffff_ffff_ffff)
                     | (b & 0x8000_0000_0000_0000)),
-                Op::F64Ceil => unop!(f64_, from_f64, f64::ceil),
-                Op::F64Floor => unop!(f64_, from_f64, f64::floor),
-                Op::F64Trunc => unop!(f64_, from_f64, f64::trunc),
-                Op::F64Nearest => unop!(f64_, from_f64, f64::round_ties_even),
-                Op::F64Sqrt => unop!(f64_, from_f64, f64::sqrt),
-                Op::F64Add => binop!(f64_, from_f64, |a, b| a + b),
-                Op::F64Sub => binop!(f64_, from_f64, |a, b| a - b),
-                Op::F64Mul => binop!(f64_, from_f64, |a, b| a * b),
-                Op::F64Div => binop!(f64_, from_f64, |a, b| a / b),
-                Op::F64Min => binop!(f64_, from_f64, float::min64),
-                Op::F64Max => binop!(f64_, from_f64, float::max64),
+                Op::F64Ceil { dst, src } => unop!(dst, src, f64_, from_f64, f64::ceil),
+                Op::F64Floor { dst, src } => unop!(dst, src, f64_, from_f64, f64::floor),
+                Op::F64Trunc { dst, src } => unop!(dst, src, f64_, from_f64, f64::trunc),
+                Op::F64Nearest { dst, src } => {
+                    unop!(dst, src, f64_, from_f64, f64::round_ties_even)
+                }
+                Op::F64Sqrt { dst, src } => unop!(dst, src, f64_, from_f64, f64::sqrt),
+                Op::F64Add { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a + b),
+                Op::F64Sub { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a - b),
+                Op::F64Mul { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a * b),
+                Op::F64Div { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a / b),
+                Op::F64Min { dst, a, b } => binop!(dst, a, b, f64_, from_f64, float::min64),
+                Op::F64Max { dst, a, b } => binop!(dst, a, b, f64_, from_f64, float::max64),
 
-                Op::I32WrapI64 => unop!(u64_, from_u32, |a| a as u32),
-                Op::I32TruncF32S => try_unop!(f32_, from_i32, |a: f32| float::trunc_i32(a as f64)),
-                Op::I32TruncF32U => try_unop!(f32_, from_u32, |a: f32| float::trunc_u32(a as f64)),
-                Op::I32TruncF64S => try_unop!(f64_, from_i32, float::trunc_i32),
-                Op::I32TruncF64U => try_unop!(f64_, from_u32, float::trunc_u32),
-                Op::I64ExtendI32S => unop!(i32_, from_i64, |a| a as i64),
-                Op::I64ExtendI32U => unop!(u32_, from_u64, |a| a as u64),
-                Op::I64TruncF32S => try_unop!(f32_, from_i64, |a: f32| float::trunc_i64(a as f64)),
-                Op::I64TruncF32U => try_unop!(f32_, from_u64, |a: f32| float::trunc_u64(a as f64)),
-                Op::I64TruncF64S => try_unop!(f64_, from_i64, float::trunc_i64),
-                Op::I64TruncF64U => try_unop!(f64_, from_u64, float::trunc_u64),
-                Op::F32ConvertI32S => unop!(i32_, from_f32, |a| a as f32),
-                Op::F32ConvertI32U => unop!(u32_, from_f32, |a| a as f32),
-                Op::F32ConvertI64S => unop!(i64_, from_f32, |a| a as f32),
-                Op::F32ConvertI64U => unop!(u64_, from_f32, |a| a as f32),
-                Op::F32DemoteF64 => unop!(f64_, from_f32, |a| a as f32),
-                Op::F64ConvertI32S => unop!(i32_, from_f64, |a| a as f64),
-                Op::F64ConvertI32U => unop!(u32_, from_f64, |a| a as f64),
-                Op::F64ConvertI64S => unop!(i64_, from_f64, |a| a as f64),
-                Op::F64ConvertI64U => unop!(u64_, from_f64, |a| a as f64),
-                Op::F64PromoteF32 => unop!(f32_, from_f64, |a| a as f64),
-                Op::I32Extend8S => unop!(u32_, from_i32, |a| a as i8 as i32),
-                Op::I32Extend16S => unop!(u32_, from_i32, |a| a as i16 as i32),
-                Op::I64Extend8S => unop!(u64_, from_i64, |a| a as i8 as i64),
-                Op::I64Extend16S => unop!(u64_, from_i64, |a| a as i16 as i64),
-                Op::I64Extend32S => unop!(u64_, from_i64, |a| a as i32 as i64),
-                Op::I32TruncSatF32S => unop!(f32_, from_i32, |a| a as i32),
-                Op::I32TruncSatF32U => unop!(f32_, from_u32, |a| a as u32),
-                Op::I32TruncSatF64S => unop!(f64_, from_i32, |a| a as i32),
-                Op::I32TruncSatF64U => unop!(f64_, from_u32, |a| a as u32),
-                Op::I64TruncSatF32S => unop!(f32_, from_i64, |a| a as i64),
-                Op::I64TruncSatF32U => unop!(f32_, from_u64, |a| a as u64),
-                Op::I64TruncSatF64S => unop!(f64_, from_i64, |a| a as i64),
-                Op::I64TruncSatF64U => unop!(f64_, from_u64, |a| a as u64),
+                Op::I32WrapI64 { dst, src } => unop!(dst, src, u64_, from_u32, |a| a as u32),
+                Op::I32TruncF32S { dst, src } => {
+                    try_unop!(dst, src, f32_, from_i32, |a: f32| float::trunc_i32(
+                        a as f64
+                    ))
+                }
+                Op::I32TruncF32U { dst, src } => {
+                    try_unop!(dst, src, f32_, from_u32, |a: f32| float::trunc_u32(
+                        a as f64
+                    ))
+                }
+                Op::I32TruncF64S { dst, src } => {
+                    try_unop!(dst, src, f64_, from_i32, float::trunc_i32)
+                }
+                Op::I32TruncF64U { dst, src } => {
+                    try_unop!(dst, src, f64_, from_u32, float::trunc_u32)
+                }
+                Op::I64ExtendI32S { dst, src } => unop!(dst, src, i32_, from_i64, |a| a as i64),
+                Op::I64ExtendI32U { dst, src } => unop!(dst, src, u32_, from_u64, |a| a as u64),
+                Op::I64TruncF32S { dst, src } => {
+                    try_unop!(dst, src, f32_, from_i64, |a: f32| float::trunc_i64(
+                        a as f64
+                    ))
+                }
+                Op::I64TruncF32U { dst, src } => {
+                    try_unop!(dst, src, f32_, from_u64, |a: f32| float::trunc_u64(
+                        a as f64
+                    ))
+                }
+                Op::I64TruncF64S { dst, src } => {
+                    try_unop!(dst, src, f64_, from_i64, float::trunc_i64)
+                }
+                Op::I64TruncF64U { dst, src } => {
+                    try_unop!(dst, src, f64_, from_u64, float::trunc_u64)
+                }
+                Op::F32ConvertI32S { dst, src } => unop!(dst, src, i32_, from_f32, |a| a as f32),
+                Op::F32ConvertI32U { dst, src } => unop!(dst, src, u32_, from_f32, |a| a as f32),
+                Op::F32ConvertI64S { dst, src } => unop!(dst, src, i64_, from_f32, |a| a as f32),
+                Op::F32ConvertI64U { dst, src } => unop!(dst, src, u64_, from_f32, |a| a as f32),
+                Op::F32DemoteF64 { dst, src } => unop!(dst, src, f64_, from_f32, |a| a as f32),
+                Op::F64ConvertI32S { dst, src } => unop!(dst, src, i32_, from_f64, |a| a as f64),
+                Op::F64ConvertI32U { dst, src } => unop!(dst, src, u32_, from_f64, |a| a as f64),
+                Op::F64ConvertI64S { dst, src } => unop!(dst, src, i64_, from_f64, |a| a as f64),
+                Op::F64ConvertI64U { dst, src } => unop!(dst, src, u64_, from_f64, |a| a as f64),
+                Op::F64PromoteF32 { dst, src } => unop!(dst, src, f32_, from_f64, |a| a as f64),
+                Op::I32Extend8S { dst, src } => unop!(dst, src, u32_, from_i32, |a| a as i8 as i32),
+                Op::I32Extend16S { dst, src } => {
+                    unop!(dst, src, u32_, from_i32, |a| a as i16 as i32)
+                }
+                Op::I64Extend8S { dst, src } => unop!(dst, src, u64_, from_i64, |a| a as i8 as i64),
+                Op::I64Extend16S { dst, src } => {
+                    unop!(dst, src, u64_, from_i64, |a| a as i16 as i64)
+                }
+                Op::I64Extend32S { dst, src } => {
+                    unop!(dst, src, u64_, from_i64, |a| a as i32 as i64)
+                }
+                Op::I32TruncSatF32S { dst, src } => unop!(dst, src, f32_, from_i32, |a| a as i32),
+                Op::I32TruncSatF32U { dst, src } => unop!(dst, src, f32_, from_u32, |a| a as u32),
+                Op::I32TruncSatF64S { dst, src } => unop!(dst, src, f64_, from_i32, |a| a as i32),
+                Op::I32TruncSatF64U { dst, src } => unop!(dst, src, f64_, from_u32, |a| a as u32),
+                Op::I64TruncSatF32S { dst, src } => unop!(dst, src, f32_, from_i64, |a| a as i64),
+                Op::I64TruncSatF32U { dst, src } => unop!(dst, src, f32_, from_u64, |a| a as u64),
+                Op::I64TruncSatF64S { dst, src } => unop!(dst, src, f64_, from_i64, |a| a as i64),
+                Op::I64TruncSatF64U { dst, src } => unop!(dst, src, f64_, from_u64, |a| a as u64),
             }
         }
     }

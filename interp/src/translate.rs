@@ -1,11 +1,16 @@
-//! Translation of validated function bodies into the interpreter's code.
+//! Translation of validated function bodies into register code.
 //!
-//! One pass over the operators. The translator tracks the operand stack height
-//! (the validator has already proved the body well typed, so heights are a
-//! simple count) to resolve every branch into a target, the height its values
-//! go to and how many there are. Unreachable code is not translated.
+//! One pass over the operators. The translator keeps a virtual operand stack:
+//! an entry is a value already in its slot, a local not yet copied, or a
+//! constant not yet materialized. An instruction reads its operands from
+//! wherever they are and writes its result to the slot of the stack position
+//! it occupies, so `local.get` and constants cost nothing until they must
+//! exist in their slot (at branches, calls and block boundaries, or when the
+//! local is overwritten). A `local.set` right after the instruction that
+//! produced its value retargets that instruction to write the local directly.
+//! Unreachable code is not translated.
 
-use crate::code::{BranchTarget, FuncCode, Op};
+use crate::code::{BranchTarget, FuncCode, Op, Slot};
 use skiff_vm::module::Module;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
@@ -23,23 +28,23 @@ enum Kind {
 /// A forward branch waiting for its label's end.
 #[derive(Debug, Clone, Copy)]
 enum Patch {
-    /// The op at this index.
+    /// The jump instruction at this index.
     Op(usize),
     /// The branch table entry at this index.
-    Table(usize),
+    Entry(usize),
 }
 
 #[derive(Debug)]
 struct Ctrl {
     kind: Kind,
-    /// Frame-relative height below the block's parameters.
-    height: u32,
+    /// Slot of the block's first parameter (its height below the parameters).
+    height: Slot,
     params: u32,
     results: u32,
     /// For loops: the instruction index of the loop's start.
     loop_start: u32,
     patches: Vec<Patch>,
-    /// For `if`: the `JumpIfZero` to point at the `else` or the end.
+    /// For `if`: the jump to point at the `else` or the end.
     else_jump: Option<usize>,
 }
 
@@ -53,6 +58,17 @@ impl Ctrl {
     }
 }
 
+/// Where an operand of the virtual stack is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Operand {
+    /// In its own slot (the slot of its stack position).
+    InSlot,
+    /// Still in a local.
+    Local(Slot),
+    /// A constant not yet written anywhere.
+    Const(u64),
+}
+
 /// Translates defined function `index` of `module`.
 pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCode, Error> {
     let body = module.body(index).expect("a defined function");
@@ -64,15 +80,19 @@ pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCod
             branch_tables: Vec::new(),
             params: ty.params().len() as u32,
             locals: info.num_locals,
-            max_stack: info.max_stack,
+            frame_size: info.num_locals + info.max_stack,
+            consts: Vec::new(),
             results: ty.results().len() as u32,
             offsets: Vec::with_capacity(body.operators.len() / 2),
         },
         ctrls: Vec::with_capacity(info.max_depth as usize),
-        height: info.num_locals,
+        stack: Vec::with_capacity(info.max_stack as usize),
+        base: info.num_locals,
         unreachable: false,
         dead_depth: 0,
         pos: 0,
+        last_result: None,
+        const_slots: std::collections::HashMap::new(),
     };
     t.ctrls.push(Ctrl {
         kind: Kind::Func,
@@ -89,6 +109,27 @@ pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCod
         let op = ops.read().map_err(Error::from)?;
         t.op(op)?;
     }
+    // Constant slots were numbered from `CONST_FLAG`; now that their count is
+    // known they go right after the locals, and operand slots move up.
+    let n = t.code.consts.len() as Slot;
+    if n > 0 {
+        let locals = t.code.locals;
+        let relocate = |s: &mut Slot| {
+            if *s >= CONST_FLAG {
+                *s = locals + (*s - CONST_FLAG);
+            } else if *s >= locals {
+                *s += n;
+            }
+        };
+        for op in &mut t.code.ops {
+            op.for_each_slot(relocate);
+        }
+        for entry in &mut t.code.branch_tables {
+            relocate(&mut entry.src);
+            relocate(&mut entry.dst);
+        }
+        t.code.frame_size += n;
+    }
     Ok(t.code)
 }
 
@@ -96,12 +137,22 @@ struct Translator<'m> {
     module: &'m Module,
     code: FuncCode,
     ctrls: Vec<Ctrl>,
-    height: u32,
+    /// The virtual operand stack; entry `i` belongs to slot `base + i`.
+    stack: Vec<Operand>,
+    base: Slot,
     unreachable: bool,
     /// Blocks opened inside unreachable code, not yet closed.
     dead_depth: u32,
     pos: u32,
+    /// The last instruction, when it wrote the slot of the top operand and
+    /// nothing else: a following `local.set` may retarget it.
+    last_result: Option<usize>,
+    /// Constant slots by value, numbered from `CONST_FLAG` until translation ends.
+    const_slots: std::collections::HashMap<u64, Slot>,
 }
+
+/// Marks a constant slot number until the frame's layout is known.
+const CONST_FLAG: Slot = 1 << 31;
 
 fn unsupported(what: &str) -> Error {
     Error::without_offset(
@@ -114,10 +165,101 @@ impl Translator<'_> {
     fn emit(&mut self, op: Op) {
         self.code.ops.push(op);
         self.code.offsets.push(self.pos);
+        self.last_result = None;
     }
 
     fn pc(&self) -> u32 {
         self.code.ops.len() as u32
+    }
+
+    /// The slot of the next value pushed.
+    fn top_slot(&self) -> Slot {
+        self.base + self.stack.len() as Slot
+    }
+
+    /// Pushes a value that an instruction wrote to its slot.
+    fn push_result(&mut self, op: Op) {
+        self.emit(op);
+        self.stack.push(Operand::InSlot);
+        self.last_result = Some(self.code.ops.len() - 1);
+    }
+
+    /// Writes entry `i` of the virtual stack to its own slot.
+    fn materialize(&mut self, i: usize) {
+        let dst = self.base + i as Slot;
+        match self.stack[i] {
+            Operand::InSlot => {}
+            Operand::Local(src) => {
+                self.emit(Op::Copy { dst, src });
+                self.stack[i] = Operand::InSlot;
+            }
+            Operand::Const(bits) => {
+                self.emit(Op::Const { dst, bits });
+                self.stack[i] = Operand::InSlot;
+            }
+        }
+    }
+
+    /// Writes every virtual entry to its slot: before branches, calls and
+    /// block boundaries, where values must be where the stack says.
+    fn materialize_all(&mut self) {
+        for i in 0..self.stack.len() {
+            self.materialize(i);
+        }
+    }
+
+    /// Writes the top `n` entries to their slots (operands read as a run).
+    fn materialize_top(&mut self, n: usize) {
+        for i in self.stack.len() - n..self.stack.len() {
+            self.materialize(i);
+        }
+    }
+
+    /// Pops an operand, giving the slot to read it from; a constant is read
+    /// from the frame's constant slots.
+    fn pop_slot(&mut self) -> Slot {
+        let i = self.stack.len() - 1;
+        let slot = match self.stack[i] {
+            Operand::InSlot => self.base + i as Slot,
+            Operand::Local(l) => l,
+            Operand::Const(bits) => self.const_slot(bits),
+        };
+        self.stack.pop();
+        slot
+    }
+
+    /// The (provisional) slot holding constant `bits`.
+    fn const_slot(&mut self, bits: u64) -> Slot {
+        if let Some(&s) = self.const_slots.get(&bits) {
+            return s;
+        }
+        let s = CONST_FLAG + self.code.consts.len() as Slot;
+        self.code.consts.push(bits);
+        self.const_slots.insert(bits, s);
+        s
+    }
+
+    /// Before local `l` changes: copies of it still on the virtual stack
+    /// must take its old value now.
+    fn protect_local(&mut self, l: Slot) {
+        for i in 0..self.stack.len() {
+            if self.stack[i] == Operand::Local(l) {
+                self.materialize(i);
+            }
+        }
+    }
+
+    fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Op) {
+        let src = self.pop_slot();
+        let dst = self.top_slot();
+        self.push_result(make(dst, src));
+    }
+
+    fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Op) {
+        let b = self.pop_slot();
+        let a = self.pop_slot();
+        let dst = self.top_slot();
+        self.push_result(make(dst, a, b));
     }
 
     fn arity(&self, bt: BlockType) -> (u32, u32) {
@@ -135,7 +277,7 @@ impl Translator<'_> {
         let (params, results) = self.arity(bt);
         self.ctrls.push(Ctrl {
             kind,
-            height: self.height - params,
+            height: self.top_slot() - params,
             params,
             results,
             loop_start: self.pc(),
@@ -144,30 +286,38 @@ impl Translator<'_> {
         });
     }
 
-    /// The branch to the label `depth` levels out, its target patched later when forward.
-    fn branch_to(&mut self, depth: u32) -> (BranchTarget, Option<usize>) {
-        let ctrl = &self.ctrls[self.ctrls.len() - 1 - depth as usize];
+    /// The branch to the label `depth` levels out; the index of its control
+    /// frame when the target is forward (patched at the label's end).
+    fn branch_to(&self, depth: u32) -> (BranchTarget, Option<usize>) {
+        let c = self.ctrls.len() - 1 - depth as usize;
+        let ctrl = &self.ctrls[c];
+        let keep = ctrl.label_arity();
         let to = BranchTarget {
             target: if ctrl.kind == Kind::Loop {
                 ctrl.loop_start
             } else {
                 u32::MAX
             },
-            height: ctrl.height,
-            keep: ctrl.label_arity(),
+            src: self.top_slot() - keep,
+            dst: ctrl.height,
+            keep,
         };
-        let forward = ctrl.kind != Kind::Loop;
-        (to, forward.then_some(self.ctrls.len() - 1 - depth as usize))
+        (to, (ctrl.kind != Kind::Loop).then_some(c))
     }
 
     fn patch(&mut self, p: Patch, target: u32) {
         match p {
             Patch::Op(i) => match &mut self.code.ops[i] {
-                Op::Jump { target: t } | Op::JumpIfZero { target: t } => *t = target,
-                Op::Br { to } | Op::BrIf { to } => to.target = target,
+                Op::Jump { target: t }
+                | Op::JumpIf { target: t, .. }
+                | Op::JumpIfZero { target: t, .. }
+                | Op::JumpIfNotI32LtS { target: t, .. }
+                | Op::JumpIfNotI32LtU { target: t, .. }
+                | Op::JumpIfNotI32Eq { target: t, .. }
+                | Op::JumpIfNotI32Ne { target: t, .. } => *t = target,
                 other => unreachable!("patching {other:?}"),
             },
-            Patch::Table(i) => self.code.branch_tables[i].target = target,
+            Patch::Entry(i) => self.code.branch_tables[i].target = target,
         }
     }
 
@@ -180,10 +330,13 @@ impl Translator<'_> {
         for p in ctrl.patches {
             self.patch(p, end);
         }
-        self.height = ctrl.height + ctrl.results;
+        self.stack.truncate((ctrl.height - self.base) as usize);
+        self.stack
+            .extend(std::iter::repeat_n(Operand::InSlot, ctrl.results as usize));
         self.unreachable = false;
         if ctrl.kind == Kind::Func {
-            self.emit(Op::Return);
+            let src = self.top_slot() - ctrl.results;
+            self.emit(Op::Return { src });
         }
     }
 
@@ -199,38 +352,47 @@ impl Translator<'_> {
             }
             return Ok(());
         }
-        macro_rules! simple {
-            ($delta:expr, $op:expr) => {{
-                self.emit($op);
-                self.height = (self.height as i64 + $delta) as u32;
-            }};
-        }
         match op {
             O::Unreachable => {
                 self.emit(Op::Unreachable);
                 self.unreachable = true;
             }
             O::Nop => {}
-            O::Block { blockty } => self.push_ctrl(Kind::Block, blockty, None),
-            O::Loop { blockty } => self.push_ctrl(Kind::Loop, blockty, None),
+            O::Block { blockty } => {
+                self.materialize_all();
+                self.push_ctrl(Kind::Block, blockty, None);
+            }
+            O::Loop { blockty } => {
+                self.materialize_all();
+                self.push_ctrl(Kind::Loop, blockty, None);
+            }
             O::If { blockty } => {
-                self.height -= 1;
+                let cond = self.pop_slot();
+                self.materialize_all();
                 let j = self.code.ops.len();
-                self.emit(Op::JumpIfZero { target: u32::MAX });
+                self.emit(Op::JumpIfZero {
+                    cond,
+                    target: u32::MAX,
+                });
                 self.push_ctrl(Kind::If, blockty, Some(j));
             }
-            O::Else => self.else_(),
-            O::End => self.end_block(),
+            O::Else => {
+                self.materialize_all();
+                self.else_();
+            }
+            O::End => {
+                self.materialize_all();
+                self.end_block();
+            }
             O::Br { relative_depth } => {
-                self.br(relative_depth, false);
+                self.materialize_all();
+                self.br(relative_depth);
                 self.unreachable = true;
             }
-            O::BrIf { relative_depth } => {
-                self.height -= 1;
-                self.br(relative_depth, true);
-            }
+            O::BrIf { relative_depth } => self.br_if(relative_depth),
             O::BrTable { targets } => {
-                self.height -= 1;
+                let index = self.pop_slot();
+                self.materialize_all();
                 let start = self.code.branch_tables.len() as u32;
                 let mut depths: Vec<u32> = targets
                     .targets()
@@ -244,125 +406,197 @@ impl Translator<'_> {
                     // A branch to the function's own label lands on the
                     // `Return` its end emits.
                     if let Some(c) = forward {
-                        self.ctrls[c].patches.push(Patch::Table(entry));
+                        self.ctrls[c].patches.push(Patch::Entry(entry));
                     }
                 }
                 self.emit(Op::BrTable {
+                    index,
                     start,
                     len: depths.len() as u32,
                 });
                 self.unreachable = true;
             }
             O::Return => {
-                self.emit(Op::Return);
+                self.materialize_all();
+                let n = self.code.results;
+                self.emit(Op::Return {
+                    src: self.top_slot() - n,
+                });
                 self.unreachable = true;
             }
             O::Call { function_index } => {
                 let ty = self.module.func_type(function_index);
-                let delta = ty.results().len() as i64 - ty.params().len() as i64;
-                simple!(
-                    delta,
-                    Op::Call {
-                        func: function_index
-                    }
-                )
+                let (params, results) = (ty.params().len(), ty.results().len());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot;
+                self.stack.truncate(self.stack.len() - params);
+                self.emit(Op::Call {
+                    func: function_index,
+                    base,
+                });
+                self.stack
+                    .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
             O::CallIndirect {
                 type_index,
                 table_index,
             } => {
                 let ty = &self.module.types[type_index as usize];
-                let delta = ty.results().len() as i64 - ty.params().len() as i64 - 1;
-                simple!(
-                    delta,
-                    Op::CallIndirect {
-                        ty: type_index,
-                        table: table_index
-                    }
-                )
+                let (params, results) = (ty.params().len(), ty.results().len());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot - 1;
+                self.stack.truncate(self.stack.len() - params - 1);
+                self.emit(Op::CallIndirect {
+                    base,
+                    ty: type_index,
+                    table: table_index,
+                });
+                self.stack
+                    .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
-            O::Drop => simple!(-1, Op::Drop),
-            O::Select | O::TypedSelect { .. } => simple!(-2, Op::Select),
-            O::TypedSelectMulti { .. } => simple!(-2, Op::Select),
-            O::LocalGet { local_index } => simple!(1, Op::LocalGet { index: local_index }),
-            O::LocalSet { local_index } => simple!(-1, Op::LocalSet { index: local_index }),
-            O::LocalTee { local_index } => simple!(0, Op::LocalTee { index: local_index }),
+            O::Drop => {
+                self.stack.pop();
+            }
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
+                let cond = self.pop_slot();
+                let b = self.pop_slot();
+                // The first operand must be in the result's slot.
+                let i = self.stack.len() - 1;
+                self.materialize(i);
+                let dst = self.base + i as Slot;
+                self.stack.pop();
+                self.push_result(Op::Select { dst, b, cond });
+            }
+            O::LocalGet { local_index } => self.stack.push(Operand::Local(local_index)),
+            O::LocalSet { local_index } => self.local_set(local_index),
+            O::LocalTee { local_index } => {
+                self.local_set(local_index);
+                self.stack.push(Operand::Local(local_index));
+            }
             O::GlobalGet { global_index } => {
                 if self.module.globals[global_index as usize].content
                     == skiff_vm::types::ValType::V128
                 {
                     return Err(unsupported("SIMD"));
                 }
-                simple!(
-                    1,
-                    Op::GlobalGet {
-                        index: global_index
-                    }
-                )
+                let dst = self.top_slot();
+                self.push_result(Op::GlobalGet {
+                    dst,
+                    index: global_index,
+                });
             }
-            O::GlobalSet { global_index } => simple!(
-                -1,
-                Op::GlobalSet {
-                    index: global_index
-                }
-            ),
-            O::I32Const { value } => simple!(
-                1,
-                Op::Const {
-                    bits: value as u32 as u64
-                }
-            ),
-            O::I64Const { value } => simple!(1, Op::Const { bits: value as u64 }),
-            O::F32Const { value } => simple!(
-                1,
-                Op::Const {
-                    bits: value.bits() as u64
-                }
-            ),
-            O::F64Const { value } => simple!(1, Op::Const { bits: value.bits() }),
-            O::RefNull { .. } => simple!(1, Op::Const { bits: 0 }),
-            O::RefIsNull => simple!(0, Op::RefIsNull),
-            O::RefFunc { function_index } => simple!(
-                1,
-                Op::RefFunc {
-                    func: function_index
-                }
-            ),
-            O::MemorySize { .. } => simple!(1, Op::MemorySize),
-            O::MemoryGrow { .. } => simple!(0, Op::MemoryGrow),
-            O::MemoryInit { data_index, .. } => simple!(-3, Op::MemoryInit { data: data_index }),
-            O::DataDrop { data_index } => simple!(0, Op::DataDrop { data: data_index }),
-            O::MemoryCopy { .. } => simple!(-3, Op::MemoryCopy),
-            O::MemoryFill { .. } => simple!(-3, Op::MemoryFill),
-            O::TableInit { elem_index, table } => simple!(
-                -3,
-                Op::TableInit {
+            O::GlobalSet { global_index } => {
+                let src = self.pop_slot();
+                self.emit(Op::GlobalSet {
+                    src,
+                    index: global_index,
+                });
+            }
+            O::I32Const { value } => self.stack.push(Operand::Const(value as u32 as u64)),
+            O::I64Const { value } => self.stack.push(Operand::Const(value as u64)),
+            O::F32Const { value } => self.stack.push(Operand::Const(value.bits() as u64)),
+            O::F64Const { value } => self.stack.push(Operand::Const(value.bits())),
+            O::RefNull { .. } => self.stack.push(Operand::Const(0)),
+            O::RefIsNull => self.unary(|dst, src| Op::RefIsNull { dst, src }),
+            O::RefFunc { function_index } => {
+                let dst = self.top_slot();
+                self.push_result(Op::RefFunc {
+                    dst,
+                    func: function_index,
+                });
+            }
+            O::MemorySize { .. } => {
+                let dst = self.top_slot();
+                self.push_result(Op::MemorySize { dst });
+            }
+            O::MemoryGrow { .. } => self.unary(|dst, delta| Op::MemoryGrow { dst, delta }),
+            O::MemoryInit { data_index, .. } => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryInit {
+                    base,
+                    data: data_index,
+                });
+            }
+            O::DataDrop { data_index } => self.emit(Op::DataDrop { data: data_index }),
+            O::MemoryCopy { .. } => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryCopy { base });
+            }
+            O::MemoryFill { .. } => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryFill { base });
+            }
+            O::TableInit { elem_index, table } => {
+                let base = self.run_of(3);
+                self.emit(Op::TableInit {
+                    base,
                     elem: elem_index,
-                    table
-                }
-            ),
-            O::ElemDrop { elem_index } => simple!(0, Op::ElemDrop { elem: elem_index }),
+                    table,
+                });
+            }
+            O::ElemDrop { elem_index } => self.emit(Op::ElemDrop { elem: elem_index }),
             O::TableCopy {
                 dst_table,
                 src_table,
-            } => simple!(
-                -3,
-                Op::TableCopy {
+            } => {
+                let base = self.run_of(3);
+                self.emit(Op::TableCopy {
+                    base,
                     dst: dst_table,
-                    src: src_table
-                }
-            ),
-            O::TableGet { table } => simple!(0, Op::TableGet { table }),
-            O::TableSet { table } => simple!(-2, Op::TableSet { table }),
-            O::TableSize { table } => simple!(1, Op::TableSize { table }),
-            O::TableGrow { table } => simple!(-1, Op::TableGrow { table }),
-            O::TableFill { table } => simple!(-3, Op::TableFill { table }),
-            op => {
-                if let Some((op, delta)) = memory_op(&op) {
-                    simple!(delta, op)
-                } else if let Some((op, delta)) = numeric_op(&op) {
-                    simple!(delta, op)
+                    src: src_table,
+                });
+            }
+            O::TableGet { table } => self.unary(|dst, index| Op::TableGet { dst, index, table }),
+            O::TableSet { table } => {
+                let value = self.pop_slot();
+                let index = self.pop_slot();
+                self.emit(Op::TableSet {
+                    index,
+                    value,
+                    table,
+                });
+            }
+            O::TableSize { table } => {
+                let dst = self.top_slot();
+                self.push_result(Op::TableSize { dst, table });
+            }
+            O::TableGrow { table } => {
+                let base = self.run_of(2);
+                self.emit(Op::TableGrow { base, table });
+                self.stack.push(Operand::InSlot);
+            }
+            O::TableFill { table } => {
+                let base = self.run_of(3);
+                self.emit(Op::TableFill { base, table });
+            }
+            O::I32Add => {
+                if let Some(&Operand::Const(c)) = self.stack.last() {
+                    self.stack.pop();
+                    let a = self.pop_slot();
+                    let dst = self.top_slot();
+                    self.push_result(Op::I32AddImm {
+                        dst,
+                        a,
+                        imm: c as u32 as i32,
+                    });
                 } else {
+                    self.binary(|dst, a, b| Op::I32Add { dst, a, b });
+                }
+            }
+            O::I32Sub if matches!(self.stack.last(), Some(Operand::Const(_))) => {
+                let Some(Operand::Const(c)) = self.stack.pop() else {
+                    unreachable!()
+                };
+                let a = self.pop_slot();
+                let dst = self.top_slot();
+                self.push_result(Op::I32AddImm {
+                    dst,
+                    a,
+                    imm: (c as u32 as i32).wrapping_neg(),
+                });
+            }
+            op => {
+                if !self.memory_op(&op) && !self.numeric_op(&op) {
                     return Err(unsupported(&format!("{op:?} (SIMD)")));
                 }
             }
@@ -370,12 +604,61 @@ impl Translator<'_> {
         Ok(())
     }
 
+    /// Pops `n` operands that an instruction reads as a run of slots; returns the first slot.
+    fn run_of(&mut self, n: usize) -> Slot {
+        self.materialize_top(n);
+        self.stack.truncate(self.stack.len() - n);
+        self.top_slot()
+    }
+
+    fn local_set(&mut self, l: Slot) {
+        let top = self.stack.len() - 1;
+        let retarget = self.last_result.filter(|&i| {
+            self.stack[top] == Operand::InSlot
+                && self.code.ops[i].clone().result_slot_mut().is_some()
+        });
+        // Copies of the local below the top must keep its old value.
+        let mut below_uses = false;
+        for i in 0..top {
+            if self.stack[i] == Operand::Local(l) {
+                below_uses = true;
+            }
+        }
+        if below_uses {
+            self.protect_local(l);
+        }
+        match (self.stack[top], retarget) {
+            (Operand::InSlot, Some(i)) if !below_uses => {
+                *self.code.ops[i]
+                    .result_slot_mut()
+                    .expect("recorded as a result") = l;
+                self.stack.pop();
+                self.last_result = None;
+            }
+            (Operand::Const(bits), _) => {
+                self.stack.pop();
+                self.emit(Op::Const { dst: l, bits });
+            }
+            (Operand::Local(src), _) => {
+                self.stack.pop();
+                if src != l {
+                    self.emit(Op::Copy { dst: l, src });
+                }
+            }
+            (Operand::InSlot, _) => {
+                let src = self.base + top as Slot;
+                self.stack.pop();
+                self.emit(Op::Copy { dst: l, src });
+            }
+        }
+    }
+
     fn else_(&mut self) {
-        let ctrl = self.ctrls.last_mut().expect("validated nesting");
         let reachable = !self.unreachable;
+        let ctrl = self.ctrls.last_mut().expect("validated nesting");
         let else_jump = ctrl.else_jump.take();
         ctrl.kind = Kind::Else;
-        let height = ctrl.height + ctrl.params;
+        let (height, params) = (ctrl.height, ctrl.params);
         if reachable {
             let j = self.code.ops.len();
             self.emit(Op::Jump { target: u32::MAX });
@@ -389,87 +672,216 @@ impl Translator<'_> {
             let here = self.pc();
             self.patch(Patch::Op(j), here);
         }
-        self.height = height;
+        self.stack.truncate((height - self.base) as usize);
+        self.stack
+            .extend(std::iter::repeat_n(Operand::InSlot, params as usize));
         self.unreachable = false;
     }
 
-    fn br(&mut self, depth: u32, conditional: bool) {
+    /// An unconditional branch; the stack is materialized.
+    fn br(&mut self, depth: u32) {
         let (to, forward) = self.branch_to(depth);
         if let Some(c) = forward
             && self.ctrls[c].kind == Kind::Func
-            && !conditional
         {
-            self.emit(Op::Return);
+            self.emit(Op::Return { src: to.src });
             return;
         }
-        let plain = self.height - to.keep == to.height;
-        let op = match (conditional, plain) {
-            (false, true) => Op::Jump { target: to.target },
-            (false, false) => Op::Br { to },
-            (true, _) => Op::BrIf { to },
-        };
         let j = self.code.ops.len();
-        self.emit(op);
-        if let Some(c) = forward {
-            self.ctrls[c].patches.push(Patch::Op(j));
+        if to.keep == 0 || to.src == to.dst {
+            self.emit(Op::Jump { target: to.target });
+            if let Some(c) = forward {
+                self.ctrls[c].patches.push(Patch::Op(j));
+            }
+        } else {
+            let entry = self.code.branch_tables.len();
+            self.code.branch_tables.push(to);
+            self.emit(Op::Br {
+                entry: entry as u32,
+            });
+            if let Some(c) = forward {
+                self.ctrls[c].patches.push(Patch::Entry(entry));
+            }
         }
     }
+
+    fn br_if(&mut self, depth: u32) {
+        // Fuse a comparison that feeds the branch: `br_if` of `a < b` becomes
+        // one instruction that jumps over an unconditional branch.
+        if let Some(i) = self.last_result
+            && let Op::I32Eqz { dst, src } = self.code.ops[i]
+            && dst == self.top_slot() - 1
+            && i == self.code.ops.len() - 1
+        {
+            // `br_if` of `i32.eqz x`: branch when x is zero.
+            self.stack.pop();
+            let (to, forward) = self.branch_to(depth);
+            let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
+            if self.stack.iter().all(|o| *o == Operand::InSlot)
+                && (to.keep == 0 || to.src == to.dst)
+                && !to_func
+            {
+                self.code.ops.pop();
+                self.code.offsets.pop();
+                let j = self.code.ops.len();
+                self.emit(Op::JumpIfZero {
+                    cond: src,
+                    target: to.target,
+                });
+                if let Some(c) = forward {
+                    self.ctrls[c].patches.push(Patch::Op(j));
+                }
+                return;
+            }
+            self.stack.push(Operand::InSlot);
+        }
+        let fused = self.last_result.and_then(|i| match self.code.ops[i] {
+            Op::I32LtS { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::LtS, a, b)),
+            Op::I32LtU { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::LtU, a, b)),
+            Op::I32Eq { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::Eq, a, b)),
+            Op::I32Ne { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::Ne, a, b)),
+            _ => None,
+        });
+        let cond = self.pop_slot();
+        self.materialize_all();
+        let (to, forward) = self.branch_to(depth);
+        let simple = to.keep == 0 || to.src == to.dst;
+        let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
+        if let Some((i, cmp, a, b)) = fused
+            && simple
+            && !to_func
+            && i == self.code.ops.len() - 1
+        {
+            // Replace the comparison with "skip the jump unless it holds".
+            self.code.ops.pop();
+            self.code.offsets.pop();
+            let skip = self.code.ops.len();
+            self.emit(match cmp {
+                Cmp::LtS => Op::JumpIfNotI32LtS {
+                    a,
+                    b,
+                    target: u32::MAX,
+                },
+                Cmp::LtU => Op::JumpIfNotI32LtU {
+                    a,
+                    b,
+                    target: u32::MAX,
+                },
+                Cmp::Eq => Op::JumpIfNotI32Eq {
+                    a,
+                    b,
+                    target: u32::MAX,
+                },
+                Cmp::Ne => Op::JumpIfNotI32Ne {
+                    a,
+                    b,
+                    target: u32::MAX,
+                },
+            });
+            self.br(depth);
+            let after = self.pc();
+            self.patch(Patch::Op(skip), after);
+            return;
+        }
+        if simple && !to_func {
+            let j = self.code.ops.len();
+            self.emit(Op::JumpIf {
+                cond,
+                target: to.target,
+            });
+            if let Some(c) = forward {
+                self.ctrls[c].patches.push(Patch::Op(j));
+            }
+        } else {
+            // Through the branch table: it moves the label's values (or, for
+            // the function's label, lands on the final `Return`).
+            let entry = self.code.branch_tables.len();
+            self.code.branch_tables.push(to);
+            self.emit(Op::BrIf {
+                cond,
+                entry: entry as u32,
+            });
+            if let Some(c) = forward {
+                self.ctrls[c].patches.push(Patch::Entry(entry));
+            }
+        }
+    }
+
+    /// Loads and stores.
+    fn memory_op(&mut self, op: &Operator<'_>) -> bool {
+        use Operator as O;
+        macro_rules! mem {
+            (load { $($load:ident),* } store { $($store:ident),* }) => {
+                match op {
+                    $(O::$load { memarg } => {
+                        let offset = memarg.offset as u32;
+                        self.unary(|dst, addr| Op::$load { dst, addr, offset });
+                    })*
+                    $(O::$store { memarg } => {
+                        let offset = memarg.offset as u32;
+                        let value = self.pop_slot();
+                        let addr = self.pop_slot();
+                        self.emit(Op::$store { addr, value, offset });
+                    })*
+                    _ => return false,
+                }
+            };
+        }
+        mem! {
+            load {
+                I32Load, I64Load, F32Load, F64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U,
+                I64Load8S, I64Load8U, I64Load16S, I64Load16U, I64Load32S, I64Load32U
+            }
+            store { I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16, I64Store32 }
+        }
+        true
+    }
+
+    /// Numeric instructions.
+    fn numeric_op(&mut self, op: &Operator<'_>) -> bool {
+        use Operator as O;
+        macro_rules! num {
+            (unary { $($u:ident),* } binary { $($b:ident),* }) => {
+                match op {
+                    $(O::$u => self.unary(|dst, src| Op::$u { dst, src }),)*
+                    $(O::$b => self.binary(|dst, a, b| Op::$b { dst, a, b }),)*
+                    _ => return false,
+                }
+            };
+        }
+        num! {
+            unary {
+                I32Eqz, I64Eqz, I32Clz, I32Ctz, I32Popcnt, I64Clz, I64Ctz, I64Popcnt,
+                F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
+                F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
+                I32WrapI64, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
+                I64ExtendI32S, I64ExtendI32U, I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
+                F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
+                F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
+                I32Extend8S, I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S,
+                I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
+                I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U
+            }
+            binary {
+                I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
+                I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
+                F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge, F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
+                I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU,
+                I32And, I32Or, I32Xor, I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
+                I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
+                I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
+                F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
+                F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign
+            }
+        }
+        true
+    }
 }
 
-/// Loads and stores: the op and its stack effect.
-fn memory_op(op: &Operator<'_>) -> Option<(Op, i64)> {
-    use Operator as O;
-    macro_rules! mem {
-        ($($name:ident: $delta:expr),* $(,)?) => {
-            match op {
-                $(O::$name { memarg } => Some((Op::$name { offset: memarg.offset as u32 }, $delta)),)*
-                _ => None,
-            }
-        };
-    }
-    mem! {
-        I32Load: 0, I64Load: 0, F32Load: 0, F64Load: 0,
-        I32Load8S: 0, I32Load8U: 0, I32Load16S: 0, I32Load16U: 0,
-        I64Load8S: 0, I64Load8U: 0, I64Load16S: 0, I64Load16U: 0, I64Load32S: 0, I64Load32U: 0,
-        I32Store: -2, I64Store: -2, F32Store: -2, F64Store: -2,
-        I32Store8: -2, I32Store16: -2, I64Store8: -2, I64Store16: -2, I64Store32: -2,
-    }
-}
-
-/// Numeric instructions: the op of the same name and its stack effect.
-fn numeric_op(op: &Operator<'_>) -> Option<(Op, i64)> {
-    use Operator as O;
-    macro_rules! num {
-        ($($delta:literal: [$($name:ident),* $(,)?]),* $(,)?) => {
-            match op {
-                $($(O::$name => Some((Op::$name, $delta)),)*)*
-                _ => None,
-            }
-        };
-    }
-    num! {
-        0: [
-            I32Eqz, I64Eqz, I32Clz, I32Ctz, I32Popcnt, I64Clz, I64Ctz, I64Popcnt,
-            F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
-            F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
-            I32WrapI64, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
-            I64ExtendI32S, I64ExtendI32U, I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
-            F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
-            F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
-            I32Extend8S, I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S,
-            I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
-            I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U,
-        ],
-        -1: [
-            I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
-            I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
-            F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge, F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
-            I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU,
-            I32And, I32Or, I32Xor, I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
-            I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
-            I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
-            F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
-            F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
-        ],
-    }
+#[derive(Clone, Copy)]
+enum Cmp {
+    LtS,
+    LtU,
+    Eq,
+    Ne,
 }

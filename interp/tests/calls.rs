@@ -152,3 +152,47 @@ fn host_functions_and_branches() {
         );
     }
 }
+
+#[test]
+fn callee_frames_leave_the_callers_constants_alone() {
+    let mut store = Store::default();
+    let inst = instantiate(
+        &mut store,
+        &Linker::new(),
+        r#"(module
+            (func $g (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32)
+              (local.set 0 (i32.const 99)) (local.set 1 (i32.const 99)) (local.set 2 (i32.const 99))
+              (local.set 3 (i32.const 99)) (local.set 4 (i32.const 99)) (local.set 5 (i32.const 99))
+              (local.set 6 (i32.const 99)) (local.set 7 (i32.const 99))
+              (i32.const 1))
+            (func (export "f") (result i32)
+              (i32.mul (i32.mul (call $g) (i32.const 5)) (i32.const 7))))"#,
+    );
+    assert_eq!(
+        call(&mut store, inst, "f", &[]).unwrap(),
+        vec![Value::I32(35)]
+    );
+}
+
+#[test]
+fn locals_read_before_they_are_overwritten() {
+    let mut store = Store::default();
+    let inst = instantiate(
+        &mut store,
+        &Linker::new(),
+        r#"(module
+            (func (export "swap") (param i32 i32) (result i32 i32)
+              (local.get 1) (local.get 0) (local.set 1) (local.set 0)
+              (local.get 0) (local.get 1))
+            (func (export "tee") (param i32) (result i32)
+              (i32.add (local.get 0) (local.tee 0 (i32.const 10)))))"#,
+    );
+    assert_eq!(
+        call(&mut store, inst, "swap", &[Value::I32(1), Value::I32(2)]).unwrap(),
+        vec![Value::I32(2), Value::I32(1)]
+    );
+    assert_eq!(
+        call(&mut store, inst, "tee", &[Value::I32(5)]).unwrap(),
+        vec![Value::I32(15)]
+    );
+}
