@@ -916,12 +916,19 @@ impl Machine {
                     binop!(dst, a, b, u32_, from_u32, |a, b| (a & 0x7fff_ffff)
                         | (b & 0x8000_0000))
                 }
-                Op::F32Ceil { dst, src } => unop!(dst, src, f32_, from_f32, f32::ceil),
-                Op::F32Floor { dst, src } => unop!(dst, src, f32_, from_f32, f32::floor),
-                Op::F32Trunc { dst, src } => unop!(dst, src, f32_, from_f32, f32::trunc),
-                Op::F32Nearest { dst, src } => {
-                    unop!(dst, src, f32_, from_f32, f32::round_ties_even)
+                Op::F32Ceil { dst, src } => {
+                    unop!(dst, src, f32_, from_f32, |x| float::round32(x, f32::ceil))
                 }
+                Op::F32Floor { dst, src } => {
+                    unop!(dst, src, f32_, from_f32, |x| float::round32(x, f32::floor))
+                }
+                Op::F32Trunc { dst, src } => {
+                    unop!(dst, src, f32_, from_f32, |x| float::round32(x, f32::trunc))
+                }
+                Op::F32Nearest { dst, src } => unop!(dst, src, f32_, from_f32, |x| float::round32(
+                    x,
+                    f32::round_ties_even
+                )),
                 Op::F32Sqrt { dst, src } => unop!(dst, src, f32_, from_f32, f32::sqrt),
                 Op::F32Add { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a + b),
                 Op::F32Sub { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a - b),
@@ -938,12 +945,19 @@ impl Machine {
                 Op::F64Copysign { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| (a
                     & 0x7fff_ffff_ffff_ffff)
                     | (b & 0x8000_0000_0000_0000)),
-                Op::F64Ceil { dst, src } => unop!(dst, src, f64_, from_f64, f64::ceil),
-                Op::F64Floor { dst, src } => unop!(dst, src, f64_, from_f64, f64::floor),
-                Op::F64Trunc { dst, src } => unop!(dst, src, f64_, from_f64, f64::trunc),
-                Op::F64Nearest { dst, src } => {
-                    unop!(dst, src, f64_, from_f64, f64::round_ties_even)
+                Op::F64Ceil { dst, src } => {
+                    unop!(dst, src, f64_, from_f64, |x| float::round64(x, f64::ceil))
                 }
+                Op::F64Floor { dst, src } => {
+                    unop!(dst, src, f64_, from_f64, |x| float::round64(x, f64::floor))
+                }
+                Op::F64Trunc { dst, src } => {
+                    unop!(dst, src, f64_, from_f64, |x| float::round64(x, f64::trunc))
+                }
+                Op::F64Nearest { dst, src } => unop!(dst, src, f64_, from_f64, |x| float::round64(
+                    x,
+                    f64::round_ties_even
+                )),
                 Op::F64Sqrt { dst, src } => unop!(dst, src, f64_, from_f64, f64::sqrt),
                 Op::F64Add { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a + b),
                 Op::F64Sub { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a - b),

@@ -49,6 +49,25 @@ pub fn max64(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Applies a rounding function, quieting a NaN input as WebAssembly requires
+/// (Rust's rounding functions return a signaling NaN unchanged).
+pub fn round32(x: f32, f: fn(f32) -> f32) -> f32 {
+    if x.is_nan() {
+        f32::from_bits(x.to_bits() | 0x0040_0000)
+    } else {
+        f(x)
+    }
+}
+
+/// [`round32`] for `f64`.
+pub fn round64(x: f64, f: fn(f64) -> f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000)
+    } else {
+        f(x)
+    }
+}
+
 /// Truncates toward zero, trapping on NaN and on results outside `[lo, hi)`.
 fn checked_trunc(x: f64, lo: f64, hi: f64) -> Result<f64, TrapKind> {
     if x.is_nan() {
@@ -92,6 +111,13 @@ mod tests {
         assert_eq!(min32(0.0, -0.0).to_bits(), (-0.0f32).to_bits());
         assert_eq!(max32(-0.0, 0.0).to_bits(), 0.0f32.to_bits());
         assert_eq!(min64(-1.0, 2.0), -1.0);
+    }
+
+    #[test]
+    fn rounding_quiets_signaling_nans() {
+        let snan = f32::from_bits(0xffa0_0000);
+        assert_eq!(round32(snan, f32::floor).to_bits(), 0xffe0_0000);
+        assert_eq!(round64(2.5, f64::round_ties_even), 2.0);
     }
 
     #[test]

@@ -454,6 +454,11 @@ impl Translator<'_> {
                 self.stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
+            // Slots hold raw bits: reinterpreting changes nothing.
+            O::I32ReinterpretF32
+            | O::F32ReinterpretI32
+            | O::I64ReinterpretF64
+            | O::F64ReinterpretI64 => {}
             O::Drop => {
                 self.stack.pop();
             }
