@@ -403,25 +403,37 @@ impl Machine {
                 }
             }};
         }
+        // Memory 0's base and length, read once: only `memory.grow` changes the
+        // length (and never the base), and calls leave this function.
+        let (mem_base, mut mem_len) = match store.memories.get(self.mem) {
+            Some(m) => (m.base(), m.len()),
+            None => (std::ptr::null_mut(), 0),
+        };
         macro_rules! load {
             ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
-                let addr = get!($addr) as u32;
-                match store.memories[self.mem].load::<$n>(addr, $offset) {
-                    Some(b) => set!($dst, ($conv)(b)),
-                    None => trap!(TrapKind::MemoryOutOfBounds),
+                let ea = get!($addr) as u32 as usize + $offset as usize;
+                if ea + $n > mem_len {
+                    trap!(TrapKind::MemoryOutOfBounds);
                 }
+                // SAFETY: `ea + N <= mem_len`, the accessible length of the
+                // memory whose base is `mem_base`.
+                let bytes: [u8; $n] =
+                    unsafe { std::ptr::read_unaligned(mem_base.add(ea) as *const [u8; $n]) };
+                set!($dst, ($conv)(bytes));
             }};
         }
         macro_rules! store_ {
             ($addr:expr, $value:expr, $offset:expr, $bytes:expr) => {{
                 let v = get!($value);
-                let addr = get!($addr) as u32;
-                if store.memories[self.mem]
-                    .store(addr, $offset, ($bytes)(v))
-                    .is_none()
-                {
+                let ea = get!($addr) as u32 as usize + $offset as usize;
+                let bytes = ($bytes)(v);
+                if ea + bytes.len() > mem_len {
                     trap!(TrapKind::MemoryOutOfBounds);
                 }
+                // SAFETY: as for loads.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), mem_base.add(ea), bytes.len())
+                };
             }};
         }
         macro_rules! branch {
@@ -445,7 +457,9 @@ impl Machine {
         }
 
         loop {
-            let op = ops[pc];
+            // SAFETY: `translate` checked that every jump target is an index of
+            // `ops` and that the code ends with `Return`, so `pc` stays in bounds.
+            let op = unsafe { *ops.get_unchecked(pc) };
             pc += 1;
             match op {
                 Op::Unreachable => trap!(TrapKind::Unreachable),
@@ -646,6 +660,7 @@ impl Machine {
                 Op::MemoryGrow { dst, delta } => {
                     let delta = get!(delta) as u32;
                     let old = store.memories[self.mem].grow(delta as u64);
+                    mem_len = store.memories[self.mem].len();
                     set!(dst, old.map_or(u32::MAX as u64, |o| o));
                 }
                 Op::MemoryInit { base, data } => {

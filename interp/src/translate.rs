@@ -130,7 +130,42 @@ pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCod
         }
         t.code.frame_size += n;
     }
+    check_targets(&t.code)?;
     Ok(t.code)
+}
+
+/// Checks what the execution loop relies on to read instructions without
+/// bounds checks: every jump lands inside the code, which ends with `Return`.
+fn check_targets(code: &FuncCode) -> Result<(), Error> {
+    let len = code.ops.len() as u32;
+    let bad = |what: &str| {
+        Err(Error::without_offset(
+            ErrorKind::Invalid,
+            format!("interpreter translation bug: {what}"),
+        ))
+    };
+    if !matches!(code.ops.last(), Some(Op::Return { .. })) {
+        return bad("code does not end with a return");
+    }
+    for op in &code.ops {
+        let target = match *op {
+            Op::Jump { target }
+            | Op::JumpIf { target, .. }
+            | Op::JumpIfZero { target, .. }
+            | Op::JumpIfNotI32LtS { target, .. }
+            | Op::JumpIfNotI32LtU { target, .. }
+            | Op::JumpIfNotI32Eq { target, .. }
+            | Op::JumpIfNotI32Ne { target, .. } => target,
+            _ => continue,
+        };
+        if target >= len {
+            return bad("a jump leaves the code");
+        }
+    }
+    if code.branch_tables.iter().any(|e| e.target >= len) {
+        return bad("a branch leaves the code");
+    }
+    Ok(())
 }
 
 struct Translator<'m> {
@@ -602,7 +637,8 @@ impl Translator<'_> {
             }
             op => {
                 if !self.memory_op(&op) && !self.numeric_op(&op) {
-                    return Err(unsupported(&format!("{op:?} (SIMD)")));
+                    // Validation admits nothing else: what is left is SIMD.
+                    return Err(unsupported("SIMD"));
                 }
             }
         }
