@@ -318,7 +318,7 @@ impl Machine {
         loop {
             let cur = self.cur.clone();
             let code = &cur.funcs[self.func as usize];
-            match self.run_function(store, &cur, code)? {
+            match self.run_function(store, &cur, code, depth_limit)? {
                 Transfer::Call { addr, base } => self.call(store, addr, base, depth_limit)?,
                 Transfer::Return { src } => {
                     if self.ret(store, src) {
@@ -329,24 +329,68 @@ impl Machine {
         }
     }
 
-    /// Runs the current function until it calls or returns.
-    fn run_function(
+    /// Runs the current function, and the functions of the same instance it
+    /// calls, until a call leaves the instance or the outermost of them returns.
+    fn run_function<'c>(
         &mut self,
         store: &mut Store,
-        cur: &InterpModule,
-        code: &FuncCode,
+        cur: &'c InterpModule,
+        code: &'c FuncCode,
+        depth_limit: usize,
     ) -> Result<Transfer, Trap> {
-        let ops = &code.ops[..];
+        let mut code = code;
+        let mut ops = &code.ops[..];
         let mut pc = self.pc;
+        let mut func = self.func;
         let inst = self.inst;
-        let fp = self.fp;
+        let mut fp = self.fp;
+        let num_imported = cur.module.num_imported_funcs;
         debug_assert!(fp + code.frame_size as usize <= self.slots.len());
         // SAFETY: `enter` made the frame `fp..fp + frame_size` part of `slots`,
         // and every slot an instruction names is below `frame_size` (the
         // translator derives them from validated stack heights). `slots` is
         // not resized while this function runs: resizing happens in `enter`
-        // and `write_results`, between calls to it.
-        let regs: *mut u64 = unsafe { self.slots.as_mut_ptr().add(fp) };
+        // and `write_results`, between calls to it; calls made here check
+        // that the callee's frame fits before they enter it.
+        let mut regs: *mut u64 = unsafe { self.slots.as_mut_ptr().add(fp) };
+
+        /// Enters defined function `$d` of this instance, whose arguments
+        /// start at slot `$base`, without leaving the loop, when its frame fits.
+        macro_rules! try_inline_call {
+            ($d:expr, $base:expr) => {{
+                let d: u32 = $d;
+                let callee = &cur.funcs[d as usize];
+                let new_fp = fp + $base as usize;
+                if self.frames.len() < depth_limit
+                    && new_fp + callee.frame_size as usize <= self.slots.len()
+                {
+                    self.frames.push(CallFrame {
+                        func,
+                        pc: pc as u32,
+                        fp: fp as u32,
+                        instance: inst,
+                        module: None,
+                    });
+                    // SAFETY: the callee's frame `new_fp..new_fp + frame_size`
+                    // was just checked to lie inside `slots`.
+                    regs = unsafe { self.slots.as_mut_ptr().add(new_fp) };
+                    for i in callee.params..callee.locals {
+                        // SAFETY: locals are inside the frame.
+                        unsafe { *regs.add(i as usize) = 0 };
+                    }
+                    for (i, c) in callee.consts.iter().enumerate() {
+                        // SAFETY: constant slots follow the locals inside the frame.
+                        unsafe { *regs.add(callee.locals as usize + i) = *c };
+                    }
+                    func = d;
+                    code = callee;
+                    ops = &code.ops[..];
+                    fp = new_fp;
+                    pc = 0;
+                    continue;
+                }
+            }};
+        }
 
         macro_rules! get {
             ($slot:expr) => {{
@@ -368,7 +412,17 @@ impl Machine {
         macro_rules! trap {
             ($kind:expr) => {{
                 self.pc = pc;
+                self.func = func;
+                self.fp = fp;
                 return Err(self.trap($kind));
+            }};
+        }
+        macro_rules! leave {
+            ($transfer:expr) => {{
+                self.pc = pc;
+                self.func = func;
+                self.fp = fp;
+                return Ok($transfer);
             }};
         }
         macro_rules! unop {
@@ -505,13 +559,31 @@ impl Machine {
                     branch!(start + i);
                 }
                 Op::Return { src } => {
-                    self.pc = pc;
-                    return Ok(Transfer::Return { src });
+                    for i in 0..code.results {
+                        set!(i, get!(src + i));
+                    }
+                    match self.frames.last() {
+                        Some(frame) if frame.module.is_none() => {
+                            // Back to a caller of this instance, in the loop.
+                            func = frame.func;
+                            pc = frame.pc as usize;
+                            fp = frame.fp as usize;
+                            self.frames.pop();
+                            code = &cur.funcs[func as usize];
+                            ops = &code.ops[..];
+                            // SAFETY: the caller's frame is inside `slots`: it was when
+                            // the call was made, and `slots` never shrinks.
+                            regs = unsafe { self.slots.as_mut_ptr().add(fp) };
+                        }
+                        _ => leave!(Transfer::Return { src: 0 }),
+                    }
                 }
-                Op::Call { func, base } => {
-                    let addr = store.instances[inst.0 as usize].funcs[func as usize].0;
-                    self.pc = pc;
-                    return Ok(Transfer::Call { addr, base });
+                Op::Call { func: f, base } => {
+                    if f >= num_imported {
+                        try_inline_call!(f - num_imported, base);
+                    }
+                    let addr = store.instances[inst.0 as usize].funcs[f as usize].0;
+                    leave!(Transfer::Call { addr, base });
                 }
                 Op::CallIndirect { base, ty, table } => {
                     let params = cur.module.types[ty as usize].params().len() as Slot;
@@ -525,11 +597,17 @@ impl Machine {
                         trap!(TrapKind::UninitializedElement);
                     }
                     let addr = (r - 1) as u32;
-                    if store.funcs[addr as usize].ty != cur.module.types[ty as usize] {
+                    let callee = &store.funcs[addr as usize];
+                    if callee.ty != cur.module.types[ty as usize] {
                         trap!(TrapKind::IndirectCallTypeMismatch);
                     }
-                    self.pc = pc;
-                    return Ok(Transfer::Call { addr, base });
+                    if let FuncKind::Wasm { instance, index } = callee.kind
+                        && instance == inst
+                        && index >= num_imported
+                    {
+                        try_inline_call!(index - num_imported, base);
+                    }
+                    leave!(Transfer::Call { addr, base });
                 }
                 Op::Copy { dst, src } => set!(dst, get!(src)),
                 Op::Const { dst, bits } => set!(dst, bits),
