@@ -33,6 +33,7 @@ macro_rules! define_ops {
         store { $($store:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt),)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +54,10 @@ macro_rules! define_ops {
             $(
                 #[doc = concat!("`", stringify!($binary), "`: `dst` = op(`a`, `b`).")]
                 $binary { dst: Slot, a: Slot, b: Slot },
+            )*
+            $(
+                #[doc = concat!("Continue at `target` unless `", stringify!($rel), "`(`a`, `b`) holds.")]
+                $fused { a: Slot, b: Slot, target: u32 },
             )*
         }
     };
@@ -93,6 +98,18 @@ macro_rules! with_op_lists {
         I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
         F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
         F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
+    }
+    branch {
+        I32Eq => JumpIfNotI32Eq (u32_ ==), I32Ne => JumpIfNotI32Ne (u32_ !=),
+        I32LtS => JumpIfNotI32LtS (i32_ <), I32LtU => JumpIfNotI32LtU (u32_ <),
+        I32GtS => JumpIfNotI32GtS (i32_ >), I32GtU => JumpIfNotI32GtU (u32_ >),
+        I32LeS => JumpIfNotI32LeS (i32_ <=), I32LeU => JumpIfNotI32LeU (u32_ <=),
+        I32GeS => JumpIfNotI32GeS (i32_ >=), I32GeU => JumpIfNotI32GeU (u32_ >=),
+        I64Eq => JumpIfNotI64Eq (u64_ ==), I64Ne => JumpIfNotI64Ne (u64_ !=),
+        I64LtS => JumpIfNotI64LtS (i64_ <), I64LtU => JumpIfNotI64LtU (u64_ <),
+        I64GtS => JumpIfNotI64GtS (i64_ >), I64GtU => JumpIfNotI64GtU (u64_ >),
+        I64LeS => JumpIfNotI64LeS (i64_ <=), I64LeU => JumpIfNotI64LeU (u64_ <=),
+        I64GeS => JumpIfNotI64GeS (i64_ >=), I64GeU => JumpIfNotI64GeU (u64_ >=),
     }
         }
     };
@@ -168,14 +185,6 @@ with_op_lists!(define_ops {
         RefFunc { dst: Slot, func: u32 },
         /// `dst` = `a` + constant `imm` (i32).
         I32AddImm { dst: Slot, a: Slot, imm: i32 },
-        /// Continue at `target` when `a` < `b` (i32, signed) does not hold.
-        JumpIfNotI32LtS { a: Slot, b: Slot, target: u32 },
-        /// Continue at `target` when `a` < `b` (i32, unsigned) does not hold.
-        JumpIfNotI32LtU { a: Slot, b: Slot, target: u32 },
-        /// Continue at `target` when `a` == `b` (i32) does not hold.
-        JumpIfNotI32Eq { a: Slot, b: Slot, target: u32 },
-        /// Continue at `target` when `a` != `b` (i32) does not hold.
-        JumpIfNotI32Ne { a: Slot, b: Slot, target: u32 },
     }
 });
 
@@ -185,6 +194,7 @@ macro_rules! result_slot_arms {
         store { $($store:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt),)* }
     ) => {
         impl Op {
             /// The slot this instruction writes its single result to, if it has
@@ -204,6 +214,24 @@ macro_rules! result_slot_arms {
                     | Op::RefIsNull { dst, .. }
                     | Op::RefFunc { dst, .. }
                     | Op::I32AddImm { dst, .. } => Some(dst),
+                    _ => None,
+                }
+            }
+
+            /// The jump target of a conditional or unconditional jump.
+            pub fn jump_target_mut(&mut self) -> Option<&mut u32> {
+                match self {
+                    Op::Jump { target } | Op::JumpIf { target, .. } | Op::JumpIfZero { target, .. } => Some(target),
+                    $(Op::$fused { target, .. } => Some(target),)*
+                    _ => None,
+                }
+            }
+
+            /// For a comparison, the jump that replaces it when it feeds a
+            /// `br_if`: `(result slot, jump over the branch unless it holds)`.
+            pub fn fused_branch(&self) -> Option<(Slot, Op)> {
+                match *self {
+                    $(Op::$rel { dst, a, b } => Some((dst, Op::$fused { a, b, target: u32::MAX })),)*
                     _ => None,
                 }
             }
@@ -273,13 +301,10 @@ macro_rules! result_slot_arms {
                         f(dst);
                         f(a);
                     }
-                    Op::JumpIfNotI32LtS { a, b, .. }
-                    | Op::JumpIfNotI32LtU { a, b, .. }
-                    | Op::JumpIfNotI32Eq { a, b, .. }
-                    | Op::JumpIfNotI32Ne { a, b, .. } => {
+                    $(Op::$fused { a, b, .. } => {
                         f(a);
                         f(b);
-                    }
+                    })*
                 }
             }
         }
@@ -310,4 +335,35 @@ pub struct FuncCode {
     pub results: u32,
     /// Byte offset in the module of each instruction's operator, for backtraces.
     pub offsets: Vec<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_stay_small() {
+        // Dispatch reads one instruction at a time: keep it within 16 bytes.
+        assert!(
+            std::mem::size_of::<Op>() <= 16,
+            "Op is {} bytes",
+            std::mem::size_of::<Op>()
+        );
+    }
+
+    #[test]
+    fn comparisons_fuse_into_jumps() {
+        let lt = Op::I32LtS { dst: 3, a: 1, b: 2 };
+        let (dst, jump) = lt.fused_branch().unwrap();
+        assert_eq!(dst, 3);
+        assert_eq!(
+            jump,
+            Op::JumpIfNotI32LtS {
+                a: 1,
+                b: 2,
+                target: u32::MAX
+            }
+        );
+        assert!(Op::I32Add { dst: 0, a: 0, b: 0 }.fused_branch().is_none());
+    }
 }

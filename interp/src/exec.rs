@@ -528,23 +528,103 @@ impl Machine {
                         pc = target as usize;
                     }
                 }
-                Op::JumpIfNotI32LtS { a, b, target } => {
-                    if (get!(a) as u32 as i32) >= (get!(b) as u32 as i32) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32LtU { a, b, target } => {
-                    if (get!(a) as u32) >= (get!(b) as u32) {
-                        pc = target as usize;
-                    }
-                }
                 Op::JumpIfNotI32Eq { a, b, target } => {
-                    if get!(a) as u32 != get!(b) as u32 {
+                    if u32_(get!(a)) != u32_(get!(b)) {
                         pc = target as usize;
                     }
                 }
                 Op::JumpIfNotI32Ne { a, b, target } => {
-                    if get!(a) as u32 == get!(b) as u32 {
+                    if u32_(get!(a)) == u32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32LtS { a, b, target } => {
+                    if i32_(get!(a)) >= i32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32LtU { a, b, target } => {
+                    if u32_(get!(a)) >= u32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32GtS { a, b, target } => {
+                    if i32_(get!(a)) <= i32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32GtU { a, b, target } => {
+                    if u32_(get!(a)) <= u32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32LeS { a, b, target } => {
+                    if i32_(get!(a)) > i32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32LeU { a, b, target } => {
+                    if u32_(get!(a)) > u32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32GeS { a, b, target } => {
+                    if i32_(get!(a)) < i32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI32GeU { a, b, target } => {
+                    if u32_(get!(a)) < u32_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64Eq { a, b, target } => {
+                    if u64_(get!(a)) != u64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64Ne { a, b, target } => {
+                    if u64_(get!(a)) == u64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64LtS { a, b, target } => {
+                    if i64_(get!(a)) >= i64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64LtU { a, b, target } => {
+                    if u64_(get!(a)) >= u64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64GtS { a, b, target } => {
+                    if i64_(get!(a)) <= i64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64GtU { a, b, target } => {
+                    if u64_(get!(a)) <= u64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64LeS { a, b, target } => {
+                    if i64_(get!(a)) > i64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64LeU { a, b, target } => {
+                    if u64_(get!(a)) > u64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64GeS { a, b, target } => {
+                    if i64_(get!(a)) < i64_(get!(b)) {
+                        pc = target as usize;
+                    }
+                }
+                Op::JumpIfNotI64GeU { a, b, target } => {
+                    if u64_(get!(a)) < u64_(get!(b)) {
                         pc = target as usize;
                     }
                 }

@@ -148,17 +148,9 @@ fn check_targets(code: &FuncCode) -> Result<(), Error> {
         return bad("code does not end with a return");
     }
     for op in &code.ops {
-        let target = match *op {
-            Op::Jump { target }
-            | Op::JumpIf { target, .. }
-            | Op::JumpIfZero { target, .. }
-            | Op::JumpIfNotI32LtS { target, .. }
-            | Op::JumpIfNotI32LtU { target, .. }
-            | Op::JumpIfNotI32Eq { target, .. }
-            | Op::JumpIfNotI32Ne { target, .. } => target,
-            _ => continue,
-        };
-        if target >= len {
+        if let Some(&mut target) = op.clone().jump_target_mut()
+            && target >= len
+        {
             return bad("a jump leaves the code");
         }
     }
@@ -342,16 +334,13 @@ impl Translator<'_> {
 
     fn patch(&mut self, p: Patch, target: u32) {
         match p {
-            Patch::Op(i) => match &mut self.code.ops[i] {
-                Op::Jump { target: t }
-                | Op::JumpIf { target: t, .. }
-                | Op::JumpIfZero { target: t, .. }
-                | Op::JumpIfNotI32LtS { target: t, .. }
-                | Op::JumpIfNotI32LtU { target: t, .. }
-                | Op::JumpIfNotI32Eq { target: t, .. }
-                | Op::JumpIfNotI32Ne { target: t, .. } => *t = target,
-                other => unreachable!("patching {other:?}"),
-            },
+            Patch::Op(i) => {
+                let op = &mut self.code.ops[i];
+                match op.jump_target_mut() {
+                    Some(t) => *t = target,
+                    None => unreachable!("patching {op:?}"),
+                }
+            }
             Patch::Entry(i) => self.code.branch_tables[i].target = target,
         }
     }
@@ -776,49 +765,29 @@ impl Translator<'_> {
             }
             self.stack.push(Operand::InSlot);
         }
-        let fused = self.last_result.and_then(|i| match self.code.ops[i] {
-            Op::I32LtS { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::LtS, a, b)),
-            Op::I32LtU { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::LtU, a, b)),
-            Op::I32Eq { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::Eq, a, b)),
-            Op::I32Ne { dst, a, b } if dst == self.top_slot() - 1 => Some((i, Cmp::Ne, a, b)),
-            _ => None,
-        });
+        let fused = self
+            .last_result
+            .and_then(|i| {
+                self.code.ops[i]
+                    .fused_branch()
+                    .map(|(dst, jump)| (i, dst, jump))
+            })
+            .filter(|(_, dst, _)| *dst == self.top_slot() - 1);
         let cond = self.pop_slot();
         self.materialize_all();
         let (to, forward) = self.branch_to(depth);
         let simple = to.keep == 0 || to.src == to.dst;
         let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
-        if let Some((i, cmp, a, b)) = fused
+        if let Some((i, _, jump)) = fused
             && simple
             && !to_func
             && i == self.code.ops.len() - 1
         {
-            // Replace the comparison with "skip the jump unless it holds".
+            // Replace the comparison with "skip the branch unless it holds".
             self.code.ops.pop();
             self.code.offsets.pop();
             let skip = self.code.ops.len();
-            self.emit(match cmp {
-                Cmp::LtS => Op::JumpIfNotI32LtS {
-                    a,
-                    b,
-                    target: u32::MAX,
-                },
-                Cmp::LtU => Op::JumpIfNotI32LtU {
-                    a,
-                    b,
-                    target: u32::MAX,
-                },
-                Cmp::Eq => Op::JumpIfNotI32Eq {
-                    a,
-                    b,
-                    target: u32::MAX,
-                },
-                Cmp::Ne => Op::JumpIfNotI32Ne {
-                    a,
-                    b,
-                    target: u32::MAX,
-                },
-            });
+            self.emit(jump);
             self.br(depth);
             let after = self.pc();
             self.patch(Patch::Op(skip), after);
@@ -917,12 +886,4 @@ impl Translator<'_> {
         }
         true
     }
-}
-
-#[derive(Clone, Copy)]
-enum Cmp {
-    LtS,
-    LtU,
-    Eq,
-    Ne,
 }
