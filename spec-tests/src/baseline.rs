@@ -2,7 +2,9 @@
 //! last written. A run regresses when a file passes fewer directives or fails
 //! more than its baseline says, or when the file's directive count changes.
 //!
-//! The file format is a line per script: `NAME PASSED FAILED SKIPPED`.
+//! Each engine has its own baseline, `spec-tests/baseline-ENGINE.txt` (see
+//! [`file_name`]). The file format is a header line `# engine: ENGINE`, then a
+//! line per script: `NAME PASSED FAILED SKIPPED`.
 
 use crate::outcome::FileReport;
 use std::collections::BTreeMap;
@@ -32,9 +34,17 @@ impl Counts {
     }
 }
 
-/// Renders reports as a baseline file.
-pub fn render(reports: &[FileReport]) -> String {
-    let mut out = String::new();
+/// The baseline file of `engine`, relative to the `spec-tests` folder.
+pub fn file_name(engine: &str) -> String {
+    format!("baseline-{engine}.txt")
+}
+
+/// The header line naming the engine a baseline was written for.
+const ENGINE_HEADER: &str = "# engine: ";
+
+/// Renders the reports of a run on `engine` as a baseline file.
+pub fn render(engine: &str, reports: &[FileReport]) -> String {
+    let mut out = format!("{ENGINE_HEADER}{engine}\n");
     for r in reports {
         let c = Counts::of(r);
         out.push_str(&format!(
@@ -45,11 +55,20 @@ pub fn render(reports: &[FileReport]) -> String {
     out
 }
 
-/// Parses a baseline file.
-pub fn parse(text: &str) -> Result<BTreeMap<String, Counts>, String> {
+/// Parses a baseline file for `engine`; one written for another engine is
+/// refused (a file without the header is taken as it is).
+pub fn parse(engine: &str, text: &str) -> Result<BTreeMap<String, Counts>, String> {
     let mut map = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
+        if let Some(written_for) = line.strip_prefix(ENGINE_HEADER)
+            && written_for.trim() != engine
+        {
+            return Err(format!(
+                "the baseline is for engine {}, not {engine}",
+                written_for.trim()
+            ));
+        }
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
@@ -108,4 +127,33 @@ pub fn regressions(baseline: &BTreeMap<String, Counts>, reports: &[FileReport]) 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_baseline_names_its_engine() {
+        let report = FileReport {
+            name: "wasm-v1/nop.wast".into(),
+            passed: 3,
+            skipped: vec!["x".into()],
+            ..FileReport::default()
+        };
+        let text = render("interp", &[report]);
+        assert!(text.starts_with("# engine: interp\n"));
+        let parsed = parse("interp", &text).expect("its own engine's baseline parses");
+        assert_eq!(
+            parsed["wasm-v1/nop.wast"],
+            Counts {
+                passed: 3,
+                failed: 0,
+                skipped: 1
+            }
+        );
+        assert!(parse("jit", &text).is_err());
+        assert!(parse("jit", "wasm-v1/nop.wast 1 0 0\n").is_ok());
+        assert_eq!(file_name("jit"), "baseline-jit.txt");
+    }
 }

@@ -9,8 +9,8 @@
 //! anything failed.
 //!
 //! `--baseline PATH` also checks the run against a baseline file (see
-//! `spec_tests::baseline`) and fails on any regression; `--write-baseline PATH`
-//! writes one from this run.
+//! `spec_tests::baseline`; each engine has its own, `spec-tests/baseline-ENGINE.txt`)
+//! and fails on any regression; `--write-baseline PATH` writes one from this run.
 
 use spec_tests::outcome::FileReport;
 use spec_tests::{baseline, json, suites};
@@ -78,7 +78,7 @@ fn parse_args() -> Args {
 fn main() -> ExitCode {
     let args = parse_args();
     let reports: Vec<FileReport> =
-        match spec_tests::run_suites(&args.suites, args.filter.as_deref()) {
+        match spec_tests::run_suites(&args.engine, &args.suites, args.filter.as_deref()) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{e}");
@@ -145,7 +145,7 @@ fn main() -> ExitCode {
         }
     }
     if let Some(path) = &args.write_baseline
-        && let Err(e) = std::fs::write(path, baseline::render(&reports))
+        && let Err(e) = std::fs::write(path, baseline::render(&args.engine, &reports))
     {
         eprintln!("cannot write {path}: {e}");
         return ExitCode::from(2);
@@ -154,7 +154,7 @@ fn main() -> ExitCode {
     if let Some(path) = &args.baseline {
         let expected = match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
-            .and_then(|t| baseline::parse(&t))
+            .and_then(|t| baseline::parse(&args.engine, &t))
         {
             Ok(b) => b,
             Err(e) => {

@@ -1,15 +1,15 @@
 //! Runs the directives of one `.wast` script against Skiff.
 
+use crate::exec::{Engine, Exec, Verdict, noting};
 use crate::outcome::{Failure, FileReport, Outcome};
-use skiff_vm::{ErrorKind, Features};
+use skiff_vm::{ErrorKind, Features, ValidatedModule};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastDirective, WastExecute};
 
-/// Why a directive that needs a runtime is skipped while no tier exists.
-pub const NO_TIER: &str = "no execution tier yet";
-
-/// Runs every top-level directive of `text` and tallies them in a report.
-pub fn run(name: &str, text: &str, features: &Features) -> FileReport {
+/// Runs every top-level directive of `text` on `engine` and tallies them in a report.
+pub fn run(name: &str, text: &str, features: &Features, engine: &Engine) -> FileReport {
     let mut report = FileReport {
         name: name.to_string(),
         ..FileReport::default()
@@ -31,32 +31,86 @@ pub fn run(name: &str, text: &str, features: &Features) -> FileReport {
             return report;
         }
     };
-    let runner = Runner { text, features };
+    let mut runner = Runner {
+        text,
+        features,
+        exec: Exec::new(engine),
+    };
     for directive in wast.directives {
-        let outcome = runner.directive(directive, &mut report);
+        let line = runner.line(directive.span());
+        let kind = kind_name(&directive);
+        // A panic (in a tier, say) fails its directive, not the whole run.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            runner.directive(directive, &mut report)
+        }))
+        .unwrap_or_else(|payload| {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Outcome::Failed(Failure {
+                line,
+                directive: kind,
+                message: format!("panicked: {what}"),
+                expected: None,
+            })
+        });
         report.add(outcome);
     }
     report
 }
 
-struct Runner<'t> {
+/// The directive's keyword, as failures name it.
+fn kind_name(directive: &WastDirective) -> &'static str {
+    match directive {
+        WastDirective::Module(_) => "module",
+        WastDirective::ModuleDefinition(_) => "module definition",
+        WastDirective::ModuleInstance { .. } => "module instance",
+        WastDirective::AssertMalformed { .. } => "assert_malformed",
+        WastDirective::AssertInvalid { .. } => "assert_invalid",
+        WastDirective::AssertInvalidCustom { .. } => "assert_invalid_custom",
+        WastDirective::AssertMalformedCustom { .. } => "assert_malformed_custom",
+        WastDirective::Register { .. } => "register",
+        WastDirective::Invoke(_) => "invoke",
+        WastDirective::AssertTrap { .. } => "assert_trap",
+        WastDirective::AssertReturn { .. } => "assert_return",
+        WastDirective::AssertExhaustion { .. } => "assert_exhaustion",
+        WastDirective::AssertUnlinkable { .. } => "assert_unlinkable",
+        WastDirective::AssertException { .. } => "assert_exception",
+        WastDirective::AssertSuspension { .. } => "assert_suspension",
+        WastDirective::Thread(_) => "thread",
+        WastDirective::Wait { .. } => "wait",
+    }
+}
+
+struct Runner<'t, 'e> {
     text: &'t str,
     features: &'t Features,
+    exec: Exec<'e>,
 }
 
 /// What became of loading a module.
-enum Loaded {
+pub enum Loaded {
     /// The text form did not parse (or could not be encoded).
     TextRejected(String),
-    /// Decoding, validation, or support rejected it.
+    /// Decoding or validation rejected it (malformed or invalid).
     Rejected(skiff_vm::Error),
-    /// Decoded and validated.
-    Valid,
+    /// It uses what Skiff does not implement; `imports` names the modules it
+    /// imports from (read by wasmparser), as far as the bytes tell.
+    Unsupported {
+        /// Why it is unsupported.
+        error: skiff_vm::Error,
+        /// The module name of each import.
+        imports: Vec<String>,
+    },
+    /// Decoded and validated, ready to share with a tier.
+    Valid(Arc<ValidatedModule>),
     /// Not a core module (a component).
     NotCore,
 }
 
-impl Runner<'_> {
+impl Runner<'_, '_> {
     fn line(&self, span: wast::token::Span) -> usize {
         span.linecol_in(self.text).0 + 1
     }
@@ -75,129 +129,155 @@ impl Runner<'_> {
         let result = skiff_vm::decode(&bytes, self.features)
             .and_then(|m| skiff_vm::validate(m, self.features));
         match result {
-            Ok(_) => Loaded::Valid,
+            Ok(m) => Loaded::Valid(Arc::new(m)),
+            Err(e) if e.kind() == ErrorKind::Unsupported => Loaded::Unsupported {
+                error: e,
+                imports: import_modules(&bytes),
+            },
             Err(e) => Loaded::Rejected(e),
         }
     }
 
-    fn directive(&self, directive: WastDirective, report: &mut FileReport) -> Outcome {
+    fn directive(&mut self, directive: WastDirective, report: &mut FileReport) -> Outcome {
         let span = directive.span();
         let line = self.line(span);
-        let fail = |directive: &'static str, message: String, expected: Option<&str>| {
-            Outcome::Failed(Failure {
-                line,
-                directive,
-                message,
-                expected: expected.map(str::to_string),
-            })
+        let kind = kind_name(&directive);
+        let wrong = |message: String, expected: &str| Verdict::Fail {
+            message,
+            expected: Some(expected.to_string()),
         };
-        match directive {
-            WastDirective::Module(mut m) | WastDirective::ModuleDefinition(mut m) => {
-                match self.load(&mut m) {
-                    Loaded::Valid => Outcome::Passed,
-                    Loaded::NotCore => Outcome::Skipped("component model".into()),
-                    Loaded::Rejected(e) if e.kind() == ErrorKind::Unsupported => {
-                        Outcome::Skipped(e.message().to_string())
-                    }
-                    Loaded::Rejected(e) => {
-                        fail("module", format!("{} module rejected: {e}", e.kind()), None)
-                    }
-                    Loaded::TextRejected(e) => {
-                        fail("module", format!("text did not parse: {e}"), None)
-                    }
-                }
+        let verdict = match directive {
+            WastDirective::Module(mut m) => {
+                let id = m.name().map(|id| id.name());
+                let loaded = self.load(&mut m);
+                self.exec.module(line, id, loaded)
             }
+            WastDirective::ModuleDefinition(mut m) => {
+                let id = m.name().map(|id| id.name());
+                let loaded = self.load(&mut m);
+                self.exec.module_definition(line, id, loaded)
+            }
+            WastDirective::ModuleInstance {
+                instance, module, ..
+            } => self.exec.module_instance(
+                line,
+                instance.map(|i| i.name()),
+                module.map(|m| m.name()),
+            ),
             WastDirective::AssertMalformed {
                 mut module,
                 message,
                 ..
-            } => {
-                const D: &str = "assert_malformed";
-                match self.load(&mut module) {
-                    Loaded::TextRejected(actual) => {
-                        note_message(report, line, D, message, &actual);
-                        Outcome::Passed
-                    }
-                    Loaded::Rejected(e) if e.kind() == ErrorKind::Malformed => {
-                        note_message(report, line, D, message, e.message());
-                        Outcome::Passed
-                    }
-                    Loaded::Rejected(e) if e.kind() == ErrorKind::Unsupported => {
-                        Outcome::Skipped(e.message().to_string())
-                    }
-                    Loaded::NotCore => Outcome::Skipped("component model".into()),
-                    Loaded::Rejected(e) => fail(
-                        D,
-                        format!("rejected at the wrong stage ({}): {e}", e.kind()),
-                        Some(message),
-                    ),
-                    Loaded::Valid => fail(D, "module was accepted".into(), Some(message)),
+            } => match self.load(&mut module) {
+                Loaded::TextRejected(actual) => noting(message, &actual),
+                Loaded::Rejected(e) if e.kind() == ErrorKind::Malformed => {
+                    noting(message, e.message())
                 }
-            }
+                Loaded::Unsupported { error, .. } => Verdict::Skip(error.message().to_string()),
+                Loaded::NotCore => Verdict::Skip("component model".into()),
+                Loaded::Rejected(e) => wrong(
+                    format!("rejected at the wrong stage ({}): {e}", e.kind()),
+                    message,
+                ),
+                Loaded::Valid(_) => wrong("module was accepted".into(), message),
+            },
             WastDirective::AssertInvalid {
                 mut module,
                 message,
                 ..
-            } => {
-                const D: &str = "assert_invalid";
-                match self.load(&mut module) {
-                    Loaded::Rejected(e) if e.kind() == ErrorKind::Invalid => {
-                        note_message(report, line, D, message, e.message());
-                        Outcome::Passed
-                    }
-                    Loaded::Rejected(e) if e.kind() == ErrorKind::Unsupported => {
-                        Outcome::Skipped(e.message().to_string())
-                    }
-                    Loaded::NotCore => Outcome::Skipped("component model".into()),
-                    Loaded::Rejected(e) => fail(
-                        D,
-                        format!("rejected at the wrong stage ({}): {e}", e.kind()),
-                        Some(message),
-                    ),
-                    Loaded::TextRejected(e) => {
-                        fail(D, format!("text did not parse: {e}"), Some(message))
-                    }
-                    Loaded::Valid => fail(D, "module was accepted".into(), Some(message)),
+            } => match self.load(&mut module) {
+                Loaded::Rejected(e) if e.kind() == ErrorKind::Invalid => {
+                    noting(message, e.message())
                 }
-            }
+                Loaded::Unsupported { error, .. } => Verdict::Skip(error.message().to_string()),
+                Loaded::NotCore => Verdict::Skip("component model".into()),
+                Loaded::Rejected(e) => wrong(
+                    format!("rejected at the wrong stage ({}): {e}", e.kind()),
+                    message,
+                ),
+                Loaded::TextRejected(e) => wrong(format!("text did not parse: {e}"), message),
+                Loaded::Valid(_) => wrong("module was accepted".into(), message),
+            },
             WastDirective::AssertInvalidCustom { .. }
             | WastDirective::AssertMalformedCustom { .. } => {
-                Outcome::Skipped("custom annotations are not checked".into())
+                Verdict::Skip("custom annotations are not checked".into())
+            }
+            WastDirective::Register { name, module, .. } => {
+                self.exec.register(name, module.map(|m| m.name()))
+            }
+            WastDirective::Invoke(invoke) => self.exec.invoke(&invoke),
+            WastDirective::AssertReturn { exec, results, .. } => {
+                self.exec.assert_return(&exec, &results)
             }
             WastDirective::AssertTrap {
-                exec: WastExecute::Wat(_),
+                exec: WastExecute::Wat(module),
+                message,
                 ..
+            } => {
+                let loaded = self.load(&mut QuoteWat::Wat(module));
+                self.exec.assert_trap_module(line, loaded, message)
             }
-            | WastDirective::AssertUnlinkable { .. }
-            | WastDirective::ModuleInstance { .. }
-            | WastDirective::Register { .. }
-            | WastDirective::Invoke(_)
-            | WastDirective::AssertTrap { .. }
-            | WastDirective::AssertReturn { .. }
-            | WastDirective::AssertExhaustion { .. }
-            | WastDirective::AssertException { .. }
-            | WastDirective::AssertSuspension { .. } => Outcome::Skipped(NO_TIER.into()),
+            WastDirective::AssertTrap { exec, message, .. } => {
+                self.exec.assert_trap(&exec, message)
+            }
+            WastDirective::AssertExhaustion { call, message, .. } => {
+                self.exec.assert_exhaustion(&call, message)
+            }
+            WastDirective::AssertUnlinkable {
+                module, message, ..
+            } => {
+                let loaded = self.load(&mut QuoteWat::Wat(module));
+                self.exec.assert_unlinkable(line, loaded, message)
+            }
+            WastDirective::AssertException { .. } => {
+                self.exec.unsupported("exception handling is not supported")
+            }
+            WastDirective::AssertSuspension { .. } => {
+                self.exec.unsupported("stack switching is not supported")
+            }
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
-                Outcome::Skipped("threads are not supported".into())
+                Verdict::Skip("threads are not supported".into())
             }
+        };
+        match verdict {
+            Verdict::Pass => Outcome::Passed,
+            Verdict::PassNoting { expected, actual } => {
+                // Passing, with Skiff's message not the script's: the JSON shows both.
+                report
+                    .message_differences
+                    .push((line, kind, expected, actual));
+                Outcome::Passed
+            }
+            Verdict::Fail { message, expected } => Outcome::Failed(Failure {
+                line,
+                directive: kind,
+                message,
+                expected,
+            }),
+            Verdict::Skip(reason) => Outcome::Skipped(reason),
         }
     }
 }
 
-/// Records a passing rejection whose message differs from the script's.
-fn note_message(
-    report: &mut FileReport,
-    line: usize,
-    directive: &'static str,
-    expected: &str,
-    actual: &str,
-) {
-    if !actual.contains(expected) {
-        report.message_differences.push((
-            line,
-            directive,
-            expected.to_string(),
-            actual.to_string(),
-        ));
+/// The module name of each import of a binary module, as far as wasmparser
+/// (with every proposal it knows enabled) can read them.
+fn import_modules(bytes: &[u8]) -> Vec<String> {
+    let mut parser = wasmparser::Parser::new(0);
+    parser.set_features(wasmparser::WasmFeatures::all());
+    let mut out = Vec::new();
+    for payload in parser.parse_all(bytes) {
+        match payload {
+            Ok(wasmparser::Payload::ImportSection(reader)) => {
+                out.extend(
+                    reader
+                        .into_imports()
+                        .map_while(Result::ok)
+                        .map(|i| i.module.to_string()),
+                );
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
     }
+    out
 }

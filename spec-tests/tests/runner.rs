@@ -1,0 +1,112 @@
+//! The runner itself, on a small script of known outcomes: what passes, what
+//! fails, what is skipped, and that every directive counts once.
+
+use spec_tests::exec::{Engine, JIT_MISSING};
+use spec_tests::outcome::FileReport;
+use spec_tests::{script, suites};
+
+const SCRIPT: &str = r#"
+(module $A
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (global (export "g") i32 (i32.const 42))
+  (func (export "snan") (result f32) (f32.const nan:0x200000)))
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 3))
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)) (i32.const 4))
+(assert_return (invoke "add" (i32.const 1) (i32.const 2)))
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer divide by zero")
+(assert_trap (invoke "div" (i32.const 1) (i32.const 0)) "integer overflow")
+(assert_trap (invoke "add" (i32.const 1) (i32.const 0)) "unreachable")
+(assert_return (get "g") (i32.const 42))
+(assert_return (invoke "snan") (f32.const nan:arithmetic))
+(assert_return (invoke "snan") (either (f32.const nan:0x200000) (f32.const 0)))
+(register "a" $A)
+(module
+  (import "a" "add" (func (param i32 i32) (result i32)))
+  (import "spectest" "print_i32" (func (param i32)))
+  (import "spectest" "global_i32" (global i32))
+  (import "spectest" "table" (table 10 funcref))
+  (import "spectest" "memory" (memory 1 2)))
+(assert_unlinkable (module (import "a" "nope" (func))) "unknown import")
+(assert_trap (module (func unreachable) (start 0)) "unreachable")
+(invoke $A "add" (i32.const 0) (i32.const 0))
+(invoke $B "add")
+(assert_return (invoke $A "add" (v128.const i32x4 0 0 0 0)))
+(module definition $D (func (export "f") (result i32) (i32.const 7)))
+(module instance $I $D)
+(assert_return (invoke $I "f") (i32.const 7))
+(module $R (func $r (export "r") (call $r)))
+(assert_exhaustion (invoke $R "r") "call stack exhausted")
+(assert_invalid (module (func (result i32))) "type mismatch")
+"#;
+
+/// Lines of the failing directives of `SCRIPT`.
+const FAILING: &[usize] = &[8, 9, 11, 12, 14, 26];
+
+fn run(engine: &str) -> FileReport {
+    let engine = Engine::by_name(engine).expect("engine exists");
+    script::run("runner.wast", SCRIPT, &suites::features("wasm-v2"), &engine)
+}
+
+#[test]
+fn the_interpreter_runs_the_script() {
+    let r = run("interp");
+    let failing: Vec<usize> = r.failures.iter().map(|f| f.line).collect();
+    let messages: Vec<String> = r
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}: {}", f.line, f.directive, f.message))
+        .collect();
+    assert_eq!(failing, FAILING, "failures:\n{}", messages.join("\n"));
+    assert_eq!(r.skipped, ["v128 values need SIMD"]);
+    assert_eq!(r.passed, 23 - FAILING.len() - 1);
+}
+
+#[test]
+fn the_jit_skips_every_execution_directive() {
+    let r = run("jit");
+    assert!(r.failures.is_empty());
+    // Only the validation directive passes; the rest wait for the tier.
+    assert_eq!(r.passed, 1);
+    assert_eq!(r.skipped.len(), 22);
+    assert!(
+        r.skipped.iter().all(|s| s == JIT_MISSING),
+        "{:?}",
+        r.skipped
+    );
+}
+
+/// A skipped module that imports a registered instance's memory would have
+/// written to it: later uses of that instance see another state than the
+/// script's, so they are skipped, not failed.
+#[test]
+fn what_a_skipped_module_touches_is_skipped() {
+    const TAINT: &str = r#"
+(module $M
+  (memory (export "mem") 1)
+  (func (export "read") (param i32) (result i32) (i32.load8_u (local.get 0))))
+(register "M" $M)
+(module (memory (import "M" "mem") 1) (memory 1) (data (memory 0) (i32.const 0) "\01"))
+(assert_return (invoke $M "read" (i32.const 0)) (i32.const 1))
+(module (import "M" "read" (func (param i32) (result i32))))
+(module $N (func (export "f") (result i32) (i32.const 1)))
+(assert_return (invoke $N "f") (i32.const 1))
+"#;
+    let engine = Engine::by_name("interp").expect("engine exists");
+    // Several memories are recognized in this suite, and unsupported.
+    let r = script::run(
+        "taint.wast",
+        TAINT,
+        &suites::features("multi-memory"),
+        &engine,
+    );
+    assert!(
+        r.failures.is_empty(),
+        "{:?}",
+        r.failures.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+    assert_eq!(r.passed, 4);
+    assert_eq!(r.skipped.len(), 3);
+    assert!(r.skipped[0].contains("memor"), "{}", r.skipped[0]);
+    assert_eq!(r.skipped[1..], ["module was skipped", "module was skipped"]);
+}
