@@ -22,6 +22,7 @@
 mod engine;
 mod instance;
 mod typed;
+pub mod wast;
 
 use std::fmt;
 use std::path::Path;

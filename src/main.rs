@@ -1,4 +1,4 @@
-//! The `skiff` command line: `skiff run`, `skiff validate`.
+//! The `skiff` command line: `skiff run`, `skiff wast`, `skiff validate`.
 
 mod cli;
 
@@ -21,6 +21,15 @@ struct Cli {
 enum Command {
     /// Run a module: its `_start` (a WASI command) or, with --invoke, one export.
     Run(cli::run::RunArgs),
+    /// Run `.wast` spec scripts and print a summary: `N passed, N failed, N skipped`.
+    Wast {
+        /// The tier that runs the scripts.
+        #[arg(long, default_value = "interp")]
+        engine: skiff::EngineKind,
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Decode and validate modules (`.wasm` binary or `.wat` text); print OK or the error.
     Validate {
         /// The modules to check.
@@ -33,5 +42,6 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => cli::run::run(args),
         Command::Validate { files } => cli::validate::validate(&files),
+        Command::Wast { engine, files } => cli::wast::wast(engine, &files),
     }
 }

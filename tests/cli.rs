@@ -95,3 +95,26 @@ fn bad_modules_and_arguments_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no exported function nope"));
 }
+
+#[test]
+fn wast_runs_scripts_and_counts_directives() {
+    let out = skiff(&["wast", "examples/fac.wast"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("examples/fac.wast: 8 passed, 0 failed, 0 skipped"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().ends_with("8 passed, 0 failed, 0 skipped"),
+        "{text}"
+    );
+    let bad = temp_wat(
+        "bad.wast",
+        "(module (func (export \"f\") (result i32) (i32.const 1)))\n(assert_return (invoke \"f\") (i32.const 2))\n",
+    );
+    let out = skiff(&["wast", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed, 1 failed, 0 skipped"));
+    std::fs::remove_file(bad).ok();
+}

@@ -3,13 +3,10 @@
 //! line; [`baseline`] is how CI holds on to what passes today, per engine.
 
 pub mod baseline;
-pub mod exec;
 pub mod json;
-pub mod outcome;
-pub mod script;
-pub mod spectest;
 pub mod suites;
-pub mod values;
+
+pub use skiff::wast::{exec, outcome, script, spectest, values};
 
 use exec::Engine;
 use outcome::FileReport;

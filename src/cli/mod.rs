@@ -3,6 +3,7 @@
 pub mod run;
 pub mod validate;
 pub mod values;
+pub mod wast;
 
 /// Exit status when a module cannot be loaded, linked or instantiated.
 pub const EXIT_LOAD_ERROR: u8 = 1;

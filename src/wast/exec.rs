@@ -8,8 +8,8 @@
 //! validate, compile or instantiate when it should) is a failure, and so is
 //! everything that depends on it.
 
-use crate::script::Loaded;
-use crate::{spectest, values};
+use super::script::Loaded;
+use super::{spectest, values};
 use skiff_vm::runtime::{
     CompiledModule, Extern, InstanceId, InstantiationError, Linker, Store, Tier, Trap, TrapKind,
     Value,

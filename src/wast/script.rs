@@ -1,7 +1,7 @@
 //! Runs the directives of one `.wast` script against Skiff.
 
-use crate::exec::{Engine, Exec, Verdict, noting};
-use crate::outcome::{Failure, FileReport, Outcome};
+use super::exec::{Engine, Exec, Verdict, noting};
+use super::outcome::{Failure, FileReport, Outcome};
 use skiff_vm::{ErrorKind, Features, ValidatedModule};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
