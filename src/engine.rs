@@ -2,7 +2,7 @@
 
 use crate::LoadError;
 use skiff_vm::runtime::{CompiledModule, Tier};
-use skiff_vm::{Error, ErrorKind, Features, ValidatedModule};
+use skiff_vm::{Error, Features, ValidatedModule};
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -14,7 +14,7 @@ pub enum EngineKind {
     /// The threaded-code interpreter: code runs as soon as it is validated.
     #[default]
     Interp,
-    /// The Cranelift JIT: compiles to machine code first. Not available yet.
+    /// The Cranelift JIT: compiles to machine code first.
     Jit,
 }
 
@@ -63,12 +63,7 @@ impl Engine {
     pub fn new(kind: EngineKind) -> Result<Engine, Error> {
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::new()),
-            EngineKind::Jit => {
-                return Err(Error::without_offset(
-                    ErrorKind::Unsupported,
-                    "the JIT tier is not implemented yet; use the interpreter",
-                ));
-            }
+            EngineKind::Jit => Arc::new(skiff_jit::Jit::new()?),
         };
         Ok(Engine {
             kind,

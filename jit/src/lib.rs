@@ -1,5 +1,309 @@
 //! Skiff's Cranelift JIT: the peak-speed tier.
 //!
-//! It will translate validated functions to Cranelift IR with Skiff's own
-//! translator, place the machine code in executable memory that Skiff manages,
-//! and turn faults in that code into Wasm traps. Empty until the JIT lands.
+//! Each validated function is translated to Cranelift IR by Skiff's own
+//! translator ([`translate`]) and compiled to machine code, which
+//! `cranelift-jit` places in memory mapped writable, then executable, never
+//! both. Rust enters generated code through an array-call trampoline per
+//! function; linear memory accesses lean on the guard region of Skiff's
+//! memories; traps in generated code arrive as signals and come back to the
+//! embedder as [`Trap`] values ([`traps`]). Generated code calls the runtime
+//! for what is rare or large ([`libcalls`]).
+//!
+//! The JIT runs on x86-64 Linux; elsewhere [`Jit::new`] reports that it is
+//! unsupported.
+
+mod libcalls;
+pub mod translate;
+pub mod traps;
+pub mod vmctx;
+
+use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, types};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module as _};
+use skiff_vm::runtime::{
+    CompiledModule, InstanceId, MemoryConfig, Store, Tier, Trap, TrapKind, Value,
+};
+use skiff_vm::{Error, ErrorKind, ValidatedModule};
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+use vmctx::{InstanceState, VMContext};
+
+/// The JIT tier.
+#[derive(Clone)]
+pub struct Jit {
+    isa: OwnedTargetIsa,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("isa", &self.isa.name())
+            .finish()
+    }
+}
+
+fn jit_error(what: impl std::fmt::Display) -> Error {
+    Error::without_offset(ErrorKind::Unsupported, format!("JIT: {what}"))
+}
+
+impl Jit {
+    /// A JIT for the host processor.
+    pub fn new() -> Result<Jit, Error> {
+        if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            return Err(jit_error("only x86-64 Linux is supported"));
+        }
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").map_err(jit_error)?;
+        flags
+            .set("enable_multi_ret_implicit_sret", "true")
+            .map_err(jit_error)?;
+        flags
+            .set("preserve_frame_pointers", "true")
+            .map_err(jit_error)?;
+        let isa = cranelift_native::builder()
+            .map_err(jit_error)?
+            .finish(settings::Flags::new(flags))
+            .map_err(jit_error)?;
+        Ok(Jit { isa })
+    }
+}
+
+impl Tier for Jit {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
+        compile(&self.isa, module).map(|m| Arc::new(m) as Arc<dyn CompiledModule>)
+    }
+}
+
+/// A module compiled to machine code.
+pub struct JitModule {
+    module: Arc<ValidatedModule>,
+    /// Array-call trampolines of the defined functions.
+    trampolines: Vec<usize>,
+    /// Start addresses of registered code, to unregister on drop.
+    code_starts: Vec<usize>,
+    /// The code's memory, freed on drop.
+    jit: Mutex<Option<JITModule>>,
+}
+
+// SAFETY: the JITModule is only touched on drop, behind the mutex; the code
+// addresses are plain integers to immutable, executable memory.
+unsafe impl Send for JitModule {}
+// SAFETY: as above.
+unsafe impl Sync for JitModule {}
+
+impl Drop for JitModule {
+    fn drop(&mut self) {
+        for start in &self.code_starts {
+            traps::unregister(*start);
+        }
+        if let Some(jit) = self.jit.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            // SAFETY: no instance refers to this code any more (they hold an
+            // Arc of this module), so none of it can run again.
+            unsafe { jit.free_memory() };
+        }
+    }
+}
+
+/// A compiled function's id, code size and trap sites.
+type CodeInfo = (FuncId, u32, Vec<(u32, TrapKind)>);
+
+fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitModule, Error> {
+    let m = module.module();
+    let call_conv = isa.default_call_conv();
+    let mut jit = JITModule::new(JITBuilder::with_isa(
+        isa.clone(),
+        cranelift_module::default_libcall_names(),
+    ));
+    let defined = m.code.len();
+    let mut func_ids = Vec::with_capacity(defined);
+    let mut sigs = Vec::with_capacity(defined);
+    for i in 0..defined {
+        let index = m.num_imported_funcs + i as u32;
+        let sig = translate::wasm_signature(m.func_type(index), call_conv)?;
+        let id = jit
+            .declare_function(&format!("wasm{index}"), Linkage::Local, &sig)
+            .map_err(jit_error)?;
+        func_ids.push(id);
+        sigs.push(sig);
+    }
+    let mut tramp_sig = Signature::new(call_conv);
+    tramp_sig.params.push(AbiParam::new(types::I64));
+    tramp_sig.params.push(AbiParam::new(types::I64));
+    let mut tramp_ids = Vec::with_capacity(defined);
+    for i in 0..defined {
+        let id = jit
+            .declare_function(&format!("tramp{i}"), Linkage::Local, &tramp_sig)
+            .map_err(jit_error)?;
+        tramp_ids.push(id);
+    }
+
+    let mut fbc = FunctionBuilderContext::new();
+    let mut ctx = jit.make_context();
+    let mut traps_of: Vec<CodeInfo> = Vec::new();
+    for i in 0..defined {
+        let index = m.num_imported_funcs + i as u32;
+        ctx.func.signature = sigs[i].clone();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+            let func_refs = func_ids
+                .iter()
+                .map(|id| jit.declare_func_in_func(*id, b.func))
+                .collect();
+            let env = translate::Env {
+                module: m,
+                func_refs,
+                call_conv,
+            };
+            translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
+            b.finalize(isa.frontend_config());
+        }
+        jit.define_function(func_ids[i], &mut ctx)
+            .map_err(|e| jit_error(format!("func {index}: {e:?}")))?;
+        let compiled = ctx.compiled_code().expect("just compiled");
+        let traps = compiled
+            .buffer
+            .traps()
+            .iter()
+            .map(|t| (t.offset, traps::kind_of(t.code)))
+            .collect();
+        traps_of.push((func_ids[i], compiled.code_info().total_size, traps));
+        jit.clear_context(&mut ctx);
+
+        // The array-call trampoline: (vmctx, args) loads the parameters from
+        // `args`, calls the function, and stores its results back.
+        ctx.func.signature = tramp_sig.clone();
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
+            let callee = jit.declare_func_in_func(func_ids[i], b.func);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let (vmctx, args) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+            let ty = m.func_type(index);
+            let flags = translate::Flags::new(&mut b);
+            let mut call_args = vec![vmctx];
+            for (j, p) in ty.params().iter().enumerate() {
+                let t = translate::cl_type(*p)?;
+                call_args.push(b.ins().load(t, flags.trusted, args, (j * 8) as i32));
+            }
+            let call = b.ins().call(callee, &call_args);
+            let results = b.inst_results(call).to_vec();
+            for (j, r) in results.iter().enumerate() {
+                b.ins().store(flags.trusted, *r, args, (j * 8) as i32);
+            }
+            b.ins().return_(&[]);
+            b.finalize(isa.frontend_config());
+        }
+        jit.define_function(tramp_ids[i], &mut ctx)
+            .map_err(|e| jit_error(format!("trampoline {index}: {e:?}")))?;
+        let size = ctx
+            .compiled_code()
+            .expect("just compiled")
+            .code_info()
+            .total_size;
+        traps_of.push((tramp_ids[i], size, Vec::new()));
+        jit.clear_context(&mut ctx);
+    }
+    jit.finalize_definitions().map_err(jit_error)?;
+
+    let mut code_starts = Vec::with_capacity(traps_of.len());
+    for (id, size, traps) in traps_of {
+        let start = jit.get_finalized_function(id) as usize;
+        traps::register(start, size as usize, traps);
+        code_starts.push(start);
+    }
+    let trampolines = tramp_ids
+        .iter()
+        .map(|id| jit.get_finalized_function(*id) as usize)
+        .collect();
+    Ok(JitModule {
+        module: module.clone(),
+        trampolines,
+        code_starts,
+        jit: Mutex::new(Some(jit)),
+    })
+}
+
+impl CompiledModule for JitModule {
+    fn instantiate(&self, store: &mut Store, instance: InstanceId) -> Result<(), Trap> {
+        let inst = &store.instances[instance.0 as usize];
+        if !inst.memories.is_empty() && store.memory_config != MemoryConfig::GUARDED {
+            return Err(Trap::host(
+                "the JIT needs memories with a full guard reservation (MemoryConfig::GUARDED)",
+            ));
+        }
+        let state = InstanceState::new(store, instance);
+        store.instances[instance.0 as usize].tier_state = Some(Box::new(state));
+        Ok(())
+    }
+
+    fn call(
+        &self,
+        store: &mut Store,
+        instance: InstanceId,
+        index: u32,
+        args: &[Value],
+        results: &mut Vec<Value>,
+    ) -> Result<(), Trap> {
+        let m = self.module.module();
+        let Some(defined) = index.checked_sub(m.num_imported_funcs) else {
+            let f = store.instances[instance.0 as usize].funcs[index as usize];
+            results.extend(store.call(f, args)?);
+            return Ok(());
+        };
+        let state = store.instances[instance.0 as usize]
+            .tier_state
+            .as_ref()
+            .and_then(|s| s.downcast_ref::<InstanceState>())
+            .ok_or_else(|| Trap::host("instance was not prepared by the JIT"))?;
+        let vmctx = &*state.vmctx as *const VMContext as *mut VMContext;
+        let ty = m.func_type(index);
+        let mut buf = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
+        for (slot, a) in buf.iter_mut().zip(args) {
+            *slot = a.to_raw();
+        }
+        let store_ptr: *mut Store = store;
+        // SAFETY: `vmctx` is this instance's context block, kept alive by the
+        // store; generated code and libcalls use the store only through
+        // `store_ptr` while `traps::call` runs, and this frame does not touch
+        // `store` until it returns. The trampoline matches the function.
+        let result = unsafe {
+            (*vmctx).store = store_ptr;
+            traps::call(
+                self.trampolines[defined as usize] as *const u8,
+                vmctx as *mut u8,
+                buf.as_mut_ptr(),
+                &mut (*vmctx).stack_limit,
+            )
+        };
+        result.map_err(|mut t| {
+            if t.backtrace().is_empty() {
+                t.push_frame(skiff_vm::runtime::Frame {
+                    func: index,
+                    name: m.func_name(index).map(str::to_string),
+                    offset: None,
+                });
+            }
+            t
+        })?;
+        results.extend(
+            ty.results()
+                .iter()
+                .zip(&buf)
+                .map(|(t, raw)| Value::from_raw(*t, *raw)),
+        );
+        Ok(())
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}

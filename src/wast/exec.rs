@@ -42,7 +42,9 @@ impl Engine {
             }),
             "jit" => Some(Engine {
                 name: "jit",
-                tier: Err(JIT_MISSING),
+                tier: skiff_jit::Jit::new()
+                    .map(|j| Box::new(j) as Box<dyn Tier>)
+                    .map_err(|_| JIT_MISSING),
             }),
             _ => None,
         }

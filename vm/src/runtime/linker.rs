@@ -123,6 +123,7 @@ impl Linker {
             elems: Vec::with_capacity(m.elems.len()),
             data_dropped: vec![false; m.data.len()],
             exports: HashMap::with_capacity(m.exports.len()),
+            tier_state: None,
         };
         for ext in imports {
             match ext {
@@ -156,7 +157,7 @@ impl Linker {
                 ));
             }
             let value = eval_const(store, &inst, init);
-            store.globals.push(Global { ty, value });
+            store.globals.push(Box::new(Global { ty, value }));
             inst.globals
                 .push(super::store::GlobalId(store.globals.len() as u32 - 1));
         }
@@ -182,7 +183,9 @@ impl Linker {
             };
             inst.elems.push(Some(items));
         }
+        let code = inst.code.clone();
         store.instances.push(inst);
+        code.instantiate(store, id)?;
 
         // Segments, in order; a segment that does not fit traps, leaving what
         // earlier segments wrote (the 2.0 semantics).

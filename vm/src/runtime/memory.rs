@@ -53,6 +53,18 @@ impl fmt::Display for MemoryError {
 
 impl std::error::Error for MemoryError {}
 
+/// What compiled code reads of a memory: its base and current length. It
+/// lives in its own allocation, so its address stays put while the store's
+/// memories move; `grow` keeps it current.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemory {
+    /// The base address.
+    pub base: *mut u8,
+    /// Accessible bytes.
+    pub len: usize,
+}
+
 /// A linear memory.
 pub struct LinearMemory {
     /// The reservation; inaccessible beyond `len`.
@@ -63,6 +75,8 @@ pub struct LinearMemory {
     max_pages: u64,
     /// The maximum its type declares, for import matching.
     declared_max: Option<u64>,
+    /// Base and length for compiled code.
+    vm: Box<VMMemory>,
 }
 
 // SAFETY: the memory owns its reservation exclusively; the raw pointer inside
@@ -108,11 +122,13 @@ impl LinearMemory {
                     "cannot reserve {total} bytes of address space: {e}"
                 ))
             })?;
+        let base = region.as_ptr::<u8>() as *mut u8;
         let mut mem = LinearMemory {
             region,
             len: 0,
             max_pages,
             declared_max: ty.limits.max,
+            vm: Box::new(VMMemory { base, len: 0 }),
         };
         if mem.grow(ty.limits.min).is_none() {
             return Err(MemoryError(format!(
@@ -141,6 +157,11 @@ impl LinearMemory {
     /// The most pages this memory may grow to.
     pub fn max_pages(&self) -> u64 {
         self.max_pages
+    }
+
+    /// The base and length that compiled code reads; the address is stable.
+    pub fn vm_memory(&self) -> *const VMMemory {
+        &*self.vm
     }
 
     /// The maximum size its type declares, if any.
@@ -176,6 +197,7 @@ impl LinearMemory {
         };
         result.ok()?;
         self.len = new_len;
+        self.vm.len = new_len;
         Some(old)
     }
 

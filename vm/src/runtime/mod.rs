@@ -11,7 +11,7 @@ pub mod trap;
 pub mod value;
 
 pub use linker::{InstantiationError, Linker, eval_const};
-pub use memory::{LinearMemory, MemoryConfig, MemoryError};
+pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
 pub use store::{
     Caller, Extern, Func, FuncEntity, FuncKind, Global, GlobalId, HostFn, InstanceEntity,
     InstanceId, MemoryId, Store, TableId, check_results,

@@ -133,6 +133,8 @@ pub struct InstanceEntity {
     pub data_dropped: Vec<bool>,
     /// Its exports by name.
     pub exports: HashMap<String, Extern>,
+    /// What the tier keeps per instance (the JIT's context block), if anything.
+    pub tier_state: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Every runtime object of a group of instances that may link to each other.
@@ -143,8 +145,9 @@ pub struct Store {
     pub memories: Vec<LinearMemory>,
     /// Tables, by [`TableId`].
     pub tables: Vec<Table>,
-    /// Globals, by [`GlobalId`].
-    pub globals: Vec<Global>,
+    /// Globals, by [`GlobalId`]. Boxed so that a global's value keeps its
+    /// address while globals are added: compiled code reads it through a pointer.
+    pub globals: Vec<Box<Global>>,
     /// Instances, by [`InstanceId`].
     pub instances: Vec<InstanceEntity>,
     /// How new memories reserve address space.
@@ -203,10 +206,10 @@ impl Store {
 
     /// Adds a global.
     pub fn global(&mut self, ty: GlobalType, value: Value) -> GlobalId {
-        self.globals.push(Global {
+        self.globals.push(Box::new(Global {
             ty,
             value: value.to_raw(),
-        });
+        }));
         GlobalId(self.globals.len() as u32 - 1)
     }
 

@@ -30,6 +30,14 @@ pub trait CompiledModule: Send + Sync {
         results: &mut Vec<Value>,
     ) -> Result<(), Trap>;
 
+    /// Prepares what the tier needs per instance (it may set the instance's
+    /// `tier_state`), once the instance's objects exist and before its
+    /// segments and start function run.
+    fn instantiate(&self, store: &mut Store, instance: InstanceId) -> Result<(), Trap> {
+        let _ = (store, instance);
+        Ok(())
+    }
+
     /// The tier's own type, so that a tier can recognize its code in another instance.
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
