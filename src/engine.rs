@@ -9,10 +9,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 /// Which tier runs the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
     /// The threaded-code interpreter: code runs as soon as it is validated.
-    #[default]
     Interp,
     /// The Cranelift JIT: compiles to machine code first.
     Jit,
@@ -53,8 +52,11 @@ impl fmt::Debug for Engine {
 }
 
 impl Default for Engine {
+    /// The JIT where it runs (x86-64 Linux), the interpreter elsewhere.
     fn default() -> Self {
-        Engine::new(EngineKind::Interp).expect("the interpreter is always available")
+        Engine::new(EngineKind::Jit)
+            .or_else(|_| Engine::new(EngineKind::Interp))
+            .expect("the interpreter is always available")
     }
 }
 

@@ -48,7 +48,13 @@ pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u32) -> u32 {
 }
 
 /// `memory.init`.
-pub(crate) extern "C" fn memory_init(vmctx: *mut VMContext, data: u32, d: u32, s: u32, n: u32) -> u32 {
+pub(crate) extern "C" fn memory_init(
+    vmctx: *mut VMContext,
+    data: u32,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> u32 {
     // SAFETY: called by generated code with its context block.
     let (store, inst) = unsafe { parts(vmctx) };
     let instance = &store.instances[inst.0 as usize];
@@ -111,7 +117,12 @@ fn table_index(store: &Store, inst: InstanceId, table: u32) -> usize {
 }
 
 /// `table.get`: writes the element to `out`.
-pub(crate) extern "C" fn table_get(vmctx: *mut VMContext, table: u32, i: u32, out: *mut u64) -> u32 {
+pub(crate) extern "C" fn table_get(
+    vmctx: *mut VMContext,
+    table: u32,
+    i: u32,
+    out: *mut u64,
+) -> u32 {
     // SAFETY: called by generated code with its context block.
     let (store, inst) = unsafe { parts(vmctx) };
     let t = table_index(store, inst, table);
@@ -148,7 +159,12 @@ pub(crate) extern "C" fn table_size(vmctx: *mut VMContext, table: u32) -> u32 {
 }
 
 /// `table.grow`: the old size, or -1.
-pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64, delta: u32) -> u32 {
+pub(crate) extern "C" fn table_grow(
+    vmctx: *mut VMContext,
+    table: u32,
+    init: u64,
+    delta: u32,
+) -> u32 {
     // SAFETY: called by generated code with its context block.
     let (store, inst) = unsafe { parts(vmctx) };
     let t = table_index(store, inst, table);
@@ -156,7 +172,13 @@ pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: u64
 }
 
 /// `table.fill`.
-pub(crate) extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, i: u32, value: u64, n: u32) -> u32 {
+pub(crate) extern "C" fn table_fill(
+    vmctx: *mut VMContext,
+    table: u32,
+    i: u32,
+    value: u64,
+    n: u32,
+) -> u32 {
     // SAFETY: called by generated code with its context block.
     let (store, inst) = unsafe { parts(vmctx) };
     let t = table_index(store, inst, table);
@@ -239,7 +261,7 @@ pub(crate) extern "C" fn ref_func(vmctx: *mut VMContext, func: u32) -> u64 {
 
 /// Calls store function `addr` with the raw values at `args`; writes its
 /// results over them.
-fn call_addr(store: &mut Store, addr: u32, args: *mut u64) -> Result<(), Trap> {
+fn call_addr(store: &mut Store, caller: InstanceId, addr: u32, args: *mut u64) -> Result<(), Trap> {
     let ty = store.funcs[addr as usize].ty.clone();
     let values: Vec<Value> = ty
         .params()
@@ -248,7 +270,7 @@ fn call_addr(store: &mut Store, addr: u32, args: *mut u64) -> Result<(), Trap> {
         // SAFETY: generated code passes a buffer of max(params, results) slots.
         .map(|(i, t)| Value::from_raw(*t, unsafe { *args.add(i) }))
         .collect();
-    let results = store.call(skiff_vm::runtime::Func(addr), &values)?;
+    let results = store.call_from(skiff_vm::runtime::Func(addr), &values, Some(caller))?;
     for (i, r) in results.iter().enumerate() {
         // SAFETY: as above.
         unsafe { *args.add(i) = r.to_raw() };
@@ -261,7 +283,7 @@ pub(crate) extern "C" fn call_import(vmctx: *mut VMContext, func: u32, args: *mu
     // SAFETY: called by generated code with its context block.
     let (store, inst) = unsafe { parts(vmctx) };
     let addr = store.instances[inst.0 as usize].funcs[func as usize].0;
-    status(call_addr(store, addr, args))
+    status(call_addr(store, inst, addr, args))
 }
 
 /// `call_indirect` through `table` with element `i`, expecting type `ty`.
@@ -284,7 +306,7 @@ pub(crate) extern "C" fn call_indirect(
             if store.funcs[addr as usize].ty != module.types[ty as usize] {
                 Err(Trap::new(TrapKind::IndirectCallTypeMismatch))
             } else {
-                call_addr(store, addr, args)
+                call_addr(store, inst, addr, args)
             }
         }
     };

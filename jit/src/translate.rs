@@ -513,8 +513,7 @@ impl Translator<'_, '_> {
                 let height = self.stack.len() - params.len();
                 self.stack.truncate(height);
                 self.b.switch_to_block(header);
-                self.stack
-                    .extend_from_slice(self.b.block_params(header));
+                self.stack.extend_from_slice(self.b.block_params(header));
                 self.frames.push(Frame {
                     kind: Kind::Loop,
                     dest,

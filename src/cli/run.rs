@@ -3,6 +3,7 @@
 use super::{EXIT_LOAD_ERROR, EXIT_TRAP, values};
 use clap::Args;
 use skiff::{Engine, EngineKind, Linker, Module, Store, Trap};
+use skiff_wasi::{DirPerms, WasiCtxBuilder};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The tier that runs the code.
-    #[arg(long, default_value = "interp")]
+    #[arg(long, default_value = "jit")]
     engine: EngineKind,
     /// Preopen a host directory, read-write, as GUEST (default: the same path).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
@@ -52,16 +53,15 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(e) => return fail(e.to_string()),
     };
     let mut store = Store::default();
-    let linker = Linker::new();
-    if let Some(import) = module.validated().imports.first() {
-        return fail(format!(
-            "cannot satisfy import {}.{}: WASI is not available in this build yet",
-            import.module, import.name
-        ));
-    }
+    let mut linker = Linker::new();
+    let ctx = match wasi_context(&args) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    skiff_wasi::add_to_linker(linker.vm_linker(), &mut store, ctx);
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(skiff::InstantiationError::Trap(t)) => return report_trap(&args, &t),
+        Err(skiff::InstantiationError::Trap(t)) => return finish_with_trap(&args, &t),
         Err(e) => return fail(e.to_string()),
     };
     let name = args.invoke.as_deref().unwrap_or("_start");
@@ -97,11 +97,61 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(t) => report_trap(&args, &t),
+        Err(t) => finish_with_trap(&args, &t),
     }
 }
 
-fn report_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
+/// The guest's exit status when it called `proc_exit`; otherwise the trap's
+/// kind and backtrace on stderr and [`EXIT_TRAP`].
+fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
+    if let Some(code) = trap.exit_code() {
+        return ExitCode::from(code as u8);
+    }
     eprintln!("skiff: {}: wasm trap: {trap}", args.module.display());
     ExitCode::from(EXIT_TRAP)
+}
+
+/// What the guest is granted: its arguments, standard streams, clocks and
+/// randomness always; the environment and directories only as flags say.
+fn wasi_context(
+    args: &RunArgs,
+) -> Result<std::sync::Arc<std::sync::Mutex<skiff_wasi::WasiCtx>>, String> {
+    let argv0 = args.argv0.clone().unwrap_or_else(|| {
+        args.module
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| args.module.display().to_string())
+    });
+    let mut b = WasiCtxBuilder::new()
+        .arg(argv0)
+        .args(if args.invoke.is_some() {
+            &[][..]
+        } else {
+            &args.args[..]
+        })
+        .inherit_stdio()
+        .clocks(true)
+        .random(true);
+    if args.inherit_env {
+        b = b.inherit_env();
+    }
+    for kv in &args.envs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
+        b = b.env(k, v);
+    }
+    let split = |d: &str| match d.split_once("::") {
+        Some((host, guest)) => (host.to_string(), guest.to_string()),
+        None => (d.to_string(), d.to_string()),
+    };
+    for d in &args.dirs {
+        let (host, guest) = split(d);
+        b = b.preopen_dir(host, guest, DirPerms::ReadWrite);
+    }
+    for d in &args.dirs_ro {
+        let (host, guest) = split(d);
+        b = b.preopen_dir(host, guest, DirPerms::ReadOnly);
+    }
+    Ok(b.build().map_err(|e| e.to_string())?.into_shared())
 }

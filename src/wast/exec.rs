@@ -21,7 +21,7 @@ use wast::core::WastRetCore;
 use wast::{WastExecute, WastInvoke, WastRet};
 
 /// Why every execution directive is skipped under `--engine jit`.
-pub const JIT_MISSING: &str = "jit tier not implemented yet";
+pub const JIT_MISSING: &str = "the JIT does not run on this platform";
 
 /// Why a directive that needs a skipped module is skipped.
 pub const MODULE_SKIPPED: &str = "module was skipped";

@@ -247,6 +247,17 @@ impl Store {
 
     /// Calls function `f` with `args`; checks the arguments against its type.
     pub fn call(&mut self, f: Func, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        self.call_from(f, args, None)
+    }
+
+    /// Calls function `f` on behalf of instance `caller`: a host function sees
+    /// it as the calling instance (whose memory WASI reads, for example).
+    pub fn call_from(
+        &mut self,
+        f: Func,
+        args: &[Value],
+        caller: Option<InstanceId>,
+    ) -> Result<Vec<Value>, Trap> {
         let entity = self
             .funcs
             .get(f.0 as usize)
@@ -270,7 +281,7 @@ impl Store {
             FuncKind::Host(h) => {
                 let mut caller = Caller {
                     store: self,
-                    instance: None,
+                    instance: caller,
                 };
                 h(&mut caller, args, &mut results)?;
                 check_results(&entity.ty, &results)?;

@@ -29,6 +29,9 @@ pub enum TrapKind {
     StackExhausted,
     /// A host function reported an error.
     Host,
+    /// The guest asked to exit the program with this code (WASI `proc_exit`):
+    /// not an error of the guest, but it stops it all the same.
+    Exit(i32),
 }
 
 impl TrapKind {
@@ -47,6 +50,7 @@ impl TrapKind {
             TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
             TrapKind::StackExhausted => "call stack exhausted",
             TrapKind::Host => "host error",
+            TrapKind::Exit(_) => "exit",
         }
     }
 }
@@ -92,6 +96,19 @@ impl Trap {
             kind: TrapKind::Host,
             message: Some(message.into()),
             backtrace: Vec::new(),
+        }
+    }
+
+    /// The trap that stops a guest which asked to exit with `code`.
+    pub fn exit(code: i32) -> Self {
+        Trap::new(TrapKind::Exit(code))
+    }
+
+    /// The exit code, when this trap is a requested exit.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.kind {
+            TrapKind::Exit(code) => Some(code),
+            _ => None,
         }
     }
 
