@@ -152,13 +152,10 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
         ctx.func.signature = sigs[i].clone();
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
-            let func_refs = func_ids
-                .iter()
-                .map(|id| jit.declare_func_in_func(*id, b.func))
-                .collect();
             let env = translate::Env {
                 module: m,
-                func_refs,
+                func_ids: &func_ids,
+                jit: std::cell::RefCell::new(&mut jit),
                 call_conv,
             };
             translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;

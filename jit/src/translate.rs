@@ -18,9 +18,12 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Module as _};
 use skiff_vm::module::Module;
 use skiff_vm::types::{FuncType, ValType};
 use skiff_vm::{Error, ErrorKind};
+use std::collections::HashMap;
 use wasmparser::{BlockType, MemArg, Operator};
 
 /// Static offsets up to this many bytes past a 32-bit address land in the
@@ -90,7 +93,9 @@ pub struct Env<'m> {
     /// The module.
     pub module: &'m Module,
     /// Cranelift ids of the defined functions (index = defined index).
-    pub func_refs: Vec<FuncRef>,
+    pub func_ids: &'m [FuncId],
+    /// The code module, to declare the functions a body calls.
+    pub jit: std::cell::RefCell<&'m mut JITModule>,
     /// The calling convention of generated code.
     pub call_conv: CallConv,
 }
@@ -165,6 +170,7 @@ pub fn translate_body(
         unreachable: false,
         dead_depth: 0,
         flags,
+        callees: HashMap::new(),
     };
     let mut reader = m.operators_reader(body);
     while !reader.eof() {
@@ -182,8 +188,8 @@ fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
     }
 }
 
-struct Translator<'a, 'b> {
-    env: &'a Env<'a>,
+struct Translator<'a, 'b, 'e> {
+    env: &'a Env<'e>,
     b: &'a mut FunctionBuilder<'b>,
     vmctx: Value,
     locals: Vec<Variable>,
@@ -192,6 +198,8 @@ struct Translator<'a, 'b> {
     unreachable: bool,
     dead_depth: u32,
     flags: Flags,
+    /// Defined functions this body calls, declared in it on first use.
+    callees: HashMap<u32, FuncRef>,
 }
 
 /// The memory flag sets this translator uses.
@@ -223,7 +231,7 @@ fn args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 
-impl Translator<'_, '_> {
+impl Translator<'_, '_, '_> {
     fn pop(&mut self) -> Value {
         self.stack.pop().expect("validated stack")
     }
@@ -999,7 +1007,20 @@ impl Translator<'_, '_> {
         let params = self.top_n(n);
         self.stack.truncate(self.stack.len() - n);
         if index >= m.num_imported_funcs {
-            let f = self.env.func_refs[(index - m.num_imported_funcs) as usize];
+            let d = index - m.num_imported_funcs;
+            let f = match self.callees.get(&d) {
+                Some(f) => *f,
+                None => {
+                    let id = self.env.func_ids[d as usize];
+                    let f = self
+                        .env
+                        .jit
+                        .borrow_mut()
+                        .declare_func_in_func(id, self.b.func);
+                    self.callees.insert(d, f);
+                    f
+                }
+            };
             let mut all = vec![self.vmctx];
             all.extend(params);
             let call = self.b.ins().call(f, &all);

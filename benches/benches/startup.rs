@@ -1,0 +1,118 @@
+//! Startup: how fast each engine gets from bytes to running code.
+//!
+//! Groups (criterion ids are `GROUP/FUNCTION`):
+//!
+//! - `load/MODULE`: decode and validate, and compile where an engine
+//!   compiles eagerly, for `big.wasm` (5.9 MB), `sha256.wasm` (a typical
+//!   corpus program) and `empty.wasm`. Rows:
+//!   - `skiff-decode-validate`: `skiff_vm::load`, Skiff's own decoder and
+//!     validator.
+//!   - `skiff-TIER`: a Skiff tier's `Engine::compile` (decode, validate and
+//!     translate). Absent until the tiers exist.
+//!   - `wasmtime`: `Module::new`, which validates and compiles every function
+//!     with Cranelift, in parallel on all cores.
+//!   - `wasmi`: `Module::new`, which validates every function and translates
+//!     lazily, on first call.
+//!   - `wasm3`: parsing only; wasm3 neither validates nor compiles ahead.
+//! - `instantiate/empty.wat`: a fresh store and instance of a module with no
+//!   imports and no memory, from an already compiled module.
+//! - `instantiate-call/empty.wat`: the same, then call its empty export `run`.
+//! - `command/empty.wasm`: instantiate the smallest WASI command with WASI and
+//!   run its `_start` (what a CLI run costs beyond process start and compile).
+//!
+//! Every engine of [`benches::selected_engines`] appears in the last three
+//! groups; Skiff's tiers join them by being listed in `benches::skiff::tiers`.
+
+use benches::{Corpus, Engine, selected_engines};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// The modules of the `load` group. big.wasm takes seconds to compile in
+/// wasmtime, so its group uses flat sampling: 10 samples, one iteration each
+/// when that is all the time allows.
+const LOAD_MODULES: [&str; 3] = ["big.wasm", "sha256.wasm", "empty.wasm"];
+
+fn load(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) {
+    for file in LOAD_MODULES {
+        let wasm = corpus.read(file).unwrap();
+        let mut group = c.benchmark_group(format!("load/{file}"));
+        group.sampling_mode(SamplingMode::Flat);
+        group.bench_function("skiff-decode-validate", |b| {
+            b.iter(|| benches::skiff::load(black_box(&wasm)).unwrap())
+        });
+        for engine in engines {
+            // Each engine's own eager work: for a Skiff tier this is decode,
+            // validate and translate, to be read beside `skiff-decode-validate`.
+            group.bench_function(BenchmarkId::from_parameter(engine.name()), |b| {
+                b.iter(|| engine.compile(black_box(&wasm)).unwrap())
+            });
+        }
+        group.finish();
+    }
+}
+
+fn instantiate(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) {
+    let text = std::fs::read_to_string(corpus.path("empty.wat")).unwrap();
+    let empty_wat = skiff_vm::wat_to_binary(&text).unwrap();
+    let empty_wasm = corpus.read("empty.wasm").unwrap();
+    let args = ["empty.wasm".to_string()];
+
+    let compiled: Vec<_> = engines
+        .iter()
+        .map(|e| {
+            (
+                e.name(),
+                e.compile(&empty_wat).unwrap(),
+                e.compile(&empty_wasm).unwrap(),
+            )
+        })
+        .collect();
+
+    let mut group = c.benchmark_group("instantiate/empty.wat");
+    group.sample_size(30);
+    for (name, module, _) in &compiled {
+        group.bench_function(*name, |b| b.iter(|| module.instantiate().unwrap()));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("instantiate-call/empty.wat");
+    group.sample_size(30);
+    for (name, module, _) in &compiled {
+        group.bench_function(*name, |b| {
+            b.iter(|| module.instantiate_and_call("run").unwrap())
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("command/empty.wasm");
+    group.sample_size(30);
+    for (name, _, command) in &compiled {
+        let out = command.run_command(&args).unwrap();
+        assert_eq!(out.exit_code, 0, "{name}: empty.wasm exit status");
+        group.bench_function(*name, |b| b.iter(|| command.run_command(&args).unwrap()));
+    }
+    group.finish();
+}
+
+fn startup(c: &mut Criterion) {
+    let corpus = Corpus::load().unwrap();
+    let engines = selected_engines();
+    load(c, &corpus, &engines);
+    instantiate(c, &corpus, &engines);
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = startup
+}
+criterion_main!(benches);
