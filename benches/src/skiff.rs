@@ -1,5 +1,5 @@
-//! Skiff's side of the harness: decode and validate now, and the list of
-//! execution tiers, which is empty until the first tier lands.
+//! Skiff's side of the harness: decoding and validation, and the execution
+//! tiers (`skiff-interp`, `skiff-jit`).
 //!
 //! # Where a tier plugs in
 //!
@@ -21,18 +21,91 @@
 //!
 //! Tiers are never faked: an engine appears here only when it executes code.
 
+use crate::engine::{Compiled, RunOutput};
 use crate::Engine;
+use skiff::{EngineKind, Linker, Module, Store};
+use skiff_wasi::{OutputBuffer, Stdio, WasiCtxBuilder};
 
-/// Skiff's execution tiers. None exists yet, so this is empty; the tier
-/// issues add `skiff-interp` and `skiff-jit` here.
+/// Skiff's execution tiers: the interpreter, and the JIT where it runs.
 pub fn tiers() -> Vec<Box<dyn Engine>> {
-    // TODO(tiers): push the interpreter tier (`skiff-interp`) here when it
-    // exists, then the JIT tier (`skiff-jit`).
-    Vec::new()
+    let mut tiers: Vec<Box<dyn Engine>> = vec![Box::new(Tier {
+        name: "skiff-interp",
+        engine: skiff::Engine::new(EngineKind::Interp).expect("the interpreter always runs"),
+    })];
+    if let Ok(engine) = skiff::Engine::new(EngineKind::Jit) {
+        tiers.push(Box::new(Tier {
+            name: "skiff-jit",
+            engine,
+        }));
+    }
+    tiers
 }
 
-/// What Skiff can do today: decode and validate `wasm` (WebAssembly 2.0,
-/// SIMD included).
+/// One of Skiff's tiers, through the embedding API.
+struct Tier {
+    name: &'static str,
+    engine: skiff::Engine,
+}
+
+impl Engine for Tier {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>, String> {
+        let module = Module::new(&self.engine, wasm).map_err(|e| e.to_string())?;
+        Ok(Box::new(TierModule { module }))
+    }
+}
+
+struct TierModule {
+    module: Module,
+}
+
+impl Compiled for TierModule {
+    fn run_command(&self, args: &[String]) -> Result<RunOutput, String> {
+        let mut store = Store::default();
+        let mut linker = Linker::new();
+        let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
+        let ctx = WasiCtxBuilder::new()
+            .args(args)
+            .stdout(Stdio::Buffer(stdout.clone()))
+            .stderr(Stdio::Buffer(stderr.clone()))
+            .build()
+            .map_err(|e| e.to_string())?
+            .into_shared();
+        skiff_wasi::add_to_linker(linker.vm_linker(), &mut store, ctx);
+        let instance = linker.instantiate(&mut store, &self.module).map_err(|e| e.to_string())?;
+        let exit_code = skiff_wasi::run_start(&mut store, instance.0).map_err(|t| t.to_string())?;
+        Ok(RunOutput {
+            exit_code,
+            stdout: stdout.contents(),
+            stderr: stderr.contents(),
+        })
+    }
+
+    fn instantiate(&self) -> Result<(), String> {
+        let mut store = Store::default();
+        Linker::new()
+            .instantiate(&mut store, &self.module)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn instantiate_and_call(&self, name: &str) -> Result<(), String> {
+        let mut store = Store::default();
+        let instance = Linker::new()
+            .instantiate(&mut store, &self.module)
+            .map_err(|e| e.to_string())?;
+        let f = instance
+            .get_typed_func::<(), ()>(&store, name)
+            .map_err(|e| e.to_string())?;
+        f.call(&mut store, ()).map_err(|t| t.to_string())
+    }
+}
+
+/// What Skiff does before any tier: decode and validate `wasm` (WebAssembly
+/// 2.0, SIMD included).
 pub fn load(wasm: &[u8]) -> Result<skiff_vm::ValidatedModule, String> {
     skiff_vm::load(wasm, &skiff_vm::Features::default()).map_err(|e| e.to_string())
 }
