@@ -210,8 +210,9 @@ impl<'a> FuncValidator<'a> {
     fn run(&mut self, mut reader: OperatorsReader<'_>) -> Result<()> {
         while !self.s.frames.is_empty() {
             self.pos = reader.original_position() as usize;
-            let op = reader.read()?;
-            self.op(op)?;
+            // Visiting spares building and moving an `Operator` per instruction:
+            // each visit method is `op` specialized to one instruction.
+            reader.visit_operator(self)??;
         }
         self.pos = reader.original_position() as usize;
         reader.finish()?;
@@ -600,6 +601,7 @@ impl<'a> FuncValidator<'a> {
 
     // ---- instructions ----
 
+    #[inline(always)]
     fn op(&mut self, op: Operator<'_>) -> Result<()> {
         use Operator as O;
         match op {
@@ -1020,4 +1022,33 @@ fn list(tys: &[ValType]) -> String {
         .map(|t| t.to_string())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// One visit method per instruction, each handing its operator to `op`; with
+/// `op` inlined, every method keeps only its own instruction's checks.
+macro_rules! define_visit {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        $(
+            #[inline]
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Result<()> {
+                self.op(Operator::$op $({ $($arg),* })?)
+            }
+        )*
+    };
+}
+
+impl<'a> wasmparser::VisitOperator<'a> for FuncValidator<'_> {
+    type Output = Result<()>;
+
+    fn simd_visitor(
+        &mut self,
+    ) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Result<()>>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(define_visit);
+}
+
+impl<'a> wasmparser::VisitSimdOperator<'a> for FuncValidator<'_> {
+    wasmparser::for_each_visit_simd_operator!(define_visit);
 }
