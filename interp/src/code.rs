@@ -313,6 +313,8 @@ macro_rules! result_slot_arms {
 
 with_op_lists!(result_slot_arms {});
 
+pub(crate) use with_op_lists;
+
 /// A translated function.
 #[derive(Debug, Clone, Default)]
 pub struct FuncCode {

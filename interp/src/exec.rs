@@ -499,6 +499,15 @@ impl Machine {
                 pc = to.target as usize;
             }};
         }
+        // Jumps to `target` when comparison `$stays` holds: the fused jump
+        // "unless a OP b" is written with OP's negation.
+        macro_rules! jump_unless {
+            ($a:expr, $b:expr, $target:expr, $get:ident, $stays:tt) => {{
+                if $get(get!($a)) $stays $get(get!($b)) {
+                    pc = $target as usize;
+                }
+            }};
+        }
         macro_rules! three {
             ($base:expr) => {{
                 let b: Slot = $base;
@@ -528,106 +537,26 @@ impl Machine {
                         pc = target as usize;
                     }
                 }
-                Op::JumpIfNotI32Eq { a, b, target } => {
-                    if u32_(get!(a)) != u32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32Ne { a, b, target } => {
-                    if u32_(get!(a)) == u32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32LtS { a, b, target } => {
-                    if i32_(get!(a)) >= i32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32LtU { a, b, target } => {
-                    if u32_(get!(a)) >= u32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32GtS { a, b, target } => {
-                    if i32_(get!(a)) <= i32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32GtU { a, b, target } => {
-                    if u32_(get!(a)) <= u32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32LeS { a, b, target } => {
-                    if i32_(get!(a)) > i32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32LeU { a, b, target } => {
-                    if u32_(get!(a)) > u32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32GeS { a, b, target } => {
-                    if i32_(get!(a)) < i32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32GeU { a, b, target } => {
-                    if u32_(get!(a)) < u32_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64Eq { a, b, target } => {
-                    if u64_(get!(a)) != u64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64Ne { a, b, target } => {
-                    if u64_(get!(a)) == u64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64LtS { a, b, target } => {
-                    if i64_(get!(a)) >= i64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64LtU { a, b, target } => {
-                    if u64_(get!(a)) >= u64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64GtS { a, b, target } => {
-                    if i64_(get!(a)) <= i64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64GtU { a, b, target } => {
-                    if u64_(get!(a)) <= u64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64LeS { a, b, target } => {
-                    if i64_(get!(a)) > i64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64LeU { a, b, target } => {
-                    if u64_(get!(a)) > u64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64GeS { a, b, target } => {
-                    if i64_(get!(a)) < i64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI64GeU { a, b, target } => {
-                    if u64_(get!(a)) < u64_(get!(b)) {
-                        pc = target as usize;
-                    }
-                }
+                Op::JumpIfNotI32Eq { a, b, target } => jump_unless!(a, b, target, u32_, !=),
+                Op::JumpIfNotI32Ne { a, b, target } => jump_unless!(a, b, target, u32_, ==),
+                Op::JumpIfNotI32LtS { a, b, target } => jump_unless!(a, b, target, i32_, >=),
+                Op::JumpIfNotI32LtU { a, b, target } => jump_unless!(a, b, target, u32_, >=),
+                Op::JumpIfNotI32GtS { a, b, target } => jump_unless!(a, b, target, i32_, <=),
+                Op::JumpIfNotI32GtU { a, b, target } => jump_unless!(a, b, target, u32_, <=),
+                Op::JumpIfNotI32LeS { a, b, target } => jump_unless!(a, b, target, i32_, >),
+                Op::JumpIfNotI32LeU { a, b, target } => jump_unless!(a, b, target, u32_, >),
+                Op::JumpIfNotI32GeS { a, b, target } => jump_unless!(a, b, target, i32_, <),
+                Op::JumpIfNotI32GeU { a, b, target } => jump_unless!(a, b, target, u32_, <),
+                Op::JumpIfNotI64Eq { a, b, target } => jump_unless!(a, b, target, u64_, !=),
+                Op::JumpIfNotI64Ne { a, b, target } => jump_unless!(a, b, target, u64_, ==),
+                Op::JumpIfNotI64LtS { a, b, target } => jump_unless!(a, b, target, i64_, >=),
+                Op::JumpIfNotI64LtU { a, b, target } => jump_unless!(a, b, target, u64_, >=),
+                Op::JumpIfNotI64GtS { a, b, target } => jump_unless!(a, b, target, i64_, <=),
+                Op::JumpIfNotI64GtU { a, b, target } => jump_unless!(a, b, target, u64_, <=),
+                Op::JumpIfNotI64LeS { a, b, target } => jump_unless!(a, b, target, i64_, >),
+                Op::JumpIfNotI64LeU { a, b, target } => jump_unless!(a, b, target, u64_, >),
+                Op::JumpIfNotI64GeS { a, b, target } => jump_unless!(a, b, target, i64_, <),
+                Op::JumpIfNotI64GeU { a, b, target } => jump_unless!(a, b, target, u64_, <),
                 Op::Br { entry } => branch!(entry),
                 Op::BrIf { cond, entry } => {
                     if get!(cond) as u32 != 0 {

@@ -10,7 +10,7 @@
 //! produced its value retargets that instruction to write the local directly.
 //! Unreachable code is not translated.
 
-use crate::code::{BranchTarget, FuncCode, Op, Slot};
+use crate::code::{BranchTarget, FuncCode, Op, Slot, with_op_lists};
 use skiff_vm::module::Module;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
@@ -625,7 +625,7 @@ impl Translator<'_> {
                 });
             }
             op => {
-                if !self.memory_op(&op) && !self.numeric_op(&op) {
+                if !self.simple_op(&op) {
                     // Validation admits nothing else: what is left is SIMD.
                     return Err(unsupported("SIMD"));
                 }
@@ -817,73 +817,34 @@ impl Translator<'_> {
         }
     }
 
-    /// Loads and stores.
-    fn memory_op(&mut self, op: &Operator<'_>) -> bool {
-        use Operator as O;
-        macro_rules! mem {
-            (load { $($load:ident),* } store { $($store:ident),* }) => {
+    /// Loads, stores and numeric instructions: the op of the same name.
+    fn simple_op(&mut self, op: &Operator<'_>) -> bool {
+        macro_rules! simple_arms {
+            (
+                load { $($load:ident,)* }
+                store { $($store:ident,)* }
+                unary { $($unary:ident,)* }
+                binary { $($binary:ident,)* }
+                branch { $($rest:tt)* }
+            ) => {
                 match op {
-                    $(O::$load { memarg } => {
+                    $(Operator::$load { memarg } => {
                         let offset = memarg.offset as u32;
                         self.unary(|dst, addr| Op::$load { dst, addr, offset });
                     })*
-                    $(O::$store { memarg } => {
+                    $(Operator::$store { memarg } => {
                         let offset = memarg.offset as u32;
                         let value = self.pop_slot();
                         let addr = self.pop_slot();
                         self.emit(Op::$store { addr, value, offset });
                     })*
+                    $(Operator::$unary => self.unary(|dst, src| Op::$unary { dst, src }),)*
+                    $(Operator::$binary => self.binary(|dst, a, b| Op::$binary { dst, a, b }),)*
                     _ => return false,
                 }
             };
         }
-        mem! {
-            load {
-                I32Load, I64Load, F32Load, F64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U,
-                I64Load8S, I64Load8U, I64Load16S, I64Load16U, I64Load32S, I64Load32U
-            }
-            store { I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16, I64Store32 }
-        }
-        true
-    }
-
-    /// Numeric instructions.
-    fn numeric_op(&mut self, op: &Operator<'_>) -> bool {
-        use Operator as O;
-        macro_rules! num {
-            (unary { $($u:ident),* } binary { $($b:ident),* }) => {
-                match op {
-                    $(O::$u => self.unary(|dst, src| Op::$u { dst, src }),)*
-                    $(O::$b => self.binary(|dst, a, b| Op::$b { dst, a, b }),)*
-                    _ => return false,
-                }
-            };
-        }
-        num! {
-            unary {
-                I32Eqz, I64Eqz, I32Clz, I32Ctz, I32Popcnt, I64Clz, I64Ctz, I64Popcnt,
-                F32Abs, F32Neg, F32Ceil, F32Floor, F32Trunc, F32Nearest, F32Sqrt,
-                F64Abs, F64Neg, F64Ceil, F64Floor, F64Trunc, F64Nearest, F64Sqrt,
-                I32WrapI64, I32TruncF32S, I32TruncF32U, I32TruncF64S, I32TruncF64U,
-                I64ExtendI32S, I64ExtendI32U, I64TruncF32S, I64TruncF32U, I64TruncF64S, I64TruncF64U,
-                F32ConvertI32S, F32ConvertI32U, F32ConvertI64S, F32ConvertI64U, F32DemoteF64,
-                F64ConvertI32S, F64ConvertI32U, F64ConvertI64S, F64ConvertI64U, F64PromoteF32,
-                I32Extend8S, I32Extend16S, I64Extend8S, I64Extend16S, I64Extend32S,
-                I32TruncSatF32S, I32TruncSatF32U, I32TruncSatF64S, I32TruncSatF64U,
-                I64TruncSatF32S, I64TruncSatF32U, I64TruncSatF64S, I64TruncSatF64U
-            }
-            binary {
-                I32Eq, I32Ne, I32LtS, I32LtU, I32GtS, I32GtU, I32LeS, I32LeU, I32GeS, I32GeU,
-                I64Eq, I64Ne, I64LtS, I64LtU, I64GtS, I64GtU, I64LeS, I64LeU, I64GeS, I64GeU,
-                F32Eq, F32Ne, F32Lt, F32Gt, F32Le, F32Ge, F64Eq, F64Ne, F64Lt, F64Gt, F64Le, F64Ge,
-                I32Add, I32Sub, I32Mul, I32DivS, I32DivU, I32RemS, I32RemU,
-                I32And, I32Or, I32Xor, I32Shl, I32ShrS, I32ShrU, I32Rotl, I32Rotr,
-                I64Add, I64Sub, I64Mul, I64DivS, I64DivU, I64RemS, I64RemU,
-                I64And, I64Or, I64Xor, I64Shl, I64ShrS, I64ShrU, I64Rotl, I64Rotr,
-                F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
-                F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign
-            }
-        }
+        with_op_lists!(simple_arms {});
         true
     }
 }
