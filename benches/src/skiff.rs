@@ -21,8 +21,8 @@
 //!
 //! Tiers are never faked: an engine appears here only when it executes code.
 
-use crate::engine::{Compiled, RunOutput};
 use crate::Engine;
+use crate::engine::{Compiled, RunOutput};
 use skiff::{EngineKind, Linker, Module, Store};
 use skiff_wasi::{OutputBuffer, Stdio, WasiCtxBuilder};
 
@@ -75,7 +75,9 @@ impl Compiled for TierModule {
             .map_err(|e| e.to_string())?
             .into_shared();
         skiff_wasi::add_to_linker(linker.vm_linker(), &mut store, ctx);
-        let instance = linker.instantiate(&mut store, &self.module).map_err(|e| e.to_string())?;
+        let instance = linker
+            .instantiate(&mut store, &self.module)
+            .map_err(|e| e.to_string())?;
         let exit_code = skiff_wasi::run_start(&mut store, instance.0).map_err(|t| t.to_string())?;
         Ok(RunOutput {
             exit_code,

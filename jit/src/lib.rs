@@ -57,6 +57,14 @@ impl Jit {
         }
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").map_err(jit_error)?;
+        // The verifier checks Cranelift's own invariants; Skiff's tests run
+        // with it (debug builds), releases spare its ~20% of compile time.
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        flags.set("enable_verifier", verify).map_err(jit_error)?;
         flags
             .set("enable_multi_ret_implicit_sret", "true")
             .map_err(jit_error)?;
@@ -84,7 +92,9 @@ impl Tier for Jit {
 /// A module compiled to machine code.
 pub struct JitModule {
     module: Arc<ValidatedModule>,
-    /// Array-call trampolines of the defined functions.
+    /// Array-call trampolines of the defined functions the host or other
+    /// instances can call (exported, in a table, or the start function); 0
+    /// for the others.
     trampolines: Vec<usize>,
     /// Start addresses of registered code, to unregister on drop.
     code_starts: Vec<usize>,
@@ -109,6 +119,43 @@ impl Drop for JitModule {
             unsafe { jit.free_memory() };
         }
     }
+}
+
+/// Which defined functions can be called from outside generated code: those
+/// exported, placed in tables or named by `ref.func` outside function bodies
+/// (the only ones `ref.func` may name), and the start function.
+fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
+    use skiff_vm::module::{ConstOp, ElemItems};
+    use skiff_vm::types::ExternKind;
+    let mut callable = vec![false; m.code.len()];
+    let mut mark = |f: u32| {
+        if let Some(d) = f.checked_sub(m.num_imported_funcs) {
+            callable[d as usize] = true;
+        }
+    };
+    for e in &m.exports {
+        if e.kind == ExternKind::Func {
+            mark(e.index);
+        }
+    }
+    if let Some(start) = m.start {
+        mark(start);
+    }
+    let mut exprs = m.global_inits.iter().collect::<Vec<_>>();
+    for seg in &m.elems {
+        match &seg.items {
+            ElemItems::Funcs(funcs) => funcs.iter().for_each(|f| mark(*f)),
+            ElemItems::Exprs(es) => exprs.extend(es.iter()),
+        }
+    }
+    for expr in exprs {
+        for op in &expr.ops {
+            if let ConstOp::RefFunc(f) = op {
+                mark(*f);
+            }
+        }
+    }
+    callable
 }
 
 /// A compiled function's id, code size and trap sites.
@@ -136,11 +183,17 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
     let mut tramp_sig = Signature::new(call_conv);
     tramp_sig.params.push(AbiParam::new(types::I64));
     tramp_sig.params.push(AbiParam::new(types::I64));
+    let callable = callable_from_outside(m);
     let mut tramp_ids = Vec::with_capacity(defined);
-    for i in 0..defined {
-        let id = jit
-            .declare_function(&format!("tramp{i}"), Linkage::Local, &tramp_sig)
-            .map_err(jit_error)?;
+    for (i, &needed) in callable.iter().enumerate() {
+        let id = if needed {
+            Some(
+                jit.declare_function(&format!("tramp{i}"), Linkage::Local, &tramp_sig)
+                    .map_err(jit_error)?,
+            )
+        } else {
+            None
+        };
         tramp_ids.push(id);
     }
 
@@ -175,6 +228,9 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
 
         // The array-call trampoline: (vmctx, args) loads the parameters from
         // `args`, calls the function, and stores its results back.
+        let Some(tramp_id) = tramp_ids[i] else {
+            continue;
+        };
         ctx.func.signature = tramp_sig.clone();
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
@@ -199,14 +255,14 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
             b.ins().return_(&[]);
             b.finalize(isa.frontend_config());
         }
-        jit.define_function(tramp_ids[i], &mut ctx)
+        jit.define_function(tramp_id, &mut ctx)
             .map_err(|e| jit_error(format!("trampoline {index}: {e:?}")))?;
         let size = ctx
             .compiled_code()
             .expect("just compiled")
             .code_info()
             .total_size;
-        traps_of.push((tramp_ids[i], size, Vec::new()));
+        traps_of.push((tramp_id, size, Vec::new()));
         jit.clear_context(&mut ctx);
     }
     jit.finalize_definitions().map_err(jit_error)?;
@@ -219,7 +275,7 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
     }
     let trampolines = tramp_ids
         .iter()
-        .map(|id| jit.get_finalized_function(*id) as usize)
+        .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
         .collect();
     Ok(JitModule {
         module: module.clone(),
@@ -262,6 +318,12 @@ impl CompiledModule for JitModule {
             .and_then(|s| s.downcast_ref::<InstanceState>())
             .ok_or_else(|| Trap::host("instance was not prepared by the JIT"))?;
         let vmctx = &*state.vmctx as *const VMContext as *mut VMContext;
+        let tramp = self.trampolines[defined as usize];
+        if tramp == 0 {
+            return Err(Trap::host(format!(
+                "function {index} is neither exported nor in a table: not callable from outside"
+            )));
+        }
         let ty = m.func_type(index);
         let mut buf = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
         for (slot, a) in buf.iter_mut().zip(args) {
@@ -275,7 +337,7 @@ impl CompiledModule for JitModule {
         let result = unsafe {
             (*vmctx).store = store_ptr;
             traps::call(
-                self.trampolines[defined as usize] as *const u8,
+                tramp as *const u8,
                 vmctx as *mut u8,
                 buf.as_mut_ptr(),
                 &mut (*vmctx).stack_limit,

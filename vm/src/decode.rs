@@ -490,11 +490,27 @@ pub(crate) fn convert_ref_type(
     } else if ty == wasmparser::RefType::EXTERNREF {
         Ok(RefType::ExternRef)
     } else {
-        Err(later(
-            features,
-            pos,
-            "function-references / gc (typed references)",
-        ))
+        use wasmparser::{AbstractHeapType as A, HeapType};
+        let feature = match ty.heap_type() {
+            HeapType::Abstract {
+                ty: A::Exn | A::NoExn,
+                ..
+            } => "exceptions (exnref)",
+            HeapType::Abstract {
+                ty: A::Cont | A::NoCont,
+                ..
+            } => "stack-switching (continuation references)",
+            HeapType::Abstract { shared: true, .. } => {
+                "shared-everything-threads (shared references)"
+            }
+            HeapType::Abstract {
+                ty: A::Func | A::Extern,
+                ..
+            } => "function-references (non-nullable references)",
+            HeapType::Abstract { .. } => "gc (references to GC types)",
+            HeapType::Concrete(_) | HeapType::Exact(_) => "function-references (typed references)",
+        };
+        Err(later(features, pos, feature))
     }
 }
 
