@@ -56,7 +56,12 @@ fn check_engine(engine: &str) {
         .iter()
         .map(|f| format!("{}: {}: {}", f.line, f.directive, f.message))
         .collect();
-    assert_eq!(failing, FAILING, "{engine} failures:\n{}", messages.join("\n"));
+    assert_eq!(
+        failing,
+        FAILING,
+        "{engine} failures:\n{}",
+        messages.join("\n")
+    );
     assert_eq!(r.skipped, ["v128 values need SIMD"], "{engine}");
     assert_eq!(r.passed, 23 - FAILING.len() - 1, "{engine}");
 }
