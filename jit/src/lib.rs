@@ -158,8 +158,9 @@ fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
     callable
 }
 
-/// A compiled function's id, code size and trap sites.
-type CodeInfo = (FuncId, u32, Vec<(u32, TrapKind)>);
+/// A compiled function's id, code size, trap sites and, for a Wasm function,
+/// its backtrace information.
+type CodeInfo = (FuncId, u32, Vec<(u32, TrapKind)>, Option<traps::FuncDebug>);
 
 fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitModule, Error> {
     let m = module.module();
@@ -223,7 +224,24 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
             .iter()
             .map(|t| (t.offset, traps::kind_of(t.code)))
             .collect();
-        traps_of.push((func_ids[i], compiled.code_info().total_size, traps));
+        let srclocs = compiled
+            .buffer
+            .get_srclocs_sorted()
+            .iter()
+            .filter(|l| !l.loc.is_default())
+            .map(|l| (l.start, l.end, l.loc.bits()))
+            .collect();
+        let debug = traps::FuncDebug {
+            func: index,
+            name: m.func_name(index).map(Arc::from),
+            srclocs,
+        };
+        traps_of.push((
+            func_ids[i],
+            compiled.code_info().total_size,
+            traps,
+            Some(debug),
+        ));
         jit.clear_context(&mut ctx);
 
         // The array-call trampoline: (vmctx, args) loads the parameters from
@@ -262,15 +280,15 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
             .expect("just compiled")
             .code_info()
             .total_size;
-        traps_of.push((tramp_id, size, Vec::new()));
+        traps_of.push((tramp_id, size, Vec::new(), None));
         jit.clear_context(&mut ctx);
     }
     jit.finalize_definitions().map_err(jit_error)?;
 
     let mut code_starts = Vec::with_capacity(traps_of.len());
-    for (id, size, traps) in traps_of {
+    for (id, size, traps, debug) in traps_of {
         let start = jit.get_finalized_function(id) as usize;
-        traps::register(start, size as usize, traps);
+        traps::register(start, size as usize, traps, debug);
         code_starts.push(start);
     }
     let trampolines = tramp_ids

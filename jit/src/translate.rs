@@ -174,6 +174,8 @@ pub fn translate_body(
     };
     let mut reader = m.operators_reader(body);
     while !reader.eof() {
+        // The module offset of each instruction, for backtraces.
+        t.b.set_srcloc(ir::SourceLoc::new(reader.original_position() as u32));
         let op = reader.read().map_err(Error::from)?;
         t.op(op)?;
     }

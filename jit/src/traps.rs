@@ -11,36 +11,77 @@
 //! the handler that was installed before Skiff's.
 
 use cranelift_codegen::ir::TrapCode;
-use skiff_vm::runtime::{Trap, TrapKind};
+use skiff_vm::runtime::{Frame, Trap, TrapKind};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::sync::{Once, OnceLock, RwLock};
+use std::sync::{Arc, Once, OnceLock, RwLock};
 
 /// The trap raised by a libcall: the Trap itself is pending in [`PENDING`].
 pub const TRAP_PENDING: TrapCode = TrapCode::unwrap_user(2);
 /// `unreachable`.
 pub const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
 
-/// What a signal handler needs of one function's code.
+/// What a signal handler and a backtrace need of one function's code.
 struct CodeRange {
     end: usize,
     /// Trapping instructions: offset from the start, and their kind.
     traps: Vec<(u32, TrapKind)>,
+    /// The function's index in its module and its name; `None` for a trampoline.
+    func: Option<(u32, Option<Arc<str>>)>,
+    /// Code offset ranges and the module byte offset of their instruction, sorted.
+    srclocs: Vec<(u32, u32, u32)>,
+}
+
+/// A function's identity and source map, for [`register`].
+pub struct FuncDebug {
+    /// Its index in the module.
+    pub func: u32,
+    /// Its name from the name section.
+    pub name: Option<Arc<str>>,
+    /// `(code start, code end, module byte offset)`, sorted.
+    pub srclocs: Vec<(u32, u32, u32)>,
 }
 
 /// Every function of generated code, by start address.
 static REGISTRY: RwLock<BTreeMap<usize, CodeRange>> = RwLock::new(BTreeMap::new());
 
-/// Records generated code at `start..start + len` and its trap sites.
-pub fn register(start: usize, len: usize, traps: Vec<(u32, TrapKind)>) {
+/// Records generated code at `start..start + len`, its trap sites and, for
+/// a function (not a trampoline), what a backtrace shows of it.
+pub fn register(start: usize, len: usize, traps: Vec<(u32, TrapKind)>, debug: Option<FuncDebug>) {
     let mut map = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let (func, srclocs) = match debug {
+        Some(d) => (Some((d.func, d.name)), d.srclocs),
+        None => (None, Vec::new()),
+    };
     map.insert(
         start,
         CodeRange {
             end: start + len,
             traps,
+            func,
+            srclocs,
         },
     );
+}
+
+/// The backtrace frame of the function whose code holds `pc`, if any.
+fn frame_at(map: &BTreeMap<usize, CodeRange>, pc: usize) -> Option<Frame> {
+    let (start, range) = map.range(..=pc).next_back()?;
+    if pc >= range.end {
+        return None;
+    }
+    let (func, name) = range.func.as_ref()?;
+    let off = (pc - start) as u32;
+    let offset = range
+        .srclocs
+        .iter()
+        .find(|(s, e, _)| *s <= off && off < *e)
+        .map(|(_, _, loc)| *loc as usize);
+    Some(Frame {
+        func: *func,
+        name: name.as_deref().map(str::to_string),
+        offset,
+    })
 }
 
 /// Forgets the code starting at `start`.
@@ -105,7 +146,12 @@ thread_local! {
     static PENDING: RefCell<Option<Trap>> = const { RefCell::new(None) };
     /// The lowest stack address generated code may use on this thread, or 0.
     static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
+    /// Program counters of the trapping frames, innermost first, and their count.
+    static TRAP_PCS: Cell<([usize; MAX_FRAMES], usize)> = const { Cell::new(([0; MAX_FRAMES], 0)) };
 }
+
+/// How many frames a trap's backtrace keeps.
+const MAX_FRAMES: usize = 64;
 
 /// How much native stack WebAssembly code may use below the outermost entry.
 const WASM_STACK: usize = 512 << 10;
@@ -150,10 +196,18 @@ pub unsafe fn call(
     }
     let kind = TRAPPED.with(|t| t.take()).unwrap_or(TrapKind::Host);
     let pending = PENDING.with(|p| p.borrow_mut().take());
-    Err(match (kind, pending) {
+    let mut trap = match (kind, pending) {
         (TrapKind::Host, Some(trap)) => trap,
         (kind, _) => Trap::new(kind),
-    })
+    };
+    let (pcs, n) = TRAP_PCS.with(|p| p.replace(([0; MAX_FRAMES], 0)));
+    let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    for pc in &pcs[..n] {
+        if let Some(frame) = frame_at(&map, *pc) {
+            trap.push_frame(frame);
+        }
+    }
+    Err(trap)
 }
 
 /// Saves the callee-saved registers, stack pointer and return address in
@@ -227,6 +281,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
         && let Some(kind) = lookup(pc, sig)
     {
         TRAPPED.with(|t| t.set(Some(kind)));
+        record_frames(pc, gregs[libc::REG_RBP as usize] as usize);
         // SAFETY: `buf` is the active entry's JmpBuf, alive on its frame.
         let buf = unsafe { &*buf };
         gregs[libc::REG_RBX as usize] = buf.rbx as i64;
@@ -241,6 +296,36 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
         return;
     }
     forward(sig, info, context);
+}
+
+/// Records the trapping PC and the return addresses of the generated-code
+/// frames above it, following the frame pointers generated code keeps.
+fn record_frames(pc: usize, mut fp: usize) {
+    let mut pcs = [0usize; MAX_FRAMES];
+    pcs[0] = pc;
+    let mut n = 1;
+    let Ok(map) = REGISTRY.try_read() else {
+        TRAP_PCS.with(|p| p.set((pcs, n)));
+        return;
+    };
+    while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(8) {
+        // SAFETY: `fp` is a frame pointer of generated code, which keeps frame
+        // pointers: it points at the saved caller frame pointer, with the
+        // return address above it, both on this thread's stack.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        let in_code = map
+            .range(..=ret)
+            .next_back()
+            .is_some_and(|(_, r)| ret < r.end);
+        if !in_code || next <= fp {
+            break;
+        }
+        // A return address is past its call: look up the call itself.
+        pcs[n] = ret - 1;
+        n += 1;
+        fp = next;
+    }
+    TRAP_PCS.with(|p| p.set((pcs, n)));
 }
 
 /// Hands a fault that is not Skiff's to the handler installed before, or

@@ -196,3 +196,20 @@ fn a_host_segfault_is_not_swallowed() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_trap_names_every_frame_from_the_innermost() {
+    let mut store = Store::default();
+    let inst = instantiate(
+        &mut store,
+        r#"(module
+            (func $outer (export "outer") (call $middle))
+            (func $middle (call $inner))
+            (func $inner unreachable))"#,
+    );
+    let trap = call(&mut store, inst, "outer", &[]).unwrap_err();
+    assert_eq!(trap.kind(), TrapKind::Unreachable);
+    let names: Vec<Option<&str>> = trap.backtrace().iter().map(|f| f.name.as_deref()).collect();
+    assert_eq!(names, [Some("inner"), Some("middle"), Some("outer")]);
+    assert!(trap.backtrace()[0].offset.is_some(), "{trap}");
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use common::TempDir;
-use skiff_interp::Interpreter;
+
 use skiff_vm::runtime::{Extern, InstanceId, Linker, Store, Tier, Value};
 use skiff_vm::types::ValType;
 use skiff_vm::{Features, load};
@@ -57,7 +57,7 @@ fn all_functions_module(store: &Store, linker: &Linker, with_memory: bool) -> St
 
 fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> InstanceId {
     let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
-    let code = Interpreter::new().compile(&module).expect("translates");
+    let code = common::tier().compile(&module).expect("compiles");
     linker
         .instantiate(store, &module, code)
         .expect("instantiates")

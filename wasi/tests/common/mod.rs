@@ -1,4 +1,5 @@
-//! Running the WASI test programs on the interpreter tier.
+//! Running the WASI test programs on a tier: the interpreter, or the JIT when
+//! `SKIFF_TIER=jit` (CI runs these tests both ways).
 
 #![allow(dead_code)]
 
@@ -8,6 +9,15 @@ use skiff_vm::{Features, load};
 use skiff_wasi::{OutputBuffer, Stdio, WasiCtxBuilder, add_to_linker, run_start};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The tier the tests run on: `SKIFF_TIER=jit` or the interpreter.
+pub fn tier() -> Box<dyn Tier> {
+    match std::env::var("SKIFF_TIER").as_deref() {
+        Ok("jit") => Box::new(skiff_jit::Jit::new().expect("the JIT runs here")),
+        Ok("interp") | Err(_) => Box::new(Interpreter::new()),
+        Ok(other) => panic!("SKIFF_TIER={other}: expected interp or jit"),
+    }
+}
 
 /// What a run left.
 pub struct Run {
@@ -70,7 +80,7 @@ fn instantiate_and_run(wasm: &[u8], builder: WasiCtxBuilder) -> Run {
     let mut linker = Linker::new();
     add_to_linker(&mut linker, &mut store, ctx);
     let module = Arc::new(load(wasm, &Features::WASM2).expect("the program validates"));
-    let code = Interpreter::new().compile(&module).expect("it translates");
+    let code = tier().compile(&module).expect("it compiles");
     let instance = linker
         .instantiate(&mut store, &module, code)
         .expect("it instantiates");
