@@ -6,7 +6,7 @@ mod common;
 
 use common::TempDir;
 
-use skiff_vm::runtime::{Extern, InstanceId, Linker, Store, Tier, Value};
+use skiff_vm::runtime::{Extern, InstanceId, Linker, Store, Value};
 use skiff_vm::types::ValType;
 use skiff_vm::{Features, load};
 use skiff_wasi::{
