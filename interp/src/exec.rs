@@ -11,9 +11,7 @@
 use crate::code::{FuncCode, Op, Slot};
 use crate::float;
 use crate::module::InterpModule;
-use skiff_vm::runtime::{
-    Caller, FuncKind, InstanceId, RawRef, Store, Trap, TrapKind, Value, check_results,
-};
+use skiff_vm::runtime::{Func, FuncKind, InstanceId, RawRef, Store, Trap, TrapKind, Value};
 use std::sync::Arc;
 
 /// The most value-stack slots one call may use (1 GiB).
@@ -207,71 +205,60 @@ impl Machine {
         depth_limit: usize,
     ) -> Result<(), Trap> {
         let callee_fp = self.fp + base as usize;
-        let entity = &store.funcs[addr as usize];
-        match &entity.kind {
-            FuncKind::Wasm { instance, index } => {
-                let (instance, index) = (*instance, *index);
-                if instance == self.inst {
-                    self.frames.push(CallFrame {
-                        func: self.func,
-                        pc: self.pc as u32,
-                        fp: self.fp as u32,
-                        instance: self.inst,
-                        module: None,
-                    });
-                    self.func = index - self.cur.module.num_imported_funcs;
-                    return self.enter(callee_fp, depth_limit);
-                }
-                let code = store.instances[instance.0 as usize].code.clone();
-                match code.into_any().downcast::<InterpModule>() {
-                    Ok(callee) => {
-                        let defined = index - callee.module.num_imported_funcs;
-                        self.frames.push(CallFrame {
-                            func: self.func,
-                            pc: self.pc as u32,
-                            fp: self.fp as u32,
-                            instance: self.inst,
-                            module: Some(std::mem::replace(&mut self.cur, callee)),
-                        });
-                        self.inst = instance;
-                        self.mem = memory_of(store, instance);
-                        self.func = defined;
-                        self.enter(callee_fp, depth_limit)
-                    }
-                    Err(_) => {
-                        // Code of another tier: call it through its module.
-                        let ty = entity.ty.clone();
-                        let args = self.read_args(&ty, callee_fp);
-                        let mut results = Vec::with_capacity(ty.results().len());
-                        let code = store.instances[instance.0 as usize].code.clone();
-                        code.call(store, instance, index, &args, &mut results)?;
-                        self.write_results(&results, callee_fp);
-                        Ok(())
-                    }
-                }
-            }
-            FuncKind::Host(h) => {
-                let h = h.clone();
-                let ty = entity.ty.clone();
-                let args = self.read_args(&ty, callee_fp);
-                let mut results = Vec::with_capacity(ty.results().len());
-                let mut caller = Caller {
-                    store,
-                    instance: Some(self.inst),
-                };
-                h(&mut caller, &args, &mut results).map_err(|mut t| {
-                    if t.backtrace().is_empty() {
-                        for f in self.trap(t.kind()).backtrace() {
-                            t.push_frame(f.clone());
-                        }
-                    }
-                    t
-                })?;
-                check_results(&ty, &results)?;
-                self.write_results(&results, callee_fp);
-                Ok(())
-            }
+        let (instance, index) = match store.funcs[addr as usize].kind {
+            FuncKind::Wasm { instance, index } => (instance, index),
+            FuncKind::Host(_) => return self.call_through_store(store, addr, callee_fp),
+        };
+        if instance == self.inst {
+            self.frames.push(CallFrame {
+                func: self.func,
+                pc: self.pc as u32,
+                fp: self.fp as u32,
+                instance: self.inst,
+                module: None,
+            });
+            self.func = index - self.cur.module.num_imported_funcs;
+            return self.enter(callee_fp, depth_limit);
         }
+        let code = store.instances[instance.0 as usize].code.clone();
+        match code.into_any().downcast::<InterpModule>() {
+            Ok(callee) => {
+                let defined = index - callee.module.num_imported_funcs;
+                self.frames.push(CallFrame {
+                    func: self.func,
+                    pc: self.pc as u32,
+                    fp: self.fp as u32,
+                    instance: self.inst,
+                    module: Some(std::mem::replace(&mut self.cur, callee)),
+                });
+                self.inst = instance;
+                self.mem = memory_of(store, instance);
+                self.func = defined;
+                self.enter(callee_fp, depth_limit)
+            }
+            // Code of another tier: call it through the store.
+            Err(_) => self.call_through_store(store, addr, callee_fp),
+        }
+    }
+
+    /// Calls a function the loop does not run itself (a host function, or
+    /// code of another tier) through the store, on behalf of this instance;
+    /// its arguments start at absolute slot `at`, where its results go.
+    fn call_through_store(&mut self, store: &mut Store, addr: u32, at: usize) -> Result<(), Trap> {
+        let ty = store.funcs[addr as usize].ty.clone();
+        let args = self.read_args(&ty, at);
+        let results = store
+            .call_from(Func(addr), &args, Some(self.inst))
+            .map_err(|mut t| {
+                if t.backtrace().is_empty() {
+                    for f in self.trap(t.kind()).backtrace() {
+                        t.push_frame(f.clone());
+                    }
+                }
+                t
+            })?;
+        self.write_results(&results, at);
+        Ok(())
     }
 
     fn read_args(&self, ty: &skiff_vm::types::FuncType, at: usize) -> Vec<Value> {

@@ -64,12 +64,15 @@ pub fn register(start: usize, len: usize, traps: Vec<(u32, TrapKind)>, debug: Op
     );
 }
 
+/// The registered code holding `pc`, with its start address.
+fn range_at(map: &BTreeMap<usize, CodeRange>, pc: usize) -> Option<(usize, &CodeRange)> {
+    let (start, range) = map.range(..=pc).next_back()?;
+    (pc < range.end).then_some((*start, range))
+}
+
 /// The backtrace frame of the function whose code holds `pc`, if any.
 fn frame_at(map: &BTreeMap<usize, CodeRange>, pc: usize) -> Option<Frame> {
-    let (start, range) = map.range(..=pc).next_back()?;
-    if pc >= range.end {
-        return None;
-    }
+    let (start, range) = range_at(map, pc)?;
     let (func, name) = range.func.as_ref()?;
     let off = (pc - start) as u32;
     let offset = range
@@ -107,10 +110,7 @@ pub fn kind_of(code: TrapCode) -> TrapKind {
 /// The trap at `pc`, if `pc` is in generated code.
 fn lookup(pc: usize, signal: libc::c_int) -> Option<TrapKind> {
     let map = REGISTRY.try_read().ok()?;
-    let (start, range) = map.range(..=pc).next_back()?;
-    if pc >= range.end {
-        return None;
-    }
+    let (start, range) = range_at(&map, pc)?;
     if signal == libc::SIGSEGV || signal == libc::SIGBUS {
         return Some(TrapKind::MemoryOutOfBounds);
     }
@@ -313,11 +313,7 @@ fn record_frames(pc: usize, mut fp: usize) {
         // pointers: it points at the saved caller frame pointer, with the
         // return address above it, both on this thread's stack.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        let in_code = map
-            .range(..=ret)
-            .next_back()
-            .is_some_and(|(_, r)| ret < r.end);
-        if !in_code || next <= fp {
+        if range_at(&map, ret).is_none() || next <= fp {
             break;
         }
         // A return address is past its call: look up the call itself.

@@ -163,17 +163,23 @@ pub(super) fn check_encoding(module: &Module, features: &Features, body: &FuncBo
             }
             op => op_memarg(op),
         };
-        if let Some(m) = memarg
-            && m.align >= 32
-            && !features.decode_later_proposals
-        {
-            return Err(Error::malformed(
-                pos,
-                format!("malformed memop flags: alignment exponent {}", m.align),
-            ));
+        if let Some(m) = memarg {
+            check_memop_flags(features, pos, &m)?;
         }
     }
     reader.finish()?;
+    Ok(())
+}
+
+/// The binary-format rule on a memarg's flags: in 2.0 they are an alignment
+/// exponent below 32 (later proposals give the higher bits other meanings).
+fn check_memop_flags(features: &Features, pos: usize, memarg: &MemArg) -> Result<()> {
+    if memarg.align >= 32 && !features.decode_later_proposals {
+        return Err(Error::malformed(
+            pos,
+            format!("malformed memop flags: alignment exponent {}", memarg.align),
+        ));
+    }
     Ok(())
 }
 
@@ -547,13 +553,7 @@ impl<'a> FuncValidator<'a> {
             _ => return Err(self.beyond_2_0("gc (array memory accesses)")),
         };
         self.memory(mem)?;
-        if memarg.align >= 32 && !self.features.decode_later_proposals {
-            // The flags field of a 2.0 memarg is an alignment exponent below 32.
-            return Err(Error::malformed(
-                self.pos,
-                format!("malformed memop flags: alignment exponent {}", memarg.align),
-            ));
-        }
+        check_memop_flags(self.features, self.pos, memarg)?;
         if memarg.align > natural_log2 {
             return Err(self.err(format!(
                 "alignment must not be larger than natural: 2^{} > {} bytes",
