@@ -12,20 +12,17 @@
 //! The JIT runs on x86-64 Linux; elsewhere [`Jit::new`] reports that it is
 //! unsupported.
 
+mod compile;
 mod libcalls;
 pub mod translate;
 pub mod traps;
 pub mod vmctx;
 
-use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, types};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module as _};
-use skiff_vm::runtime::{
-    CompiledModule, InstanceId, MemoryConfig, Store, Tier, Trap, TrapKind, Value,
-};
+use cranelift_module::Module as _;
+use skiff_vm::runtime::{CompiledModule, InstanceId, MemoryConfig, Store, Tier, Trap, Value};
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
 use std::sync::{Arc, Mutex};
@@ -158,140 +155,32 @@ fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
     callable
 }
 
-/// A compiled function's id, code size, trap sites and, for a Wasm function,
-/// its backtrace information.
-type CodeInfo = (FuncId, u32, Vec<(u32, TrapKind)>, Option<traps::FuncDebug>);
-
 fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitModule, Error> {
     let m = module.module();
-    let call_conv = isa.default_call_conv();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
-    let defined = m.code.len();
-    let mut func_ids = Vec::with_capacity(defined);
-    let mut sigs = Vec::with_capacity(defined);
-    for i in 0..defined {
-        let index = m.num_imported_funcs + i as u32;
-        let sig = translate::wasm_signature(m.func_type(index), call_conv)?;
-        let id = jit
-            .declare_function(&format!("wasm{index}"), Linkage::Local, &sig)
-            .map_err(jit_error)?;
-        func_ids.push(id);
-        sigs.push(sig);
-    }
-    let mut tramp_sig = Signature::new(call_conv);
-    tramp_sig.params.push(AbiParam::new(types::I64));
-    tramp_sig.params.push(AbiParam::new(types::I64));
-    let callable = callable_from_outside(m);
-    let mut tramp_ids = Vec::with_capacity(defined);
-    for (i, &needed) in callable.iter().enumerate() {
-        let id = if needed {
-            Some(
-                jit.declare_function(&format!("tramp{i}"), Linkage::Local, &tramp_sig)
-                    .map_err(jit_error)?,
-            )
-        } else {
-            None
-        };
-        tramp_ids.push(id);
-    }
-
-    let mut fbc = FunctionBuilderContext::new();
-    let mut ctx = jit.make_context();
-    let mut traps_of: Vec<CodeInfo> = Vec::new();
-    for i in 0..defined {
-        let index = m.num_imported_funcs + i as u32;
-        ctx.func.signature = sigs[i].clone();
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
-            let env = translate::Env {
-                module: m,
-                func_ids: &func_ids,
-                jit: std::cell::RefCell::new(&mut jit),
-                call_conv,
-            };
-            translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
-            b.finalize(isa.frontend_config());
+    let plan = compile::Plan::declare(isa, m, &callable_from_outside(m), &mut jit)?;
+    let outputs = plan.compile_all()?;
+    let mut placed = Vec::with_capacity(outputs.len() * 2);
+    for (func, tramp) in outputs {
+        for c in std::iter::once(func).chain(tramp) {
+            jit.define_function_bytes(c.id, c.alignment, &c.bytes, &c.relocs)
+                .map_err(jit_error)?;
+            placed.push((c.id, c.bytes.len(), c.traps, c.debug));
         }
-        jit.define_function(func_ids[i], &mut ctx)
-            .map_err(|e| jit_error(format!("func {index}: {e:?}")))?;
-        let compiled = ctx.compiled_code().expect("just compiled");
-        let traps = compiled
-            .buffer
-            .traps()
-            .iter()
-            .map(|t| (t.offset, traps::kind_of(t.code)))
-            .collect();
-        let srclocs = compiled
-            .buffer
-            .get_srclocs_sorted()
-            .iter()
-            .filter(|l| !l.loc.is_default())
-            .map(|l| (l.start, l.end, l.loc.bits()))
-            .collect();
-        let debug = traps::FuncDebug {
-            func: index,
-            name: m.func_name(index).map(Arc::from),
-            srclocs,
-        };
-        traps_of.push((
-            func_ids[i],
-            compiled.code_info().total_size,
-            traps,
-            Some(debug),
-        ));
-        jit.clear_context(&mut ctx);
-
-        // The array-call trampoline: (vmctx, args) loads the parameters from
-        // `args`, calls the function, and stores its results back.
-        let Some(tramp_id) = tramp_ids[i] else {
-            continue;
-        };
-        ctx.func.signature = tramp_sig.clone();
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
-            let callee = jit.declare_func_in_func(func_ids[i], b.func);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            b.seal_block(entry);
-            let (vmctx, args) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-            let ty = m.func_type(index);
-            let flags = translate::Flags::new(&mut b);
-            let mut call_args = vec![vmctx];
-            for (j, p) in ty.params().iter().enumerate() {
-                let t = translate::cl_type(*p)?;
-                call_args.push(b.ins().load(t, flags.trusted, args, (j * 8) as i32));
-            }
-            let call = b.ins().call(callee, &call_args);
-            let results = b.inst_results(call).to_vec();
-            for (j, r) in results.iter().enumerate() {
-                b.ins().store(flags.trusted, *r, args, (j * 8) as i32);
-            }
-            b.ins().return_(&[]);
-            b.finalize(isa.frontend_config());
-        }
-        jit.define_function(tramp_id, &mut ctx)
-            .map_err(|e| jit_error(format!("trampoline {index}: {e:?}")))?;
-        let size = ctx
-            .compiled_code()
-            .expect("just compiled")
-            .code_info()
-            .total_size;
-        traps_of.push((tramp_id, size, Vec::new(), None));
-        jit.clear_context(&mut ctx);
     }
     jit.finalize_definitions().map_err(jit_error)?;
 
-    let mut code_starts = Vec::with_capacity(traps_of.len());
-    for (id, size, traps, debug) in traps_of {
+    let mut code_starts = Vec::with_capacity(placed.len());
+    for (id, size, traps, debug) in placed {
         let start = jit.get_finalized_function(id) as usize;
-        traps::register(start, size as usize, traps, debug);
+        traps::register(start, size, traps, debug);
         code_starts.push(start);
     }
-    let trampolines = tramp_ids
+    let trampolines = plan
+        .tramp_ids()
         .iter()
         .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
         .collect();

@@ -18,8 +18,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_jit::JITModule;
-use cranelift_module::{FuncId, Module as _};
+use cranelift_module::FuncId;
 use skiff_vm::module::Module;
 use skiff_vm::types::{FuncType, ValType};
 use skiff_vm::{Error, ErrorKind};
@@ -94,10 +93,28 @@ pub struct Env<'m> {
     pub module: &'m Module,
     /// Cranelift ids of the defined functions (index = defined index).
     pub func_ids: &'m [FuncId],
-    /// The code module, to declare the functions a body calls.
-    pub jit: std::cell::RefCell<&'m mut JITModule>,
+    /// Signatures of the defined functions (index = defined index).
+    pub sigs: &'m [Signature],
     /// The calling convention of generated code.
     pub call_conv: CallConv,
+}
+
+/// Imports function `id` of the code module into `func`, as
+/// `cranelift_module::Module::declare_func_in_func` does for a local
+/// (colocated) definition, but without the module: bodies are translated on
+/// several threads.
+pub fn declare_callee(func: &mut ir::Function, id: FuncId, sig: &Signature) -> FuncRef {
+    let signature = func.import_signature(sig.clone());
+    let name = func.declare_imported_user_function(ir::UserExternalName {
+        namespace: 0,
+        index: id.as_u32(),
+    });
+    func.import_function(ir::ExtFuncData {
+        name: ir::ExternalName::user(name),
+        signature,
+        colocated: true,
+        patchable: false,
+    })
 }
 
 /// Translates the body of defined function `index` into `builder`'s function.
@@ -1013,12 +1030,11 @@ impl Translator<'_, '_, '_> {
             let f = match self.callees.get(&d) {
                 Some(f) => *f,
                 None => {
-                    let id = self.env.func_ids[d as usize];
-                    let f = self
-                        .env
-                        .jit
-                        .borrow_mut()
-                        .declare_func_in_func(id, self.b.func);
+                    let f = declare_callee(
+                        self.b.func,
+                        self.env.func_ids[d as usize],
+                        &self.env.sigs[d as usize],
+                    );
                     self.callees.insert(d, f);
                     f
                 }

@@ -1,0 +1,291 @@
+//! Compiling a module's functions to machine code, on every core.
+//!
+//! Declarations (a Cranelift id and signature per function and trampoline)
+//! are made up front on the calling thread. Workers then claim function
+//! indices in increasing order from a shared counter; each translates a
+//! body with its own contexts, runs Cranelift on it and keeps the bytes, the
+//! relocations and the trap sites. Back on the calling thread the bytes are
+//! handed to `cranelift-jit` in index order, which places them and applies
+//! the relocations when the module is finalized. Code layout, and so the
+//! result, does not depend on how the work was split.
+
+use crate::traps::{self, FuncDebug};
+use crate::{jit_error, translate};
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
+use skiff_vm::Error;
+use skiff_vm::module::Module;
+use skiff_vm::runtime::TrapKind;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Below this much function-body code a module is compiled on the calling
+/// thread alone: starting threads would cost more than they save.
+const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
+/// Machine code of one function, not yet placed.
+pub struct Compiled {
+    /// The Cranelift id it is defined under.
+    pub id: FuncId,
+    /// The code.
+    pub bytes: Vec<u8>,
+    /// The alignment it asks for.
+    pub alignment: u64,
+    /// Relocations against other functions and libcalls.
+    pub relocs: Vec<ModuleReloc>,
+    /// Trap sites: code offset and kind.
+    pub traps: Vec<(u32, TrapKind)>,
+    /// For a Wasm function (not a trampoline): what a backtrace shows.
+    pub debug: Option<FuncDebug>,
+}
+
+/// A defined function compiled, with its trampoline when it has one.
+type Output = (Compiled, Option<Compiled>);
+
+/// What every worker shares: the module and the declarations.
+pub struct Plan<'m> {
+    isa: &'m OwnedTargetIsa,
+    module: &'m Module,
+    call_conv: CallConv,
+    func_ids: Vec<FuncId>,
+    sigs: Vec<Signature>,
+    tramp_ids: Vec<Option<FuncId>>,
+    tramp_sig: Signature,
+}
+
+impl<'m> Plan<'m> {
+    /// Declares every defined function, and a trampoline for each function
+    /// marked in `callable`, in `jit`.
+    pub fn declare(
+        isa: &'m OwnedTargetIsa,
+        module: &'m Module,
+        callable: &[bool],
+        jit: &mut JITModule,
+    ) -> Result<Plan<'m>, Error> {
+        let call_conv = isa.default_call_conv();
+        let defined = module.code.len();
+        let mut func_ids = Vec::with_capacity(defined);
+        let mut sigs = Vec::with_capacity(defined);
+        for i in 0..defined {
+            let index = module.num_imported_funcs + i as u32;
+            let sig = translate::wasm_signature(module.func_type(index), call_conv)?;
+            let id = jit
+                .declare_function(&format!("wasm{index}"), Linkage::Local, &sig)
+                .map_err(jit_error)?;
+            func_ids.push(id);
+            sigs.push(sig);
+        }
+        let mut tramp_sig = Signature::new(call_conv);
+        tramp_sig.params.push(AbiParam::new(types::I64));
+        tramp_sig.params.push(AbiParam::new(types::I64));
+        let mut tramp_ids = Vec::with_capacity(defined);
+        for (i, &needed) in callable.iter().enumerate() {
+            let id = if needed {
+                let name = format!("tramp{i}");
+                Some(
+                    jit.declare_function(&name, Linkage::Local, &tramp_sig)
+                        .map_err(jit_error)?,
+                )
+            } else {
+                None
+            };
+            tramp_ids.push(id);
+        }
+        Ok(Plan {
+            isa,
+            module,
+            call_conv,
+            func_ids,
+            sigs,
+            tramp_ids,
+            tramp_sig,
+        })
+    }
+
+    /// The trampoline ids, by defined index.
+    pub fn tramp_ids(&self) -> &[Option<FuncId>] {
+        &self.tramp_ids
+    }
+
+    /// Compiles every defined function (and trampoline), in index order.
+    /// Large modules are spread over the available cores. The error is the
+    /// one of the lowest-numbered function that fails, as if compiled in
+    /// order.
+    pub fn compile_all(&self) -> Result<Vec<Output>, Error> {
+        let defined = self.module.code.len();
+        let code_bytes: usize = self.module.code.iter().map(|b| b.range.len()).sum();
+        let threads = if code_bytes < PARALLEL_THRESHOLD {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(defined)
+        };
+        let next = AtomicUsize::new(0);
+        // Lowest failing index so far; workers claim nothing above it.
+        let failed = AtomicUsize::new(usize::MAX);
+        let run = || {
+            let mut worker = Worker::new(self);
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= defined || i > failed.load(Ordering::Relaxed) {
+                    return done;
+                }
+                let out = worker.compile(i);
+                if out.is_err() {
+                    failed.fetch_min(i, Ordering::Relaxed);
+                }
+                done.push((i, out));
+            }
+        };
+        let mut parts = Vec::with_capacity(threads);
+        std::thread::scope(|s| {
+            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
+            parts.push(run());
+            for h in helpers {
+                parts.push(h.join().expect("a JIT compile worker panicked"));
+            }
+        });
+        let mut slots: Vec<Option<Result<Output, Error>>> = (0..defined).map(|_| None).collect();
+        for (i, out) in parts.into_iter().flatten() {
+            slots[i] = Some(out);
+        }
+        // Every index up to the first failure was claimed and finished.
+        slots
+            .into_iter()
+            .map_while(|s| s)
+            .collect::<Result<Vec<_>, Error>>()
+    }
+}
+
+/// One thread's reusable Cranelift contexts.
+struct Worker<'p, 'm> {
+    plan: &'p Plan<'m>,
+    ctx: Context,
+    fbc: FunctionBuilderContext,
+}
+
+impl<'p, 'm> Worker<'p, 'm> {
+    fn new(plan: &'p Plan<'m>) -> Self {
+        Worker {
+            plan,
+            ctx: Context::new(),
+            fbc: FunctionBuilderContext::new(),
+        }
+    }
+
+    /// Translates and compiles defined function `i` and its trampoline.
+    fn compile(&mut self, i: usize) -> Result<Output, Error> {
+        let p = self.plan;
+        let m = p.module;
+        let index = m.num_imported_funcs + i as u32;
+        self.ctx.clear();
+        self.ctx.func.signature = p.sigs[i].clone();
+        {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fbc);
+            let env = translate::Env {
+                module: m,
+                func_ids: &p.func_ids,
+                sigs: &p.sigs,
+                call_conv: p.call_conv,
+            };
+            translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
+            b.finalize(p.isa.frontend_config());
+        }
+        let debug = FuncDebug {
+            func: index,
+            name: m.func_name(index).map(Arc::from),
+            srclocs: Vec::new(),
+        };
+        let func = self.finish(p.func_ids[i], Some(debug), index)?;
+        let tramp = match p.tramp_ids[i] {
+            Some(id) => {
+                self.build_trampoline(i)?;
+                Some(self.finish(id, None, index)?)
+            }
+            None => None,
+        };
+        Ok((func, tramp))
+    }
+
+    /// The array-call trampoline of defined function `i`: `(vmctx, args)`
+    /// loads the parameters from `args`, calls the function and stores its
+    /// results back.
+    fn build_trampoline(&mut self, i: usize) -> Result<(), Error> {
+        let p = self.plan;
+        let index = p.module.num_imported_funcs + i as u32;
+        self.ctx.clear();
+        self.ctx.func.signature = p.tramp_sig.clone();
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fbc);
+        let callee = translate::declare_callee(b.func, p.func_ids[i], &p.sigs[i]);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let (vmctx, args) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let ty = p.module.func_type(index);
+        let flags = translate::Flags::new(&mut b);
+        let mut call_args = vec![vmctx];
+        for (j, t) in ty.params().iter().enumerate() {
+            let t = translate::cl_type(*t)?;
+            call_args.push(b.ins().load(t, flags.trusted, args, (j * 8) as i32));
+        }
+        let call = b.ins().call(callee, &call_args);
+        let results = b.inst_results(call).to_vec();
+        for (j, r) in results.iter().enumerate() {
+            b.ins().store(flags.trusted, *r, args, (j * 8) as i32);
+        }
+        b.ins().return_(&[]);
+        b.finalize(p.isa.frontend_config());
+        Ok(())
+    }
+
+    /// Runs Cranelift on the function in the context and takes the result
+    /// out; fills in the source map of `debug`.
+    fn finish(
+        &mut self,
+        id: FuncId,
+        mut debug: Option<FuncDebug>,
+        index: u32,
+    ) -> Result<Compiled, Error> {
+        self.ctx
+            .compile(self.plan.isa.as_ref(), &mut ControlPlane::default())
+            .map_err(|e| jit_error(format!("func {index}: {:?}", e.inner)))?;
+        let compiled = self.ctx.compiled_code().expect("just compiled");
+        let traps = compiled
+            .buffer
+            .traps()
+            .iter()
+            .map(|t| (t.offset, traps::kind_of(t.code)))
+            .collect();
+        if let Some(d) = &mut debug {
+            d.srclocs = compiled
+                .buffer
+                .get_srclocs_sorted()
+                .iter()
+                .filter(|l| !l.loc.is_default())
+                .map(|l| (l.start, l.end, l.loc.bits()))
+                .collect();
+        }
+        let relocs = compiled
+            .buffer
+            .relocs()
+            .iter()
+            .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
+            .collect();
+        Ok(Compiled {
+            id,
+            bytes: compiled.code_buffer().to_vec(),
+            alignment: u64::from(compiled.buffer.alignment),
+            relocs,
+            traps,
+            debug,
+        })
+    }
+}
