@@ -1,7 +1,7 @@
 //! Engines (a tier and a feature set) and modules compiled by them.
 
 use crate::LoadError;
-use skiff_vm::runtime::{CompiledModule, Tier};
+use skiff_vm::runtime::{CompiledModule, MemoryConfig, Store, Tier};
 use skiff_vm::{Error, Features, ValidatedModule};
 use std::fmt;
 use std::path::Path;
@@ -43,6 +43,7 @@ pub struct Engine {
     kind: EngineKind,
     tier: Arc<dyn Tier>,
     features: Features,
+    memory: MemoryConfig,
 }
 
 impl fmt::Debug for Engine {
@@ -62,10 +63,20 @@ impl Default for Engine {
 
 impl Engine {
     /// An engine running code on `kind`; an error when that tier is not available.
+    /// Its linear memories reserve 4 GiB plus a guard region
+    /// ([`MemoryConfig::GUARDED`]), which spares compiled code bounds checks.
     pub fn new(kind: EngineKind) -> Result<Engine, Error> {
+        Engine::with_memory_config(kind, MemoryConfig::GUARDED)
+    }
+
+    /// An engine whose linear memories reserve address space as `memory`
+    /// says. With a reservation under 4 GiB (thousands of instances in one
+    /// process, or a small address space) memories cannot grow past it, and
+    /// compiled code checks every access explicitly.
+    pub fn with_memory_config(kind: EngineKind, memory: MemoryConfig) -> Result<Engine, Error> {
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::new()),
-            EngineKind::Jit => Arc::new(skiff_jit::Jit::new()?),
+            EngineKind::Jit => Arc::new(skiff_jit::Jit::with_memory_config(memory)?),
         };
         Ok(Engine {
             kind,
@@ -75,7 +86,18 @@ impl Engine {
                 simd: false,
                 ..Features::WASM2
             },
+            memory,
         })
+    }
+
+    /// How this engine's memories reserve address space.
+    pub fn memory_config(&self) -> MemoryConfig {
+        self.memory
+    }
+
+    /// An empty store whose memories follow this engine's configuration.
+    pub fn store(&self) -> Store {
+        Store::new(self.memory)
     }
 
     /// Which tier this engine uses.

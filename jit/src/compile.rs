@@ -20,7 +20,7 @@ use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
 use skiff_vm::Error;
 use skiff_vm::module::Module;
-use skiff_vm::runtime::TrapKind;
+use skiff_vm::runtime::{MemoryConfig, TrapKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -51,6 +51,7 @@ type Output = (Compiled, Option<Compiled>);
 pub struct Plan<'m> {
     isa: &'m OwnedTargetIsa,
     module: &'m Module,
+    memory: MemoryConfig,
     call_conv: CallConv,
     func_ids: Vec<FuncId>,
     sigs: Vec<Signature>,
@@ -60,10 +61,12 @@ pub struct Plan<'m> {
 
 impl<'m> Plan<'m> {
     /// Declares every defined function, and a trampoline for each function
-    /// marked in `callable`, in `jit`.
+    /// marked in `callable`, in `jit`; the code will be compiled for
+    /// memories made with `memory`.
     pub fn declare(
         isa: &'m OwnedTargetIsa,
         module: &'m Module,
+        memory: MemoryConfig,
         callable: &[bool],
         jit: &mut JITModule,
     ) -> Result<Plan<'m>, Error> {
@@ -99,6 +102,7 @@ impl<'m> Plan<'m> {
         Ok(Plan {
             isa,
             module,
+            memory,
             call_conv,
             func_ids,
             sigs,
@@ -194,6 +198,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 func_ids: &p.func_ids,
                 sigs: &p.sigs,
                 call_conv: p.call_conv,
+                memory: p.memory,
             };
             translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
             b.finalize(p.isa.frontend_config());

@@ -32,12 +32,14 @@ use vmctx::{InstanceState, VMContext};
 #[derive(Clone)]
 pub struct Jit {
     isa: OwnedTargetIsa,
+    memory: MemoryConfig,
 }
 
 impl std::fmt::Debug for Jit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jit")
             .field("isa", &self.isa.name())
+            .field("memory", &self.memory)
             .finish()
     }
 }
@@ -47,8 +49,17 @@ fn jit_error(what: impl std::fmt::Display) -> Error {
 }
 
 impl Jit {
-    /// A JIT for the host processor.
+    /// A JIT for the host processor, compiling for memories with the full
+    /// guard reservation ([`MemoryConfig::GUARDED`]): no bounds checks.
     pub fn new() -> Result<Jit, Error> {
+        Jit::with_memory_config(MemoryConfig::GUARDED)
+    }
+
+    /// A JIT compiling for stores whose memories are made with `memory`:
+    /// accesses its guard region does not catch are bounds-checked in the
+    /// code. A small reservation (under 4 GiB) checks every access; such
+    /// code runs in any store.
+    pub fn with_memory_config(memory: MemoryConfig) -> Result<Jit, Error> {
         if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             return Err(jit_error("only x86-64 Linux is supported"));
         }
@@ -72,7 +83,7 @@ impl Jit {
             .map_err(jit_error)?
             .finish(settings::Flags::new(flags))
             .map_err(jit_error)?;
-        Ok(Jit { isa })
+        Ok(Jit { isa, memory })
     }
 }
 
@@ -82,13 +93,15 @@ impl Tier for Jit {
     }
 
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
-        compile(&self.isa, module).map(|m| Arc::new(m) as Arc<dyn CompiledModule>)
+        compile(&self.isa, self.memory, module).map(|m| Arc::new(m) as Arc<dyn CompiledModule>)
     }
 }
 
 /// A module compiled to machine code.
 pub struct JitModule {
     module: Arc<ValidatedModule>,
+    /// The memory configuration the code was compiled for.
+    memory: MemoryConfig,
     /// Array-call trampolines of the defined functions the host or other
     /// instances can call (exported, in a table, or the start function); 0
     /// for the others.
@@ -155,13 +168,17 @@ fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
     callable
 }
 
-fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitModule, Error> {
+fn compile(
+    isa: &OwnedTargetIsa,
+    memory: MemoryConfig,
+    module: &Arc<ValidatedModule>,
+) -> Result<JitModule, Error> {
     let m = module.module();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
-    let plan = compile::Plan::declare(isa, m, &callable_from_outside(m), &mut jit)?;
+    let plan = compile::Plan::declare(isa, m, memory, &callable_from_outside(m), &mut jit)?;
     let outputs = plan.compile_all()?;
     let mut placed = Vec::with_capacity(outputs.len() * 2);
     for (func, tramp) in outputs {
@@ -186,6 +203,7 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
         .collect();
     Ok(JitModule {
         module: module.clone(),
+        memory,
         trampolines,
         code_starts,
         jit: Mutex::new(Some(jit)),
@@ -195,10 +213,11 @@ fn compile(isa: &OwnedTargetIsa, module: &Arc<ValidatedModule>) -> Result<JitMod
 impl CompiledModule for JitModule {
     fn instantiate(&self, store: &mut Store, instance: InstanceId) -> Result<(), Trap> {
         let inst = &store.instances[instance.0 as usize];
-        if !inst.memories.is_empty() && store.memory_config != MemoryConfig::GUARDED {
-            return Err(Trap::host(
-                "the JIT needs memories with a full guard reservation (MemoryConfig::GUARDED)",
-            ));
+        if !inst.memories.is_empty() && !store.memory_config.covers(&self.memory) {
+            return Err(Trap::host(format!(
+                "the code was compiled for memories guarded as {:?}; this store makes {:?}",
+                self.memory, store.memory_config
+            )));
         }
         let state = InstanceState::new(store, instance);
         store.instances[instance.0 as usize].tier_state = Some(Box::new(state));

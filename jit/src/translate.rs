@@ -4,8 +4,9 @@
 //! values; each WebAssembly block becomes a Cranelift block whose parameters
 //! are the block's results (a loop's header takes the loop's parameters).
 //! Linear memory accesses add the address to the memory's base and rely on
-//! the guard region for bounds, except for static offsets too large for it,
-//! which get an explicit check. What is rare or large (bulk memory, tables,
+//! the guard region for bounds where the memory configuration the code is
+//! compiled for guarantees one (static offsets too large for it, or every
+//! access under a small reservation, get an explicit check). What is rare or large (bulk memory, tables,
 //! calls leaving the module) calls into [`crate::libcalls`].
 
 use crate::libcalls;
@@ -20,14 +21,11 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::FuncId;
 use skiff_vm::module::Module;
+use skiff_vm::runtime::MemoryConfig;
 use skiff_vm::types::{FuncType, ValType};
 use skiff_vm::{Error, ErrorKind};
 use std::collections::HashMap;
 use wasmparser::{BlockType, MemArg, Operator};
-
-/// Static offsets up to this many bytes past a 32-bit address land in the
-/// guard region (2 GiB, less the widest access).
-const GUARD_COVERS: u64 = (1 << 31) - 16;
 
 /// The Cranelift type of a value type (references are 64-bit raw refs).
 pub fn cl_type(t: ValType) -> Result<Type, Error> {
@@ -97,6 +95,9 @@ pub struct Env<'m> {
     pub sigs: &'m [Signature],
     /// The calling convention of generated code.
     pub call_conv: CallConv,
+    /// The memory configuration the code is compiled for: accesses its
+    /// guard region does not catch are checked explicitly.
+    pub memory: MemoryConfig,
 }
 
 /// Imports function `id` of the code module into `func`, as
@@ -341,11 +342,11 @@ impl Translator<'_, '_, '_> {
         let index = self.pop();
         let index = self.b.ins().uextend(types::I64, index);
         let base = self.base();
-        if memarg.offset + size <= GUARD_COVERS {
+        if self.env.memory.guard_covers(memarg.offset, size) {
             let addr = self.b.ins().iadd(base, index);
             (addr, memarg.offset as i32)
         } else {
-            // Beyond the guard region: check explicitly.
+            // Not caught by the guard region: check explicitly.
             let ea = self.b.ins().iadd_imm_u(index, memarg.offset as i64);
             let end = self.b.ins().iadd_imm_u(ea, size as i64);
             let mem =

@@ -24,7 +24,7 @@ pub fn run_suites(
     filter: Option<&str>,
 ) -> Result<Vec<FileReport>, String> {
     let engine = Engine::by_name(engine)
-        .ok_or_else(|| format!("unknown engine {engine} (interp or jit)"))?;
+        .ok_or_else(|| format!("unknown engine {engine} (interp, jit or jit-checked)"))?;
     let mut reports = Vec::new();
     for suite in suite_names {
         let files = suites::files(suite).ok_or_else(|| format!("unknown suite {suite}"))?;

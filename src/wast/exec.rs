@@ -11,8 +11,8 @@
 use super::script::Loaded;
 use super::{spectest, values};
 use skiff_vm::runtime::{
-    CompiledModule, Extern, InstanceId, InstantiationError, Linker, Store, Tier, Trap, TrapKind,
-    Value,
+    CompiledModule, Extern, InstanceId, InstantiationError, Linker, MemoryConfig, Store, Tier,
+    Trap, TrapKind, Value,
 };
 use skiff_vm::{ErrorKind, ValidatedModule};
 use std::collections::{HashMap, HashSet};
@@ -30,22 +30,38 @@ pub const MODULE_SKIPPED: &str = "module was skipped";
 pub struct Engine {
     name: &'static str,
     tier: Result<Box<dyn Tier>, &'static str>,
+    memory: MemoryConfig,
 }
 
+/// The memories of `jit-checked`: 1 GiB each, no guard region, so that the
+/// code checks every access.
+pub const CHECKED_MEMORY: MemoryConfig = MemoryConfig {
+    reservation: 1 << 30,
+    guard: 0,
+};
+
 impl Engine {
+    /// The names `--engine` accepts: the interpreter, the JIT, and the JIT
+    /// with explicit bounds checks on small memory reservations.
+    pub const NAMES: [&'static str; 3] = ["interp", "jit", "jit-checked"];
+
     /// The engine `--engine NAME` names, if any.
     pub fn by_name(name: &str) -> Option<Engine> {
+        let jit = |name, memory| Engine {
+            name,
+            tier: skiff_jit::Jit::with_memory_config(memory)
+                .map(|j| Box::new(j) as Box<dyn Tier>)
+                .map_err(|_| JIT_MISSING),
+            memory,
+        };
         match name {
             "interp" => Some(Engine {
                 name: "interp",
                 tier: Ok(Box::new(skiff_interp::Interpreter::new())),
+                memory: MemoryConfig::GUARDED,
             }),
-            "jit" => Some(Engine {
-                name: "jit",
-                tier: skiff_jit::Jit::new()
-                    .map(|j| Box::new(j) as Box<dyn Tier>)
-                    .map_err(|_| JIT_MISSING),
-            }),
+            "jit" => Some(jit("jit", MemoryConfig::GUARDED)),
+            "jit-checked" => Some(jit("jit-checked", CHECKED_MEMORY)),
             _ => None,
         }
     }
@@ -149,8 +165,8 @@ struct Runtime {
 }
 
 impl Runtime {
-    fn new() -> Runtime {
-        let mut store = Store::default();
+    fn new(memory: MemoryConfig) -> Runtime {
+        let mut store = Store::new(memory);
         let mut linker = Linker::new();
         let setup_error = spectest::define(&mut store, &mut linker).err();
         Runtime {
@@ -197,7 +213,8 @@ impl<'e> Exec<'e> {
     }
 
     fn runtime(&mut self) -> &mut Runtime {
-        self.runtime.get_or_insert_with(Runtime::new)
+        let memory = self.engine.memory;
+        self.runtime.get_or_insert_with(|| Runtime::new(memory))
     }
 
     /// Taints the registered instances a skipped module imports from.

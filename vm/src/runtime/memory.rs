@@ -33,6 +33,13 @@ impl MemoryConfig {
     pub fn guard_covers(&self, offset: u64, size: u64) -> bool {
         self.reservation >= 1 << 32 && offset.saturating_add(size) <= self.guard
     }
+
+    /// Whether memories made with this configuration catch, by their guard,
+    /// every access that code compiled for `assumed` leaves unchecked.
+    pub fn covers(&self, assumed: &MemoryConfig) -> bool {
+        assumed.reservation < 1 << 32
+            || (self.reservation >= 1 << 32 && self.guard >= assumed.guard)
+    }
 }
 
 impl Default for MemoryConfig {
