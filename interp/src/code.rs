@@ -33,7 +33,7 @@ macro_rules! define_ops {
         store { $($store:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt),)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,17 +99,29 @@ macro_rules! with_op_lists {
         F32Add, F32Sub, F32Mul, F32Div, F32Min, F32Max, F32Copysign,
         F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
     }
+    // comparison => the jump unless it holds (operand reader, operator) / the
+    // jump unless its negation holds, which is the jump when it holds
     branch {
-        I32Eq => JumpIfNotI32Eq (u32_ ==), I32Ne => JumpIfNotI32Ne (u32_ !=),
-        I32LtS => JumpIfNotI32LtS (i32_ <), I32LtU => JumpIfNotI32LtU (u32_ <),
-        I32GtS => JumpIfNotI32GtS (i32_ >), I32GtU => JumpIfNotI32GtU (u32_ >),
-        I32LeS => JumpIfNotI32LeS (i32_ <=), I32LeU => JumpIfNotI32LeU (u32_ <=),
-        I32GeS => JumpIfNotI32GeS (i32_ >=), I32GeU => JumpIfNotI32GeU (u32_ >=),
-        I64Eq => JumpIfNotI64Eq (u64_ ==), I64Ne => JumpIfNotI64Ne (u64_ !=),
-        I64LtS => JumpIfNotI64LtS (i64_ <), I64LtU => JumpIfNotI64LtU (u64_ <),
-        I64GtS => JumpIfNotI64GtS (i64_ >), I64GtU => JumpIfNotI64GtU (u64_ >),
-        I64LeS => JumpIfNotI64LeS (i64_ <=), I64LeU => JumpIfNotI64LeU (u64_ <=),
-        I64GeS => JumpIfNotI64GeS (i64_ >=), I64GeU => JumpIfNotI64GeU (u64_ >=),
+        I32Eq => JumpIfNotI32Eq (u32_ ==) / JumpIfNotI32Ne,
+        I32Ne => JumpIfNotI32Ne (u32_ !=) / JumpIfNotI32Eq,
+        I32LtS => JumpIfNotI32LtS (i32_ <) / JumpIfNotI32GeS,
+        I32LtU => JumpIfNotI32LtU (u32_ <) / JumpIfNotI32GeU,
+        I32GtS => JumpIfNotI32GtS (i32_ >) / JumpIfNotI32LeS,
+        I32GtU => JumpIfNotI32GtU (u32_ >) / JumpIfNotI32LeU,
+        I32LeS => JumpIfNotI32LeS (i32_ <=) / JumpIfNotI32GtS,
+        I32LeU => JumpIfNotI32LeU (u32_ <=) / JumpIfNotI32GtU,
+        I32GeS => JumpIfNotI32GeS (i32_ >=) / JumpIfNotI32LtS,
+        I32GeU => JumpIfNotI32GeU (u32_ >=) / JumpIfNotI32LtU,
+        I64Eq => JumpIfNotI64Eq (u64_ ==) / JumpIfNotI64Ne,
+        I64Ne => JumpIfNotI64Ne (u64_ !=) / JumpIfNotI64Eq,
+        I64LtS => JumpIfNotI64LtS (i64_ <) / JumpIfNotI64GeS,
+        I64LtU => JumpIfNotI64LtU (u64_ <) / JumpIfNotI64GeU,
+        I64GtS => JumpIfNotI64GtS (i64_ >) / JumpIfNotI64LeS,
+        I64GtU => JumpIfNotI64GtU (u64_ >) / JumpIfNotI64LeU,
+        I64LeS => JumpIfNotI64LeS (i64_ <=) / JumpIfNotI64GtS,
+        I64LeU => JumpIfNotI64LeU (u64_ <=) / JumpIfNotI64GtU,
+        I64GeS => JumpIfNotI64GeS (i64_ >=) / JumpIfNotI64LtS,
+        I64GeU => JumpIfNotI64GeU (u64_ >=) / JumpIfNotI64LtU,
     }
         }
     };
@@ -194,7 +206,7 @@ macro_rules! result_slot_arms {
         store { $($store:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt),)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
     ) => {
         impl Op {
             /// The slot this instruction writes its single result to, if it has
@@ -227,11 +239,15 @@ macro_rules! result_slot_arms {
                 }
             }
 
-            /// For a comparison, the jump that replaces it when it feeds a
-            /// `br_if`: `(result slot, jump over the branch unless it holds)`.
-            pub fn fused_branch(&self) -> Option<(Slot, Op)> {
+            /// For a comparison, the jumps that replace it when it feeds a
+            /// branch: `(result slot, jump unless it holds, jump when it holds)`.
+            pub fn fused_branch(&self) -> Option<(Slot, Op, Op)> {
                 match *self {
-                    $(Op::$rel { dst, a, b } => Some((dst, Op::$fused { a, b, target: u32::MAX })),)*
+                    $(Op::$rel { dst, a, b } => Some((
+                        dst,
+                        Op::$fused { a, b, target: u32::MAX },
+                        Op::$neg { a, b, target: u32::MAX },
+                    )),)*
                     _ => None,
                 }
             }
@@ -356,11 +372,20 @@ mod tests {
     #[test]
     fn comparisons_fuse_into_jumps() {
         let lt = Op::I32LtS { dst: 3, a: 1, b: 2 };
-        let (dst, jump) = lt.fused_branch().unwrap();
+        let (dst, unless, when) = lt.fused_branch().unwrap();
         assert_eq!(dst, 3);
         assert_eq!(
-            jump,
+            unless,
             Op::JumpIfNotI32LtS {
+                a: 1,
+                b: 2,
+                target: u32::MAX
+            }
+        );
+        // "Jump when a < b" is "jump unless a >= b".
+        assert_eq!(
+            when,
+            Op::JumpIfNotI32GeS {
                 a: 1,
                 b: 2,
                 target: u32::MAX

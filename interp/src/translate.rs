@@ -58,6 +58,38 @@ impl Ctrl {
     }
 }
 
+/// A branch condition a jump tests directly, without its value in a slot.
+#[derive(Debug, Clone, Copy)]
+enum Condition {
+    /// Slot `.0` is zero (`i32.eqz`).
+    Zero(Slot),
+    /// A comparison: the jumps taken unless and when it holds.
+    Compare { unless: Op, when: Op },
+}
+
+impl Condition {
+    /// The jump to `target` taken when the condition holds.
+    fn when(self, target: u32) -> Op {
+        match self {
+            Condition::Zero(cond) => Op::JumpIfZero { cond, target },
+            Condition::Compare { when, .. } => with_target(when, target),
+        }
+    }
+
+    /// The jump to `target` taken unless the condition holds.
+    fn unless(self, target: u32) -> Op {
+        match self {
+            Condition::Zero(cond) => Op::JumpIf { cond, target },
+            Condition::Compare { unless, .. } => with_target(unless, target),
+        }
+    }
+}
+
+fn with_target(mut jump: Op, target: u32) -> Op {
+    *jump.jump_target_mut().expect("a jump") = target;
+    jump
+}
+
 /// Where an operand of the virtual stack is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Operand {
@@ -93,6 +125,10 @@ pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCod
         pos: 0,
         last_result: None,
         const_slots: std::collections::HashMap::new(),
+        zero_locals: (0..info.num_locals)
+            .map(|l| l >= ty.params().len() as u32)
+            .collect(),
+        straight: true,
     };
     t.ctrls.push(Ctrl {
         kind: Kind::Func,
@@ -176,6 +212,12 @@ struct Translator<'m> {
     last_result: Option<usize>,
     /// Constant slots by value, numbered from `CONST_FLAG` until translation ends.
     const_slots: std::collections::HashMap<u64, Slot>,
+    /// Per local, whether it still holds the zero it starts with, as long as
+    /// `straight` holds.
+    zero_locals: Vec<bool>,
+    /// No join point (loop header, `else`, block end) passed yet: the code so
+    /// far runs once, in order, from the function's entry.
+    straight: bool,
 }
 
 /// Marks a constant slot number until the frame's layout is known.
@@ -346,6 +388,7 @@ impl Translator<'_> {
     }
 
     fn end_block(&mut self) {
+        self.straight = false;
         let ctrl = self.ctrls.pop().expect("validated nesting");
         let end = self.pc();
         if let Some(j) = ctrl.else_jump {
@@ -387,17 +430,28 @@ impl Translator<'_> {
                 self.push_ctrl(Kind::Block, blockty, None);
             }
             O::Loop { blockty } => {
+                self.straight = false;
                 self.materialize_all();
                 self.push_ctrl(Kind::Loop, blockty, None);
             }
             O::If { blockty } => {
+                let fusable = self.fusable_condition();
                 let cond = self.pop_slot();
+                let emitted = self.code.ops.len();
                 self.materialize_all();
+                let jump = match fusable.filter(|_| self.code.ops.len() == emitted) {
+                    Some(f) => {
+                        self.code.ops.pop();
+                        self.code.offsets.pop();
+                        f.unless(u32::MAX)
+                    }
+                    None => Op::JumpIfZero {
+                        cond,
+                        target: u32::MAX,
+                    },
+                };
                 let j = self.code.ops.len();
-                self.emit(Op::JumpIfZero {
-                    cond,
-                    target: u32::MAX,
-                });
+                self.emit(jump);
                 self.push_ctrl(Kind::If, blockty, Some(j));
             }
             O::Else => {
@@ -643,6 +697,13 @@ impl Translator<'_> {
 
     fn local_set(&mut self, l: Slot) {
         let top = self.stack.len() - 1;
+        let zero = &mut self.zero_locals[l as usize];
+        if self.straight && *zero && self.stack[top] == Operand::Const(0) {
+            // Setting a local that is known to be zero to zero.
+            self.stack.pop();
+            return;
+        }
+        *zero = false;
         let retarget = self.last_result.filter(|&i| {
             self.stack[top] == Operand::InSlot
                 && self.code.ops[i].clone().result_slot_mut().is_some()
@@ -684,6 +745,7 @@ impl Translator<'_> {
     }
 
     fn else_(&mut self) {
+        self.straight = false;
         let reachable = !self.unreachable;
         let ctrl = self.ctrls.last_mut().expect("validated nesting");
         let else_jump = ctrl.else_jump.take();
@@ -736,72 +798,40 @@ impl Translator<'_> {
     }
 
     fn br_if(&mut self, depth: u32) {
-        // Fuse a comparison that feeds the branch: `br_if` of `a < b` becomes
-        // one instruction that jumps over an unconditional branch.
-        if let Some(i) = self.last_result
-            && let Op::I32Eqz { dst, src } = self.code.ops[i]
-            && dst == self.top_slot() - 1
-            && i == self.code.ops.len() - 1
-        {
-            // `br_if` of `i32.eqz x`: branch when x is zero.
-            self.stack.pop();
-            let (to, forward) = self.branch_to(depth);
-            let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
-            if self.stack.iter().all(|o| *o == Operand::InSlot)
-                && (to.keep == 0 || to.src == to.dst)
-                && !to_func
-            {
-                self.code.ops.pop();
-                self.code.offsets.pop();
-                let j = self.code.ops.len();
-                self.emit(Op::JumpIfZero {
-                    cond: src,
-                    target: to.target,
-                });
-                if let Some(c) = forward {
-                    self.ctrls[c].patches.push(Patch::Op(j));
-                }
-                return;
-            }
-            self.stack.push(Operand::InSlot);
-        }
-        let fused = self
-            .last_result
-            .and_then(|i| {
-                self.code.ops[i]
-                    .fused_branch()
-                    .map(|(dst, jump)| (i, dst, jump))
-            })
-            .filter(|(_, dst, _)| *dst == self.top_slot() - 1);
+        let fusable = self.fusable_condition();
         let cond = self.pop_slot();
+        let emitted = self.code.ops.len();
         self.materialize_all();
-        let (to, forward) = self.branch_to(depth);
-        let simple = to.keep == 0 || to.src == to.dst;
-        let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
-        if let Some((i, _, jump)) = fused
-            && simple
-            && !to_func
-            && i == self.code.ops.len() - 1
-        {
-            // Replace the comparison with "skip the branch unless it holds".
+        // The comparison can be dropped for a jump testing its operands when
+        // nothing was emitted after it: its operands still hold their values.
+        let fusable = fusable.filter(|_| self.code.ops.len() == emitted);
+        if fusable.is_some() {
             self.code.ops.pop();
             self.code.offsets.pop();
-            let skip = self.code.ops.len();
-            self.emit(jump);
-            self.br(depth);
-            let after = self.pc();
-            self.patch(Patch::Op(skip), after);
-            return;
         }
-        if simple && !to_func {
+        let (to, forward) = self.branch_to(depth);
+        let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
+        if (to.keep == 0 || to.src == to.dst) && !to_func {
+            // A plain jump: nothing to move.
+            let jump = match fusable {
+                Some(f) => f.when(to.target),
+                None => Op::JumpIf {
+                    cond,
+                    target: to.target,
+                },
+            };
             let j = self.code.ops.len();
-            self.emit(Op::JumpIf {
-                cond,
-                target: to.target,
-            });
+            self.emit(jump);
             if let Some(c) = forward {
                 self.ctrls[c].patches.push(Patch::Op(j));
             }
+        } else if let Some(f) = fusable {
+            // Skip the branch unless the condition holds.
+            let skip = self.code.ops.len();
+            self.emit(f.unless(u32::MAX));
+            self.br(depth);
+            let after = self.pc();
+            self.patch(Patch::Op(skip), after);
         } else {
             // Through the branch table: it moves the label's values (or, for
             // the function's label, lands on the final `Return`).
@@ -814,6 +844,23 @@ impl Translator<'_> {
             if let Some(c) = forward {
                 self.ctrls[c].patches.push(Patch::Entry(entry));
             }
+        }
+    }
+
+    /// When the top operand is the result of the last instruction emitted, a
+    /// comparison or `i32.eqz`, a jump can test its operands instead.
+    fn fusable_condition(&self) -> Option<Condition> {
+        let i = self.last_result?;
+        if i + 1 != self.code.ops.len() || self.stack.last() != Some(&Operand::InSlot) {
+            return None;
+        }
+        let top = self.top_slot() - 1;
+        match self.code.ops[i] {
+            Op::I32Eqz { dst, src } if dst == top => Some(Condition::Zero(src)),
+            op => op
+                .fused_branch()
+                .filter(|(dst, ..)| *dst == top)
+                .map(|(_, unless, when)| Condition::Compare { unless, when }),
         }
     }
 

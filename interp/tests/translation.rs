@@ -1,0 +1,125 @@
+//! What the translator emits for common shapes of compiled code, and that
+//! the shorter code computes the same values.
+
+use skiff_interp::Interpreter;
+use skiff_interp::code::{FuncCode, Op};
+use skiff_vm::runtime::{Extern, Linker, Store, Tier, Value};
+use skiff_vm::{Features, load};
+use std::sync::Arc;
+
+/// The translated code of the module's first function.
+fn code_of(wat: &str) -> FuncCode {
+    let module = load(wat.as_bytes(), &Features::WASM2).expect("valid module");
+    let m = module.module();
+    skiff_interp::translate::translate(m, &module.func_infos[0], m.num_imported_funcs)
+        .expect("translates")
+}
+
+fn run(wat: &str, args: &[Value]) -> Vec<Value> {
+    let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
+    let code = Interpreter::new().compile(&module).expect("translates");
+    let mut store = Store::default();
+    let inst = Linker::new()
+        .instantiate(&mut store, &module, code)
+        .expect("instantiates");
+    let Some(Extern::Func(f)) = store.instance(inst).exports.get("f").copied() else {
+        panic!("no export f");
+    };
+    store.call(f, args).expect("no trap")
+}
+
+fn count(code: &FuncCode, pred: impl Fn(&Op) -> bool) -> usize {
+    code.ops.iter().filter(|op| pred(op)).count()
+}
+
+/// Sums 0..n with the loop shape compilers emit: the back edge is a `br_if`
+/// of a comparison.
+const SUM: &str = r#"(module (func (export "f") (param i32) (result i32) (local i32 i32)
+  i32.const 0
+  local.set 1
+  loop
+    local.get 2
+    local.get 1
+    i32.add
+    local.set 2
+    local.get 1
+    i32.const 1
+    i32.add
+    local.tee 1
+    local.get 0
+    i32.lt_u
+    br_if 0
+  end
+  local.get 2))"#;
+
+#[test]
+fn a_compare_and_branch_back_edge_is_one_jump() {
+    let code = code_of(SUM);
+    // The `br_if` of `i32.lt_u` jumps back while the comparison holds, as
+    // "jump unless i32.ge_u": no comparison, no separate unconditional jump.
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::JumpIfNotI32GeU { .. })),
+        1
+    );
+    assert_eq!(count(&code, |op| matches!(op, Op::I32LtU { .. })), 0);
+    assert_eq!(count(&code, |op| matches!(op, Op::Jump { .. })), 0);
+    // Setting the zeroed local 1 to zero at entry emits nothing.
+    assert_eq!(count(&code, |op| matches!(op, Op::Const { .. })), 0);
+    assert_eq!(run(SUM, &[Value::I32(10)]), vec![Value::I32(45)]);
+    assert_eq!(run(SUM, &[Value::I32(0)]), vec![Value::I32(0)]);
+}
+
+const PICK: &str = r#"(module (func (export "f") (param i64 i64 i32) (result i32)
+  local.get 0
+  local.get 1
+  i64.gt_s
+  if (result i32)
+    i32.const 1
+  else
+    local.get 2
+    i32.eqz
+    if (result i32)
+      i32.const 2
+    else
+      i32.const 3
+    end
+  end))"#;
+
+#[test]
+fn an_if_tests_its_comparison_directly() {
+    let code = code_of(PICK);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64GtS { .. })), 0);
+    assert_eq!(count(&code, |op| matches!(op, Op::I32Eqz { .. })), 0);
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::JumpIfNotI64GtS { .. })),
+        1
+    );
+    for (a, b, c, expected) in [(5, 4, 0, 1), (4, 5, 0, 2), (4, 4, 7, 3), (-1, 0, 0, 2)] {
+        let args = [Value::I64(a), Value::I64(b), Value::I32(c)];
+        assert_eq!(run(PICK, &args), vec![Value::I32(expected)], "{a} {b} {c}");
+    }
+}
+
+#[test]
+fn a_local_is_known_zero_only_until_a_join_point() {
+    // The second zeroing follows a loop: local 1 may be non-zero there.
+    let wat = r#"(module (func (export "f") (param i32) (result i32) (local i32)
+      i32.const 0
+      local.set 1
+      loop
+        local.get 1
+        i32.const 1
+        i32.add
+        local.set 1
+        local.get 1
+        local.get 0
+        i32.lt_u
+        br_if 0
+      end
+      i32.const 0
+      local.set 1
+      local.get 1))"#;
+    let code = code_of(wat);
+    assert_eq!(count(&code, |op| matches!(op, Op::Const { .. })), 1);
+    assert_eq!(run(wat, &[Value::I32(5)]), vec![Value::I32(0)]);
+}
