@@ -2,8 +2,9 @@
 //!
 //! A register machine over the frame's slots. Because validation fixes the
 //! operand stack height at every instruction, each operand of the WebAssembly
-//! stack has a fixed slot: locals take slots `0..locals`, the operand at stack
-//! height `h` lives in slot `locals + h`. Instructions name their operand and
+//! stack has a fixed slot: locals take slots `0..locals`, the function's
+//! constants the slots after them (as many as it has constant instructions),
+//! and the operand at stack height `h` the `h`th slot after those. Instructions name their operand and
 //! result slots directly, so the machine keeps no stack pointer, and a
 //! `local.get` feeding an instruction costs nothing: the instruction reads the
 //! local's slot. Slot numbers are frame-relative.
@@ -249,78 +250,6 @@ macro_rules! result_slot_arms {
                         Op::$neg { a, b, target: u32::MAX },
                     )),)*
                     _ => None,
-                }
-            }
-
-            /// Calls `f` on every slot number this instruction holds: operands,
-            /// results and the first slots of runs.
-            pub fn for_each_slot(&mut self, mut f: impl FnMut(&mut Slot)) {
-                match self {
-                    $(Op::$load { dst, addr, .. } => {
-                        f(dst);
-                        f(addr);
-                    })*
-                    $(Op::$store { addr, value, .. } => {
-                        f(addr);
-                        f(value);
-                    })*
-                    $(Op::$unary { dst, src } => {
-                        f(dst);
-                        f(src);
-                    })*
-                    $(Op::$binary { dst, a, b } => {
-                        f(dst);
-                        f(a);
-                        f(b);
-                    })*
-                    Op::Unreachable
-                    | Op::Jump { .. }
-                    | Op::Br { .. }
-                    | Op::DataDrop { .. }
-                    | Op::ElemDrop { .. } => {}
-                    Op::JumpIf { cond, .. } | Op::JumpIfZero { cond, .. } | Op::BrIf { cond, .. } => f(cond),
-                    Op::BrTable { index, .. } => f(index),
-                    Op::Return { src } => f(src),
-                    Op::Call { base, .. }
-                    | Op::CallIndirect { base, .. }
-                    | Op::MemoryInit { base, .. }
-                    | Op::MemoryCopy { base }
-                    | Op::MemoryFill { base }
-                    | Op::TableInit { base, .. }
-                    | Op::TableCopy { base, .. }
-                    | Op::TableGrow { base, .. }
-                    | Op::TableFill { base, .. } => f(base),
-                    Op::Copy { dst, src } | Op::RefIsNull { dst, src } | Op::MemoryGrow { dst, delta: src } => {
-                        f(dst);
-                        f(src);
-                    }
-                    Op::Const { dst, .. }
-                    | Op::MemorySize { dst }
-                    | Op::TableSize { dst, .. }
-                    | Op::RefFunc { dst, .. }
-                    | Op::GlobalGet { dst, .. } => f(dst),
-                    Op::GlobalSet { src, .. } => f(src),
-                    Op::Select { dst, b, cond } => {
-                        f(dst);
-                        f(b);
-                        f(cond);
-                    }
-                    Op::TableGet { dst, index, .. } => {
-                        f(dst);
-                        f(index);
-                    }
-                    Op::TableSet { index, value, .. } => {
-                        f(index);
-                        f(value);
-                    }
-                    Op::I32AddImm { dst, a, .. } => {
-                        f(dst);
-                        f(a);
-                    }
-                    $(Op::$fused { a, b, .. } => {
-                        f(a);
-                        f(b);
-                    })*
                 }
             }
         }

@@ -38,9 +38,12 @@ impl Tier for Interpreter {
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
         let m = module.module();
         let mut funcs = Vec::with_capacity(m.code.len());
+        let mut scratch = translate::Scratch::default();
         for (i, info) in module.func_infos.iter().enumerate() {
             let index = m.num_imported_funcs + i as u32;
-            funcs.push(translate::translate(m, info, index).map_err(|e| e.in_func(index))?);
+            let code = translate::translate_with(&mut scratch, m, info, index)
+                .map_err(|e| e.in_func(index))?;
+            funcs.push(code);
         }
         Ok(Arc::new(InterpModule {
             module: module.clone(),

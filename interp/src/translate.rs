@@ -14,6 +14,8 @@ use crate::code::{BranchTarget, FuncCode, Op, Slot, with_op_lists};
 use skiff_vm::module::Module;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use wasmparser::{BlockType, Operator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,79 +103,101 @@ enum Operand {
     Const(u64),
 }
 
+/// Hashes constants (one `u64` each) with a multiply and a rotation: they
+/// are not attacker-chosen keys worth SipHash's cost, and a colliding set
+/// only slows translation down.
+#[derive(Debug, Default)]
+struct ConstHasher(u64);
+
+impl Hasher for ConstHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
+
+/// Buffers reused from one function's translation to the next, so that
+/// translating a module allocates little more than its code.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    ctrls: Vec<Ctrl>,
+    stack: Vec<Operand>,
+    /// Constant slots by value.
+    const_slots: HashMap<u64, Slot, BuildHasherDefault<ConstHasher>>,
+    /// Per local, whether it still holds the zero it starts with, as long as
+    /// the translator's `straight` holds.
+    zero_locals: Vec<bool>,
+    /// Emptied patch lists, for the next blocks.
+    patch_lists: Vec<Vec<Patch>>,
+}
+
 /// Translates defined function `index` of `module`.
 pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCode, Error> {
+    translate_with(&mut Scratch::default(), module, info, index)
+}
+
+/// Translates defined function `index` of `module`, with buffers from
+/// `scratch` (which a module's functions share).
+pub fn translate_with(
+    scratch: &mut Scratch,
+    module: &Module,
+    info: &FuncInfo,
+    index: u32,
+) -> Result<FuncCode, Error> {
     let body = module.body(index).expect("a defined function");
     let ty = module.func_type(index);
+    let params = ty.params().len() as u32;
     let mut t = Translator {
         module,
         code: FuncCode {
             ops: Vec::with_capacity(body.operators.len() / 2),
             branch_tables: Vec::new(),
-            params: ty.params().len() as u32,
+            params,
             locals: info.num_locals,
-            frame_size: info.num_locals + info.max_stack,
+            frame_size: info.num_locals + info.num_consts + info.max_stack,
             consts: Vec::new(),
             results: ty.results().len() as u32,
             offsets: Vec::with_capacity(body.operators.len() / 2),
         },
-        ctrls: Vec::with_capacity(info.max_depth as usize),
-        stack: Vec::with_capacity(info.max_stack as usize),
-        base: info.num_locals,
+        s: scratch,
+        base: info.num_locals + info.num_consts,
         unreachable: false,
         dead_depth: 0,
         pos: 0,
         last_result: None,
-        const_slots: std::collections::HashMap::new(),
-        zero_locals: (0..info.num_locals)
-            .map(|l| l >= ty.params().len() as u32)
-            .collect(),
         straight: true,
     };
-    t.ctrls.push(Ctrl {
-        kind: Kind::Func,
-        height: info.num_locals,
-        params: 0,
-        results: ty.results().len() as u32,
-        loop_start: 0,
-        patches: Vec::new(),
-        else_jump: None,
-    });
+    t.s.ctrls.clear();
+    t.s.stack.clear();
+    t.s.const_slots.clear();
+    t.s.zero_locals.clear();
+    t.s.zero_locals
+        .extend((0..info.num_locals).map(|l| l >= params));
+    let base = t.base;
+    t.push_ctrl_frame(Kind::Func, base, 0, ty.results().len() as u32, None);
     let mut ops = module.operators_reader(body);
     while !ops.eof() {
         t.pos = ops.original_position() as u32;
         let op = ops.read().map_err(Error::from)?;
         t.op(op)?;
     }
-    // Constant slots were numbered from `CONST_FLAG`; now that their count is
-    // known they go right after the locals, and operand slots move up.
-    let n = t.code.consts.len() as Slot;
-    if n > 0 {
-        let locals = t.code.locals;
-        let relocate = |s: &mut Slot| {
-            if *s >= CONST_FLAG {
-                *s = locals + (*s - CONST_FLAG);
-            } else if *s >= locals {
-                *s += n;
-            }
-        };
-        for op in &mut t.code.ops {
-            op.for_each_slot(relocate);
-        }
-        for entry in &mut t.code.branch_tables {
-            relocate(&mut entry.src);
-            relocate(&mut entry.dst);
-        }
-        t.code.frame_size += n;
-    }
-    check_targets(&t.code)?;
-    Ok(t.code)
+    finish(t.code)
 }
 
 /// Checks what the execution loop relies on to read instructions without
 /// bounds checks: every jump lands inside the code, which ends with `Return`.
-fn check_targets(code: &FuncCode) -> Result<(), Error> {
-    let len = code.ops.len() as u32;
+fn finish(mut code: FuncCode) -> Result<FuncCode, Error> {
     let bad = |what: &str| {
         Err(Error::without_offset(
             ErrorKind::Invalid,
@@ -183,8 +207,9 @@ fn check_targets(code: &FuncCode) -> Result<(), Error> {
     if !matches!(code.ops.last(), Some(Op::Return { .. })) {
         return bad("code does not end with a return");
     }
-    for op in &code.ops {
-        if let Some(&mut target) = op.clone().jump_target_mut()
+    let len = code.ops.len() as u32;
+    for op in &mut code.ops {
+        if let Some(&mut target) = op.jump_target_mut()
             && target >= len
         {
             return bad("a jump leaves the code");
@@ -193,15 +218,15 @@ fn check_targets(code: &FuncCode) -> Result<(), Error> {
     if code.branch_tables.iter().any(|e| e.target >= len) {
         return bad("a branch leaves the code");
     }
-    Ok(())
+    Ok(code)
 }
 
-struct Translator<'m> {
+struct Translator<'m, 's> {
     module: &'m Module,
     code: FuncCode,
-    ctrls: Vec<Ctrl>,
-    /// The virtual operand stack; entry `i` belongs to slot `base + i`.
-    stack: Vec<Operand>,
+    /// The control stack, the virtual operand stack (entry `i` belongs to
+    /// slot `base + i`) and the other per-function state.
+    s: &'s mut Scratch,
     base: Slot,
     unreachable: bool,
     /// Blocks opened inside unreachable code, not yet closed.
@@ -210,18 +235,10 @@ struct Translator<'m> {
     /// The last instruction, when it wrote the slot of the top operand and
     /// nothing else: a following `local.set` may retarget it.
     last_result: Option<usize>,
-    /// Constant slots by value, numbered from `CONST_FLAG` until translation ends.
-    const_slots: std::collections::HashMap<u64, Slot>,
-    /// Per local, whether it still holds the zero it starts with, as long as
-    /// `straight` holds.
-    zero_locals: Vec<bool>,
     /// No join point (loop header, `else`, block end) passed yet: the code so
     /// far runs once, in order, from the function's entry.
     straight: bool,
 }
-
-/// Marks a constant slot number until the frame's layout is known.
-const CONST_FLAG: Slot = 1 << 31;
 
 fn unsupported(what: &str) -> Error {
     Error::without_offset(
@@ -230,7 +247,7 @@ fn unsupported(what: &str) -> Error {
     )
 }
 
-impl Translator<'_> {
+impl Translator<'_, '_> {
     fn emit(&mut self, op: Op) {
         self.code.ops.push(op);
         self.code.offsets.push(self.pos);
@@ -243,28 +260,28 @@ impl Translator<'_> {
 
     /// The slot of the next value pushed.
     fn top_slot(&self) -> Slot {
-        self.base + self.stack.len() as Slot
+        self.base + self.s.stack.len() as Slot
     }
 
     /// Pushes a value that an instruction wrote to its slot.
     fn push_result(&mut self, op: Op) {
         self.emit(op);
-        self.stack.push(Operand::InSlot);
+        self.s.stack.push(Operand::InSlot);
         self.last_result = Some(self.code.ops.len() - 1);
     }
 
     /// Writes entry `i` of the virtual stack to its own slot.
     fn materialize(&mut self, i: usize) {
         let dst = self.base + i as Slot;
-        match self.stack[i] {
+        match self.s.stack[i] {
             Operand::InSlot => {}
             Operand::Local(src) => {
                 self.emit(Op::Copy { dst, src });
-                self.stack[i] = Operand::InSlot;
+                self.s.stack[i] = Operand::InSlot;
             }
             Operand::Const(bits) => {
                 self.emit(Op::Const { dst, bits });
-                self.stack[i] = Operand::InSlot;
+                self.s.stack[i] = Operand::InSlot;
             }
         }
     }
@@ -272,14 +289,14 @@ impl Translator<'_> {
     /// Writes every virtual entry to its slot: before branches, calls and
     /// block boundaries, where values must be where the stack says.
     fn materialize_all(&mut self) {
-        for i in 0..self.stack.len() {
+        for i in 0..self.s.stack.len() {
             self.materialize(i);
         }
     }
 
     /// Writes the top `n` entries to their slots (operands read as a run).
     fn materialize_top(&mut self, n: usize) {
-        for i in self.stack.len() - n..self.stack.len() {
+        for i in self.s.stack.len() - n..self.s.stack.len() {
             self.materialize(i);
         }
     }
@@ -287,32 +304,32 @@ impl Translator<'_> {
     /// Pops an operand, giving the slot to read it from; a constant is read
     /// from the frame's constant slots.
     fn pop_slot(&mut self) -> Slot {
-        let i = self.stack.len() - 1;
-        let slot = match self.stack[i] {
+        let i = self.s.stack.len() - 1;
+        let slot = match self.s.stack[i] {
             Operand::InSlot => self.base + i as Slot,
             Operand::Local(l) => l,
             Operand::Const(bits) => self.const_slot(bits),
         };
-        self.stack.pop();
+        self.s.stack.pop();
         slot
     }
 
     /// The (provisional) slot holding constant `bits`.
     fn const_slot(&mut self, bits: u64) -> Slot {
-        if let Some(&s) = self.const_slots.get(&bits) {
+        if let Some(&s) = self.s.const_slots.get(&bits) {
             return s;
         }
-        let s = CONST_FLAG + self.code.consts.len() as Slot;
+        let s = self.code.locals + self.code.consts.len() as Slot;
         self.code.consts.push(bits);
-        self.const_slots.insert(bits, s);
+        self.s.const_slots.insert(bits, s);
         s
     }
 
     /// Before local `l` changes: copies of it still on the virtual stack
     /// must take its old value now.
     fn protect_local(&mut self, l: Slot) {
-        for i in 0..self.stack.len() {
-            if self.stack[i] == Operand::Local(l) {
+        for i in 0..self.s.stack.len() {
+            if self.s.stack[i] == Operand::Local(l) {
                 self.materialize(i);
             }
         }
@@ -344,13 +361,26 @@ impl Translator<'_> {
 
     fn push_ctrl(&mut self, kind: Kind, bt: BlockType, else_jump: Option<usize>) {
         let (params, results) = self.arity(bt);
-        self.ctrls.push(Ctrl {
+        let height = self.top_slot() - params;
+        self.push_ctrl_frame(kind, height, params, results, else_jump);
+    }
+
+    fn push_ctrl_frame(
+        &mut self,
+        kind: Kind,
+        height: Slot,
+        params: u32,
+        results: u32,
+        else_jump: Option<usize>,
+    ) {
+        let patches = self.s.patch_lists.pop().unwrap_or_default();
+        self.s.ctrls.push(Ctrl {
             kind,
-            height: self.top_slot() - params,
+            height,
             params,
             results,
             loop_start: self.pc(),
-            patches: Vec::new(),
+            patches,
             else_jump,
         });
     }
@@ -358,8 +388,8 @@ impl Translator<'_> {
     /// The branch to the label `depth` levels out; the index of its control
     /// frame when the target is forward (patched at the label's end).
     fn branch_to(&self, depth: u32) -> (BranchTarget, Option<usize>) {
-        let c = self.ctrls.len() - 1 - depth as usize;
-        let ctrl = &self.ctrls[c];
+        let c = self.s.ctrls.len() - 1 - depth as usize;
+        let ctrl = &self.s.ctrls[c];
         let keep = ctrl.label_arity();
         let to = BranchTarget {
             target: if ctrl.kind == Kind::Loop {
@@ -389,16 +419,19 @@ impl Translator<'_> {
 
     fn end_block(&mut self) {
         self.straight = false;
-        let ctrl = self.ctrls.pop().expect("validated nesting");
+        let ctrl = self.s.ctrls.pop().expect("validated nesting");
         let end = self.pc();
         if let Some(j) = ctrl.else_jump {
             self.patch(Patch::Op(j), end);
         }
-        for p in ctrl.patches {
+        let mut patches = ctrl.patches;
+        for p in patches.drain(..) {
             self.patch(p, end);
         }
-        self.stack.truncate((ctrl.height - self.base) as usize);
-        self.stack
+        self.s.patch_lists.push(patches);
+        self.s.stack.truncate((ctrl.height - self.base) as usize);
+        self.s
+            .stack
             .extend(std::iter::repeat_n(Operand::InSlot, ctrl.results as usize));
         self.unreachable = false;
         if ctrl.kind == Kind::Func {
@@ -484,7 +517,7 @@ impl Translator<'_> {
                     // A branch to the function's own label lands on the
                     // `Return` its end emits.
                     if let Some(c) = forward {
-                        self.ctrls[c].patches.push(Patch::Entry(entry));
+                        self.s.ctrls[c].patches.push(Patch::Entry(entry));
                     }
                 }
                 self.emit(Op::BrTable {
@@ -507,12 +540,13 @@ impl Translator<'_> {
                 let (params, results) = (ty.params().len(), ty.results().len());
                 self.materialize_all();
                 let base = self.top_slot() - params as Slot;
-                self.stack.truncate(self.stack.len() - params);
+                self.s.stack.truncate(self.s.stack.len() - params);
                 self.emit(Op::Call {
                     func: function_index,
                     base,
                 });
-                self.stack
+                self.s
+                    .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
             O::CallIndirect {
@@ -523,13 +557,14 @@ impl Translator<'_> {
                 let (params, results) = (ty.params().len(), ty.results().len());
                 self.materialize_all();
                 let base = self.top_slot() - params as Slot - 1;
-                self.stack.truncate(self.stack.len() - params - 1);
+                self.s.stack.truncate(self.s.stack.len() - params - 1);
                 self.emit(Op::CallIndirect {
                     base,
                     ty: type_index,
                     table: table_index,
                 });
-                self.stack
+                self.s
+                    .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
             // Slots hold raw bits: reinterpreting changes nothing.
@@ -538,23 +573,23 @@ impl Translator<'_> {
             | O::I64ReinterpretF64
             | O::F64ReinterpretI64 => {}
             O::Drop => {
-                self.stack.pop();
+                self.s.stack.pop();
             }
             O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
                 let cond = self.pop_slot();
                 let b = self.pop_slot();
                 // The first operand must be in the result's slot.
-                let i = self.stack.len() - 1;
+                let i = self.s.stack.len() - 1;
                 self.materialize(i);
                 let dst = self.base + i as Slot;
-                self.stack.pop();
+                self.s.stack.pop();
                 self.push_result(Op::Select { dst, b, cond });
             }
-            O::LocalGet { local_index } => self.stack.push(Operand::Local(local_index)),
+            O::LocalGet { local_index } => self.s.stack.push(Operand::Local(local_index)),
             O::LocalSet { local_index } => self.local_set(local_index),
             O::LocalTee { local_index } => {
                 self.local_set(local_index);
-                self.stack.push(Operand::Local(local_index));
+                self.s.stack.push(Operand::Local(local_index));
             }
             O::GlobalGet { global_index } => {
                 if self.module.globals[global_index as usize].content
@@ -575,11 +610,11 @@ impl Translator<'_> {
                     index: global_index,
                 });
             }
-            O::I32Const { value } => self.stack.push(Operand::Const(value as u32 as u64)),
-            O::I64Const { value } => self.stack.push(Operand::Const(value as u64)),
-            O::F32Const { value } => self.stack.push(Operand::Const(value.bits() as u64)),
-            O::F64Const { value } => self.stack.push(Operand::Const(value.bits())),
-            O::RefNull { .. } => self.stack.push(Operand::Const(0)),
+            O::I32Const { value } => self.s.stack.push(Operand::Const(value as u32 as u64)),
+            O::I64Const { value } => self.s.stack.push(Operand::Const(value as u64)),
+            O::F32Const { value } => self.s.stack.push(Operand::Const(value.bits() as u64)),
+            O::F64Const { value } => self.s.stack.push(Operand::Const(value.bits())),
+            O::RefNull { .. } => self.s.stack.push(Operand::Const(0)),
             O::RefIsNull => self.unary(|dst, src| Op::RefIsNull { dst, src }),
             O::RefFunc { function_index } => {
                 let dst = self.top_slot();
@@ -646,15 +681,15 @@ impl Translator<'_> {
             O::TableGrow { table } => {
                 let base = self.run_of(2);
                 self.emit(Op::TableGrow { base, table });
-                self.stack.push(Operand::InSlot);
+                self.s.stack.push(Operand::InSlot);
             }
             O::TableFill { table } => {
                 let base = self.run_of(3);
                 self.emit(Op::TableFill { base, table });
             }
             O::I32Add => {
-                if let Some(&Operand::Const(c)) = self.stack.last() {
-                    self.stack.pop();
+                if let Some(&Operand::Const(c)) = self.s.stack.last() {
+                    self.s.stack.pop();
                     let a = self.pop_slot();
                     let dst = self.top_slot();
                     self.push_result(Op::I32AddImm {
@@ -666,8 +701,8 @@ impl Translator<'_> {
                     self.binary(|dst, a, b| Op::I32Add { dst, a, b });
                 }
             }
-            O::I32Sub if matches!(self.stack.last(), Some(Operand::Const(_))) => {
-                let Some(Operand::Const(c)) = self.stack.pop() else {
+            O::I32Sub if matches!(self.s.stack.last(), Some(Operand::Const(_))) => {
+                let Some(Operand::Const(c)) = self.s.stack.pop() else {
                     unreachable!()
                 };
                 let a = self.pop_slot();
@@ -691,54 +726,54 @@ impl Translator<'_> {
     /// Pops `n` operands that an instruction reads as a run of slots; returns the first slot.
     fn run_of(&mut self, n: usize) -> Slot {
         self.materialize_top(n);
-        self.stack.truncate(self.stack.len() - n);
+        self.s.stack.truncate(self.s.stack.len() - n);
         self.top_slot()
     }
 
     fn local_set(&mut self, l: Slot) {
-        let top = self.stack.len() - 1;
-        let zero = &mut self.zero_locals[l as usize];
-        if self.straight && *zero && self.stack[top] == Operand::Const(0) {
+        let top = self.s.stack.len() - 1;
+        let zero = &mut self.s.zero_locals[l as usize];
+        if self.straight && *zero && self.s.stack[top] == Operand::Const(0) {
             // Setting a local that is known to be zero to zero.
-            self.stack.pop();
+            self.s.stack.pop();
             return;
         }
         *zero = false;
         let retarget = self.last_result.filter(|&i| {
-            self.stack[top] == Operand::InSlot
+            self.s.stack[top] == Operand::InSlot
                 && self.code.ops[i].clone().result_slot_mut().is_some()
         });
         // Copies of the local below the top must keep its old value.
         let mut below_uses = false;
         for i in 0..top {
-            if self.stack[i] == Operand::Local(l) {
+            if self.s.stack[i] == Operand::Local(l) {
                 below_uses = true;
             }
         }
         if below_uses {
             self.protect_local(l);
         }
-        match (self.stack[top], retarget) {
+        match (self.s.stack[top], retarget) {
             (Operand::InSlot, Some(i)) if !below_uses => {
                 *self.code.ops[i]
                     .result_slot_mut()
                     .expect("recorded as a result") = l;
-                self.stack.pop();
+                self.s.stack.pop();
                 self.last_result = None;
             }
             (Operand::Const(bits), _) => {
-                self.stack.pop();
+                self.s.stack.pop();
                 self.emit(Op::Const { dst: l, bits });
             }
             (Operand::Local(src), _) => {
-                self.stack.pop();
+                self.s.stack.pop();
                 if src != l {
                     self.emit(Op::Copy { dst: l, src });
                 }
             }
             (Operand::InSlot, _) => {
                 let src = self.base + top as Slot;
-                self.stack.pop();
+                self.s.stack.pop();
                 self.emit(Op::Copy { dst: l, src });
             }
         }
@@ -747,14 +782,15 @@ impl Translator<'_> {
     fn else_(&mut self) {
         self.straight = false;
         let reachable = !self.unreachable;
-        let ctrl = self.ctrls.last_mut().expect("validated nesting");
+        let ctrl = self.s.ctrls.last_mut().expect("validated nesting");
         let else_jump = ctrl.else_jump.take();
         ctrl.kind = Kind::Else;
         let (height, params) = (ctrl.height, ctrl.params);
         if reachable {
             let j = self.code.ops.len();
             self.emit(Op::Jump { target: u32::MAX });
-            self.ctrls
+            self.s
+                .ctrls
                 .last_mut()
                 .expect("validated nesting")
                 .patches
@@ -764,8 +800,9 @@ impl Translator<'_> {
             let here = self.pc();
             self.patch(Patch::Op(j), here);
         }
-        self.stack.truncate((height - self.base) as usize);
-        self.stack
+        self.s.stack.truncate((height - self.base) as usize);
+        self.s
+            .stack
             .extend(std::iter::repeat_n(Operand::InSlot, params as usize));
         self.unreachable = false;
     }
@@ -774,7 +811,7 @@ impl Translator<'_> {
     fn br(&mut self, depth: u32) {
         let (to, forward) = self.branch_to(depth);
         if let Some(c) = forward
-            && self.ctrls[c].kind == Kind::Func
+            && self.s.ctrls[c].kind == Kind::Func
         {
             self.emit(Op::Return { src: to.src });
             return;
@@ -783,7 +820,7 @@ impl Translator<'_> {
         if to.keep == 0 || to.src == to.dst {
             self.emit(Op::Jump { target: to.target });
             if let Some(c) = forward {
-                self.ctrls[c].patches.push(Patch::Op(j));
+                self.s.ctrls[c].patches.push(Patch::Op(j));
             }
         } else {
             let entry = self.code.branch_tables.len();
@@ -792,7 +829,7 @@ impl Translator<'_> {
                 entry: entry as u32,
             });
             if let Some(c) = forward {
-                self.ctrls[c].patches.push(Patch::Entry(entry));
+                self.s.ctrls[c].patches.push(Patch::Entry(entry));
             }
         }
     }
@@ -810,7 +847,7 @@ impl Translator<'_> {
             self.code.offsets.pop();
         }
         let (to, forward) = self.branch_to(depth);
-        let to_func = forward.is_some_and(|c| self.ctrls[c].kind == Kind::Func);
+        let to_func = forward.is_some_and(|c| self.s.ctrls[c].kind == Kind::Func);
         if (to.keep == 0 || to.src == to.dst) && !to_func {
             // A plain jump: nothing to move.
             let jump = match fusable {
@@ -823,7 +860,7 @@ impl Translator<'_> {
             let j = self.code.ops.len();
             self.emit(jump);
             if let Some(c) = forward {
-                self.ctrls[c].patches.push(Patch::Op(j));
+                self.s.ctrls[c].patches.push(Patch::Op(j));
             }
         } else if let Some(f) = fusable {
             // Skip the branch unless the condition holds.
@@ -842,7 +879,7 @@ impl Translator<'_> {
                 entry: entry as u32,
             });
             if let Some(c) = forward {
-                self.ctrls[c].patches.push(Patch::Entry(entry));
+                self.s.ctrls[c].patches.push(Patch::Entry(entry));
             }
         }
     }
@@ -851,7 +888,7 @@ impl Translator<'_> {
     /// comparison or `i32.eqz`, a jump can test its operands instead.
     fn fusable_condition(&self) -> Option<Condition> {
         let i = self.last_result?;
-        if i + 1 != self.code.ops.len() || self.stack.last() != Some(&Operand::InSlot) {
+        if i + 1 != self.code.ops.len() || self.s.stack.last() != Some(&Operand::InSlot) {
             return None;
         }
         let top = self.top_slot() - 1;

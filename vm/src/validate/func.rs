@@ -18,6 +18,9 @@ pub struct FuncInfo {
     pub max_stack: u32,
     /// The greatest nesting depth of control frames, the function's own included.
     pub max_depth: u32,
+    /// How many constant instructions (`*.const`, `ref.null`) the body has:
+    /// a bound on its distinct constants.
+    pub num_consts: u32,
     /// Every `block`, `loop` and `if`, in the order they open.
     pub blocks: Vec<BlockInfo>,
 }
@@ -125,6 +128,7 @@ pub(super) fn validate_body(
             num_locals: 0,
             max_stack: 0,
             max_depth: 1,
+            num_consts: 0,
             blocks: Vec::new(),
         },
         pos: body.operators.start,
@@ -235,6 +239,12 @@ impl<'a> FuncValidator<'a> {
     pub(super) fn push(&mut self, t: ValType) {
         self.s.operands.push(Known(t));
         self.note_height();
+    }
+
+    /// Pushes the result of a constant instruction, counting it.
+    fn push_const(&mut self, t: ValType) {
+        self.info.num_consts += 1;
+        self.push(t);
     }
 
     #[inline]
@@ -789,10 +799,10 @@ impl<'a> FuncValidator<'a> {
                 self.memory(mem)?;
                 self.unop(I32)?;
             }
-            O::I32Const { .. } => self.push(I32),
-            O::I64Const { .. } => self.push(I64),
-            O::F32Const { .. } => self.push(F32),
-            O::F64Const { .. } => self.push(F64),
+            O::I32Const { .. } => self.push_const(I32),
+            O::I64Const { .. } => self.push_const(I64),
+            O::F32Const { .. } => self.push_const(F32),
+            O::F64Const { .. } => self.push_const(F64),
 
             O::I32Eqz => self.convert(I32, I32)?,
             O::I64Eqz => self.convert(I64, I32)?,
@@ -958,7 +968,7 @@ impl<'a> FuncValidator<'a> {
             }
             O::RefNull { hty } => {
                 let r = self.heap_ref(hty)?;
-                self.push(ValType::Ref(r));
+                self.push_const(ValType::Ref(r));
             }
             O::RefIsNull => {
                 match self.pop_any()? {
