@@ -30,8 +30,8 @@ macro_rules! define_ops {
     (
         $(#[$meta:meta])*
         special { $($(#[$doc:meta])* $name:ident $({ $($field:ident: $ty:ty),* })?,)* }
-        load { $($load:ident,)* }
-        store { $($store:ident,)* }
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
@@ -47,6 +47,14 @@ macro_rules! define_ops {
             $(
                 #[doc = concat!("`", stringify!($store), "`: memory at `addr` + `offset` = `value`.")]
                 $store { addr: Slot, value: Slot, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($load), "` at `addr` + `imm`, wrapping at 2^32: `dst` = memory there.")]
+                $load_at { dst: Slot, addr: Slot, imm: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($store), "` at `addr` + `imm`, wrapping at 2^32: memory there = `value`.")]
+                $store_at { addr: Slot, value: Slot, imm: u32 },
             )*
             $(
                 #[doc = concat!("`", stringify!($unary), "`: `dst` = op(`src`).")]
@@ -70,12 +78,33 @@ macro_rules! with_op_lists {
     ($callback:ident { $($prefix:tt)* }) => {
         $callback! {
             $($prefix)*
+    // each access => its variant addressed by a wrapping `i32.add` of a constant
     load {
-        I32Load, I64Load, F32Load, F64Load, I32Load8S, I32Load8U, I32Load16S, I32Load16U,
-        I64Load8S, I64Load8U, I64Load16S, I64Load16U, I64Load32S, I64Load32U,
+        I32Load / I32LoadAt,
+        I64Load / I64LoadAt,
+        F32Load / F32LoadAt,
+        F64Load / F64LoadAt,
+        I32Load8S / I32Load8SAt,
+        I32Load8U / I32Load8UAt,
+        I32Load16S / I32Load16SAt,
+        I32Load16U / I32Load16UAt,
+        I64Load8S / I64Load8SAt,
+        I64Load8U / I64Load8UAt,
+        I64Load16S / I64Load16SAt,
+        I64Load16U / I64Load16UAt,
+        I64Load32S / I64Load32SAt,
+        I64Load32U / I64Load32UAt,
     }
     store {
-        I32Store, I64Store, F32Store, F64Store, I32Store8, I32Store16, I64Store8, I64Store16, I64Store32,
+        I32Store / I32StoreAt,
+        I64Store / I64StoreAt,
+        F32Store / F32StoreAt,
+        F64Store / F64StoreAt,
+        I32Store8 / I32Store8At,
+        I32Store16 / I32Store16At,
+        I64Store8 / I64Store8At,
+        I64Store16 / I64Store16At,
+        I64Store32 / I64Store32At,
     }
     unary {
         I32Eqz, I64Eqz, I32Clz, I32Ctz, I32Popcnt, I64Clz, I64Ctz, I64Popcnt,
@@ -203,8 +232,8 @@ with_op_lists!(define_ops {
 
 macro_rules! result_slot_arms {
     (
-        load { $($load:ident,)* }
-        store { $($store:ident,)* }
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
@@ -215,6 +244,7 @@ macro_rules! result_slot_arms {
             pub fn result_slot_mut(&mut self) -> Option<&mut Slot> {
                 match self {
                     $(Op::$load { dst, .. } => Some(dst),)*
+                    $(Op::$load_at { dst, .. } => Some(dst),)*
                     $(Op::$unary { dst, .. } => Some(dst),)*
                     $(Op::$binary { dst, .. } => Some(dst),)*
                     Op::Copy { dst, .. }

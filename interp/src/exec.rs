@@ -450,9 +450,21 @@ impl Machine {
             Some(m) => (m.base(), m.len()),
             None => (std::ptr::null_mut(), 0),
         };
+        // The effective address of an access: a slot plus a static offset,
+        // or a slot plus a constant wrapping at 2^32 (`i32.add` then offset 0).
+        macro_rules! at {
+            ($addr:expr, $offset:expr) => {
+                get!($addr) as u32 as usize + $offset as usize
+            };
+        }
+        macro_rules! wrap {
+            ($addr:expr, $imm:expr) => {
+                (get!($addr) as u32).wrapping_add($imm) as usize
+            };
+        }
         macro_rules! load {
-            ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
-                let ea = get!($addr) as u32 as usize + $offset as usize;
+            ($dst:expr, $ea:expr, $n:literal, $conv:expr) => {{
+                let ea: usize = $ea;
                 if ea + $n > mem_len {
                     trap!(TrapKind::MemoryOutOfBounds);
                 }
@@ -464,9 +476,9 @@ impl Machine {
             }};
         }
         macro_rules! store_ {
-            ($addr:expr, $value:expr, $offset:expr, $bytes:expr) => {{
+            ($ea:expr, $value:expr, $bytes:expr) => {{
                 let v = get!($value);
-                let ea = get!($addr) as u32 as usize + $offset as usize;
+                let ea: usize = $ea;
                 let bytes = ($bytes)(v);
                 if ea + bytes.len() > mem_len {
                     trap!(TrapKind::MemoryOutOfBounds);
@@ -625,55 +637,110 @@ impl Machine {
                 }
 
                 Op::I32Load { dst, addr, offset } => {
-                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                    load!(dst, at!(addr, offset), 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Op::I32LoadAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 4, |b| u32::from_le_bytes(b) as u64)
                 }
                 Op::I64Load { dst, addr, offset } => {
-                    load!(dst, addr, offset, 8, u64::from_le_bytes)
+                    load!(dst, at!(addr, offset), 8, u64::from_le_bytes)
+                }
+                Op::I64LoadAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 8, u64::from_le_bytes)
                 }
                 Op::F32Load { dst, addr, offset } => {
-                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                    load!(dst, at!(addr, offset), 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Op::F32LoadAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 4, |b| u32::from_le_bytes(b) as u64)
                 }
                 Op::F64Load { dst, addr, offset } => {
-                    load!(dst, addr, offset, 8, u64::from_le_bytes)
+                    load!(dst, at!(addr, offset), 8, u64::from_le_bytes)
                 }
-                Op::I32Load8S { dst, addr, offset } => {
-                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32
-                        as u64)
+                Op::F64LoadAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 8, u64::from_le_bytes)
                 }
+                Op::I32Load8S { dst, addr, offset } => load!(
+                    dst,
+                    at!(addr, offset),
+                    1,
+                    |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64
+                ),
+                Op::I32Load8SAt { dst, addr, imm } => load!(
+                    dst,
+                    wrap!(addr, imm),
+                    1,
+                    |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64
+                ),
                 Op::I32Load8U { dst, addr, offset } => {
-                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as u64)
+                    load!(dst, at!(addr, offset), 1, |b: [u8; 1]| b[0] as u64)
+                }
+                Op::I32Load8UAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 1, |b: [u8; 1]| b[0] as u64)
                 }
                 Op::I32Load16S { dst, addr, offset } => {
                     load!(
                         dst,
-                        addr,
-                        offset,
+                        at!(addr, offset),
+                        2,
+                        |b| i16::from_le_bytes(b) as i32 as u32 as u64
+                    )
+                }
+                Op::I32Load16SAt { dst, addr, imm } => {
+                    load!(
+                        dst,
+                        wrap!(addr, imm),
                         2,
                         |b| i16::from_le_bytes(b) as i32 as u32 as u64
                     )
                 }
                 Op::I32Load16U { dst, addr, offset } => {
-                    load!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+                    load!(dst, at!(addr, offset), 2, |b| u16::from_le_bytes(b) as u64)
+                }
+                Op::I32Load16UAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 2, |b| u16::from_le_bytes(b) as u64)
                 }
                 Op::I64Load8S { dst, addr, offset } => {
-                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64)
+                    load!(dst, at!(addr, offset), 1, |b: [u8; 1]| b[0] as i8 as i64
+                        as u64)
+                }
+                Op::I64Load8SAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 1, |b: [u8; 1]| b[0] as i8 as i64
+                        as u64)
                 }
                 Op::I64Load8U { dst, addr, offset } => {
-                    load!(dst, addr, offset, 1, |b: [u8; 1]| b[0] as u64)
+                    load!(dst, at!(addr, offset), 1, |b: [u8; 1]| b[0] as u64)
+                }
+                Op::I64Load8UAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 1, |b: [u8; 1]| b[0] as u64)
                 }
                 Op::I64Load16S { dst, addr, offset } => {
-                    load!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64
+                    load!(dst, at!(addr, offset), 2, |b| i16::from_le_bytes(b) as i64
+                        as u64)
+                }
+                Op::I64Load16SAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 2, |b| i16::from_le_bytes(b) as i64
                         as u64)
                 }
                 Op::I64Load16U { dst, addr, offset } => {
-                    load!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+                    load!(dst, at!(addr, offset), 2, |b| u16::from_le_bytes(b) as u64)
+                }
+                Op::I64Load16UAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 2, |b| u16::from_le_bytes(b) as u64)
                 }
                 Op::I64Load32S { dst, addr, offset } => {
-                    load!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64
+                    load!(dst, at!(addr, offset), 4, |b| i32::from_le_bytes(b) as i64
+                        as u64)
+                }
+                Op::I64Load32SAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 4, |b| i32::from_le_bytes(b) as i64
                         as u64)
                 }
                 Op::I64Load32U { dst, addr, offset } => {
-                    load!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                    load!(dst, at!(addr, offset), 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Op::I64Load32UAt { dst, addr, imm } => {
+                    load!(dst, wrap!(addr, imm), 4, |b| u32::from_le_bytes(b) as u64)
                 }
                 Op::I32Store {
                     addr,
@@ -684,8 +751,9 @@ impl Machine {
                     addr,
                     value,
                     offset,
-                } => {
-                    store_!(addr, value, offset, |v: u64| (v as u32).to_le_bytes())
+                } => store_!(at!(addr, offset), value, |v: u64| (v as u32).to_le_bytes()),
+                Op::I32StoreAt { addr, value, imm } | Op::F32StoreAt { addr, value, imm } => {
+                    store_!(wrap!(addr, imm), value, |v: u64| (v as u32).to_le_bytes())
                 }
                 Op::I64Store {
                     addr,
@@ -696,8 +764,9 @@ impl Machine {
                     addr,
                     value,
                     offset,
-                } => {
-                    store_!(addr, value, offset, |v: u64| v.to_le_bytes())
+                } => store_!(at!(addr, offset), value, |v: u64| v.to_le_bytes()),
+                Op::I64StoreAt { addr, value, imm } | Op::F64StoreAt { addr, value, imm } => {
+                    store_!(wrap!(addr, imm), value, |v: u64| v.to_le_bytes())
                 }
                 Op::I32Store8 {
                     addr,
@@ -708,8 +777,9 @@ impl Machine {
                     addr,
                     value,
                     offset,
-                } => {
-                    store_!(addr, value, offset, |v: u64| [v as u8])
+                } => store_!(at!(addr, offset), value, |v: u64| [v as u8]),
+                Op::I32Store8At { addr, value, imm } | Op::I64Store8At { addr, value, imm } => {
+                    store_!(wrap!(addr, imm), value, |v: u64| [v as u8])
                 }
                 Op::I32Store16 {
                     addr,
@@ -720,15 +790,17 @@ impl Machine {
                     addr,
                     value,
                     offset,
-                } => {
-                    store_!(addr, value, offset, |v: u64| (v as u16).to_le_bytes())
+                } => store_!(at!(addr, offset), value, |v: u64| (v as u16).to_le_bytes()),
+                Op::I32Store16At { addr, value, imm } | Op::I64Store16At { addr, value, imm } => {
+                    store_!(wrap!(addr, imm), value, |v: u64| (v as u16).to_le_bytes())
                 }
                 Op::I64Store32 {
                     addr,
                     value,
                     offset,
-                } => {
-                    store_!(addr, value, offset, |v: u64| (v as u32).to_le_bytes())
+                } => store_!(at!(addr, offset), value, |v: u64| (v as u32).to_le_bytes()),
+                Op::I64Store32At { addr, value, imm } => {
+                    store_!(wrap!(addr, imm), value, |v: u64| (v as u32).to_le_bytes())
                 }
                 Op::MemorySize { dst } => set!(dst, store.memories[self.mem].pages()),
                 Op::MemoryGrow { dst, delta } => {

@@ -101,6 +101,17 @@ enum Operand {
     Local(Slot),
     /// A constant not yet written anywhere.
     Const(u64),
+    /// Slot `src` plus `imm`, wrapping at 2^32 (an `i32.add` of a constant),
+    /// not yet computed: a memory access addressed by it does the addition.
+    /// `src` is a local, a constant slot or this entry's own slot.
+    AddImm { src: Slot, imm: u32 },
+}
+
+impl Operand {
+    /// Whether it reads local `l`.
+    fn reads(self, l: Slot) -> bool {
+        matches!(self, Operand::Local(s) | Operand::AddImm { src: s, .. } if s == l)
+    }
 }
 
 /// Hashes constants (one `u64` each) with a multiply and a rotation: they
@@ -283,6 +294,14 @@ impl Translator<'_, '_> {
                 self.emit(Op::Const { dst, bits });
                 self.s.stack[i] = Operand::InSlot;
             }
+            Operand::AddImm { src, imm } => {
+                self.emit(Op::I32AddImm {
+                    dst,
+                    a: src,
+                    imm: imm as i32,
+                });
+                self.s.stack[i] = Operand::InSlot;
+            }
         }
     }
 
@@ -309,9 +328,43 @@ impl Translator<'_, '_> {
             Operand::InSlot => self.base + i as Slot,
             Operand::Local(l) => l,
             Operand::Const(bits) => self.const_slot(bits),
+            Operand::AddImm { .. } => {
+                self.materialize(i);
+                self.base + i as Slot
+            }
         };
         self.s.stack.pop();
         slot
+    }
+
+    /// Pops the address operand of a memory access with static offset
+    /// `offset`: `(slot, None)` to add the offset to, or `(slot, Some(imm))`
+    /// when the access can do a pending `i32.add` of `imm` itself.
+    fn pop_address(&mut self, offset: u64) -> (Slot, Option<u32>) {
+        match self.s.stack.last() {
+            Some(&Operand::AddImm { src, imm }) if offset == 0 => {
+                self.s.stack.pop();
+                (src, Some(imm))
+            }
+            _ => (self.pop_slot(), None),
+        }
+    }
+
+    /// `i32.add` of constant `c` to the operand below it: deferred, so that
+    /// a memory access it addresses does the addition.
+    fn add_imm(&mut self, c: u32) {
+        let i = self.s.stack.len() - 1;
+        let (src, imm) = match self.s.stack[i] {
+            Operand::InSlot => (self.base + i as Slot, 0),
+            Operand::Local(l) => (l, 0),
+            Operand::Const(bits) => (self.const_slot(bits), 0),
+            Operand::AddImm { src, imm } => (src, imm),
+        };
+        self.s.stack[i] = Operand::AddImm {
+            src,
+            imm: imm.wrapping_add(c),
+        };
+        self.last_result = None;
     }
 
     /// The (provisional) slot holding constant `bits`.
@@ -329,7 +382,7 @@ impl Translator<'_, '_> {
     /// must take its old value now.
     fn protect_local(&mut self, l: Slot) {
         for i in 0..self.s.stack.len() {
-            if self.s.stack[i] == Operand::Local(l) {
+            if self.s.stack[i].reads(l) {
                 self.materialize(i);
             }
         }
@@ -687,31 +740,12 @@ impl Translator<'_, '_> {
                 let base = self.run_of(3);
                 self.emit(Op::TableFill { base, table });
             }
-            O::I32Add => {
-                if let Some(&Operand::Const(c)) = self.s.stack.last() {
-                    self.s.stack.pop();
-                    let a = self.pop_slot();
-                    let dst = self.top_slot();
-                    self.push_result(Op::I32AddImm {
-                        dst,
-                        a,
-                        imm: c as u32 as i32,
-                    });
-                } else {
-                    self.binary(|dst, a, b| Op::I32Add { dst, a, b });
-                }
-            }
-            O::I32Sub if matches!(self.s.stack.last(), Some(Operand::Const(_))) => {
+            O::I32Add | O::I32Sub if matches!(self.s.stack.last(), Some(Operand::Const(_))) => {
                 let Some(Operand::Const(c)) = self.s.stack.pop() else {
                     unreachable!()
                 };
-                let a = self.pop_slot();
-                let dst = self.top_slot();
-                self.push_result(Op::I32AddImm {
-                    dst,
-                    a,
-                    imm: (c as u32 as i32).wrapping_neg(),
-                });
+                let c = c as u32;
+                self.add_imm(if op == O::I32Add { c } else { c.wrapping_neg() });
             }
             op => {
                 if !self.simple_op(&op) {
@@ -746,7 +780,7 @@ impl Translator<'_, '_> {
         // Copies of the local below the top must keep its old value.
         let mut below_uses = false;
         for i in 0..top {
-            if self.s.stack[i] == Operand::Local(l) {
+            if self.s.stack[i].reads(l) {
                 below_uses = true;
             }
         }
@@ -775,6 +809,14 @@ impl Translator<'_, '_> {
                 let src = self.base + top as Slot;
                 self.s.stack.pop();
                 self.emit(Op::Copy { dst: l, src });
+            }
+            (Operand::AddImm { src, imm }, _) => {
+                self.s.stack.pop();
+                self.emit(Op::I32AddImm {
+                    dst: l,
+                    a: src,
+                    imm: imm as i32,
+                });
             }
         }
     }
@@ -905,8 +947,8 @@ impl Translator<'_, '_> {
     fn simple_op(&mut self, op: &Operator<'_>) -> bool {
         macro_rules! simple_arms {
             (
-                load { $($load:ident,)* }
-                store { $($store:ident,)* }
+                load { $($load:ident / $load_at:ident,)* }
+                store { $($store:ident / $store_at:ident,)* }
                 unary { $($unary:ident,)* }
                 binary { $($binary:ident,)* }
                 branch { $($rest:tt)* }
@@ -914,13 +956,21 @@ impl Translator<'_, '_> {
                 match op {
                     $(Operator::$load { memarg } => {
                         let offset = memarg.offset as u32;
-                        self.unary(|dst, addr| Op::$load { dst, addr, offset });
+                        let (addr, imm) = self.pop_address(memarg.offset);
+                        let dst = self.top_slot();
+                        self.push_result(match imm {
+                            None => Op::$load { dst, addr, offset },
+                            Some(imm) => Op::$load_at { dst, addr, imm },
+                        });
                     })*
                     $(Operator::$store { memarg } => {
                         let offset = memarg.offset as u32;
                         let value = self.pop_slot();
-                        let addr = self.pop_slot();
-                        self.emit(Op::$store { addr, value, offset });
+                        let (addr, imm) = self.pop_address(memarg.offset);
+                        self.emit(match imm {
+                            None => Op::$store { addr, value, offset },
+                            Some(imm) => Op::$store_at { addr, value, imm },
+                        });
                     })*
                     $(Operator::$unary => self.unary(|dst, src| Op::$unary { dst, src }),)*
                     $(Operator::$binary => self.binary(|dst, a, b| Op::$binary { dst, a, b }),)*

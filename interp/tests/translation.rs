@@ -123,3 +123,53 @@ fn a_local_is_known_zero_only_until_a_join_point() {
     assert_eq!(count(&code, |op| matches!(op, Op::Const { .. })), 1);
     assert_eq!(run(wat, &[Value::I32(5)]), vec![Value::I32(0)]);
 }
+
+/// `i32.add` of a constant feeding a load or store: the access does the
+/// addition, which wraps at 2^32 as the `i32.add` did.
+const ADDRESSED: &str = r#"(module (memory 1)
+  (func (export "f") (param i32 i32) (result i64)
+    local.get 0
+    i32.const 16
+    i32.add
+    local.get 1
+    i32.store
+    local.get 0
+    i32.const 16
+    i32.add
+    i64.load32_u))"#;
+
+#[test]
+fn an_added_constant_moves_into_the_access_and_wraps() {
+    let code = code_of(ADDRESSED);
+    assert_eq!(count(&code, |op| matches!(op, Op::I32AddImm { .. })), 0);
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::I32StoreAt { imm: 16, .. })),
+        1
+    );
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::I64Load32UAt { imm: 16, .. })),
+        1
+    );
+    assert_eq!(
+        run(ADDRESSED, &[Value::I32(100), Value::I32(-7)]),
+        vec![Value::I64(0xffff_fff9)]
+    );
+    // 0xfffffff8 + 16 wraps to 8, inside the memory: no trap.
+    assert_eq!(
+        run(ADDRESSED, &[Value::I32(-8), Value::I32(5)]),
+        vec![Value::I64(5)]
+    );
+}
+
+#[test]
+fn a_pending_addition_keeps_the_old_value_of_its_local() {
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+      local.get 0
+      i32.const 4
+      i32.add
+      i32.const 100
+      local.set 0
+      local.get 0
+      i32.add))"#;
+    assert_eq!(run(wat, &[Value::I32(1)]), vec![Value::I32(105)]);
+}
