@@ -6,9 +6,10 @@
 //! then executable, never both. Rust enters generated code through an
 //! array-call trampoline per function; linear memory accesses lean on the
 //! guard region of Skiff's memories, or are checked in the code when the
-//! JIT compiles for small reservations ([`Jit::with_memory_config`]); traps in generated code arrive as signals and come back to the
-//! embedder as [`Trap`] values ([`traps`]). Generated code calls the runtime
-//! for what is rare or large ([`libcalls`]).
+//! JIT compiles for small reservations ([`Jit::with_memory_config`]); traps
+//! in generated code arrive as signals and come back to the embedder as
+//! [`Trap`] values ([`traps`]). Generated code calls the runtime for what is
+//! rare or large (module `libcalls`).
 //!
 //! The JIT runs on x86-64 Linux; elsewhere [`Jit::new`] reports that it is
 //! unsupported.

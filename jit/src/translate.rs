@@ -6,8 +6,9 @@
 //! Linear memory accesses add the address to the memory's base and rely on
 //! the guard region for bounds where the memory configuration the code is
 //! compiled for guarantees one (static offsets too large for it, or every
-//! access under a small reservation, get an explicit check). What is rare or large (bulk memory, tables,
-//! calls leaving the module) calls into [`crate::libcalls`].
+//! access under a small reservation, get an explicit check). What is rare or
+//! large (bulk memory, tables, calls leaving the module) calls into the
+//! runtime (module `libcalls`).
 
 use crate::libcalls;
 use crate::traps::{TRAP_PENDING, TRAP_UNREACHABLE};

@@ -2,12 +2,12 @@
 //! that turn a fault in generated code into a Wasm trap, and the entry point
 //! that makes such a trap return control to the embedder.
 //!
-//! Entering generated code goes through [`enter`], which saves the caller's
+//! Entering generated code goes through `enter`, which saves the caller's
 //! callee-saved registers, stack pointer and return address in a [`JmpBuf`].
 //! When an instruction of generated code traps (`ud2` for an explicit trap,
 //! a fault in a memory's guard region), the signal handler finds the code
 //! range, records the trap kind, and rewrites the interrupted context so that
-//! it resumes as if [`enter`] had returned 1. A fault anywhere else goes on to
+//! it resumes as if `enter` had returned 1. A fault anywhere else goes on to
 //! the handler that was installed before Skiff's.
 
 use cranelift_codegen::ir::TrapCode;
