@@ -16,7 +16,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Once, OnceLock, RwLock};
 
-/// The trap raised by a libcall: the Trap itself is pending in [`PENDING`].
+/// The trap raised by a libcall: the Trap itself is pending in `PENDING`.
 pub const TRAP_PENDING: TrapCode = TrapCode::unwrap_user(2);
 /// `unreachable`.
 pub const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
@@ -123,7 +123,7 @@ fn lookup(pc: usize, signal: libc::c_int) -> Option<TrapKind> {
         .or(Some(TrapKind::Host))
 }
 
-/// Registers saved by [`enter`], restored when generated code traps.
+/// Registers saved by `enter`, restored when generated code traps.
 #[repr(C)]
 #[derive(Default, Debug)]
 pub struct JmpBuf {
