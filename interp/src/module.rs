@@ -31,15 +31,10 @@ impl CompiledModule for InterpModule {
             .downcast::<InterpModule>()
             .map_err(|_| Trap::host("instance code is not the interpreter's"))?;
         debug_assert!(std::ptr::eq(Arc::as_ptr(&this), self));
-        match index.checked_sub(self.module.num_imported_funcs) {
-            Some(defined) => exec::invoke(store, this, instance, defined, args, results),
-            None => {
-                // An imported function: call whatever it resolved to.
-                let f = store.instances[instance.0 as usize].funcs[index as usize];
-                results.extend(store.call(f, args)?);
-                Ok(())
-            }
-        }
+        let defined = index
+            .checked_sub(self.module.num_imported_funcs)
+            .ok_or_else(|| Trap::host(format!("function {index} is imported, not defined")))?;
+        exec::invoke(store, this, instance, defined, args, results)
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

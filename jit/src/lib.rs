@@ -235,11 +235,9 @@ impl CompiledModule for JitModule {
         results: &mut Vec<Value>,
     ) -> Result<(), Trap> {
         let m = self.module.module();
-        let Some(defined) = index.checked_sub(m.num_imported_funcs) else {
-            let f = store.instances[instance.0 as usize].funcs[index as usize];
-            results.extend(store.call(f, args)?);
-            return Ok(());
-        };
+        let defined = index
+            .checked_sub(m.num_imported_funcs)
+            .ok_or_else(|| Trap::host(format!("function {index} is imported, not defined")))?;
         let state = store.instances[instance.0 as usize]
             .tier_state
             .as_ref()

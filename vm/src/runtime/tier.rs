@@ -19,8 +19,10 @@ pub trait Tier: Send + Sync {
 
 /// A module compiled by a tier, shared by all its instances.
 pub trait CompiledModule: Send + Sync {
-    /// Calls defined-or-imported function `index` of `instance` with `args`
-    /// (already checked against its type), pushing its results to `results`.
+    /// Calls function `index` of `instance` with `args` (already checked
+    /// against its type), pushing its results to `results`. `index` is a
+    /// function defined by the module: the store calls imports through the
+    /// functions they resolved to, which belong to other instances.
     fn call(
         &self,
         store: &mut Store,
