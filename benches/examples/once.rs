@@ -1,44 +1,26 @@
 //! Runs corpus programs once per engine at their benchmark size and prints
 //! the wall time of each run (compilation included), with the ratio to the
-//! first engine listed: a
-//! quick look while working on a tier, not a measurement to publish
-//! (criterion's `throughput` bench is that).
+//! first engine: a quick look while working on a tier, not a measurement to
+//! publish (criterion's `throughput` bench is that).
 //!
 //! ```sh
-//! CARGO_TARGET_DIR=$PWD/target-peers cargo run --release -p benches --features peers \
-//!     --example once -- skiff-interp,wasmi fib,loops
+//! SKIFF_BENCH_ENGINES=skiff-interp,wasmi SKIFF_BENCH_PROGRAMS=fib,loops \
+//!     CARGO_TARGET_DIR=$PWD/target-peers cargo run --release -p benches --features peers --example once
 //! ```
-//! With no program list, every program; `SKIFF_BENCH_SIZE=small` uses the
-//! smoke-test sizes.
+//! The engines and programs are chosen as for the benchmarks (Skiff's tiers
+//! first); `SKIFF_BENCH_SIZE=small` uses the smoke-test sizes.
 
 use benches::corpus::{Corpus, SizeClass};
 use std::time::Instant;
 
 fn main() -> Result<(), String> {
-    let mut args = std::env::args().skip(1);
-    let engines = args
-        .next()
-        .ok_or("usage: once ENGINE[,ENGINE...] [PROGRAM[,PROGRAM...]]")?;
-    let programs = args.next().unwrap_or_default();
     let class = match std::env::var("SKIFF_BENCH_SIZE").as_deref() {
         Ok("small") => SizeClass::Small,
         _ => SizeClass::Bench,
     };
     let corpus = Corpus::load()?;
-    let wanted: Vec<&str> = engines.split(',').collect();
-    let all = benches::engines();
-    let engines: Vec<_> = wanted
-        .iter()
-        .map(|w| {
-            all.iter()
-                .find(|e| e.name() == *w)
-                .ok_or_else(|| format!("no engine {w} in this build"))
-        })
-        .collect::<Result<_, _>>()?;
-    for program in &corpus.programs {
-        if !programs.is_empty() && !programs.split(',').any(|p| p == program.name) {
-            continue;
-        }
+    let engines = benches::selected_engines();
+    for program in corpus.selected() {
         let wasm = corpus.wasm(program)?;
         let mut first = None;
         let mut line = format!("{:9}", program.name);

@@ -161,15 +161,10 @@ impl Corpus {
     /// `SKIFF_BENCH_PROGRAMS` environment variable, or all of them when it is
     /// unset or empty.
     pub fn selected(&self) -> Vec<&Program> {
-        let filter = std::env::var("SKIFF_BENCH_PROGRAMS").unwrap_or_default();
-        let wanted: Vec<&str> = filter
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let wanted = crate::env_list("SKIFF_BENCH_PROGRAMS");
         self.programs
             .iter()
-            .filter(|p| wanted.is_empty() || wanted.contains(&p.name.as_str()))
+            .filter(|p| wanted.is_empty() || wanted.contains(&p.name))
             .collect()
     }
 }

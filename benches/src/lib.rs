@@ -35,14 +35,21 @@ pub fn engines() -> Vec<Box<dyn Engine>> {
 /// The engines whose names appear in the comma-separated `SKIFF_BENCH_ENGINES`
 /// environment variable, or all of [`engines`] when it is unset or empty.
 pub fn selected_engines() -> Vec<Box<dyn Engine>> {
-    let filter = std::env::var("SKIFF_BENCH_ENGINES").unwrap_or_default();
-    let wanted: Vec<&str> = filter
+    let wanted = env_list("SKIFF_BENCH_ENGINES");
+    engines()
+        .into_iter()
+        .filter(|e| wanted.is_empty() || wanted.iter().any(|w| w == e.name()))
+        .collect()
+}
+
+/// The names in the comma-separated environment variable `var`; empty when
+/// it is unset or empty.
+pub fn env_list(var: &str) -> Vec<String> {
+    std::env::var(var)
+        .unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .collect();
-    engines()
-        .into_iter()
-        .filter(|e| wanted.is_empty() || wanted.contains(&e.name()))
+        .map(String::from)
         .collect()
 }
