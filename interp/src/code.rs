@@ -9,6 +9,8 @@
 //! `local.get` feeding an instruction costs nothing: the instruction reads the
 //! local's slot. Slot numbers are frame-relative.
 
+use skiff_vm::runtime::TrapKind;
+
 /// A frame-relative slot number.
 pub type Slot = u32;
 
@@ -290,11 +292,80 @@ with_op_lists!(result_slot_arms {});
 
 pub(crate) use with_op_lists;
 
+/// Why threaded code handed control back to the executor's loop. It fits in a
+/// byte, so that a handler's result fits in two registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The instruction it stopped at needs the store or the call stack: the
+    /// loop runs it.
+    Slow,
+    /// Continue with the instruction it stopped at. Only builds without
+    /// optimization stop here, after every instruction (see `threaded`).
+    Continue,
+    /// The instruction it stopped at trapped: `unreachable`.
+    Unreachable,
+    /// ... out of bounds of memory.
+    MemoryOutOfBounds,
+    /// ... dividing by zero.
+    IntegerDivisionByZero,
+    /// ... overflowing a signed division or a float-to-integer conversion.
+    IntegerOverflow,
+    /// ... converting NaN to an integer.
+    InvalidConversionToInteger,
+}
+
+impl Stop {
+    /// The stop for a trap of threaded code, which can only be one of those above.
+    pub fn of(kind: TrapKind) -> Stop {
+        match kind {
+            TrapKind::Unreachable => Stop::Unreachable,
+            TrapKind::MemoryOutOfBounds => Stop::MemoryOutOfBounds,
+            TrapKind::IntegerDivisionByZero => Stop::IntegerDivisionByZero,
+            TrapKind::IntegerOverflow => Stop::IntegerOverflow,
+            TrapKind::InvalidConversionToInteger => Stop::InvalidConversionToInteger,
+            other => unreachable!("threaded code does not trap with {other:?}"),
+        }
+    }
+
+    /// The trap this stop is, if it is one.
+    pub fn trap(self) -> Option<TrapKind> {
+        match self {
+            Stop::Slow | Stop::Continue => None,
+            Stop::Unreachable => Some(TrapKind::Unreachable),
+            Stop::MemoryOutOfBounds => Some(TrapKind::MemoryOutOfBounds),
+            Stop::IntegerDivisionByZero => Some(TrapKind::IntegerDivisionByZero),
+            Stop::IntegerOverflow => Some(TrapKind::IntegerOverflow),
+            Stop::InvalidConversionToInteger => Some(TrapKind::InvalidConversionToInteger),
+        }
+    }
+}
+
+/// The code that runs one instruction, then, in optimized builds, jumps
+/// straight to the next instruction's handler: given the instruction, the
+/// frame's slots, memory 0's base and accessible length, and the function.
+pub type Handler =
+    unsafe fn(*const Instr, *mut u64, *mut u8, usize, &FuncCode) -> (*const Instr, Stop);
+
+/// One instruction of threaded code: its handler and its operands.
+#[derive(Clone, Copy)]
+pub struct Instr {
+    /// Runs it.
+    pub handler: Handler,
+    /// What it is, with decoded immediates and slots.
+    pub op: Op,
+}
+
+impl std::fmt::Debug for Instr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.op.fmt(f)
+    }
+}
+
 /// A translated function.
 #[derive(Debug, Clone, Default)]
 pub struct FuncCode {
-    /// Its instructions.
-    pub ops: Vec<Op>,
+    /// Its instructions, as threaded code.
+    pub instrs: Vec<Instr>,
     /// Branch table entries, for `Br`, `BrIf` and `BrTable`.
     pub branch_tables: Vec<BranchTarget>,
     /// Parameters.
@@ -312,6 +383,13 @@ pub struct FuncCode {
     pub results: u32,
     /// Byte offset in the module of each instruction's operator, for backtraces.
     pub offsets: Vec<u32>,
+}
+
+impl FuncCode {
+    /// Its instructions.
+    pub fn ops(&self) -> impl ExactSizeIterator<Item = &Op> {
+        self.instrs.iter().map(|i| &i.op)
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! The interpreter's execution loop.
 //!
+//! The loop runs threaded code (see [`crate::threaded`]) until it stops at an
+//! instruction that needs the store or the call stack, runs that one here,
+//! and resumes the threaded code after it.
+//!
 //! Every active frame's slots (locals, then operand temporaries) live in one
 //! vector of 64-bit slots; instructions address them relative to the frame's
 //! base `fp`. A call's arguments are already in place: the callee's frame
@@ -9,8 +13,8 @@
 //! stack-exhausted trap at the store's call depth limit.
 
 use crate::code::{FuncCode, Op, Slot};
-use crate::float;
 use crate::module::InterpModule;
+use crate::threaded;
 use skiff_vm::runtime::{Func, FuncKind, InstanceId, RawRef, Store, Trap, TrapKind, Value};
 use std::sync::Arc;
 
@@ -33,59 +37,6 @@ enum Transfer {
     Call { addr: u32, base: u32 },
     /// The current function returned; its results start at slot `src`.
     Return { src: u32 },
-}
-
-#[inline(always)]
-fn i32_(x: u64) -> i32 {
-    x as u32 as i32
-}
-#[inline(always)]
-fn u32_(x: u64) -> u32 {
-    x as u32
-}
-#[inline(always)]
-fn i64_(x: u64) -> i64 {
-    x as i64
-}
-#[inline(always)]
-fn u64_(x: u64) -> u64 {
-    x
-}
-#[inline(always)]
-fn f32_(x: u64) -> f32 {
-    f32::from_bits(x as u32)
-}
-#[inline(always)]
-fn f64_(x: u64) -> f64 {
-    f64::from_bits(x)
-}
-#[inline(always)]
-fn from_i32(v: i32) -> u64 {
-    v as u32 as u64
-}
-#[inline(always)]
-fn from_u32(v: u32) -> u64 {
-    v as u64
-}
-#[inline(always)]
-fn from_i64(v: i64) -> u64 {
-    v as u64
-}
-#[inline(always)]
-fn from_u64(v: u64) -> u64 {
-    v
-}
-#[inline(always)]
-fn from_f32(v: f32) -> u64 {
-    v.to_bits() as u64
-}
-#[inline(always)]
-fn from_f64(v: f64) -> u64 {
-    v.to_bits()
-}
-#[inline(always)]
-fn from_bool(v: bool) -> u64 {
-    v as u64
 }
 
 /// The index in the store of instance `inst`'s first memory, or `usize::MAX`.
@@ -326,7 +277,6 @@ impl Machine {
         depth_limit: usize,
     ) -> Result<Transfer, Trap> {
         let mut code = code;
-        let mut ops = &code.ops[..];
         let mut pc = self.pc;
         let mut func = self.func;
         let inst = self.inst;
@@ -371,7 +321,6 @@ impl Machine {
                     }
                     func = d;
                     code = callee;
-                    ops = &code.ops[..];
                     fp = new_fp;
                     pc = 0;
                     continue;
@@ -412,101 +361,12 @@ impl Machine {
                 return Ok($transfer);
             }};
         }
-        macro_rules! unop {
-            ($dst:expr, $src:expr, $get:ident, $put:ident, $f:expr) => {{
-                let a = $get(get!($src));
-                set!($dst, $put(($f)(a)));
-            }};
-        }
-        macro_rules! binop {
-            ($dst:expr, $a:expr, $b:expr, $get:ident, $put:ident, $f:expr) => {{
-                let a = $get(get!($a));
-                let b = $get(get!($b));
-                set!($dst, $put(($f)(a, b)));
-            }};
-        }
-        macro_rules! try_unop {
-            ($dst:expr, $src:expr, $get:ident, $put:ident, $f:expr) => {{
-                let a = $get(get!($src));
-                match ($f)(a) {
-                    Ok(v) => set!($dst, $put(v)),
-                    Err(kind) => trap!(kind),
-                }
-            }};
-        }
-        macro_rules! try_binop {
-            ($dst:expr, $a:expr, $b:expr, $get:ident, $put:ident, $f:expr) => {{
-                let a = $get(get!($a));
-                let b = $get(get!($b));
-                match ($f)(a, b) {
-                    Ok(v) => set!($dst, $put(v)),
-                    Err(kind) => trap!(kind),
-                }
-            }};
-        }
         // Memory 0's base and length, read once: only `memory.grow` changes the
         // length (and never the base), and calls leave this function.
         let (mem_base, mut mem_len) = match store.memories.get(self.mem) {
             Some(m) => (m.base(), m.len()),
             None => (std::ptr::null_mut(), 0),
         };
-        // The effective address of an access: a slot plus a static offset,
-        // or a slot plus a constant wrapping at 2^32 (`i32.add` then offset 0).
-        macro_rules! at {
-            ($addr:expr, $offset:expr) => {
-                get!($addr) as u32 as usize + $offset as usize
-            };
-        }
-        macro_rules! wrap {
-            ($addr:expr, $imm:expr) => {
-                (get!($addr) as u32).wrapping_add($imm) as usize
-            };
-        }
-        macro_rules! load {
-            ($dst:expr, $ea:expr, $n:literal, $conv:expr) => {{
-                let ea: usize = $ea;
-                if ea + $n > mem_len {
-                    trap!(TrapKind::MemoryOutOfBounds);
-                }
-                // SAFETY: `ea + N <= mem_len`, the accessible length of the
-                // memory whose base is `mem_base`.
-                let bytes: [u8; $n] =
-                    unsafe { std::ptr::read_unaligned(mem_base.add(ea) as *const [u8; $n]) };
-                set!($dst, ($conv)(bytes));
-            }};
-        }
-        macro_rules! store_ {
-            ($ea:expr, $value:expr, $bytes:expr) => {{
-                let v = get!($value);
-                let ea: usize = $ea;
-                let bytes = ($bytes)(v);
-                if ea + bytes.len() > mem_len {
-                    trap!(TrapKind::MemoryOutOfBounds);
-                }
-                // SAFETY: as for loads.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), mem_base.add(ea), bytes.len())
-                };
-            }};
-        }
-        macro_rules! branch {
-            ($entry:expr) => {{
-                let to = code.branch_tables[$entry as usize];
-                for i in 0..to.keep {
-                    set!(to.dst + i, get!(to.src + i));
-                }
-                pc = to.target as usize;
-            }};
-        }
-        // Jumps to `target` when comparison `$stays` holds: the fused jump
-        // "unless a OP b" is written with OP's negation.
-        macro_rules! jump_unless {
-            ($a:expr, $b:expr, $target:expr, $get:ident, $stays:tt) => {{
-                if $get(get!($a)) $stays $get(get!($b)) {
-                    pc = $target as usize;
-                }
-            }};
-        }
         macro_rules! three {
             ($base:expr) => {{
                 let b: Slot = $base;
@@ -519,53 +379,22 @@ impl Machine {
         }
 
         loop {
-            // SAFETY: `translate` checked that every jump target is an index of
-            // `ops` and that the code ends with `Return`, so `pc` stays in bounds.
-            let op = unsafe { *ops.get_unchecked(pc) };
+            // Run threaded code up to the next instruction it leaves to this loop.
+            // SAFETY: `pc` is an instruction of `code` (the entry, a return
+            // address, or the one after an instruction of this loop, which is
+            // never the last), `regs` its frame, and memory 0 is accessible
+            // from `mem_base` for `mem_len` bytes.
+            let (stop_at, stop) = unsafe {
+                threaded::run(code.instrs.as_ptr().add(pc), regs, mem_base, mem_len, code)
+            };
+            // SAFETY: threaded code stops at an instruction of `code`.
+            pc = unsafe { stop_at.offset_from(code.instrs.as_ptr()) } as usize;
+            let op = code.instrs[pc].op;
             pc += 1;
+            if let Some(kind) = stop.trap() {
+                trap!(kind);
+            }
             match op {
-                Op::Unreachable => trap!(TrapKind::Unreachable),
-                Op::Jump { target } => pc = target as usize,
-                Op::JumpIf { cond, target } => {
-                    if get!(cond) as u32 != 0 {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfZero { cond, target } => {
-                    if get!(cond) as u32 == 0 {
-                        pc = target as usize;
-                    }
-                }
-                Op::JumpIfNotI32Eq { a, b, target } => jump_unless!(a, b, target, u32_, !=),
-                Op::JumpIfNotI32Ne { a, b, target } => jump_unless!(a, b, target, u32_, ==),
-                Op::JumpIfNotI32LtS { a, b, target } => jump_unless!(a, b, target, i32_, >=),
-                Op::JumpIfNotI32LtU { a, b, target } => jump_unless!(a, b, target, u32_, >=),
-                Op::JumpIfNotI32GtS { a, b, target } => jump_unless!(a, b, target, i32_, <=),
-                Op::JumpIfNotI32GtU { a, b, target } => jump_unless!(a, b, target, u32_, <=),
-                Op::JumpIfNotI32LeS { a, b, target } => jump_unless!(a, b, target, i32_, >),
-                Op::JumpIfNotI32LeU { a, b, target } => jump_unless!(a, b, target, u32_, >),
-                Op::JumpIfNotI32GeS { a, b, target } => jump_unless!(a, b, target, i32_, <),
-                Op::JumpIfNotI32GeU { a, b, target } => jump_unless!(a, b, target, u32_, <),
-                Op::JumpIfNotI64Eq { a, b, target } => jump_unless!(a, b, target, u64_, !=),
-                Op::JumpIfNotI64Ne { a, b, target } => jump_unless!(a, b, target, u64_, ==),
-                Op::JumpIfNotI64LtS { a, b, target } => jump_unless!(a, b, target, i64_, >=),
-                Op::JumpIfNotI64LtU { a, b, target } => jump_unless!(a, b, target, u64_, >=),
-                Op::JumpIfNotI64GtS { a, b, target } => jump_unless!(a, b, target, i64_, <=),
-                Op::JumpIfNotI64GtU { a, b, target } => jump_unless!(a, b, target, u64_, <=),
-                Op::JumpIfNotI64LeS { a, b, target } => jump_unless!(a, b, target, i64_, >),
-                Op::JumpIfNotI64LeU { a, b, target } => jump_unless!(a, b, target, u64_, >),
-                Op::JumpIfNotI64GeS { a, b, target } => jump_unless!(a, b, target, i64_, <),
-                Op::JumpIfNotI64GeU { a, b, target } => jump_unless!(a, b, target, u64_, <),
-                Op::Br { entry } => branch!(entry),
-                Op::BrIf { cond, entry } => {
-                    if get!(cond) as u32 != 0 {
-                        branch!(entry);
-                    }
-                }
-                Op::BrTable { index, start, len } => {
-                    let i = (get!(index) as u32).min(len - 1);
-                    branch!(start + i);
-                }
                 Op::Return { src } => {
                     for i in 0..code.results {
                         set!(i, get!(src + i));
@@ -578,7 +407,6 @@ impl Machine {
                             fp = frame.fp as usize;
                             self.frames.pop();
                             code = &cur.funcs[func as usize];
-                            ops = &code.ops[..];
                             // SAFETY: the caller's frame is inside `slots`: it was when
                             // the call was made, and `slots` never shrinks.
                             regs = unsafe { self.slots.as_mut_ptr().add(fp) };
@@ -617,13 +445,6 @@ impl Machine {
                     }
                     leave!(Transfer::Call { addr, base });
                 }
-                Op::Copy { dst, src } => set!(dst, get!(src)),
-                Op::Const { dst, bits } => set!(dst, bits),
-                Op::Select { dst, b, cond } => {
-                    if get!(cond) as u32 == 0 {
-                        set!(dst, get!(b));
-                    }
-                }
                 Op::GlobalGet { dst, index } => {
                     let g = store.instances[inst.0 as usize].globals[index as usize];
                     set!(dst, store.globals[g.0 as usize].value)
@@ -631,176 +452,6 @@ impl Machine {
                 Op::GlobalSet { src, index } => {
                     let g = store.instances[inst.0 as usize].globals[index as usize];
                     store.globals[g.0 as usize].value = get!(src);
-                }
-                Op::I32AddImm { dst, a, imm } => {
-                    set!(dst, (get!(a) as u32).wrapping_add(imm as u32) as u64)
-                }
-
-                Op::I32Load { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 4, |b| u32::from_le_bytes(b) as u64)
-                }
-                Op::I32LoadAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 4, |b| u32::from_le_bytes(b) as u64)
-                }
-                Op::I64Load { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 8, u64::from_le_bytes)
-                }
-                Op::I64LoadAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 8, u64::from_le_bytes)
-                }
-                Op::F32Load { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 4, |b| u32::from_le_bytes(b) as u64)
-                }
-                Op::F32LoadAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 4, |b| u32::from_le_bytes(b) as u64)
-                }
-                Op::F64Load { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 8, u64::from_le_bytes)
-                }
-                Op::F64LoadAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 8, u64::from_le_bytes)
-                }
-                Op::I32Load8S { dst, addr, offset } => load!(
-                    dst,
-                    at!(addr, offset),
-                    1,
-                    |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64
-                ),
-                Op::I32Load8SAt { dst, addr, imm } => load!(
-                    dst,
-                    wrap!(addr, imm),
-                    1,
-                    |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64
-                ),
-                Op::I32Load8U { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 1, |b: [u8; 1]| b[0] as u64)
-                }
-                Op::I32Load8UAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 1, |b: [u8; 1]| b[0] as u64)
-                }
-                Op::I32Load16S { dst, addr, offset } => {
-                    load!(
-                        dst,
-                        at!(addr, offset),
-                        2,
-                        |b| i16::from_le_bytes(b) as i32 as u32 as u64
-                    )
-                }
-                Op::I32Load16SAt { dst, addr, imm } => {
-                    load!(
-                        dst,
-                        wrap!(addr, imm),
-                        2,
-                        |b| i16::from_le_bytes(b) as i32 as u32 as u64
-                    )
-                }
-                Op::I32Load16U { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 2, |b| u16::from_le_bytes(b) as u64)
-                }
-                Op::I32Load16UAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 2, |b| u16::from_le_bytes(b) as u64)
-                }
-                Op::I64Load8S { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 1, |b: [u8; 1]| b[0] as i8 as i64
-                        as u64)
-                }
-                Op::I64Load8SAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 1, |b: [u8; 1]| b[0] as i8 as i64
-                        as u64)
-                }
-                Op::I64Load8U { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 1, |b: [u8; 1]| b[0] as u64)
-                }
-                Op::I64Load8UAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 1, |b: [u8; 1]| b[0] as u64)
-                }
-                Op::I64Load16S { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 2, |b| i16::from_le_bytes(b) as i64
-                        as u64)
-                }
-                Op::I64Load16SAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 2, |b| i16::from_le_bytes(b) as i64
-                        as u64)
-                }
-                Op::I64Load16U { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 2, |b| u16::from_le_bytes(b) as u64)
-                }
-                Op::I64Load16UAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 2, |b| u16::from_le_bytes(b) as u64)
-                }
-                Op::I64Load32S { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 4, |b| i32::from_le_bytes(b) as i64
-                        as u64)
-                }
-                Op::I64Load32SAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 4, |b| i32::from_le_bytes(b) as i64
-                        as u64)
-                }
-                Op::I64Load32U { dst, addr, offset } => {
-                    load!(dst, at!(addr, offset), 4, |b| u32::from_le_bytes(b) as u64)
-                }
-                Op::I64Load32UAt { dst, addr, imm } => {
-                    load!(dst, wrap!(addr, imm), 4, |b| u32::from_le_bytes(b) as u64)
-                }
-                Op::I32Store {
-                    addr,
-                    value,
-                    offset,
-                }
-                | Op::F32Store {
-                    addr,
-                    value,
-                    offset,
-                } => store_!(at!(addr, offset), value, |v: u64| (v as u32).to_le_bytes()),
-                Op::I32StoreAt { addr, value, imm } | Op::F32StoreAt { addr, value, imm } => {
-                    store_!(wrap!(addr, imm), value, |v: u64| (v as u32).to_le_bytes())
-                }
-                Op::I64Store {
-                    addr,
-                    value,
-                    offset,
-                }
-                | Op::F64Store {
-                    addr,
-                    value,
-                    offset,
-                } => store_!(at!(addr, offset), value, |v: u64| v.to_le_bytes()),
-                Op::I64StoreAt { addr, value, imm } | Op::F64StoreAt { addr, value, imm } => {
-                    store_!(wrap!(addr, imm), value, |v: u64| v.to_le_bytes())
-                }
-                Op::I32Store8 {
-                    addr,
-                    value,
-                    offset,
-                }
-                | Op::I64Store8 {
-                    addr,
-                    value,
-                    offset,
-                } => store_!(at!(addr, offset), value, |v: u64| [v as u8]),
-                Op::I32Store8At { addr, value, imm } | Op::I64Store8At { addr, value, imm } => {
-                    store_!(wrap!(addr, imm), value, |v: u64| [v as u8])
-                }
-                Op::I32Store16 {
-                    addr,
-                    value,
-                    offset,
-                }
-                | Op::I64Store16 {
-                    addr,
-                    value,
-                    offset,
-                } => store_!(at!(addr, offset), value, |v: u64| (v as u16).to_le_bytes()),
-                Op::I32Store16At { addr, value, imm } | Op::I64Store16At { addr, value, imm } => {
-                    store_!(wrap!(addr, imm), value, |v: u64| (v as u16).to_le_bytes())
-                }
-                Op::I64Store32 {
-                    addr,
-                    value,
-                    offset,
-                } => store_!(at!(addr, offset), value, |v: u64| (v as u32).to_le_bytes()),
-                Op::I64Store32At { addr, value, imm } => {
-                    store_!(wrap!(addr, imm), value, |v: u64| (v as u32).to_le_bytes())
                 }
                 Op::MemorySize { dst } => set!(dst, store.memories[self.mem].pages()),
                 Op::MemoryGrow { dst, delta } => {
@@ -924,273 +575,13 @@ impl Machine {
                     }
                     elements[i..i + n].fill(r);
                 }
-                Op::RefIsNull { dst, src } => set!(dst, (get!(src) == 0) as u64),
                 Op::RefFunc { dst, func } => {
                     set!(
                         dst,
                         store.instances[inst.0 as usize].funcs[func as usize].0 as u64 + 1
                     )
                 }
-                Op::I32Eqz { dst, src } => unop!(dst, src, u32_, from_bool, |a| a == 0),
-                Op::I32Eq { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a == b),
-                Op::I32Ne { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a != b),
-                Op::I32LtS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a < b),
-                Op::I32LtU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a < b),
-                Op::I32GtS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a > b),
-                Op::I32GtU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a > b),
-                Op::I32LeS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a <= b),
-                Op::I32LeU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a <= b),
-                Op::I32GeS { dst, a, b } => binop!(dst, a, b, i32_, from_bool, |a, b| a >= b),
-                Op::I32GeU { dst, a, b } => binop!(dst, a, b, u32_, from_bool, |a, b| a >= b),
-                Op::I64Eqz { dst, src } => unop!(dst, src, u64_, from_bool, |a| a == 0),
-                Op::I64Eq { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a == b),
-                Op::I64Ne { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a != b),
-                Op::I64LtS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a < b),
-                Op::I64LtU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a < b),
-                Op::I64GtS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a > b),
-                Op::I64GtU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a > b),
-                Op::I64LeS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a <= b),
-                Op::I64LeU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a <= b),
-                Op::I64GeS { dst, a, b } => binop!(dst, a, b, i64_, from_bool, |a, b| a >= b),
-                Op::I64GeU { dst, a, b } => binop!(dst, a, b, u64_, from_bool, |a, b| a >= b),
-                Op::F32Eq { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a == b),
-                Op::F32Ne { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a != b),
-                Op::F32Lt { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a < b),
-                Op::F32Gt { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a > b),
-                Op::F32Le { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a <= b),
-                Op::F32Ge { dst, a, b } => binop!(dst, a, b, f32_, from_bool, |a, b| a >= b),
-                Op::F64Eq { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a == b),
-                Op::F64Ne { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a != b),
-                Op::F64Lt { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a < b),
-                Op::F64Gt { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a > b),
-                Op::F64Le { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a <= b),
-                Op::F64Ge { dst, a, b } => binop!(dst, a, b, f64_, from_bool, |a, b| a >= b),
-
-                Op::I32Clz { dst, src } => unop!(dst, src, u32_, from_u32, u32::leading_zeros),
-                Op::I32Ctz { dst, src } => unop!(dst, src, u32_, from_u32, u32::trailing_zeros),
-                Op::I32Popcnt { dst, src } => unop!(dst, src, u32_, from_u32, u32::count_ones),
-                Op::I32Add { dst, a, b } => binop!(dst, a, b, u32_, from_u32, u32::wrapping_add),
-                Op::I32Sub { dst, a, b } => binop!(dst, a, b, u32_, from_u32, u32::wrapping_sub),
-                Op::I32Mul { dst, a, b } => binop!(dst, a, b, u32_, from_u32, u32::wrapping_mul),
-                Op::I32DivS { dst, a, b } => {
-                    try_binop!(dst, a, b, i32_, from_i32, |a: i32, b: i32| {
-                        if b == 0 {
-                            Err(TrapKind::IntegerDivisionByZero)
-                        } else if a == i32::MIN && b == -1 {
-                            Err(TrapKind::IntegerOverflow)
-                        } else {
-                            Ok(a / b)
-                        }
-                    })
-                }
-                Op::I32DivU { dst, a, b } => {
-                    try_binop!(dst, a, b, u32_, from_u32, |a: u32, b: u32| a
-                        .checked_div(b)
-                        .ok_or(TrapKind::IntegerDivisionByZero))
-                }
-                Op::I32RemS { dst, a, b } => {
-                    try_binop!(dst, a, b, i32_, from_i32, |a: i32, b: i32| if b == 0 {
-                        Err(TrapKind::IntegerDivisionByZero)
-                    } else {
-                        Ok(a.wrapping_rem(b))
-                    })
-                }
-                Op::I32RemU { dst, a, b } => {
-                    try_binop!(dst, a, b, u32_, from_u32, |a: u32, b: u32| a
-                        .checked_rem(b)
-                        .ok_or(TrapKind::IntegerDivisionByZero))
-                }
-                Op::I32And { dst, a, b } => binop!(dst, a, b, u32_, from_u32, |a, b| a & b),
-                Op::I32Or { dst, a, b } => binop!(dst, a, b, u32_, from_u32, |a, b| a | b),
-                Op::I32Xor { dst, a, b } => binop!(dst, a, b, u32_, from_u32, |a, b| a ^ b),
-                Op::I32Shl { dst, a, b } => {
-                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.wrapping_shl(b))
-                }
-                Op::I32ShrS { dst, a, b } => binop!(dst, a, b, i32_, from_i32, |a: i32, b| a
-                    .wrapping_shr(b as u32)),
-                Op::I32ShrU { dst, a, b } => {
-                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.wrapping_shr(b))
-                }
-                Op::I32Rotl { dst, a, b } => {
-                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.rotate_left(b))
-                }
-                Op::I32Rotr { dst, a, b } => {
-                    binop!(dst, a, b, u32_, from_u32, |a: u32, b| a.rotate_right(b))
-                }
-                Op::I64Clz { dst, src } => {
-                    unop!(dst, src, u64_, from_u64, |a: u64| a.leading_zeros() as u64)
-                }
-                Op::I64Ctz { dst, src } => {
-                    unop!(dst, src, u64_, from_u64, |a: u64| a.trailing_zeros() as u64)
-                }
-                Op::I64Popcnt { dst, src } => {
-                    unop!(dst, src, u64_, from_u64, |a: u64| a.count_ones() as u64)
-                }
-                Op::I64Add { dst, a, b } => binop!(dst, a, b, u64_, from_u64, u64::wrapping_add),
-                Op::I64Sub { dst, a, b } => binop!(dst, a, b, u64_, from_u64, u64::wrapping_sub),
-                Op::I64Mul { dst, a, b } => binop!(dst, a, b, u64_, from_u64, u64::wrapping_mul),
-                Op::I64DivS { dst, a, b } => {
-                    try_binop!(dst, a, b, i64_, from_i64, |a: i64, b: i64| {
-                        if b == 0 {
-                            Err(TrapKind::IntegerDivisionByZero)
-                        } else if a == i64::MIN && b == -1 {
-                            Err(TrapKind::IntegerOverflow)
-                        } else {
-                            Ok(a / b)
-                        }
-                    })
-                }
-                Op::I64DivU { dst, a, b } => {
-                    try_binop!(dst, a, b, u64_, from_u64, |a: u64, b: u64| a
-                        .checked_div(b)
-                        .ok_or(TrapKind::IntegerDivisionByZero))
-                }
-                Op::I64RemS { dst, a, b } => {
-                    try_binop!(dst, a, b, i64_, from_i64, |a: i64, b: i64| if b == 0 {
-                        Err(TrapKind::IntegerDivisionByZero)
-                    } else {
-                        Ok(a.wrapping_rem(b))
-                    })
-                }
-                Op::I64RemU { dst, a, b } => {
-                    try_binop!(dst, a, b, u64_, from_u64, |a: u64, b: u64| a
-                        .checked_rem(b)
-                        .ok_or(TrapKind::IntegerDivisionByZero))
-                }
-                Op::I64And { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| a & b),
-                Op::I64Or { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| a | b),
-                Op::I64Xor { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| a ^ b),
-                Op::I64Shl { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
-                    .wrapping_shl(b as u32)),
-                Op::I64ShrS { dst, a, b } => binop!(dst, a, b, i64_, from_i64, |a: i64, b| a
-                    .wrapping_shr(b as u32)),
-                Op::I64ShrU { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
-                    .wrapping_shr(b as u32)),
-                Op::I64Rotl { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
-                    .rotate_left(b as u32)),
-                Op::I64Rotr { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a: u64, b| a
-                    .rotate_right(b as u32)),
-
-                Op::F32Abs { dst, src } => unop!(dst, src, u32_, from_u32, |a| a & 0x7fff_ffff),
-                Op::F32Neg { dst, src } => unop!(dst, src, u32_, from_u32, |a| a ^ 0x8000_0000),
-                Op::F32Copysign { dst, a, b } => {
-                    binop!(dst, a, b, u32_, from_u32, |a, b| (a & 0x7fff_ffff)
-                        | (b & 0x8000_0000))
-                }
-                Op::F32Ceil { dst, src } => {
-                    unop!(dst, src, f32_, from_f32, |x| float::round32(x, f32::ceil))
-                }
-                Op::F32Floor { dst, src } => {
-                    unop!(dst, src, f32_, from_f32, |x| float::round32(x, f32::floor))
-                }
-                Op::F32Trunc { dst, src } => {
-                    unop!(dst, src, f32_, from_f32, |x| float::round32(x, f32::trunc))
-                }
-                Op::F32Nearest { dst, src } => unop!(dst, src, f32_, from_f32, |x| float::round32(
-                    x,
-                    f32::round_ties_even
-                )),
-                Op::F32Sqrt { dst, src } => unop!(dst, src, f32_, from_f32, f32::sqrt),
-                Op::F32Add { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a + b),
-                Op::F32Sub { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a - b),
-                Op::F32Mul { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a * b),
-                Op::F32Div { dst, a, b } => binop!(dst, a, b, f32_, from_f32, |a, b| a / b),
-                Op::F32Min { dst, a, b } => binop!(dst, a, b, f32_, from_f32, float::min32),
-                Op::F32Max { dst, a, b } => binop!(dst, a, b, f32_, from_f32, float::max32),
-                Op::F64Abs { dst, src } => {
-                    unop!(dst, src, u64_, from_u64, |a| a & 0x7fff_ffff_ffff_ffff)
-                }
-                Op::F64Neg { dst, src } => {
-                    unop!(dst, src, u64_, from_u64, |a| a ^ 0x8000_0000_0000_0000)
-                }
-                Op::F64Copysign { dst, a, b } => binop!(dst, a, b, u64_, from_u64, |a, b| (a
-                    & 0x7fff_ffff_ffff_ffff)
-                    | (b & 0x8000_0000_0000_0000)),
-                Op::F64Ceil { dst, src } => {
-                    unop!(dst, src, f64_, from_f64, |x| float::round64(x, f64::ceil))
-                }
-                Op::F64Floor { dst, src } => {
-                    unop!(dst, src, f64_, from_f64, |x| float::round64(x, f64::floor))
-                }
-                Op::F64Trunc { dst, src } => {
-                    unop!(dst, src, f64_, from_f64, |x| float::round64(x, f64::trunc))
-                }
-                Op::F64Nearest { dst, src } => unop!(dst, src, f64_, from_f64, |x| float::round64(
-                    x,
-                    f64::round_ties_even
-                )),
-                Op::F64Sqrt { dst, src } => unop!(dst, src, f64_, from_f64, f64::sqrt),
-                Op::F64Add { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a + b),
-                Op::F64Sub { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a - b),
-                Op::F64Mul { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a * b),
-                Op::F64Div { dst, a, b } => binop!(dst, a, b, f64_, from_f64, |a, b| a / b),
-                Op::F64Min { dst, a, b } => binop!(dst, a, b, f64_, from_f64, float::min64),
-                Op::F64Max { dst, a, b } => binop!(dst, a, b, f64_, from_f64, float::max64),
-
-                Op::I32WrapI64 { dst, src } => unop!(dst, src, u64_, from_u32, |a| a as u32),
-                Op::I32TruncF32S { dst, src } => {
-                    try_unop!(dst, src, f32_, from_i32, |a: f32| float::trunc_i32(
-                        a as f64
-                    ))
-                }
-                Op::I32TruncF32U { dst, src } => {
-                    try_unop!(dst, src, f32_, from_u32, |a: f32| float::trunc_u32(
-                        a as f64
-                    ))
-                }
-                Op::I32TruncF64S { dst, src } => {
-                    try_unop!(dst, src, f64_, from_i32, float::trunc_i32)
-                }
-                Op::I32TruncF64U { dst, src } => {
-                    try_unop!(dst, src, f64_, from_u32, float::trunc_u32)
-                }
-                Op::I64ExtendI32S { dst, src } => unop!(dst, src, i32_, from_i64, |a| a as i64),
-                Op::I64ExtendI32U { dst, src } => unop!(dst, src, u32_, from_u64, |a| a as u64),
-                Op::I64TruncF32S { dst, src } => {
-                    try_unop!(dst, src, f32_, from_i64, |a: f32| float::trunc_i64(
-                        a as f64
-                    ))
-                }
-                Op::I64TruncF32U { dst, src } => {
-                    try_unop!(dst, src, f32_, from_u64, |a: f32| float::trunc_u64(
-                        a as f64
-                    ))
-                }
-                Op::I64TruncF64S { dst, src } => {
-                    try_unop!(dst, src, f64_, from_i64, float::trunc_i64)
-                }
-                Op::I64TruncF64U { dst, src } => {
-                    try_unop!(dst, src, f64_, from_u64, float::trunc_u64)
-                }
-                Op::F32ConvertI32S { dst, src } => unop!(dst, src, i32_, from_f32, |a| a as f32),
-                Op::F32ConvertI32U { dst, src } => unop!(dst, src, u32_, from_f32, |a| a as f32),
-                Op::F32ConvertI64S { dst, src } => unop!(dst, src, i64_, from_f32, |a| a as f32),
-                Op::F32ConvertI64U { dst, src } => unop!(dst, src, u64_, from_f32, |a| a as f32),
-                Op::F32DemoteF64 { dst, src } => unop!(dst, src, f64_, from_f32, |a| a as f32),
-                Op::F64ConvertI32S { dst, src } => unop!(dst, src, i32_, from_f64, |a| a as f64),
-                Op::F64ConvertI32U { dst, src } => unop!(dst, src, u32_, from_f64, |a| a as f64),
-                Op::F64ConvertI64S { dst, src } => unop!(dst, src, i64_, from_f64, |a| a as f64),
-                Op::F64ConvertI64U { dst, src } => unop!(dst, src, u64_, from_f64, |a| a as f64),
-                Op::F64PromoteF32 { dst, src } => unop!(dst, src, f32_, from_f64, |a| a as f64),
-                Op::I32Extend8S { dst, src } => unop!(dst, src, u32_, from_i32, |a| a as i8 as i32),
-                Op::I32Extend16S { dst, src } => {
-                    unop!(dst, src, u32_, from_i32, |a| a as i16 as i32)
-                }
-                Op::I64Extend8S { dst, src } => unop!(dst, src, u64_, from_i64, |a| a as i8 as i64),
-                Op::I64Extend16S { dst, src } => {
-                    unop!(dst, src, u64_, from_i64, |a| a as i16 as i64)
-                }
-                Op::I64Extend32S { dst, src } => {
-                    unop!(dst, src, u64_, from_i64, |a| a as i32 as i64)
-                }
-                Op::I32TruncSatF32S { dst, src } => unop!(dst, src, f32_, from_i32, |a| a as i32),
-                Op::I32TruncSatF32U { dst, src } => unop!(dst, src, f32_, from_u32, |a| a as u32),
-                Op::I32TruncSatF64S { dst, src } => unop!(dst, src, f64_, from_i32, |a| a as i32),
-                Op::I32TruncSatF64U { dst, src } => unop!(dst, src, f64_, from_u32, |a| a as u32),
-                Op::I64TruncSatF32S { dst, src } => unop!(dst, src, f32_, from_i64, |a| a as i64),
-                Op::I64TruncSatF32U { dst, src } => unop!(dst, src, f32_, from_u64, |a| a as u64),
-                Op::I64TruncSatF64S { dst, src } => unop!(dst, src, f64_, from_i64, |a| a as i64),
-                Op::I64TruncSatF64U { dst, src } => unop!(dst, src, f64_, from_u64, |a| a as u64),
+                _ => unreachable!("threaded code runs {op:?}"),
             }
         }
     }

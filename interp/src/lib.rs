@@ -11,6 +11,7 @@ pub mod code;
 mod exec;
 mod float;
 mod module;
+mod threaded;
 pub mod translate;
 
 pub use module::InterpModule;

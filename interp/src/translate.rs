@@ -10,7 +10,8 @@
 //! produced its value retargets that instruction to write the local directly.
 //! Unreachable code is not translated.
 
-use crate::code::{BranchTarget, FuncCode, Op, Slot, with_op_lists};
+use crate::code::{BranchTarget, FuncCode, Instr, Op, Slot, with_op_lists};
+use crate::threaded;
 use skiff_vm::module::Module;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
@@ -151,6 +152,8 @@ pub struct Scratch {
     zero_locals: Vec<bool>,
     /// Emptied patch lists, for the next blocks.
     patch_lists: Vec<Vec<Patch>>,
+    /// The instructions of the function being translated.
+    ops: Vec<Op>,
 }
 
 /// Translates defined function `index` of `module`.
@@ -169,10 +172,13 @@ pub fn translate_with(
     let body = module.body(index).expect("a defined function");
     let ty = module.func_type(index);
     let params = ty.params().len() as u32;
+    let mut ops = std::mem::take(&mut scratch.ops);
+    ops.clear();
     let mut t = Translator {
         module,
+        ops,
         code: FuncCode {
-            ops: Vec::with_capacity(body.operators.len() / 2),
+            instrs: Vec::new(),
             branch_tables: Vec::new(),
             params,
             locals: info.num_locals,
@@ -197,34 +203,43 @@ pub fn translate_with(
         .extend((0..info.num_locals).map(|l| l >= params));
     let base = t.base;
     t.push_ctrl_frame(Kind::Func, base, 0, ty.results().len() as u32, None);
-    let mut ops = module.operators_reader(body);
-    while !ops.eof() {
-        t.pos = ops.original_position() as u32;
-        let op = ops.read().map_err(Error::from)?;
+    let mut reader = module.operators_reader(body);
+    while !reader.eof() {
+        t.pos = reader.original_position() as u32;
+        let op = reader.read().map_err(Error::from)?;
         t.op(op)?;
     }
-    finish(t.code)
+    let code = finish(t.code, &t.ops);
+    t.s.ops = t.ops;
+    code
 }
 
 /// Checks what the execution loop relies on to read instructions without
-/// bounds checks: every jump lands inside the code, which ends with `Return`.
-fn finish(mut code: FuncCode) -> Result<FuncCode, Error> {
+/// bounds checks (every jump lands inside the code, which ends with `Return`),
+/// then threads the code: each instruction gets its handler.
+fn finish(mut code: FuncCode, ops: &[Op]) -> Result<FuncCode, Error> {
     let bad = |what: &str| {
         Err(Error::without_offset(
             ErrorKind::Invalid,
             format!("interpreter translation bug: {what}"),
         ))
     };
-    if !matches!(code.ops.last(), Some(Op::Return { .. })) {
+    if !matches!(ops.last(), Some(Op::Return { .. })) {
         return bad("code does not end with a return");
     }
-    let len = code.ops.len() as u32;
-    for op in &mut code.ops {
-        if let Some(&mut target) = op.jump_target_mut()
+    let len = ops.len() as u32;
+    code.instrs.reserve_exact(ops.len());
+    for &op in ops {
+        let mut probe = op;
+        if let Some(&mut target) = probe.jump_target_mut()
             && target >= len
         {
             return bad("a jump leaves the code");
         }
+        code.instrs.push(Instr {
+            handler: threaded::handler_of(&op),
+            op,
+        });
     }
     if code.branch_tables.iter().any(|e| e.target >= len) {
         return bad("a branch leaves the code");
@@ -234,6 +249,8 @@ fn finish(mut code: FuncCode) -> Result<FuncCode, Error> {
 
 struct Translator<'m, 's> {
     module: &'m Module,
+    /// The instructions emitted so far.
+    ops: Vec<Op>,
     code: FuncCode,
     /// The control stack, the virtual operand stack (entry `i` belongs to
     /// slot `base + i`) and the other per-function state.
@@ -260,13 +277,13 @@ fn unsupported(what: &str) -> Error {
 
 impl Translator<'_, '_> {
     fn emit(&mut self, op: Op) {
-        self.code.ops.push(op);
+        self.ops.push(op);
         self.code.offsets.push(self.pos);
         self.last_result = None;
     }
 
     fn pc(&self) -> u32 {
-        self.code.ops.len() as u32
+        self.ops.len() as u32
     }
 
     /// The slot of the next value pushed.
@@ -278,7 +295,7 @@ impl Translator<'_, '_> {
     fn push_result(&mut self, op: Op) {
         self.emit(op);
         self.s.stack.push(Operand::InSlot);
-        self.last_result = Some(self.code.ops.len() - 1);
+        self.last_result = Some(self.ops.len() - 1);
     }
 
     /// Writes entry `i` of the virtual stack to its own slot.
@@ -460,7 +477,7 @@ impl Translator<'_, '_> {
     fn patch(&mut self, p: Patch, target: u32) {
         match p {
             Patch::Op(i) => {
-                let op = &mut self.code.ops[i];
+                let op = &mut self.ops[i];
                 match op.jump_target_mut() {
                     Some(t) => *t = target,
                     None => unreachable!("patching {op:?}"),
@@ -523,11 +540,11 @@ impl Translator<'_, '_> {
             O::If { blockty } => {
                 let fusable = self.fusable_condition();
                 let cond = self.pop_slot();
-                let emitted = self.code.ops.len();
+                let emitted = self.ops.len();
                 self.materialize_all();
-                let jump = match fusable.filter(|_| self.code.ops.len() == emitted) {
+                let jump = match fusable.filter(|_| self.ops.len() == emitted) {
                     Some(f) => {
-                        self.code.ops.pop();
+                        self.ops.pop();
                         self.code.offsets.pop();
                         f.unless(u32::MAX)
                     }
@@ -536,7 +553,7 @@ impl Translator<'_, '_> {
                         target: u32::MAX,
                     },
                 };
-                let j = self.code.ops.len();
+                let j = self.ops.len();
                 self.emit(jump);
                 self.push_ctrl(Kind::If, blockty, Some(j));
             }
@@ -774,8 +791,7 @@ impl Translator<'_, '_> {
         }
         *zero = false;
         let retarget = self.last_result.filter(|&i| {
-            self.s.stack[top] == Operand::InSlot
-                && self.code.ops[i].clone().result_slot_mut().is_some()
+            self.s.stack[top] == Operand::InSlot && self.ops[i].clone().result_slot_mut().is_some()
         });
         // Copies of the local below the top must keep its old value.
         let mut below_uses = false;
@@ -789,9 +805,7 @@ impl Translator<'_, '_> {
         }
         match (self.s.stack[top], retarget) {
             (Operand::InSlot, Some(i)) if !below_uses => {
-                *self.code.ops[i]
-                    .result_slot_mut()
-                    .expect("recorded as a result") = l;
+                *self.ops[i].result_slot_mut().expect("recorded as a result") = l;
                 self.s.stack.pop();
                 self.last_result = None;
             }
@@ -829,7 +843,7 @@ impl Translator<'_, '_> {
         ctrl.kind = Kind::Else;
         let (height, params) = (ctrl.height, ctrl.params);
         if reachable {
-            let j = self.code.ops.len();
+            let j = self.ops.len();
             self.emit(Op::Jump { target: u32::MAX });
             self.s
                 .ctrls
@@ -858,7 +872,7 @@ impl Translator<'_, '_> {
             self.emit(Op::Return { src: to.src });
             return;
         }
-        let j = self.code.ops.len();
+        let j = self.ops.len();
         if to.keep == 0 || to.src == to.dst {
             self.emit(Op::Jump { target: to.target });
             if let Some(c) = forward {
@@ -879,13 +893,13 @@ impl Translator<'_, '_> {
     fn br_if(&mut self, depth: u32) {
         let fusable = self.fusable_condition();
         let cond = self.pop_slot();
-        let emitted = self.code.ops.len();
+        let emitted = self.ops.len();
         self.materialize_all();
         // The comparison can be dropped for a jump testing its operands when
         // nothing was emitted after it: its operands still hold their values.
-        let fusable = fusable.filter(|_| self.code.ops.len() == emitted);
+        let fusable = fusable.filter(|_| self.ops.len() == emitted);
         if fusable.is_some() {
-            self.code.ops.pop();
+            self.ops.pop();
             self.code.offsets.pop();
         }
         let (to, forward) = self.branch_to(depth);
@@ -899,14 +913,14 @@ impl Translator<'_, '_> {
                     target: to.target,
                 },
             };
-            let j = self.code.ops.len();
+            let j = self.ops.len();
             self.emit(jump);
             if let Some(c) = forward {
                 self.s.ctrls[c].patches.push(Patch::Op(j));
             }
         } else if let Some(f) = fusable {
             // Skip the branch unless the condition holds.
-            let skip = self.code.ops.len();
+            let skip = self.ops.len();
             self.emit(f.unless(u32::MAX));
             self.br(depth);
             let after = self.pc();
@@ -930,11 +944,11 @@ impl Translator<'_, '_> {
     /// comparison or `i32.eqz`, a jump can test its operands instead.
     fn fusable_condition(&self) -> Option<Condition> {
         let i = self.last_result?;
-        if i + 1 != self.code.ops.len() || self.s.stack.last() != Some(&Operand::InSlot) {
+        if i + 1 != self.ops.len() || self.s.stack.last() != Some(&Operand::InSlot) {
             return None;
         }
         let top = self.top_slot() - 1;
-        match self.code.ops[i] {
+        match self.ops[i] {
             Op::I32Eqz { dst, src } if dst == top => Some(Condition::Zero(src)),
             op => op
                 .fused_branch()

@@ -29,7 +29,7 @@ fn run(wat: &str, args: &[Value]) -> Vec<Value> {
 }
 
 fn count(code: &FuncCode, pred: impl Fn(&Op) -> bool) -> usize {
-    code.ops.iter().filter(|op| pred(op)).count()
+    code.ops().filter(|op| pred(op)).count()
 }
 
 /// Sums 0..n with the loop shape compilers emit: the back edge is a `br_if`

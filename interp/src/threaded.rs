@@ -1,0 +1,699 @@
+//! Threaded code: a handler per instruction.
+//!
+//! Every instruction that needs nothing but the frame's slots and memory 0
+//! (arithmetic, comparisons, conversions, loads and stores, copies, constants,
+//! jumps and branches) has a handler that runs it and then calls the next
+//! instruction's handler in tail position. In optimized builds that call is a
+//! jump: control passes from handler to handler by one indirect jump each
+//! (a jump site per handler, so each is predicted on its own), with the frame,
+//! memory 0's base and its length held in argument registers all along.
+//!
+//! The chain stops at an instruction that needs the store or the call stack
+//! (calls, returns, globals, tables, bulk memory, `memory.size` and
+//! `memory.grow`): its handler, [`slow`], returns [`Stop::Slow`] and the
+//! executor's loop runs it, then resumes the chain after it. A trap stops the
+//! chain with its kind, before the trapping instruction changed anything.
+//!
+//! Rust does not promise tail calls. Optimized x86-64 builds turn each
+//! handler's final call, which passes on the handler's own arguments and
+//! returns the callee's result, into a jump; the test `tail_calls_keep_the_
+//! stack_flat` in `tests/threaded.rs` runs every kind of handler millions of
+//! times on a small stack to hold that. Builds with debug assertions, which are
+//! not optimized, return [`Stop::Continue`] after each instruction instead, and
+//! [`run`] loops.
+
+use crate::code::{FuncCode, Handler, Instr, Op, Slot, Stop, with_op_lists};
+use crate::float;
+use skiff_vm::runtime::TrapKind;
+
+/// Where the chain stopped, and why.
+type Exit = (*const Instr, Stop);
+
+/// Runs threaded code from `ip` until an instruction needs the executor's
+/// loop or traps; returns that instruction and the reason.
+///
+/// # Safety
+/// `ip` points into `code.instrs`, which [`crate::translate`] produced (every
+/// jump and branch target inside it); `regs` points to a frame of at least
+/// `code.frame_size` slots; `mem..mem + len` is accessible memory.
+#[inline(always)]
+pub(crate) unsafe fn run(
+    ip: *const Instr,
+    regs: *mut u64,
+    mem: *mut u8,
+    len: usize,
+    code: &FuncCode,
+) -> Exit {
+    #[cfg(not(debug_assertions))]
+    {
+        // SAFETY: the caller's guarantees are the handlers' preconditions.
+        unsafe { ((*ip).handler)(ip, regs, mem, len, code) }
+    }
+    #[cfg(debug_assertions)]
+    {
+        let mut ip = ip;
+        loop {
+            // SAFETY: as above; a handler returning `Continue` hands back an
+            // instruction of the same code.
+            let (at, stop) = unsafe { ((*ip).handler)(ip, regs, mem, len, code) };
+            if stop != Stop::Continue {
+                return (at, stop);
+            }
+            ip = at;
+        }
+    }
+}
+
+/// Continues with instruction `$ip`: a tail call of its handler, or, without
+/// optimization, a return to [`run`]'s loop.
+macro_rules! next {
+    ($ip:expr, $regs:ident, $mem:ident, $len:ident, $code:ident) => {{
+        let ip: *const Instr = $ip;
+        #[cfg(not(debug_assertions))]
+        // SAFETY: `ip` is an instruction of `$code` (the next one, or a
+        // checked jump target), so the handler's preconditions still hold.
+        return unsafe { ((*ip).handler)(ip, $regs, $mem, $len, $code) };
+        #[cfg(debug_assertions)]
+        return (ip, Stop::Continue);
+    }};
+}
+
+/// Defines a handler: `$name(pattern of its instruction) { body }`, the body
+/// seeing `ip`, `regs`, `mem`, `len` and `code`.
+macro_rules! handler {
+    ($name:ident($pat:pat) $ip:ident $regs:ident $mem:ident $len:ident $code:ident $body:block) => {
+        #[allow(non_snake_case, unused_variables)]
+        pub(crate) unsafe fn $name(
+            $ip: *const Instr,
+            $regs: *mut u64,
+            $mem: *mut u8,
+            $len: usize,
+            $code: &FuncCode,
+        ) -> Exit {
+            // SAFETY: `handler_of` gives this handler to this kind of
+            // instruction only, and `ip` points to one (see `run`).
+            let $pat = (unsafe { *$ip }).op else {
+                unsafe { std::hint::unreachable_unchecked() }
+            };
+            $body
+        }
+    };
+}
+
+/// Slot `slot` of the frame.
+///
+/// # Safety
+/// `slot` is below the frame size, as every slot translated code names is.
+#[inline(always)]
+unsafe fn get(regs: *mut u64, slot: Slot) -> u64 {
+    // SAFETY: the caller's guarantee.
+    unsafe { *regs.add(slot as usize) }
+}
+
+/// Sets slot `slot` of the frame.
+///
+/// # Safety
+/// As for [`get`].
+#[inline(always)]
+unsafe fn set(regs: *mut u64, slot: Slot, v: u64) {
+    // SAFETY: the caller's guarantee.
+    unsafe { *regs.add(slot as usize) = v }
+}
+
+/// Instruction `target` of `code`.
+///
+/// # Safety
+/// `target` is a jump or branch target of `code`, which `translate` checked.
+#[inline(always)]
+unsafe fn at(code: &FuncCode, target: u32) -> *const Instr {
+    debug_assert!((target as usize) < code.instrs.len());
+    // SAFETY: the caller's guarantee.
+    unsafe { code.instrs.as_ptr().add(target as usize) }
+}
+
+/// The `N` bytes of memory at `ea`, or `None` past the accessible length.
+#[inline(always)]
+fn load<const N: usize>(mem: *mut u8, len: usize, ea: usize) -> Option<[u8; N]> {
+    if ea + N > len {
+        return None;
+    }
+    // SAFETY: `ea + N <= len`, and `mem..mem + len` is accessible (see `run`).
+    Some(unsafe { std::ptr::read_unaligned(mem.add(ea) as *const [u8; N]) })
+}
+
+/// Writes `bytes` to memory at `ea`; `false` past the accessible length.
+#[inline(always)]
+fn store<const N: usize>(mem: *mut u8, len: usize, ea: usize, bytes: [u8; N]) -> bool {
+    if ea + N > len {
+        return false;
+    }
+    // SAFETY: as for `load`.
+    unsafe { std::ptr::write_unaligned(mem.add(ea) as *mut [u8; N], bytes) };
+    true
+}
+
+#[inline(always)]
+fn i32_(x: u64) -> i32 {
+    x as u32 as i32
+}
+#[inline(always)]
+fn u32_(x: u64) -> u32 {
+    x as u32
+}
+#[inline(always)]
+fn i64_(x: u64) -> i64 {
+    x as i64
+}
+#[inline(always)]
+fn u64_(x: u64) -> u64 {
+    x
+}
+#[inline(always)]
+fn f32_(x: u64) -> f32 {
+    f32::from_bits(x as u32)
+}
+#[inline(always)]
+fn f64_(x: u64) -> f64 {
+    f64::from_bits(x)
+}
+#[inline(always)]
+fn from_i32(v: i32) -> u64 {
+    v as u32 as u64
+}
+#[inline(always)]
+fn from_u32(v: u32) -> u64 {
+    v as u64
+}
+#[inline(always)]
+fn from_i64(v: i64) -> u64 {
+    v as u64
+}
+#[inline(always)]
+fn from_u64(v: u64) -> u64 {
+    v
+}
+#[inline(always)]
+fn from_f32(v: f32) -> u64 {
+    v.to_bits() as u64
+}
+#[inline(always)]
+fn from_f64(v: f64) -> u64 {
+    v.to_bits()
+}
+#[inline(always)]
+fn from_bool(v: bool) -> u64 {
+    v as u64
+}
+
+/// Handlers of `dst = f(src)`: `Name: reader -> writer, f;`.
+macro_rules! unary {
+    ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
+        handler!($name(Op::$name { dst, src }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            unsafe { set(regs, dst, $put(($f)($get(get(regs, src))))) };
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+/// Handlers of `dst = f(src)` where `f` may trap: `f` returns a `Result`.
+macro_rules! try_unary {
+    ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
+        handler!($name(Op::$name { dst, src }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            match ($f)($get(unsafe { get(regs, src) })) {
+                Ok(v) => unsafe { set(regs, dst, $put(v)) },
+                Err(kind) => return (ip, Stop::of(kind)),
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+/// Handlers of `dst = f(a, b)`.
+macro_rules! binary {
+    ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
+        handler!($name(Op::$name { dst, a, b }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            unsafe { set(regs, dst, $put(($f)($get(get(regs, a)), $get(get(regs, b))))) };
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+/// Handlers of `dst = f(a, b)` where `f` may trap: `f` returns a `Result`.
+macro_rules! try_binary {
+    ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
+        handler!($name(Op::$name { dst, a, b }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            let (a, b) = unsafe { (get(regs, a), get(regs, b)) };
+            match ($f)($get(a), $get(b)) {
+                // SAFETY: as above.
+                Ok(v) => unsafe { set(regs, dst, $put(v)) },
+                Err(kind) => return (ip, Stop::of(kind)),
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+/// Handlers of a load and of its `*At` variant: `Name / NameAt: bytes, decode;`.
+macro_rules! loads {
+    ($($name:ident / $name_at:ident: $n:literal, $decode:expr;)*) => {$(
+        handler!($name(Op::$name { dst, addr, offset }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            let ea = unsafe { get(regs, addr) } as u32 as usize + offset as usize;
+            match load::<$n>(mem, len, ea) {
+                // SAFETY: as above.
+                Some(bytes) => unsafe { set(regs, dst, ($decode)(bytes)) },
+                None => return (ip, Stop::MemoryOutOfBounds),
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+        handler!($name_at(Op::$name_at { dst, addr, imm }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            let ea = (unsafe { get(regs, addr) } as u32).wrapping_add(imm) as usize;
+            match load::<$n>(mem, len, ea) {
+                // SAFETY: as above.
+                Some(bytes) => unsafe { set(regs, dst, ($decode)(bytes)) },
+                None => return (ip, Stop::MemoryOutOfBounds),
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+/// Handlers of a store and of its `*At` variant: `Name / NameAt: encode;`.
+macro_rules! stores {
+    ($($name:ident / $name_at:ident: $encode:expr;)*) => {$(
+        handler!($name(Op::$name { addr, value, offset }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            let (ea, v) = unsafe { (get(regs, addr), get(regs, value)) };
+            if !store(mem, len, ea as u32 as usize + offset as usize, ($encode)(v)) {
+                return (ip, Stop::MemoryOutOfBounds);
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+        handler!($name_at(Op::$name_at { addr, value, imm }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            let (ea, v) = unsafe { (get(regs, addr), get(regs, value)) };
+            if !store(mem, len, (ea as u32).wrapping_add(imm) as usize, ($encode)(v)) {
+                return (ip, Stop::MemoryOutOfBounds);
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+/// Takes branch table entry `$entry`: copies what the label carries, then jumps.
+macro_rules! branch {
+    ($entry:expr, $regs:ident, $mem:ident, $len:ident, $code:ident) => {{
+        let to = $code.branch_tables[$entry as usize];
+        for i in 0..to.keep {
+            // SAFETY: the label's slots are slots of translated code.
+            unsafe { set($regs, to.dst + i, get($regs, to.src + i)) };
+        }
+        // SAFETY: branch targets were checked by `translate`.
+        next!(unsafe { at($code, to.target) }, $regs, $mem, $len, $code)
+    }};
+}
+
+/// Handlers of the fused compare-and-jumps, from the instruction lists.
+macro_rules! fused_branches {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+    ) => {$(
+        handler!($fused(Op::$fused { a, b, target }) ip regs mem len code {
+            // SAFETY: slots of translated code are in the frame.
+            let holds = unsafe { $get(get(regs, a)) $cmp $get(get(regs, b)) };
+            if holds {
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            }
+            // SAFETY: jump targets were checked by `translate`.
+            next!(unsafe { at(code, target) }, regs, mem, len, code)
+        });
+    )*};
+}
+
+with_op_lists!(fused_branches {});
+
+/// The handler of `op`.
+macro_rules! handler_of {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+    ) => {
+        /// The handler that runs `op`.
+        pub(crate) fn handler_of(op: &Op) -> Handler {
+            match op {
+                $(Op::$load { .. } => $load as Handler,)*
+                $(Op::$load_at { .. } => $load_at as Handler,)*
+                $(Op::$store { .. } => $store as Handler,)*
+                $(Op::$store_at { .. } => $store_at as Handler,)*
+                $(Op::$unary { .. } => $unary as Handler,)*
+                $(Op::$binary { .. } => $binary as Handler,)*
+                $(Op::$fused { .. } => $fused as Handler,)*
+                Op::Unreachable => Unreachable,
+                Op::Jump { .. } => Jump,
+                Op::JumpIf { .. } => JumpIf,
+                Op::JumpIfZero { .. } => JumpIfZero,
+                Op::Br { .. } => Br,
+                Op::BrIf { .. } => BrIf,
+                Op::BrTable { .. } => BrTable,
+                Op::Copy { .. } => Copy,
+                Op::Const { .. } => Const,
+                Op::Select { .. } => Select,
+                Op::I32AddImm { .. } => I32AddImm,
+                Op::RefIsNull { .. } => RefIsNull,
+                Op::Return { .. }
+                | Op::Call { .. }
+                | Op::CallIndirect { .. }
+                | Op::GlobalGet { .. }
+                | Op::GlobalSet { .. }
+                | Op::MemorySize { .. }
+                | Op::MemoryGrow { .. }
+                | Op::MemoryInit { .. }
+                | Op::DataDrop { .. }
+                | Op::MemoryCopy { .. }
+                | Op::MemoryFill { .. }
+                | Op::TableInit { .. }
+                | Op::ElemDrop { .. }
+                | Op::TableCopy { .. }
+                | Op::TableGet { .. }
+                | Op::TableSet { .. }
+                | Op::TableSize { .. }
+                | Op::TableGrow { .. }
+                | Op::TableFill { .. }
+                | Op::RefFunc { .. } => slow,
+            }
+        }
+    };
+}
+
+with_op_lists!(handler_of {});
+
+/// The handler of every instruction the executor's loop runs itself.
+pub(crate) unsafe fn slow(
+    ip: *const Instr,
+    _regs: *mut u64,
+    _mem: *mut u8,
+    _len: usize,
+    _code: &FuncCode,
+) -> Exit {
+    (ip, Stop::Slow)
+}
+
+handler!(Unreachable(Op::Unreachable) ip regs mem len code {
+    (ip, Stop::Unreachable)
+});
+
+handler!(Jump(Op::Jump { target }) ip regs mem len code {
+    // SAFETY: jump targets were checked by `translate`.
+    next!(unsafe { at(code, target) }, regs, mem, len, code)
+});
+
+handler!(JumpIf(Op::JumpIf { cond, target }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    if unsafe { get(regs, cond) } as u32 != 0 {
+        // SAFETY: jump targets were checked by `translate`.
+        next!(unsafe { at(code, target) }, regs, mem, len, code)
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(JumpIfZero(Op::JumpIfZero { cond, target }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    if unsafe { get(regs, cond) } as u32 == 0 {
+        // SAFETY: jump targets were checked by `translate`.
+        next!(unsafe { at(code, target) }, regs, mem, len, code)
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(Br(Op::Br { entry }) ip regs mem len code {
+    branch!(entry, regs, mem, len, code)
+});
+
+handler!(BrIf(Op::BrIf { cond, entry }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    if unsafe { get(regs, cond) } as u32 != 0 {
+        branch!(entry, regs, mem, len, code)
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(BrTable(Op::BrTable { index, start, len: n }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    let i = (unsafe { get(regs, index) } as u32).min(n - 1);
+    branch!(start + i, regs, mem, len, code)
+});
+
+handler!(Copy(Op::Copy { dst, src }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe { set(regs, dst, get(regs, src)) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(Const(Op::Const { dst, bits }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe { set(regs, dst, bits) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(Select(Op::Select { dst, b, cond }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe {
+        if get(regs, cond) as u32 == 0 {
+            set(regs, dst, get(regs, b));
+        }
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(I32AddImm(Op::I32AddImm { dst, a, imm }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe { set(regs, dst, (get(regs, a) as u32).wrapping_add(imm as u32) as u64) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+handler!(RefIsNull(Op::RefIsNull { dst, src }) ip regs mem len code {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe { set(regs, dst, (get(regs, src) == 0) as u64) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+});
+
+loads! {
+    I32Load / I32LoadAt: 4, |b| u32::from_le_bytes(b) as u64;
+    I64Load / I64LoadAt: 8, u64::from_le_bytes;
+    F32Load / F32LoadAt: 4, |b| u32::from_le_bytes(b) as u64;
+    F64Load / F64LoadAt: 8, u64::from_le_bytes;
+    I32Load8S / I32Load8SAt: 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64;
+    I32Load8U / I32Load8UAt: 1, |b: [u8; 1]| b[0] as u64;
+    I32Load16S / I32Load16SAt: 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64;
+    I32Load16U / I32Load16UAt: 2, |b| u16::from_le_bytes(b) as u64;
+    I64Load8S / I64Load8SAt: 1, |b: [u8; 1]| b[0] as i8 as i64 as u64;
+    I64Load8U / I64Load8UAt: 1, |b: [u8; 1]| b[0] as u64;
+    I64Load16S / I64Load16SAt: 2, |b| i16::from_le_bytes(b) as i64 as u64;
+    I64Load16U / I64Load16UAt: 2, |b| u16::from_le_bytes(b) as u64;
+    I64Load32S / I64Load32SAt: 4, |b| i32::from_le_bytes(b) as i64 as u64;
+    I64Load32U / I64Load32UAt: 4, |b| u32::from_le_bytes(b) as u64;
+}
+
+stores! {
+    I32Store / I32StoreAt: |v: u64| (v as u32).to_le_bytes();
+    I64Store / I64StoreAt: |v: u64| v.to_le_bytes();
+    F32Store / F32StoreAt: |v: u64| (v as u32).to_le_bytes();
+    F64Store / F64StoreAt: |v: u64| v.to_le_bytes();
+    I32Store8 / I32Store8At: |v: u64| [v as u8];
+    I32Store16 / I32Store16At: |v: u64| (v as u16).to_le_bytes();
+    I64Store8 / I64Store8At: |v: u64| [v as u8];
+    I64Store16 / I64Store16At: |v: u64| (v as u16).to_le_bytes();
+    I64Store32 / I64Store32At: |v: u64| (v as u32).to_le_bytes();
+}
+
+unary! {
+    I32Eqz: u32_ -> from_bool, |a| a == 0;
+    I64Eqz: u64_ -> from_bool, |a| a == 0;
+    I32Clz: u32_ -> from_u32, u32::leading_zeros;
+    I32Ctz: u32_ -> from_u32, u32::trailing_zeros;
+    I32Popcnt: u32_ -> from_u32, u32::count_ones;
+    I64Clz: u64_ -> from_u64, |a: u64| a.leading_zeros() as u64;
+    I64Ctz: u64_ -> from_u64, |a: u64| a.trailing_zeros() as u64;
+    I64Popcnt: u64_ -> from_u64, |a: u64| a.count_ones() as u64;
+    F32Abs: u32_ -> from_u32, |a| a & 0x7fff_ffff;
+    F32Neg: u32_ -> from_u32, |a| a ^ 0x8000_0000;
+    F32Ceil: f32_ -> from_f32, |x| float::round32(x, f32::ceil);
+    F32Floor: f32_ -> from_f32, |x| float::round32(x, f32::floor);
+    F32Trunc: f32_ -> from_f32, |x| float::round32(x, f32::trunc);
+    F32Nearest: f32_ -> from_f32, |x| float::round32(x, f32::round_ties_even);
+    F32Sqrt: f32_ -> from_f32, f32::sqrt;
+    F64Abs: u64_ -> from_u64, |a| a & 0x7fff_ffff_ffff_ffff;
+    F64Neg: u64_ -> from_u64, |a| a ^ 0x8000_0000_0000_0000;
+    F64Ceil: f64_ -> from_f64, |x| float::round64(x, f64::ceil);
+    F64Floor: f64_ -> from_f64, |x| float::round64(x, f64::floor);
+    F64Trunc: f64_ -> from_f64, |x| float::round64(x, f64::trunc);
+    F64Nearest: f64_ -> from_f64, |x| float::round64(x, f64::round_ties_even);
+    F64Sqrt: f64_ -> from_f64, f64::sqrt;
+    I32WrapI64: u64_ -> from_u32, |a| a as u32;
+    I64ExtendI32S: i32_ -> from_i64, |a| a as i64;
+    I64ExtendI32U: u32_ -> from_u64, |a| a as u64;
+    F32ConvertI32S: i32_ -> from_f32, |a| a as f32;
+    F32ConvertI32U: u32_ -> from_f32, |a| a as f32;
+    F32ConvertI64S: i64_ -> from_f32, |a| a as f32;
+    F32ConvertI64U: u64_ -> from_f32, |a| a as f32;
+    F32DemoteF64: f64_ -> from_f32, |a| a as f32;
+    F64ConvertI32S: i32_ -> from_f64, |a| a as f64;
+    F64ConvertI32U: u32_ -> from_f64, |a| a as f64;
+    F64ConvertI64S: i64_ -> from_f64, |a| a as f64;
+    F64ConvertI64U: u64_ -> from_f64, |a| a as f64;
+    F64PromoteF32: f32_ -> from_f64, |a| a as f64;
+    I32Extend8S: u32_ -> from_i32, |a| a as i8 as i32;
+    I32Extend16S: u32_ -> from_i32, |a| a as i16 as i32;
+    I64Extend8S: u64_ -> from_i64, |a| a as i8 as i64;
+    I64Extend16S: u64_ -> from_i64, |a| a as i16 as i64;
+    I64Extend32S: u64_ -> from_i64, |a| a as i32 as i64;
+    I32TruncSatF32S: f32_ -> from_i32, |a| a as i32;
+    I32TruncSatF32U: f32_ -> from_u32, |a| a as u32;
+    I32TruncSatF64S: f64_ -> from_i32, |a| a as i32;
+    I32TruncSatF64U: f64_ -> from_u32, |a| a as u32;
+    I64TruncSatF32S: f32_ -> from_i64, |a| a as i64;
+    I64TruncSatF32U: f32_ -> from_u64, |a| a as u64;
+    I64TruncSatF64S: f64_ -> from_i64, |a| a as i64;
+    I64TruncSatF64U: f64_ -> from_u64, |a| a as u64;
+}
+
+try_unary! {
+    I32TruncF32S: f32_ -> from_i32, |a: f32| float::trunc_i32(a as f64);
+    I32TruncF32U: f32_ -> from_u32, |a: f32| float::trunc_u32(a as f64);
+    I32TruncF64S: f64_ -> from_i32, float::trunc_i32;
+    I32TruncF64U: f64_ -> from_u32, float::trunc_u32;
+    I64TruncF32S: f32_ -> from_i64, |a: f32| float::trunc_i64(a as f64);
+    I64TruncF32U: f32_ -> from_u64, |a: f32| float::trunc_u64(a as f64);
+    I64TruncF64S: f64_ -> from_i64, float::trunc_i64;
+    I64TruncF64U: f64_ -> from_u64, float::trunc_u64;
+}
+
+binary! {
+    I32Eq: u32_ -> from_bool, |a, b| a == b;
+    I32Ne: u32_ -> from_bool, |a, b| a != b;
+    I32LtS: i32_ -> from_bool, |a, b| a < b;
+    I32LtU: u32_ -> from_bool, |a, b| a < b;
+    I32GtS: i32_ -> from_bool, |a, b| a > b;
+    I32GtU: u32_ -> from_bool, |a, b| a > b;
+    I32LeS: i32_ -> from_bool, |a, b| a <= b;
+    I32LeU: u32_ -> from_bool, |a, b| a <= b;
+    I32GeS: i32_ -> from_bool, |a, b| a >= b;
+    I32GeU: u32_ -> from_bool, |a, b| a >= b;
+    I64Eq: u64_ -> from_bool, |a, b| a == b;
+    I64Ne: u64_ -> from_bool, |a, b| a != b;
+    I64LtS: i64_ -> from_bool, |a, b| a < b;
+    I64LtU: u64_ -> from_bool, |a, b| a < b;
+    I64GtS: i64_ -> from_bool, |a, b| a > b;
+    I64GtU: u64_ -> from_bool, |a, b| a > b;
+    I64LeS: i64_ -> from_bool, |a, b| a <= b;
+    I64LeU: u64_ -> from_bool, |a, b| a <= b;
+    I64GeS: i64_ -> from_bool, |a, b| a >= b;
+    I64GeU: u64_ -> from_bool, |a, b| a >= b;
+    F32Eq: f32_ -> from_bool, |a, b| a == b;
+    F32Ne: f32_ -> from_bool, |a, b| a != b;
+    F32Lt: f32_ -> from_bool, |a, b| a < b;
+    F32Gt: f32_ -> from_bool, |a, b| a > b;
+    F32Le: f32_ -> from_bool, |a, b| a <= b;
+    F32Ge: f32_ -> from_bool, |a, b| a >= b;
+    F64Eq: f64_ -> from_bool, |a, b| a == b;
+    F64Ne: f64_ -> from_bool, |a, b| a != b;
+    F64Lt: f64_ -> from_bool, |a, b| a < b;
+    F64Gt: f64_ -> from_bool, |a, b| a > b;
+    F64Le: f64_ -> from_bool, |a, b| a <= b;
+    F64Ge: f64_ -> from_bool, |a, b| a >= b;
+    I32Add: u32_ -> from_u32, u32::wrapping_add;
+    I32Sub: u32_ -> from_u32, u32::wrapping_sub;
+    I32Mul: u32_ -> from_u32, u32::wrapping_mul;
+    I32And: u32_ -> from_u32, |a, b| a & b;
+    I32Or: u32_ -> from_u32, |a, b| a | b;
+    I32Xor: u32_ -> from_u32, |a, b| a ^ b;
+    I32Shl: u32_ -> from_u32, u32::wrapping_shl;
+    I32ShrS: i32_ -> from_i32, |a: i32, b| a.wrapping_shr(b as u32);
+    I32ShrU: u32_ -> from_u32, u32::wrapping_shr;
+    I32Rotl: u32_ -> from_u32, u32::rotate_left;
+    I32Rotr: u32_ -> from_u32, u32::rotate_right;
+    I64Add: u64_ -> from_u64, u64::wrapping_add;
+    I64Sub: u64_ -> from_u64, u64::wrapping_sub;
+    I64Mul: u64_ -> from_u64, u64::wrapping_mul;
+    I64And: u64_ -> from_u64, |a, b| a & b;
+    I64Or: u64_ -> from_u64, |a, b| a | b;
+    I64Xor: u64_ -> from_u64, |a, b| a ^ b;
+    I64Shl: u64_ -> from_u64, |a: u64, b| a.wrapping_shl(b as u32);
+    I64ShrS: i64_ -> from_i64, |a: i64, b| a.wrapping_shr(b as u32);
+    I64ShrU: u64_ -> from_u64, |a: u64, b| a.wrapping_shr(b as u32);
+    I64Rotl: u64_ -> from_u64, |a: u64, b| a.rotate_left(b as u32);
+    I64Rotr: u64_ -> from_u64, |a: u64, b| a.rotate_right(b as u32);
+    F32Copysign: u32_ -> from_u32, |a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000);
+    F32Add: f32_ -> from_f32, |a, b| a + b;
+    F32Sub: f32_ -> from_f32, |a, b| a - b;
+    F32Mul: f32_ -> from_f32, |a, b| a * b;
+    F32Div: f32_ -> from_f32, |a, b| a / b;
+    F32Min: f32_ -> from_f32, float::min32;
+    F32Max: f32_ -> from_f32, float::max32;
+    F64Copysign: u64_ -> from_u64,
+        |a, b| (a & 0x7fff_ffff_ffff_ffff) | (b & 0x8000_0000_0000_0000);
+    F64Add: f64_ -> from_f64, |a, b| a + b;
+    F64Sub: f64_ -> from_f64, |a, b| a - b;
+    F64Mul: f64_ -> from_f64, |a, b| a * b;
+    F64Div: f64_ -> from_f64, |a, b| a / b;
+    F64Min: f64_ -> from_f64, float::min64;
+    F64Max: f64_ -> from_f64, float::max64;
+}
+
+try_binary! {
+    I32DivS: i32_ -> from_i32, |a: i32, b: i32| match (a, b) {
+        (_, 0) => Err(TrapKind::IntegerDivisionByZero),
+        (i32::MIN, -1) => Err(TrapKind::IntegerOverflow),
+        _ => Ok(a / b),
+    };
+    I32DivU: u32_ -> from_u32,
+        |a: u32, b: u32| a.checked_div(b).ok_or(TrapKind::IntegerDivisionByZero);
+    I32RemS: i32_ -> from_i32, |a: i32, b: i32| match b {
+        0 => Err(TrapKind::IntegerDivisionByZero),
+        _ => Ok(a.wrapping_rem(b)),
+    };
+    I32RemU: u32_ -> from_u32,
+        |a: u32, b: u32| a.checked_rem(b).ok_or(TrapKind::IntegerDivisionByZero);
+    I64DivS: i64_ -> from_i64, |a: i64, b: i64| match (a, b) {
+        (_, 0) => Err(TrapKind::IntegerDivisionByZero),
+        (i64::MIN, -1) => Err(TrapKind::IntegerOverflow),
+        _ => Ok(a / b),
+    };
+    I64DivU: u64_ -> from_u64,
+        |a: u64, b: u64| a.checked_div(b).ok_or(TrapKind::IntegerDivisionByZero);
+    I64RemS: i64_ -> from_i64, |a: i64, b: i64| match b {
+        0 => Err(TrapKind::IntegerDivisionByZero),
+        _ => Ok(a.wrapping_rem(b)),
+    };
+    I64RemU: u64_ -> from_u64,
+        |a: u64, b: u64| a.checked_rem(b).ok_or(TrapKind::IntegerDivisionByZero);
+}
