@@ -9,6 +9,7 @@
 //! `local.get` feeding an instruction costs nothing: the instruction reads the
 //! local's slot. Slot numbers are frame-relative.
 
+use crate::exec::Machine;
 use skiff_vm::runtime::TrapKind;
 
 /// A frame-relative slot number.
@@ -342,15 +343,22 @@ impl Stop {
 
 /// The code that runs one instruction, then, in optimized builds, jumps
 /// straight to the next instruction's handler: given the instruction, the
-/// frame's slots, memory 0's base and accessible length, and the function.
-pub type Handler =
-    unsafe fn(*const Instr, *mut u64, *mut u8, usize, &FuncCode) -> (*const Instr, Stop);
+/// frame's slots, memory 0's base and accessible length, the function, and
+/// the machine that runs it (for calls and returns).
+pub(crate) type Handler = unsafe fn(
+    *const Instr,
+    *mut u64,
+    *mut u8,
+    usize,
+    &FuncCode,
+    *mut Machine,
+) -> (*const Instr, Stop);
 
 /// One instruction of threaded code: its handler and its operands.
 #[derive(Clone, Copy)]
 pub struct Instr {
     /// Runs it.
-    pub handler: Handler,
+    pub(crate) handler: Handler,
     /// What it is, with decoded immediates and slots.
     pub op: Op,
 }

@@ -69,10 +69,10 @@ pub(crate) fn invoke(
         pc: 0,
         fp: 0,
         mem,
+        depth_limit: store.max_call_depth as usize,
     };
-    let depth_limit = store.max_call_depth as usize;
-    m.enter(0, depth_limit)?;
-    m.run(store, depth_limit)?;
+    m.enter(0)?;
+    m.run(store)?;
     // The outermost function returned: its results are at the bottom.
     let module = &m.cur.module;
     let ty = module.func_type(module.num_imported_funcs + m.func);
@@ -85,24 +85,45 @@ pub(crate) fn invoke(
     Ok(())
 }
 
-/// The state of one invocation.
-struct Machine {
-    slots: Vec<u64>,
+/// The state of one invocation. While threaded code runs, `func` and `fp`
+/// follow the calls and returns it makes.
+pub(crate) struct Machine {
+    pub(crate) slots: Vec<u64>,
     frames: Vec<CallFrame>,
-    cur: Arc<InterpModule>,
+    pub(crate) cur: Arc<InterpModule>,
     inst: InstanceId,
     /// The running function, among the defined functions of `cur`.
-    func: u32,
+    pub(crate) func: u32,
     pc: usize,
-    fp: usize,
+    pub(crate) fp: usize,
     /// Store index of the running instance's memory 0.
     mem: usize,
+    /// The most frames `frames` may hold.
+    depth_limit: usize,
+}
+
+/// Zeroes the declared locals of a new frame of `code` and writes its constants.
+///
+/// # Safety
+/// `regs` points to a frame of `code.frame_size` slots.
+#[inline(always)]
+unsafe fn init_frame(code: &FuncCode, regs: *mut u64) {
+    for i in code.params..code.locals {
+        // A volatile store keeps the loop from becoming a call to `memset`,
+        // which costs more than the few locals most functions declare.
+        // SAFETY: locals are inside the frame.
+        unsafe { regs.add(i as usize).write_volatile(0) };
+    }
+    for (i, c) in code.consts.iter().enumerate() {
+        // SAFETY: constant slots follow the locals inside the frame.
+        unsafe { *regs.add(code.locals as usize + i) = *c };
+    }
 }
 
 impl Machine {
     /// Sets up the frame of `self.func` at absolute slot `fp`, where its arguments are.
-    fn enter(&mut self, fp: usize, depth_limit: usize) -> Result<(), Trap> {
-        if self.frames.len() >= depth_limit {
+    fn enter(&mut self, fp: usize) -> Result<(), Trap> {
+        if self.frames.len() >= self.depth_limit {
             return Err(self.trap(TrapKind::StackExhausted));
         }
         let code = &self.cur.funcs[self.func as usize];
@@ -113,11 +134,8 @@ impl Machine {
             }
             self.slots.resize(end.max(self.slots.len() * 2), 0);
         }
-        self.slots[fp + code.params as usize..fp + code.locals as usize].fill(0);
-        if !code.consts.is_empty() {
-            let at = fp + code.locals as usize;
-            self.slots[at..at + code.consts.len()].copy_from_slice(&code.consts);
-        }
+        // SAFETY: `fp + frame_size <= slots.len()`, ensured just above.
+        unsafe { init_frame(code, self.slots.as_mut_ptr().add(fp)) };
         self.fp = fp;
         self.pc = 0;
         Ok(())
@@ -148,13 +166,7 @@ impl Machine {
     }
 
     /// Calls the store's function `addr`, whose arguments start at frame slot `base`.
-    fn call(
-        &mut self,
-        store: &mut Store,
-        addr: u32,
-        base: u32,
-        depth_limit: usize,
-    ) -> Result<(), Trap> {
+    fn call(&mut self, store: &mut Store, addr: u32, base: u32) -> Result<(), Trap> {
         let callee_fp = self.fp + base as usize;
         let (instance, index) = match store.funcs[addr as usize].kind {
             FuncKind::Wasm { instance, index } => (instance, index),
@@ -169,7 +181,7 @@ impl Machine {
                 module: None,
             });
             self.func = index - self.cur.module.num_imported_funcs;
-            return self.enter(callee_fp, depth_limit);
+            return self.enter(callee_fp);
         }
         let code = store.instances[instance.0 as usize].code.clone();
         match code.into_any().downcast::<InterpModule>() {
@@ -185,7 +197,7 @@ impl Machine {
                 self.inst = instance;
                 self.mem = memory_of(store, instance);
                 self.func = defined;
-                self.enter(callee_fp, depth_limit)
+                self.enter(callee_fp)
             }
             // Code of another tier: call it through the store.
             Err(_) => self.call_through_store(store, addr, callee_fp),
@@ -252,12 +264,11 @@ impl Machine {
         }
     }
 
-    fn run(&mut self, store: &mut Store, depth_limit: usize) -> Result<(), Trap> {
+    fn run(&mut self, store: &mut Store) -> Result<(), Trap> {
         loop {
             let cur = self.cur.clone();
-            let code = &cur.funcs[self.func as usize];
-            match self.run_function(store, &cur, code, depth_limit)? {
-                Transfer::Call { addr, base } => self.call(store, addr, base, depth_limit)?,
+            match self.run_function(store, &cur)? {
+                Transfer::Call { addr, base } => self.call(store, addr, base)?,
                 Transfer::Return { src } => {
                     if self.ret(store, src) {
                         return Ok(());
@@ -267,61 +278,101 @@ impl Machine {
         }
     }
 
+    /// Enters defined function `callee` of the running instance, whose
+    /// arguments start at frame slot `base`, from the running function at
+    /// instruction `return_pc`, when the call depth allows it and the callee's
+    /// frame fits in `slots` (else the caller leaves the call to [`Machine::call`]).
+    /// Returns the callee's code and frame.
+    #[inline(always)]
+    pub(crate) fn call_within(
+        &mut self,
+        callee: u32,
+        base: Slot,
+        return_pc: usize,
+    ) -> Option<(*const FuncCode, *mut u64)> {
+        let code: *const FuncCode = &self.cur.funcs[callee as usize];
+        // SAFETY: `code` points into the module `self.cur` holds, which is not
+        // replaced while code of this instance calls and returns.
+        let frame_size = unsafe { (*code).frame_size } as usize;
+        let fp = self.fp + base as usize;
+        if self.frames.len() >= self.depth_limit || fp + frame_size > self.slots.len() {
+            return None;
+        }
+        self.frames.push(CallFrame {
+            func: self.func,
+            pc: return_pc as u32,
+            fp: self.fp as u32,
+            instance: self.inst,
+            module: None,
+        });
+        // SAFETY: the callee's frame `fp..fp + frame_size` was just checked to
+        // lie inside `slots`; `code` as above.
+        let regs = unsafe { self.slots.as_mut_ptr().add(fp) };
+        unsafe { init_frame(&*code, regs) };
+        self.func = callee;
+        self.fp = fp;
+        Some((code, regs))
+    }
+
+    /// Returns from the running function, whose code is `code` and whose
+    /// results start at frame slot `src`, to its caller when that is code of
+    /// the same instance. Returns the caller's code, frame and the instruction
+    /// to continue at; `None`, having changed nothing, when the caller is in
+    /// another instance or is the host.
+    #[inline(always)]
+    pub(crate) fn return_within(
+        &mut self,
+        code: &FuncCode,
+        src: Slot,
+    ) -> Option<(*const FuncCode, *mut u64, usize)> {
+        let frame = self.frames.last()?;
+        if frame.module.is_some() {
+            return None;
+        }
+        let (func, pc, fp) = (frame.func, frame.pc as usize, frame.fp as usize);
+        // Popped without running its destructor, which would keep the
+        // threaded `Return` from tail-calling the caller's next instruction.
+        // SAFETY: the frame's `module` is `None` and its other fields are
+        // plain integers, so it owns nothing; `frames` is not empty.
+        unsafe { self.frames.set_len(self.frames.len() - 1) };
+        // SAFETY: the running frame and the caller's are inside `slots`, which
+        // never shrinks; the results are slots of the running frame.
+        let regs = unsafe { self.slots.as_mut_ptr().add(self.fp) };
+        for i in 0..code.results as usize {
+            // SAFETY: as above.
+            unsafe { *regs.add(i) = *regs.add(src as usize + i) };
+        }
+        self.func = func;
+        self.fp = fp;
+        let caller: *const FuncCode = &self.cur.funcs[func as usize];
+        // SAFETY: as above.
+        Some((caller, unsafe { self.slots.as_mut_ptr().add(fp) }, pc))
+    }
+
     /// Runs the current function, and the functions of the same instance it
     /// calls, until a call leaves the instance or the outermost of them returns.
-    fn run_function<'c>(
-        &mut self,
-        store: &mut Store,
-        cur: &'c InterpModule,
-        code: &'c FuncCode,
-        depth_limit: usize,
-    ) -> Result<Transfer, Trap> {
-        let mut code = code;
-        let mut pc = self.pc;
-        let mut func = self.func;
+    fn run_function(&mut self, store: &mut Store, cur: &InterpModule) -> Result<Transfer, Trap> {
         let inst = self.inst;
-        let mut fp = self.fp;
         let num_imported = cur.module.num_imported_funcs;
-        debug_assert!(fp + code.frame_size as usize <= self.slots.len());
+        let mut code = &cur.funcs[self.func as usize];
+        let mut pc = self.pc;
+        debug_assert!(self.fp + code.frame_size as usize <= self.slots.len());
         // SAFETY: `enter` made the frame `fp..fp + frame_size` part of `slots`,
         // and every slot an instruction names is below `frame_size` (the
         // translator derives them from validated stack heights). `slots` is
         // not resized while this function runs: resizing happens in `enter`
         // and `write_results`, between calls to it; calls made here check
         // that the callee's frame fits before they enter it.
-        let mut regs: *mut u64 = unsafe { self.slots.as_mut_ptr().add(fp) };
+        let mut regs: *mut u64 = unsafe { self.slots.as_mut_ptr().add(self.fp) };
 
         /// Enters defined function `$d` of this instance, whose arguments
         /// start at slot `$base`, without leaving the loop, when its frame fits.
         macro_rules! try_inline_call {
             ($d:expr, $base:expr) => {{
-                let d: u32 = $d;
-                let callee = &cur.funcs[d as usize];
-                let new_fp = fp + $base as usize;
-                if self.frames.len() < depth_limit
-                    && new_fp + callee.frame_size as usize <= self.slots.len()
-                {
-                    self.frames.push(CallFrame {
-                        func,
-                        pc: pc as u32,
-                        fp: fp as u32,
-                        instance: inst,
-                        module: None,
-                    });
-                    // SAFETY: the callee's frame `new_fp..new_fp + frame_size`
-                    // was just checked to lie inside `slots`.
-                    regs = unsafe { self.slots.as_mut_ptr().add(new_fp) };
-                    for i in callee.params..callee.locals {
-                        // SAFETY: locals are inside the frame.
-                        unsafe { *regs.add(i as usize) = 0 };
-                    }
-                    for (i, c) in callee.consts.iter().enumerate() {
-                        // SAFETY: constant slots follow the locals inside the frame.
-                        unsafe { *regs.add(callee.locals as usize + i) = *c };
-                    }
-                    func = d;
-                    code = callee;
-                    fp = new_fp;
+                if let Some((callee, callee_regs)) = self.call_within($d, $base, pc) {
+                    // SAFETY: the callee's code is in `cur`.
+                    code = unsafe { &*callee };
+                    regs = callee_regs;
                     pc = 0;
                     continue;
                 }
@@ -348,16 +399,12 @@ impl Machine {
         macro_rules! trap {
             ($kind:expr) => {{
                 self.pc = pc;
-                self.func = func;
-                self.fp = fp;
                 return Err(self.trap($kind));
             }};
         }
         macro_rules! leave {
             ($transfer:expr) => {{
                 self.pc = pc;
-                self.func = func;
-                self.fp = fp;
                 return Ok($transfer);
             }};
         }
@@ -384,10 +431,24 @@ impl Machine {
             // address, or the one after an instruction of this loop, which is
             // never the last), `regs` its frame, and memory 0 is accessible
             // from `mem_base` for `mem_len` bytes.
+            // `self` is lent to the threaded code for its calls and returns.
+            let machine: *mut Machine = self;
             let (stop_at, stop) = unsafe {
-                threaded::run(code.instrs.as_ptr().add(pc), regs, mem_base, mem_len, code)
+                threaded::run(
+                    code.instrs.as_ptr().add(pc),
+                    regs,
+                    mem_base,
+                    mem_len,
+                    code,
+                    machine,
+                )
             };
-            // SAFETY: threaded code stops at an instruction of `code`.
+            // Threaded code may have called and returned: it stopped in the
+            // function `self.func`, whose frame is at `self.fp`.
+            code = &cur.funcs[self.func as usize];
+            // SAFETY: as above; the frame of the running function is in `slots`.
+            regs = unsafe { self.slots.as_mut_ptr().add(self.fp) };
+            // SAFETY: threaded code stops at an instruction of the running function.
             pc = unsafe { stop_at.offset_from(code.instrs.as_ptr()) } as usize;
             let op = code.instrs[pc].op;
             pc += 1;
@@ -396,23 +457,13 @@ impl Machine {
             }
             match op {
                 Op::Return { src } => {
+                    // Threaded code returns to callers of this instance; this
+                    // is a return to another instance or to the host.
+                    debug_assert!(self.frames.last().is_none_or(|f| f.module.is_some()));
                     for i in 0..code.results {
                         set!(i, get!(src + i));
                     }
-                    match self.frames.last() {
-                        Some(frame) if frame.module.is_none() => {
-                            // Back to a caller of this instance, in the loop.
-                            func = frame.func;
-                            pc = frame.pc as usize;
-                            fp = frame.fp as usize;
-                            self.frames.pop();
-                            code = &cur.funcs[func as usize];
-                            // SAFETY: the caller's frame is inside `slots`: it was when
-                            // the call was made, and `slots` never shrinks.
-                            regs = unsafe { self.slots.as_mut_ptr().add(fp) };
-                        }
-                        _ => leave!(Transfer::Return { src: 0 }),
-                    }
+                    leave!(Transfer::Return { src: 0 });
                 }
                 Op::Call { func: f, base } => {
                     if f >= num_imported {

@@ -49,6 +49,7 @@ impl Tier for Interpreter {
         Ok(Arc::new(InterpModule {
             module: module.clone(),
             funcs,
+            num_imported_funcs: m.num_imported_funcs,
         }))
     }
 }

@@ -13,6 +13,9 @@ pub struct InterpModule {
     pub module: Arc<ValidatedModule>,
     /// Translated code of each defined function, in code-section order.
     pub funcs: Vec<FuncCode>,
+    /// How many functions the module imports: a function index minus this
+    /// is an index in `funcs`.
+    pub num_imported_funcs: u32,
 }
 
 impl CompiledModule for InterpModule {

@@ -23,6 +23,7 @@
 //! [`run`] loops.
 
 use crate::code::{FuncCode, Handler, Instr, Op, Slot, Stop, with_op_lists};
+use crate::exec::Machine;
 use crate::float;
 use skiff_vm::runtime::TrapKind;
 
@@ -35,7 +36,9 @@ type Exit = (*const Instr, Stop);
 /// # Safety
 /// `ip` points into `code.instrs`, which [`crate::translate`] produced (every
 /// jump and branch target inside it); `regs` points to a frame of at least
-/// `code.frame_size` slots; `mem..mem + len` is accessible memory.
+/// `code.frame_size` slots; `mem..mem + len` is accessible memory; `m` is the
+/// machine running `code` (its `func` and `fp` are `code`'s and `regs`'),
+/// which nobody else touches until this returns.
 #[inline(always)]
 pub(crate) unsafe fn run(
     ip: *const Instr,
@@ -43,21 +46,30 @@ pub(crate) unsafe fn run(
     mem: *mut u8,
     len: usize,
     code: &FuncCode,
+    m: *mut Machine,
 ) -> Exit {
     #[cfg(not(debug_assertions))]
     {
         // SAFETY: the caller's guarantees are the handlers' preconditions.
-        unsafe { ((*ip).handler)(ip, regs, mem, len, code) }
+        unsafe { ((*ip).handler)(ip, regs, mem, len, code, m) }
     }
     #[cfg(debug_assertions)]
     {
-        let mut ip = ip;
+        let (mut ip, mut regs, mut code) = (ip, regs, code);
         loop {
-            // SAFETY: as above; a handler returning `Continue` hands back an
-            // instruction of the same code.
-            let (at, stop) = unsafe { ((*ip).handler)(ip, regs, mem, len, code) };
+            // SAFETY: as above.
+            let (at, stop) = unsafe { ((*ip).handler)(ip, regs, mem, len, code, m) };
             if stop != Stop::Continue {
                 return (at, stop);
+            }
+            // `at` is an instruction of the function running now, which a
+            // call or return may have changed.
+            // SAFETY: `m` is the machine running this code, and `func` and
+            // `fp` name the running function and its frame.
+            unsafe {
+                let machine = &mut *m;
+                code = &*(&machine.cur.funcs[machine.func as usize] as *const FuncCode);
+                regs = machine.slots.as_mut_ptr().add(machine.fp);
             }
             ip = at;
         }
@@ -67,21 +79,23 @@ pub(crate) unsafe fn run(
 /// Continues with instruction `$ip`: a tail call of its handler, or, without
 /// optimization, a return to [`run`]'s loop.
 macro_rules! next {
-    ($ip:expr, $regs:ident, $mem:ident, $len:ident, $code:ident) => {{
+    ($ip:expr, $regs:expr, $mem:ident, $len:ident, $code:expr, $m:ident) => {{
         let ip: *const Instr = $ip;
         #[cfg(not(debug_assertions))]
-        // SAFETY: `ip` is an instruction of `$code` (the next one, or a
-        // checked jump target), so the handler's preconditions still hold.
-        return unsafe { ((*ip).handler)(ip, $regs, $mem, $len, $code) };
+        // SAFETY: `ip` is an instruction of `$code` (the next one, a checked
+        // jump target, a callee's entry or a return address), `$regs` its
+        // frame, so the handler's preconditions still hold.
+        return unsafe { ((*ip).handler)(ip, $regs, $mem, $len, $code, $m) };
         #[cfg(debug_assertions)]
         return (ip, Stop::Continue);
     }};
 }
 
 /// Defines a handler: `$name(pattern of its instruction) { body }`, the body
-/// seeing `ip`, `regs`, `mem`, `len` and `code`.
+/// seeing `ip`, `regs`, `mem`, `len`, `code` and `m`.
 macro_rules! handler {
-    ($name:ident($pat:pat) $ip:ident $regs:ident $mem:ident $len:ident $code:ident $body:block) => {
+    ($name:ident($pat:pat) $ip:ident $regs:ident $mem:ident $len:ident $code:ident $m:ident
+     $body:block) => {
         #[allow(non_snake_case, unused_variables)]
         pub(crate) unsafe fn $name(
             $ip: *const Instr,
@@ -89,6 +103,7 @@ macro_rules! handler {
             $mem: *mut u8,
             $len: usize,
             $code: &FuncCode,
+            $m: *mut Machine,
         ) -> Exit {
             // SAFETY: `handler_of` gives this handler to this kind of
             // instruction only, and `ip` points to one (see `run`).
@@ -208,11 +223,11 @@ fn from_bool(v: bool) -> u64 {
 /// Handlers of `dst = f(src)`: `Name: reader -> writer, f;`.
 macro_rules! unary {
     ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
-        handler!($name(Op::$name { dst, src }) ip regs mem len code {
+        handler!($name(Op::$name { dst, src }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             unsafe { set(regs, dst, $put(($f)($get(get(regs, src))))) };
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
     )*};
 }
@@ -220,14 +235,14 @@ macro_rules! unary {
 /// Handlers of `dst = f(src)` where `f` may trap: `f` returns a `Result`.
 macro_rules! try_unary {
     ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
-        handler!($name(Op::$name { dst, src }) ip regs mem len code {
+        handler!($name(Op::$name { dst, src }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             match ($f)($get(unsafe { get(regs, src) })) {
                 Ok(v) => unsafe { set(regs, dst, $put(v)) },
                 Err(kind) => return (ip, Stop::of(kind)),
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
     )*};
 }
@@ -235,11 +250,11 @@ macro_rules! try_unary {
 /// Handlers of `dst = f(a, b)`.
 macro_rules! binary {
     ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
-        handler!($name(Op::$name { dst, a, b }) ip regs mem len code {
+        handler!($name(Op::$name { dst, a, b }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             unsafe { set(regs, dst, $put(($f)($get(get(regs, a)), $get(get(regs, b))))) };
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
     )*};
 }
@@ -247,7 +262,7 @@ macro_rules! binary {
 /// Handlers of `dst = f(a, b)` where `f` may trap: `f` returns a `Result`.
 macro_rules! try_binary {
     ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
-        handler!($name(Op::$name { dst, a, b }) ip regs mem len code {
+        handler!($name(Op::$name { dst, a, b }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let (a, b) = unsafe { (get(regs, a), get(regs, b)) };
             match ($f)($get(a), $get(b)) {
@@ -256,7 +271,7 @@ macro_rules! try_binary {
                 Err(kind) => return (ip, Stop::of(kind)),
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
     )*};
 }
@@ -264,7 +279,7 @@ macro_rules! try_binary {
 /// Handlers of a load and of its `*At` variant: `Name / NameAt: bytes, decode;`.
 macro_rules! loads {
     ($($name:ident / $name_at:ident: $n:literal, $decode:expr;)*) => {$(
-        handler!($name(Op::$name { dst, addr, offset }) ip regs mem len code {
+        handler!($name(Op::$name { dst, addr, offset }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let ea = unsafe { get(regs, addr) } as u32 as usize + offset as usize;
             match load::<$n>(mem, len, ea) {
@@ -273,9 +288,9 @@ macro_rules! loads {
                 None => return (ip, Stop::MemoryOutOfBounds),
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
-        handler!($name_at(Op::$name_at { dst, addr, imm }) ip regs mem len code {
+        handler!($name_at(Op::$name_at { dst, addr, imm }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let ea = (unsafe { get(regs, addr) } as u32).wrapping_add(imm) as usize;
             match load::<$n>(mem, len, ea) {
@@ -284,7 +299,7 @@ macro_rules! loads {
                 None => return (ip, Stop::MemoryOutOfBounds),
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
     )*};
 }
@@ -292,37 +307,44 @@ macro_rules! loads {
 /// Handlers of a store and of its `*At` variant: `Name / NameAt: encode;`.
 macro_rules! stores {
     ($($name:ident / $name_at:ident: $encode:expr;)*) => {$(
-        handler!($name(Op::$name { addr, value, offset }) ip regs mem len code {
+        handler!($name(Op::$name { addr, value, offset }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let (ea, v) = unsafe { (get(regs, addr), get(regs, value)) };
             if !store(mem, len, ea as u32 as usize + offset as usize, ($encode)(v)) {
                 return (ip, Stop::MemoryOutOfBounds);
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
-        handler!($name_at(Op::$name_at { addr, value, imm }) ip regs mem len code {
+        handler!($name_at(Op::$name_at { addr, value, imm }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let (ea, v) = unsafe { (get(regs, addr), get(regs, value)) };
             if !store(mem, len, (ea as u32).wrapping_add(imm) as usize, ($encode)(v)) {
                 return (ip, Stop::MemoryOutOfBounds);
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code)
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
         });
     )*};
 }
 
 /// Takes branch table entry `$entry`: copies what the label carries, then jumps.
 macro_rules! branch {
-    ($entry:expr, $regs:ident, $mem:ident, $len:ident, $code:ident) => {{
+    ($entry:expr, $regs:ident, $mem:ident, $len:ident, $code:ident, $m:ident) => {{
         let to = $code.branch_tables[$entry as usize];
         for i in 0..to.keep {
             // SAFETY: the label's slots are slots of translated code.
             unsafe { set($regs, to.dst + i, get($regs, to.src + i)) };
         }
         // SAFETY: branch targets were checked by `translate`.
-        next!(unsafe { at($code, to.target) }, $regs, $mem, $len, $code)
+        next!(
+            unsafe { at($code, to.target) },
+            $regs,
+            $mem,
+            $len,
+            $code,
+            $m
+        )
     }};
 }
 
@@ -335,15 +357,15 @@ macro_rules! fused_branches {
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
     ) => {$(
-        handler!($fused(Op::$fused { a, b, target }) ip regs mem len code {
+        handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let holds = unsafe { $get(get(regs, a)) $cmp $get(get(regs, b)) };
             if holds {
                 // SAFETY: the code ends with `Return`, so `ip` is not the last.
-                next!(unsafe { ip.add(1) }, regs, mem, len, code)
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
             }
             // SAFETY: jump targets were checked by `translate`.
-            next!(unsafe { at(code, target) }, regs, mem, len, code)
+            next!(unsafe { at(code, target) }, regs, mem, len, code, m)
         });
     )*};
 }
@@ -381,9 +403,9 @@ macro_rules! handler_of {
                 Op::Select { .. } => Select,
                 Op::I32AddImm { .. } => I32AddImm,
                 Op::RefIsNull { .. } => RefIsNull,
-                Op::Return { .. }
-                | Op::Call { .. }
-                | Op::CallIndirect { .. }
+                Op::Call { .. } => Call,
+                Op::Return { .. } => Return,
+                Op::CallIndirect { .. }
                 | Op::GlobalGet { .. }
                 | Op::GlobalSet { .. }
                 | Op::MemorySize { .. }
@@ -415,73 +437,109 @@ pub(crate) unsafe fn slow(
     _mem: *mut u8,
     _len: usize,
     _code: &FuncCode,
+    _m: *mut Machine,
 ) -> Exit {
     (ip, Stop::Slow)
 }
 
-handler!(Unreachable(Op::Unreachable) ip regs mem len code {
+handler!(Call(Op::Call { func, base }) ip regs mem len code m {
+    // SAFETY: `m` is the machine running this code, and lent to it (see `run`).
+    let machine = unsafe { &mut *m };
+    let Some(callee) = func.checked_sub(machine.cur.num_imported_funcs) else {
+        // An imported function: the executor's loop calls it.
+        return (ip, Stop::Slow);
+    };
+    // SAFETY: `ip` is an instruction of `code`.
+    let return_pc = unsafe { ip.offset_from(code.instrs.as_ptr()) } as usize + 1;
+    match machine.call_within(callee, base, return_pc) {
+        Some((callee, regs)) => {
+            // SAFETY: the callee's code is in the running module, which stays.
+            let callee = unsafe { &*callee };
+            next!(callee.instrs.as_ptr(), regs, mem, len, callee, m)
+        }
+        // Too deep, or the slots must grow: the executor's loop sees to it.
+        None => (ip, Stop::Slow),
+    }
+});
+
+handler!(Return(Op::Return { src }) ip regs mem len code m {
+    // SAFETY: `m` is the machine running this code, and lent to it (see `run`).
+    let machine = unsafe { &mut *m };
+    match machine.return_within(code, src) {
+        Some((caller, regs, pc)) => {
+            // SAFETY: the caller's code is in the running module, which stays,
+            // and `pc` follows its call, so it is one of its instructions.
+            let caller = unsafe { &*caller };
+            next!(unsafe { caller.instrs.as_ptr().add(pc) }, regs, mem, len, caller, m)
+        }
+        // Back to another instance or to the host: the executor's loop does it.
+        None => (ip, Stop::Slow),
+    }
+});
+
+handler!(Unreachable(Op::Unreachable) ip regs mem len code m {
     (ip, Stop::Unreachable)
 });
 
-handler!(Jump(Op::Jump { target }) ip regs mem len code {
+handler!(Jump(Op::Jump { target }) ip regs mem len code m {
     // SAFETY: jump targets were checked by `translate`.
-    next!(unsafe { at(code, target) }, regs, mem, len, code)
+    next!(unsafe { at(code, target) }, regs, mem, len, code, m)
 });
 
-handler!(JumpIf(Op::JumpIf { cond, target }) ip regs mem len code {
+handler!(JumpIf(Op::JumpIf { cond, target }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
         // SAFETY: jump targets were checked by `translate`.
-        next!(unsafe { at(code, target) }, regs, mem, len, code)
+        next!(unsafe { at(code, target) }, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(JumpIfZero(Op::JumpIfZero { cond, target }) ip regs mem len code {
+handler!(JumpIfZero(Op::JumpIfZero { cond, target }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 == 0 {
         // SAFETY: jump targets were checked by `translate`.
-        next!(unsafe { at(code, target) }, regs, mem, len, code)
+        next!(unsafe { at(code, target) }, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(Br(Op::Br { entry }) ip regs mem len code {
-    branch!(entry, regs, mem, len, code)
+handler!(Br(Op::Br { entry }) ip regs mem len code m {
+    branch!(entry, regs, mem, len, code, m)
 });
 
-handler!(BrIf(Op::BrIf { cond, entry }) ip regs mem len code {
+handler!(BrIf(Op::BrIf { cond, entry }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
-        branch!(entry, regs, mem, len, code)
+        branch!(entry, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(BrTable(Op::BrTable { index, start, len: n }) ip regs mem len code {
+handler!(BrTable(Op::BrTable { index, start, len: n }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     let i = (unsafe { get(regs, index) } as u32).min(n - 1);
-    branch!(start + i, regs, mem, len, code)
+    branch!(start + i, regs, mem, len, code, m)
 });
 
-handler!(Copy(Op::Copy { dst, src }) ip regs mem len code {
+handler!(Copy(Op::Copy { dst, src }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, get(regs, src)) };
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(Const(Op::Const { dst, bits }) ip regs mem len code {
+handler!(Const(Op::Const { dst, bits }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, bits) };
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(Select(Op::Select { dst, b, cond }) ip regs mem len code {
+handler!(Select(Op::Select { dst, b, cond }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe {
         if get(regs, cond) as u32 == 0 {
@@ -489,21 +547,21 @@ handler!(Select(Op::Select { dst, b, cond }) ip regs mem len code {
         }
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(I32AddImm(Op::I32AddImm { dst, a, imm }) ip regs mem len code {
+handler!(I32AddImm(Op::I32AddImm { dst, a, imm }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, (get(regs, a) as u32).wrapping_add(imm as u32) as u64) };
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(RefIsNull(Op::RefIsNull { dst, src }) ip regs mem len code {
+handler!(RefIsNull(Op::RefIsNull { dst, src }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, (get(regs, src) == 0) as u64) };
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code)
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
 loads! {
