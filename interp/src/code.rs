@@ -192,6 +192,8 @@ with_op_lists!(define_ops {
         Const { dst: Slot, bits: u64 },
         /// `dst` = `cond` != 0 ? `dst` : `b` (the first operand is already in `dst`).
         Select { dst: Slot, b: Slot, cond: Slot },
+        /// `dst` = `cond` != 0 ? `a` : `b`, in a frame whose slots fit in 16 bits.
+        SelectSmall { dst: Slot, a: u16, b: u16, cond: u16 },
         /// `dst` = global `index`.
         GlobalGet { dst: Slot, index: u32 },
         /// Global `index` = `src`.
@@ -259,7 +261,8 @@ macro_rules! result_slot_arms {
                     | Op::TableSize { dst, .. }
                     | Op::RefIsNull { dst, .. }
                     | Op::RefFunc { dst, .. }
-                    | Op::I32AddImm { dst, .. } => Some(dst),
+                    | Op::I32AddImm { dst, .. }
+                    | Op::SelectSmall { dst, .. } => Some(dst),
                     _ => None,
                 }
             }

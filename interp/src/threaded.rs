@@ -401,6 +401,7 @@ macro_rules! handler_of {
                 Op::Copy { .. } => Copy,
                 Op::Const { .. } => Const,
                 Op::Select { .. } => Select,
+                Op::SelectSmall { .. } => SelectSmall,
                 Op::I32AddImm { .. } => I32AddImm,
                 Op::RefIsNull { .. } => RefIsNull,
                 Op::Call { .. } => Call,
@@ -545,6 +546,16 @@ handler!(Select(Op::Select { dst, b, cond }) ip regs mem len code m {
         if get(regs, cond) as u32 == 0 {
             set(regs, dst, get(regs, b));
         }
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(SelectSmall(Op::SelectSmall { dst, a, b, cond }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe {
+        let pick = if get(regs, cond.into()) as u32 != 0 { a } else { b };
+        set(regs, dst, get(regs, pick.into()));
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)

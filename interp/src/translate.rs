@@ -645,6 +645,33 @@ impl Translator<'_, '_> {
             O::Drop => {
                 self.s.stack.pop();
             }
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. }
+                if self.code.frame_size <= u32::from(u16::MAX) =>
+            {
+                // A select of `i32.eqz c` is the select of `c`, operands swapped.
+                let eqz = match self.fusable_condition() {
+                    Some(Condition::Zero(src)) => Some(src),
+                    _ => None,
+                };
+                let mut cond = self.pop_slot();
+                if let Some(src) = eqz {
+                    self.ops.pop();
+                    self.code.offsets.pop();
+                    cond = src;
+                }
+                let b = self.pop_slot();
+                let a = self.pop_slot();
+                let (a, b) = if eqz.is_some() { (b, a) } else { (a, b) };
+                let dst = self.top_slot();
+                // Every slot of the frame fits in 16 bits.
+                let small = |slot: Slot| slot as u16;
+                self.push_result(Op::SelectSmall {
+                    dst,
+                    a: small(a),
+                    b: small(b),
+                    cond: small(cond),
+                });
+            }
             O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
                 let cond = self.pop_slot();
                 let b = self.pop_slot();

@@ -176,7 +176,7 @@ fn the_test_loop_covers_the_threaded_instructions() {
         "JumpIfNotI64GeU",
         "I64TruncSatF64U",
         "F64Copysign",
-        "Select",
+        "SelectSmall",
         "RefIsNull",
         "BrTable",
         "JumpIfZero",

@@ -173,3 +173,43 @@ fn a_pending_addition_keeps_the_old_value_of_its_local() {
       i32.add))"#;
     assert_eq!(run(wat, &[Value::I32(1)]), vec![Value::I32(105)]);
 }
+
+/// `x = c ? a : b` and `y = !c ? a : b` stored to locals, returned as `x - y`.
+const SELECTS: &str = r#"(module (func (export "f") (param i32 i32 i32) (result i32) (local i32 i32)
+  (local.set 3 (select (local.get 0) (local.get 1) (local.get 2)))
+  (local.set 4 (select (local.get 0) (local.get 1) (i32.eqz (local.get 2))))
+  (i32.sub (local.get 3) (local.get 4))))"#;
+
+#[test]
+fn a_select_writes_its_local_and_swaps_for_eqz() {
+    let code = code_of(SELECTS);
+    // Each select writes its local directly, and the second tests `c` itself.
+    assert_eq!(count(&code, |op| matches!(op, Op::Copy { .. })), 0);
+    assert_eq!(count(&code, |op| matches!(op, Op::I32Eqz { .. })), 0);
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::SelectSmall {
+                dst: 3,
+                a: 0,
+                b: 1,
+                cond: 2
+            } | Op::SelectSmall {
+                dst: 4,
+                a: 1,
+                b: 0,
+                cond: 2
+            }
+        )),
+        2
+    );
+    // c != 0: x = a, y = b; c == 0: x = b, y = a.
+    assert_eq!(
+        run(SELECTS, &[Value::I32(10), Value::I32(3), Value::I32(7)]),
+        vec![Value::I32(7)]
+    );
+    assert_eq!(
+        run(SELECTS, &[Value::I32(10), Value::I32(3), Value::I32(0)]),
+        vec![Value::I32(-7)]
+    );
+}
