@@ -487,8 +487,15 @@ impl Translator<'_, '_> {
         }
     }
 
-    fn end_block(&mut self) {
+    /// A join point: code after it is reached from more than one place, so
+    /// no instruction before it may be fused with one after it, nor retargeted.
+    fn join(&mut self) {
         self.straight = false;
+        self.last_result = None;
+    }
+
+    fn end_block(&mut self) {
+        self.join();
         let ctrl = self.s.ctrls.pop().expect("validated nesting");
         let end = self.pc();
         if let Some(j) = ctrl.else_jump {
@@ -533,7 +540,7 @@ impl Translator<'_, '_> {
                 self.push_ctrl(Kind::Block, blockty, None);
             }
             O::Loop { blockty } => {
-                self.straight = false;
+                self.join();
                 self.materialize_all();
                 self.push_ctrl(Kind::Loop, blockty, None);
             }
@@ -863,7 +870,7 @@ impl Translator<'_, '_> {
     }
 
     fn else_(&mut self) {
-        self.straight = false;
+        self.join();
         let reachable = !self.unreachable;
         let ctrl = self.s.ctrls.last_mut().expect("validated nesting");
         let else_jump = ctrl.else_jump.take();

@@ -213,3 +213,38 @@ fn a_select_writes_its_local_and_swaps_for_eqz() {
         vec![Value::I32(-7)]
     );
 }
+
+/// A block whose result comes either from a branch or from its last
+/// instruction, set to a local after the block.
+const JOINED: &str = r#"(module (func (export "f") (param i32 i32 i32) (result i32) (local i32)
+  (block (result i32)
+    (i32.const 1)
+    (br_if 0 (local.get 0))
+    drop
+    (i32.add (local.get 1) (local.get 2)))
+  local.set 3
+  (block (result i32)
+    (i32.const 5)
+    (br_if 0 (local.get 0))
+    drop
+    (i32.lt_s (local.get 1) (local.get 2)))
+  (if (then (local.set 3 (i32.add (local.get 3) (i32.const 100)))))
+  local.get 3))"#;
+
+#[test]
+fn nothing_fuses_across_a_join_point() {
+    // The branch carries 1 into the block's result: the `local.set` must not
+    // become the `i32.add`'s destination, nor the `if` test the `i32.lt_s`.
+    assert_eq!(
+        run(JOINED, &[Value::I32(1), Value::I32(10), Value::I32(20)]),
+        vec![Value::I32(101)]
+    );
+    assert_eq!(
+        run(JOINED, &[Value::I32(0), Value::I32(10), Value::I32(20)]),
+        vec![Value::I32(130)]
+    );
+    assert_eq!(
+        run(JOINED, &[Value::I32(0), Value::I32(30), Value::I32(20)]),
+        vec![Value::I32(50)]
+    );
+}
