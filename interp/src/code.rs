@@ -38,6 +38,7 @@ macro_rules! define_ops {
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,6 +71,11 @@ macro_rules! define_ops {
             $(
                 #[doc = concat!("Continue at `target` unless `", stringify!($rel), "`(`a`, `b`) holds.")]
                 $fused { a: Slot, b: Slot, target: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($lo_load), "` then `", stringify!($lo_op),
+                    "` of `a` and the loaded value (swapped when `swap`): `dst` = op(`a`, memory at `addr` + `offset`), the address wrapping at 2^32 when `wrap`.")]
+                $load_op { dst: Slot, a: u16, addr: u16, offset: u32, wrap: bool, swap: bool },
             )*
         }
     };
@@ -156,6 +162,30 @@ macro_rules! with_op_lists {
         I64GeS => JumpIfNotI64GeS (i64_ >=) / JumpIfNotI64LtS,
         I64GeU => JumpIfNotI64GeU (u64_ >=) / JumpIfNotI64LtU,
     }
+    // fused => the load it starts with + the binary instruction that uses the
+    // loaded value
+    load_op {
+        I32AddLoad = I32Load + I32Add,
+        I32SubLoad = I32Load + I32Sub,
+        I32MulLoad = I32Load + I32Mul,
+        I32AndLoad = I32Load + I32And,
+        I32OrLoad = I32Load + I32Or,
+        I32XorLoad = I32Load + I32Xor,
+        I64AddLoad = I64Load + I64Add,
+        I64SubLoad = I64Load + I64Sub,
+        I64MulLoad = I64Load + I64Mul,
+        I64AndLoad = I64Load + I64And,
+        I64OrLoad = I64Load + I64Or,
+        I64XorLoad = I64Load + I64Xor,
+        F32AddLoad = F32Load + F32Add,
+        F32SubLoad = F32Load + F32Sub,
+        F32MulLoad = F32Load + F32Mul,
+        F32DivLoad = F32Load + F32Div,
+        F64AddLoad = F64Load + F64Add,
+        F64SubLoad = F64Load + F64Sub,
+        F64MulLoad = F64Load + F64Mul,
+        F64DivLoad = F64Load + F64Div,
+    }
         }
     };
 }
@@ -232,6 +262,11 @@ with_op_lists!(define_ops {
         RefFunc { dst: Slot, func: u32 },
         /// `dst` = `a` + constant `imm` (i32).
         I32AddImm { dst: Slot, a: Slot, imm: i32 },
+        /// `dst` = `base` + (`index` << `shift`) (i32): an `i32.shl` by a
+        /// constant and the `i32.add` of its result.
+        I32AddShl { dst: Slot, base: Slot, index: Slot, shift: u8 },
+        /// `d1` = `a1` + `imm1`, then `d2` = `a2` + `imm2` (i32): two `I32AddImm`.
+        I32AddImm2 { d1: u16, a1: u16, imm1: i16, d2: u16, a2: u16, imm2: i16 },
     }
 });
 
@@ -242,6 +277,7 @@ macro_rules! result_slot_arms {
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
     ) => {
         impl Op {
             /// The slot this instruction writes its single result to, if it has
@@ -252,6 +288,7 @@ macro_rules! result_slot_arms {
                     $(Op::$load_at { dst, .. } => Some(dst),)*
                     $(Op::$unary { dst, .. } => Some(dst),)*
                     $(Op::$binary { dst, .. } => Some(dst),)*
+                    $(Op::$load_op { dst, .. } => Some(dst),)*
                     Op::Copy { dst, .. }
                     | Op::Const { dst, .. }
                     | Op::GlobalGet { dst, .. }
@@ -262,6 +299,7 @@ macro_rules! result_slot_arms {
                     | Op::RefIsNull { dst, .. }
                     | Op::RefFunc { dst, .. }
                     | Op::I32AddImm { dst, .. }
+                    | Op::I32AddShl { dst, .. }
                     | Op::SelectSmall { dst, .. } => Some(dst),
                     _ => None,
                 }
@@ -272,6 +310,34 @@ macro_rules! result_slot_arms {
                 match self {
                     Op::Jump { target } | Op::JumpIf { target, .. } | Op::JumpIfZero { target, .. } => Some(target),
                     $(Op::$fused { target, .. } => Some(target),)*
+                    _ => None,
+                }
+            }
+
+            /// For a load `last` whose result `next` reads, the fused instruction
+            /// doing both (`next` reading the other operand from a 16-bit slot).
+            pub fn fuse_load(last: Op, next: Op) -> Option<Op> {
+                // The load as its plain variant, whichever form it has.
+                let (t, addr, offset, wrap, plain) = match last {
+                    $(Op::$load { dst, addr, offset } => (dst, addr, offset, false, last),)*
+                    $(Op::$load_at { dst, addr, imm } => {
+                        (dst, addr, imm, true, Op::$load { dst, addr, offset: imm })
+                    })*
+                    _ => return None,
+                };
+                let addr = u16::try_from(addr).ok()?;
+                let (dst, a, swap) = match next {
+                    $(Op::$binary { dst, a, b } if b == t && a != t => (dst, a, false),)*
+                    $(Op::$binary { dst, a, b } if a == t && b != t => (dst, b, true),)*
+                    _ => return None,
+                };
+                let a = u16::try_from(a).ok()?;
+                match (plain, next) {
+                    $(
+                        (Op::$lo_load { .. }, Op::$lo_op { .. }) => {
+                            Some(Op::$load_op { dst, a, addr, offset, wrap, swap })
+                        }
+                    )*
                     _ => None,
                 }
             }

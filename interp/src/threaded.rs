@@ -247,16 +247,30 @@ macro_rules! try_unary {
     )*};
 }
 
-/// Handlers of `dst = f(a, b)`.
+/// Handlers of `dst = f(a, b)`, and the same operations on raw slot values
+/// in module `eval`, for the fused instructions.
 macro_rules! binary {
-    ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {$(
-        handler!($name(Op::$name { dst, a, b }) ip regs mem len code m {
-            // SAFETY: slots of translated code are in the frame.
-            unsafe { set(regs, dst, $put(($f)($get(get(regs, a)), $get(get(regs, b))))) };
-            // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-        });
-    )*};
+    ($($name:ident: $get:ident -> $put:ident, $f:expr;)*) => {
+        $(
+            handler!($name(Op::$name { dst, a, b }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                unsafe { set(regs, dst, eval::$name(get(regs, a), get(regs, b))) };
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+            });
+        )*
+        /// Each binary operation on raw slot values.
+        #[allow(non_snake_case)]
+        mod eval {
+            use super::*;
+            $(
+                #[inline(always)]
+                pub(super) fn $name(a: u64, b: u64) -> u64 {
+                    $put(($f)($get(a), $get(b)))
+                }
+            )*
+        }
+    };
 }
 
 /// Handlers of `dst = f(a, b)` where `f` may trap: `f` returns a `Result`.
@@ -276,15 +290,29 @@ macro_rules! try_binary {
     )*};
 }
 
-/// Handlers of a load and of its `*At` variant: `Name / NameAt: bytes, decode;`.
+/// Handlers of a load and of its `*At` variant: `Name / NameAt: bytes, decode;`,
+/// and in module `load_value` each load as a function of the address.
 macro_rules! loads {
-    ($($name:ident / $name_at:ident: $n:literal, $decode:expr;)*) => {$(
+    ($($name:ident / $name_at:ident: $n:literal, $decode:expr;)*) => {
+        /// Each load: the slot value read at an effective address, or `None`
+        /// out of bounds.
+        #[allow(non_snake_case)]
+        mod load_value {
+            use super::*;
+            $(
+                #[inline(always)]
+                pub(super) fn $name(mem: *mut u8, len: usize, ea: usize) -> Option<u64> {
+                    load::<$n>(mem, len, ea).map($decode)
+                }
+            )*
+        }
+        $(
         handler!($name(Op::$name { dst, addr, offset }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let ea = unsafe { get(regs, addr) } as u32 as usize + offset as usize;
-            match load::<$n>(mem, len, ea) {
+            match load_value::$name(mem, len, ea) {
                 // SAFETY: as above.
-                Some(bytes) => unsafe { set(regs, dst, ($decode)(bytes)) },
+                Some(v) => unsafe { set(regs, dst, v) },
                 None => return (ip, Stop::MemoryOutOfBounds),
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
@@ -293,9 +321,9 @@ macro_rules! loads {
         handler!($name_at(Op::$name_at { dst, addr, imm }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let ea = (unsafe { get(regs, addr) } as u32).wrapping_add(imm) as usize;
-            match load::<$n>(mem, len, ea) {
+            match load_value::$name(mem, len, ea) {
                 // SAFETY: as above.
-                Some(bytes) => unsafe { set(regs, dst, ($decode)(bytes)) },
+                Some(v) => unsafe { set(regs, dst, v) },
                 None => return (ip, Stop::MemoryOutOfBounds),
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
@@ -356,6 +384,7 @@ macro_rules! fused_branches {
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
     ) => {$(
         handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -372,6 +401,36 @@ macro_rules! fused_branches {
 
 with_op_lists!(fused_branches {});
 
+/// Handlers of the loads fused with the binary instruction using their value.
+macro_rules! load_ops {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+    ) => {$(
+        handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
+            // SAFETY: slots of translated code are in the frame.
+            let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
+            let ea = addr as u32 as u64 + u64::from(offset);
+            // The `*At` form wraps at 2^32.
+            let ea = ea & (u64::MAX >> (32 * u32::from(wrap)));
+            let Some(y) = load_value::$lo_load(mem, len, ea as usize) else {
+                return (ip, Stop::MemoryOutOfBounds);
+            };
+            let (l, r) = if swap { (y, x) } else { (x, y) };
+            // SAFETY: as above.
+            unsafe { set(regs, dst, eval::$lo_op(l, r)) };
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+        });
+    )*};
+}
+
+with_op_lists!(load_ops {});
+
 /// The handler of `op`.
 macro_rules! handler_of {
     (
@@ -380,6 +439,7 @@ macro_rules! handler_of {
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
     ) => {
         /// The handler that runs `op`.
         pub(crate) fn handler_of(op: &Op) -> Handler {
@@ -391,6 +451,7 @@ macro_rules! handler_of {
                 $(Op::$unary { .. } => $unary as Handler,)*
                 $(Op::$binary { .. } => $binary as Handler,)*
                 $(Op::$fused { .. } => $fused as Handler,)*
+                $(Op::$load_op { .. } => $load_op as Handler,)*
                 Op::Unreachable => Unreachable,
                 Op::Jump { .. } => Jump,
                 Op::JumpIf { .. } => JumpIf,
@@ -403,6 +464,8 @@ macro_rules! handler_of {
                 Op::Select { .. } => Select,
                 Op::SelectSmall { .. } => SelectSmall,
                 Op::I32AddImm { .. } => I32AddImm,
+                Op::I32AddShl { .. } => I32AddShl,
+                Op::I32AddImm2 { .. } => I32AddImm2,
                 Op::RefIsNull { .. } => RefIsNull,
                 Op::Call { .. } => Call,
                 Op::Return { .. } => Return,
@@ -564,6 +627,28 @@ handler!(SelectSmall(Op::SelectSmall { dst, a, b, cond }) ip regs mem len code m
 handler!(I32AddImm(Op::I32AddImm { dst, a, imm }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, (get(regs, a) as u32).wrapping_add(imm as u32) as u64) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(I32AddShl(Op::I32AddShl { dst, base, index, shift }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe {
+        let offset = (get(regs, index) as u32).wrapping_shl(shift.into());
+        set(regs, dst, (get(regs, base) as u32).wrapping_add(offset) as u64);
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(I32AddImm2(Op::I32AddImm2 { d1, a1, imm1, d2, a2, imm2 }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe {
+        let v1 = (get(regs, a1.into()) as u32).wrapping_add(imm1 as i32 as u32);
+        set(regs, d1.into(), v1.into());
+        let v2 = (get(regs, a2.into()) as u32).wrapping_add(imm2 as i32 as u32);
+        set(regs, d2.into(), v2.into());
+    }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });

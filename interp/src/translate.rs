@@ -194,6 +194,7 @@ pub fn translate_with(
         pos: 0,
         last_result: None,
         straight: true,
+        fuse_from: 0,
     };
     t.s.ctrls.clear();
     t.s.stack.clear();
@@ -266,6 +267,9 @@ struct Translator<'m, 's> {
     /// No join point (loop header, `else`, block end) passed yet: the code so
     /// far runs once, in order, from the function's entry.
     straight: bool,
+    /// The number of instructions before the last join point: only those
+    /// after it may be fused with the next.
+    fuse_from: usize,
 }
 
 fn unsupported(what: &str) -> Error {
@@ -277,9 +281,82 @@ fn unsupported(what: &str) -> Error {
 
 impl Translator<'_, '_> {
     fn emit(&mut self, op: Op) {
+        self.last_result = None;
+        if let Some(fused) = self.fused(op) {
+            *self.ops.last_mut().expect("fused with the last") = fused;
+            return;
+        }
         self.ops.push(op);
         self.code.offsets.push(self.pos);
-        self.last_result = None;
+    }
+
+    /// One instruction that does the last instruction emitted and then `next`,
+    /// for the pairs frequent in compiled loops, when no join point lies
+    /// between them.
+    fn fused(&self, next: Op) -> Option<Op> {
+        if self.ops.len() <= self.fuse_from {
+            return None;
+        }
+        let small = |slot: Slot| u16::try_from(slot).ok();
+        let short = |imm: i32| i16::try_from(imm).ok();
+        match (*self.ops.last()?, next) {
+            // `base + (index << c)`: array indexing. The shifted value must be
+            // an operand slot that the addition consumes.
+            (
+                Op::I32Shl {
+                    dst: t,
+                    a: index,
+                    b: c,
+                },
+                Op::I32Add { dst, a, b },
+            ) if t >= self.base && index != t => {
+                let base = match (a == t, b == t) {
+                    (true, false) => b,
+                    (false, true) => a,
+                    _ => return None,
+                };
+                let shift = self.const_value(c)? as u32 & 31;
+                Some(Op::I32AddShl {
+                    dst,
+                    base,
+                    index,
+                    shift: shift as u8,
+                })
+            }
+            // Two pointer or counter updates in a row, the second to a local.
+            (
+                Op::I32AddImm {
+                    dst: d1,
+                    a: a1,
+                    imm: i1,
+                },
+                Op::I32AddImm {
+                    dst: d2,
+                    a: a2,
+                    imm: i2,
+                },
+            ) if d2 < self.code.locals => Some(Op::I32AddImm2 {
+                d1: small(d1)?,
+                a1: small(a1)?,
+                imm1: short(i1)?,
+                d2: small(d2)?,
+                a2: small(a2)?,
+                imm2: short(i2)?,
+            }),
+            // A load whose value an arithmetic instruction uses right away.
+            (mut last, next) => {
+                let fused = Op::fuse_load(last, next)?;
+                // The loaded value must be an operand the instruction consumes.
+                let t = *last.result_slot_mut()?;
+                (t >= self.base).then_some(fused)
+            }
+        }
+    }
+
+    /// The value of `slot` when it is a constant slot.
+    fn const_value(&self, slot: Slot) -> Option<u64> {
+        let i = slot.checked_sub(self.code.locals)?;
+        self.code.consts.get(i as usize).copied()
     }
 
     fn pc(&self) -> u32 {
@@ -492,6 +569,7 @@ impl Translator<'_, '_> {
     fn join(&mut self) {
         self.straight = false;
         self.last_result = None;
+        self.fuse_from = self.ops.len();
     }
 
     fn end_block(&mut self) {
@@ -1000,6 +1078,7 @@ impl Translator<'_, '_> {
                 unary { $($unary:ident,)* }
                 binary { $($binary:ident,)* }
                 branch { $($rest:tt)* }
+                load_op { $($load_op:tt)* }
             ) => {
                 match op {
                     $(Operator::$load { memarg } => {

@@ -85,6 +85,23 @@ fn every_instruction() -> String {
         drop(format!("({op} offset=4 (local.get $p))"));
         drop(format!("({op} (i32.add (local.get $p) (i32.const 8)))"));
     }
+    // Loads fused into the arithmetic using their value, on either side.
+    for (ty, x, ops) in [
+        ("i32", "$a", &["add", "sub", "mul", "and", "or", "xor"][..]),
+        ("i64", "$x", &["add", "sub", "mul", "and", "or", "xor"][..]),
+        ("f32", "$f", &["add", "sub", "mul", "div"][..]),
+        ("f64", "$d", &["add", "sub", "mul", "div"][..]),
+    ] {
+        for op in ops {
+            drop(format!(
+                "({ty}.{op} (local.get {x}) ({ty}.load offset=4 (local.get $p)))"
+            ));
+            drop(format!(
+                "({ty}.{op} ({ty}.load (i32.add (local.get $p) (i32.const 8))) (local.get {x}))"
+            ));
+        }
+    }
+    drop("(i32.add (local.get $a) (i32.shl (local.get $b) (i32.const 2)))".into());
     drop("(select (local.get $a) (local.get $b) (local.get $i))".into());
     drop("(ref.is_null (ref.null func))".into());
     drop("(block (result i32) (br 0 (local.get $a)))".into());
@@ -143,6 +160,7 @@ fn every_instruction() -> String {
     (local.set $d (f64.const 7.5)) (local.set $e (f64.const 2))
     (loop $top
       {body}
+      (local.set $c (i32.add (local.get $c) (i32.const 3)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $i)))"#
@@ -167,9 +185,9 @@ fn the_test_loop_covers_the_threaded_instructions() {
     let code = skiff_interp::translate::translate(m, &module.func_infos[0], 0).expect("translates");
     let kinds = kinds(&code);
     // Every load and store in both forms, every numeric instruction but the
-    // comparisons that became fused jumps, those jumps, and the jumps,
-    // copies, constants, selects and the return.
-    assert!(kinds.len() >= 208, "{} kinds: {kinds:?}", kinds.len());
+    // comparisons that became fused jumps, those jumps, the fused loads and
+    // updates, and the jumps, copies, constants, selects and the return.
+    assert!(kinds.len() >= 229, "{} kinds: {kinds:?}", kinds.len());
     for kind in [
         "I64Load32SAt",
         "I64Store32At",
@@ -177,6 +195,10 @@ fn the_test_loop_covers_the_threaded_instructions() {
         "I64TruncSatF64U",
         "F64Copysign",
         "SelectSmall",
+        "F64DivLoad",
+        "I64XorLoad",
+        "I32AddShl",
+        "I32AddImm2",
         "RefIsNull",
         "BrTable",
         "JumpIfZero",

@@ -248,3 +248,97 @@ fn nothing_fuses_across_a_join_point() {
         vec![Value::I32(50)]
     );
 }
+
+/// Loads whose value an arithmetic instruction uses right away, on either
+/// side, addressed with a static offset or with an added constant.
+const LOAD_OPS: &str = r#"(module (memory 1)
+  (func (export "f") (param $p i32) (param $x i32) (result i32)
+    (i32.store (i32.const 0) (i32.const 100))
+    (i32.store (i32.const 8) (i32.const 1000))
+    (i32.sub (local.get $x) (i32.load offset=8 (local.get $p)))
+    (i32.sub (i32.load (i32.add (local.get $p) (i32.const 8))) (local.get $x))
+    (i32.mul)))"#;
+
+#[test]
+fn a_load_fuses_into_the_arithmetic_using_it() {
+    let code = code_of(LOAD_OPS);
+    assert_eq!(count(&code, |op| matches!(op, Op::I32Load { .. })), 0);
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::I32SubLoad {
+                offset: 8,
+                wrap: false,
+                swap: false,
+                ..
+            } | Op::I32SubLoad {
+                offset: 8,
+                wrap: true,
+                swap: true,
+                ..
+            }
+        )),
+        2
+    );
+    // (7 - 1000) * (1000 - 7)
+    assert_eq!(
+        run(LOAD_OPS, &[Value::I32(0), Value::I32(7)]),
+        vec![Value::I32(-993 * 993)]
+    );
+    // p = -8: the `*At` form wraps to address 0 (100); offset=8 on 0xfffffff8
+    // does not wrap, and traps.
+    let module = Arc::new(load(LOAD_OPS.as_bytes(), &Features::WASM2).expect("valid module"));
+    let compiled = Interpreter::new().compile(&module).expect("translates");
+    let mut store = Store::default();
+    let inst = Linker::new()
+        .instantiate(&mut store, &module, compiled)
+        .expect("instantiates");
+    let Some(Extern::Func(f)) = store.instance(inst).exports.get("f").copied() else {
+        panic!("no export f");
+    };
+    let trap = store.call(f, &[Value::I32(-8), Value::I32(7)]).unwrap_err();
+    assert_eq!(trap.kind(), skiff_vm::runtime::TrapKind::MemoryOutOfBounds);
+}
+
+/// `base + (i << 2)`, and two counter updates in a row.
+const INDEXING: &str = r#"(module (func (export "f") (param $b i32) (param $i i32) (result i32)
+    (local.set $b (i32.add (local.get $b) (i32.const 3)))
+    (local.set $i (i32.add (local.get $i) (i32.const -1)))
+    (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 34)))))"#;
+
+#[test]
+fn indexing_and_paired_updates_fuse() {
+    let code = code_of(INDEXING);
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::I32AddShl { shift: 2, .. })),
+        1
+    );
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::I32AddImm2 {
+                imm1: 3,
+                imm2: -1,
+                ..
+            }
+        )),
+        1
+    );
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::I32Shl { .. } | Op::I32AddImm { .. }
+        )),
+        0
+    );
+    // (10 + 3) + ((5 - 1) << (34 mod 32))
+    assert_eq!(
+        run(INDEXING, &[Value::I32(10), Value::I32(5)]),
+        vec![Value::I32(29)]
+    );
+    // Wrapping: 0x7fffffff + 3, (0 - 1) << 2.
+    assert_eq!(
+        run(INDEXING, &[Value::I32(i32::MAX), Value::I32(0)]),
+        vec![Value::I32(i32::MAX.wrapping_add(3).wrapping_add(-4))]
+    );
+}
