@@ -39,6 +39,7 @@ macro_rules! define_ops {
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,6 +77,11 @@ macro_rules! define_ops {
                 #[doc = concat!("`", stringify!($lo_load), "` then `", stringify!($lo_op),
                     "` of `a` and the loaded value (swapped when `swap`): `dst` = op(`a`, memory at `addr` + `offset`), the address wrapping at 2^32 when `wrap`.")]
                 $load_op { dst: Slot, a: u16, addr: u16, offset: u32, wrap: bool, swap: bool },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($so_shift), "` by a constant then `", stringify!($so_op),
+                    "` with its result: `dst` = op(`a`, shift(`b`, `k`)).")]
+                $shift_op { dst: Slot, a: Slot, b: Slot, k: u8 },
             )*
         }
     };
@@ -186,6 +192,18 @@ macro_rules! with_op_lists {
         F64MulLoad = F64Load + F64Mul,
         F64DivLoad = F64Load + F64Div,
     }
+    // fused => the shift by a constant it starts with + the commutative
+    // instruction that uses the shifted value
+    shift_op {
+        I32AddShl = I32Shl + I32Add,
+        I32XorShl = I32Shl + I32Xor,
+        I32XorShrU = I32ShrU + I32Xor,
+        I32XorRotl = I32Rotl + I32Xor,
+        I32OrShl = I32Shl + I32Or,
+        I32OrShrU = I32ShrU + I32Or,
+        I64XorShl = I64Shl + I64Xor,
+        I64XorShrU = I64ShrU + I64Xor,
+    }
         }
     };
 }
@@ -262,9 +280,6 @@ with_op_lists!(define_ops {
         RefFunc { dst: Slot, func: u32 },
         /// `dst` = `a` + constant `imm` (i32).
         I32AddImm { dst: Slot, a: Slot, imm: i32 },
-        /// `dst` = `base` + (`index` << `shift`) (i32): an `i32.shl` by a
-        /// constant and the `i32.add` of its result.
-        I32AddShl { dst: Slot, base: Slot, index: Slot, shift: u8 },
         /// `d1` = `a1` + `imm1`, then `d2` = `a2` + `imm2` (i32): two `I32AddImm`.
         I32AddImm2 { d1: u16, a1: u16, imm1: i16, d2: u16, a2: u16, imm2: i16 },
     }
@@ -278,6 +293,7 @@ macro_rules! result_slot_arms {
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
     ) => {
         impl Op {
             /// The slot this instruction writes its single result to, if it has
@@ -289,6 +305,7 @@ macro_rules! result_slot_arms {
                     $(Op::$unary { dst, .. } => Some(dst),)*
                     $(Op::$binary { dst, .. } => Some(dst),)*
                     $(Op::$load_op { dst, .. } => Some(dst),)*
+                    $(Op::$shift_op { dst, .. } => Some(dst),)*
                     Op::Copy { dst, .. }
                     | Op::Const { dst, .. }
                     | Op::GlobalGet { dst, .. }
@@ -299,7 +316,6 @@ macro_rules! result_slot_arms {
                     | Op::RefIsNull { dst, .. }
                     | Op::RefFunc { dst, .. }
                     | Op::I32AddImm { dst, .. }
-                    | Op::I32AddShl { dst, .. }
                     | Op::SelectSmall { dst, .. } => Some(dst),
                     _ => None,
                 }
@@ -340,6 +356,26 @@ macro_rules! result_slot_arms {
                     )*
                     _ => None,
                 }
+            }
+
+            /// For a shift `last` of slot `b` by constant `k` whose result `next`
+            /// reads, the fused instruction doing both.
+            pub fn fuse_shift(last: Op, k: u8, next: Op) -> Option<Op> {
+                $(
+                    if let (Op::$so_shift { dst: t, a: b, .. }, Op::$so_op { dst, a, b: c }) =
+                        (last, next)
+                    {
+                        // The operation is commutative: the shifted value may be
+                        // either operand, but not both.
+                        let a = match (a == t, c == t) {
+                            (true, false) => c,
+                            (false, true) => a,
+                            _ => return None,
+                        };
+                        return (b != t).then_some(Op::$shift_op { dst, a, b, k });
+                    }
+                )*
+                None
             }
 
             /// For a comparison, the jumps that replace it when it feeds a

@@ -385,6 +385,7 @@ macro_rules! fused_branches {
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
     ) => {$(
         handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -410,6 +411,7 @@ macro_rules! load_ops {
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
     ) => {$(
         handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -431,6 +433,31 @@ macro_rules! load_ops {
 
 with_op_lists!(load_ops {});
 
+/// Handlers of the shifts by a constant fused with the instruction using their value.
+macro_rules! shift_ops {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+    ) => {$(
+        handler!($shift_op(Op::$shift_op { dst, a, b, k }) ip regs mem len code m {
+            // SAFETY: slots of translated code are in the frame.
+            unsafe {
+                let shifted = eval::$so_shift(get(regs, b), k.into());
+                set(regs, dst, eval::$so_op(get(regs, a), shifted));
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+        });
+    )*};
+}
+
+with_op_lists!(shift_ops {});
+
 /// The handler of `op`.
 macro_rules! handler_of {
     (
@@ -440,6 +467,7 @@ macro_rules! handler_of {
         binary { $($binary:ident,)* }
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
     ) => {
         /// The handler that runs `op`.
         pub(crate) fn handler_of(op: &Op) -> Handler {
@@ -452,6 +480,7 @@ macro_rules! handler_of {
                 $(Op::$binary { .. } => $binary as Handler,)*
                 $(Op::$fused { .. } => $fused as Handler,)*
                 $(Op::$load_op { .. } => $load_op as Handler,)*
+                $(Op::$shift_op { .. } => $shift_op as Handler,)*
                 Op::Unreachable => Unreachable,
                 Op::Jump { .. } => Jump,
                 Op::JumpIf { .. } => JumpIf,
@@ -464,7 +493,6 @@ macro_rules! handler_of {
                 Op::Select { .. } => Select,
                 Op::SelectSmall { .. } => SelectSmall,
                 Op::I32AddImm { .. } => I32AddImm,
-                Op::I32AddShl { .. } => I32AddShl,
                 Op::I32AddImm2 { .. } => I32AddImm2,
                 Op::RefIsNull { .. } => RefIsNull,
                 Op::Call { .. } => Call,
@@ -627,16 +655,6 @@ handler!(SelectSmall(Op::SelectSmall { dst, a, b, cond }) ip regs mem len code m
 handler!(I32AddImm(Op::I32AddImm { dst, a, imm }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, (get(regs, a) as u32).wrapping_add(imm as u32) as u64) };
-    // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-});
-
-handler!(I32AddShl(Op::I32AddShl { dst, base, index, shift }) ip regs mem len code m {
-    // SAFETY: slots of translated code are in the frame.
-    unsafe {
-        let offset = (get(regs, index) as u32).wrapping_shl(shift.into());
-        set(regs, dst, (get(regs, base) as u32).wrapping_add(offset) as u64);
-    }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });

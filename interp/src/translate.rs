@@ -300,28 +300,25 @@ impl Translator<'_, '_> {
         let small = |slot: Slot| u16::try_from(slot).ok();
         let short = |imm: i32| i16::try_from(imm).ok();
         match (*self.ops.last()?, next) {
-            // `base + (index << c)`: array indexing. The shifted value must be
-            // an operand slot that the addition consumes.
+            // A shift by a constant whose value an arithmetic instruction uses
+            // right away: `base + (index << c)`, `x ^ (x >> c)`. The shifted
+            // value must be an operand slot that the instruction consumes.
             (
-                Op::I32Shl {
-                    dst: t,
-                    a: index,
-                    b: c,
-                },
-                Op::I32Add { dst, a, b },
-            ) if t >= self.base && index != t => {
-                let base = match (a == t, b == t) {
-                    (true, false) => b,
-                    (false, true) => a,
-                    _ => return None,
+                last @ (Op::I32Shl { dst: t, b: c, .. }
+                | Op::I32ShrU { dst: t, b: c, .. }
+                | Op::I32Rotl { dst: t, b: c, .. }
+                | Op::I64Shl { dst: t, b: c, .. }
+                | Op::I64ShrU { dst: t, b: c, .. }),
+                next,
+            ) if t >= self.base => {
+                // Shift counts are taken modulo the width.
+                let width = if matches!(last, Op::I64Shl { .. } | Op::I64ShrU { .. }) {
+                    64
+                } else {
+                    32
                 };
-                let shift = self.const_value(c)? as u32 & 31;
-                Some(Op::I32AddShl {
-                    dst,
-                    base,
-                    index,
-                    shift: shift as u8,
-                })
+                let k = (self.const_value(c)? % width) as u8;
+                Op::fuse_shift(last, k, next)
             }
             // Two pointer or counter updates in a row, the second to a local.
             (
@@ -1079,6 +1076,7 @@ impl Translator<'_, '_> {
                 binary { $($binary:ident,)* }
                 branch { $($rest:tt)* }
                 load_op { $($load_op:tt)* }
+                shift_op { $($shift_op:tt)* }
             ) => {
                 match op {
                     $(Operator::$load { memarg } => {

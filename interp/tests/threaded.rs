@@ -101,7 +101,21 @@ fn every_instruction() -> String {
             ));
         }
     }
-    drop("(i32.add (local.get $a) (i32.shl (local.get $b) (i32.const 2)))".into());
+    // Shifts by a constant fused into the instruction using their value.
+    for (ty, x, y, shift, op) in [
+        ("i32", "$a", "$b", "shl", "add"),
+        ("i32", "$a", "$b", "shl", "xor"),
+        ("i32", "$a", "$b", "shr_u", "xor"),
+        ("i32", "$a", "$b", "rotl", "xor"),
+        ("i32", "$a", "$b", "shl", "or"),
+        ("i32", "$a", "$b", "shr_u", "or"),
+        ("i64", "$x", "$y", "shl", "xor"),
+        ("i64", "$x", "$y", "shr_u", "xor"),
+    ] {
+        drop(format!(
+            "({ty}.{op} (local.get {x}) ({ty}.{shift} (local.get {y}) ({ty}.const 3)))"
+        ));
+    }
     drop("(select (local.get $a) (local.get $b) (local.get $i))".into());
     drop("(ref.is_null (ref.null func))".into());
     drop("(block (result i32) (br 0 (local.get $a)))".into());
@@ -198,6 +212,7 @@ fn the_test_loop_covers_the_threaded_instructions() {
         "F64DivLoad",
         "I64XorLoad",
         "I32AddShl",
+        "I64XorShrU",
         "I32AddImm2",
         "RefIsNull",
         "BrTable",

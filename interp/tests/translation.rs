@@ -310,7 +310,7 @@ const INDEXING: &str = r#"(module (func (export "f") (param $b i32) (param $i i3
 fn indexing_and_paired_updates_fuse() {
     let code = code_of(INDEXING);
     assert_eq!(
-        count(&code, |op| matches!(op, Op::I32AddShl { shift: 2, .. })),
+        count(&code, |op| matches!(op, Op::I32AddShl { k: 2, .. })),
         1
     );
     assert_eq!(
@@ -340,5 +340,37 @@ fn indexing_and_paired_updates_fuse() {
     assert_eq!(
         run(INDEXING, &[Value::I32(i32::MAX), Value::I32(0)]),
         vec![Value::I32(i32::MAX.wrapping_add(3).wrapping_add(-4))]
+    );
+}
+
+/// xorshift: `x ^= x << 13; x ^= x >> 17; x ^= x << 5`, and a rotate.
+const XORSHIFT: &str = r#"(module (func (export "f") (param $x i32) (result i32)
+    (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 13))))
+    (local.set $x (i32.xor (i32.shr_u (local.get $x) (i32.const 17)) (local.get $x)))
+    (local.set $x (i32.xor (local.get $x) (i32.shl (local.get $x) (i32.const 5))))
+    (i32.xor (local.get $x) (i32.rotl (local.get $x) (i32.const 7)))))"#;
+
+#[test]
+fn a_shift_by_a_constant_fuses_into_its_use() {
+    let code = code_of(XORSHIFT);
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::I32Shl { .. } | Op::I32ShrU { .. } | Op::I32Rotl { .. } | Op::I32Xor { .. }
+        )),
+        0
+    );
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::I32XorShl { dst: 0, .. })),
+        2
+    );
+    let mut x: u32 = 0x1234_5678;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    let expected = x ^ x.rotate_left(7);
+    assert_eq!(
+        run(XORSHIFT, &[Value::I32(0x1234_5678)]),
+        vec![Value::I32(expected as i32)]
     );
 }
