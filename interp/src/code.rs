@@ -40,6 +40,7 @@ macro_rules! define_ops {
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,6 +83,10 @@ macro_rules! define_ops {
                 #[doc = concat!("`", stringify!($so_shift), "` by a constant then `", stringify!($so_op),
                     "` with its result: `dst` = op(`a`, shift(`b`, `k`)).")]
                 $shift_op { dst: Slot, a: Slot, b: Slot, k: u8 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($il_load), "` at `base` + (`index` << `k`) (wrapping at 2^32) + `offset`, the offset wrapping too when `wrap`: an `i32.add` of the address and the load.")]
+                $index_load { dst: Slot, base: u16, index: u16, k: u8, wrap: bool, offset: u32 },
             )*
         }
     };
@@ -204,6 +209,15 @@ macro_rules! with_op_lists {
         I64XorShl = I64Shl + I64Xor,
         I64XorShrU = I64ShrU + I64Xor,
     }
+    // fused => the load (in both forms) of an address computed by `i32.add`
+    index_load {
+        I32LoadIdx = I32Load / I32LoadAt,
+        I64LoadIdx = I64Load / I64LoadAt,
+        F32LoadIdx = F32Load / F32LoadAt,
+        F64LoadIdx = F64Load / F64LoadAt,
+        I32Load8UIdx = I32Load8U / I32Load8UAt,
+        I64Load32UIdx = I64Load32U / I64Load32UAt,
+    }
         }
     };
 }
@@ -294,6 +308,7 @@ macro_rules! result_slot_arms {
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
     ) => {
         impl Op {
             /// The slot this instruction writes its single result to, if it has
@@ -306,6 +321,7 @@ macro_rules! result_slot_arms {
                     $(Op::$binary { dst, .. } => Some(dst),)*
                     $(Op::$load_op { dst, .. } => Some(dst),)*
                     $(Op::$shift_op { dst, .. } => Some(dst),)*
+                    $(Op::$index_load { dst, .. } => Some(dst),)*
                     Op::Copy { dst, .. }
                     | Op::Const { dst, .. }
                     | Op::GlobalGet { dst, .. }
@@ -376,6 +392,23 @@ macro_rules! result_slot_arms {
                     }
                 )*
                 None
+            }
+
+            /// For an address `t` = `base` + (`index` << `k`) and a load `next`
+            /// from it, the fused instruction doing both.
+            pub fn fuse_index(t: Slot, base: Slot, index: Slot, k: u8, next: Op) -> Option<Op> {
+                let (base, index) = (u16::try_from(base).ok()?, u16::try_from(index).ok()?);
+                match next {
+                    $(
+                        Op::$il_load { dst, addr, offset } if addr == t => Some(Op::$index_load {
+                            dst, base, index, k, wrap: false, offset,
+                        }),
+                        Op::$il_load_at { dst, addr, imm } if addr == t => Some(Op::$index_load {
+                            dst, base, index, k, wrap: true, offset: imm,
+                        }),
+                    )*
+                    _ => None,
+                }
             }
 
             /// For a comparison, the jumps that replace it when it feeds a

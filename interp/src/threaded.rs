@@ -356,13 +356,43 @@ macro_rules! stores {
     )*};
 }
 
+/// Takes the branch of the `Br`, `BrIf` or `BrTable` at `ip` when its label
+/// carries values: a handler of its own, which the branch handlers tail-call,
+/// so that they stay small for the common branch that carries nothing.
+#[inline(never)]
+unsafe fn branch_carrying(
+    ip: *const Instr,
+    regs: *mut u64,
+    mem: *mut u8,
+    len: usize,
+    code: &FuncCode,
+    m: *mut Machine,
+) -> Exit {
+    // SAFETY: `ip` is the branch instruction (see `run`), and slots of
+    // translated code, the label's included, are in the frame.
+    let entry = match unsafe { (*ip).op } {
+        Op::Br { entry } | Op::BrIf { entry, .. } => entry,
+        Op::BrTable { index, start, len } => {
+            start + (unsafe { get(regs, index) } as u32).min(len - 1)
+        }
+        _ => unreachable!("not a branch"),
+    };
+    let to = code.branch_tables[entry as usize];
+    for i in 0..to.keep {
+        // SAFETY: as above.
+        unsafe { set(regs, to.dst + i, get(regs, to.src + i)) };
+    }
+    // SAFETY: branch targets were checked by `translate`.
+    next!(unsafe { at(code, to.target) }, regs, mem, len, code, m)
+}
+
 /// Takes branch table entry `$entry`: copies what the label carries, then jumps.
 macro_rules! branch {
-    ($entry:expr, $regs:ident, $mem:ident, $len:ident, $code:ident, $m:ident) => {{
+    ($entry:expr, $ip:ident, $regs:ident, $mem:ident, $len:ident, $code:ident, $m:ident) => {{
         let to = $code.branch_tables[$entry as usize];
-        for i in 0..to.keep {
-            // SAFETY: the label's slots are slots of translated code.
-            unsafe { set($regs, to.dst + i, get($regs, to.src + i)) };
+        if to.keep != 0 {
+            // SAFETY: the handler's own arguments, passed on.
+            return unsafe { branch_carrying($ip, $regs, $mem, $len, $code, $m) };
         }
         // SAFETY: branch targets were checked by `translate`.
         next!(
@@ -386,6 +416,7 @@ macro_rules! fused_branches {
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
     ) => {$(
         handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -412,6 +443,7 @@ macro_rules! load_ops {
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
     ) => {$(
         handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -443,6 +475,7 @@ macro_rules! shift_ops {
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
     ) => {$(
         handler!($shift_op(Op::$shift_op { dst, a, b, k }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -458,6 +491,36 @@ macro_rules! shift_ops {
 
 with_op_lists!(shift_ops {});
 
+/// Handlers of the loads of a computed address.
+macro_rules! index_loads {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+    ) => {$(
+        handler!($index_load(Op::$index_load { dst, base, index, k, wrap, offset }) ip regs mem len code m {
+            // SAFETY: slots of translated code are in the frame.
+            let (b, i) = unsafe { (get(regs, base.into()), get(regs, index.into())) };
+            let ea = (b as u32).wrapping_add((i as u32).wrapping_shl(k.into()));
+            let ea = (u64::from(ea) + u64::from(offset)) & (u64::MAX >> (32 * u32::from(wrap)));
+            match load_value::$il_load(mem, len, ea as usize) {
+                // SAFETY: as above.
+                Some(v) => unsafe { set(regs, dst, v) },
+                None => return (ip, Stop::MemoryOutOfBounds),
+            }
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+        });
+    )*};
+}
+
+with_op_lists!(index_loads {});
+
 /// The handler of `op`.
 macro_rules! handler_of {
     (
@@ -468,6 +531,7 @@ macro_rules! handler_of {
         branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
     ) => {
         /// The handler that runs `op`.
         pub(crate) fn handler_of(op: &Op) -> Handler {
@@ -481,6 +545,7 @@ macro_rules! handler_of {
                 $(Op::$fused { .. } => $fused as Handler,)*
                 $(Op::$load_op { .. } => $load_op as Handler,)*
                 $(Op::$shift_op { .. } => $shift_op as Handler,)*
+                $(Op::$index_load { .. } => $index_load as Handler,)*
                 Op::Unreachable => Unreachable,
                 Op::Jump { .. } => Jump,
                 Op::JumpIf { .. } => JumpIf,
@@ -599,13 +664,13 @@ handler!(JumpIfZero(Op::JumpIfZero { cond, target }) ip regs mem len code m {
 });
 
 handler!(Br(Op::Br { entry }) ip regs mem len code m {
-    branch!(entry, regs, mem, len, code, m)
+    branch!(entry, ip, regs, mem, len, code, m)
 });
 
 handler!(BrIf(Op::BrIf { cond, entry }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
-        branch!(entry, regs, mem, len, code, m)
+        branch!(entry, ip, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
@@ -614,7 +679,7 @@ handler!(BrIf(Op::BrIf { cond, entry }) ip regs mem len code m {
 handler!(BrTable(Op::BrTable { index, start, len: n }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     let i = (unsafe { get(regs, index) } as u32).min(n - 1);
-    branch!(start + i, regs, mem, len, code, m)
+    branch!(start + i, ip, regs, mem, len, code, m)
 });
 
 handler!(Copy(Op::Copy { dst, src }) ip regs mem len code m {

@@ -320,6 +320,16 @@ impl Translator<'_, '_> {
                 let k = (self.const_value(c)? % width) as u8;
                 Op::fuse_shift(last, k, next)
             }
+            // A load from an address just computed: `base + index` or
+            // `base + (index << c)`.
+            // The address must be an operand slot that the load consumes; the
+            // fused load reads `base` and `index` where the addition did.
+            (Op::I32Add { dst: t, a, b }, next) if t >= self.base => {
+                Op::fuse_index(t, a, b, 0, next)
+            }
+            (Op::I32AddShl { dst: t, a, b, k }, next) if t >= self.base => {
+                Op::fuse_index(t, a, b, k, next)
+            }
             // Two pointer or counter updates in a row, the second to a local.
             (
                 Op::I32AddImm {
@@ -1077,6 +1087,7 @@ impl Translator<'_, '_> {
                 branch { $($rest:tt)* }
                 load_op { $($load_op:tt)* }
                 shift_op { $($shift_op:tt)* }
+                index_load { $($index_load:tt)* }
             ) => {
                 match op {
                     $(Operator::$load { memarg } => {

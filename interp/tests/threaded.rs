@@ -116,6 +116,22 @@ fn every_instruction() -> String {
             "({ty}.{op} (local.get {x}) ({ty}.{shift} (local.get {y}) ({ty}.const 3)))"
         ));
     }
+    // Loads of a computed address, in both forms.
+    for load in [
+        "i32.load",
+        "i64.load",
+        "f32.load",
+        "f64.load",
+        "i32.load8_u",
+        "i64.load32_u",
+    ] {
+        drop(format!(
+            "({load} offset=4 (i32.add (local.get $p) (i32.shl (local.get $b) (i32.const 2))))"
+        ));
+        drop(format!(
+            "({load} (i32.add (i32.add (local.get $p) (local.get $b)) (i32.const 8)))"
+        ));
+    }
     drop("(select (local.get $a) (local.get $b) (local.get $i))".into());
     drop("(ref.is_null (ref.null func))".into());
     drop("(block (result i32) (br 0 (local.get $a)))".into());
@@ -213,6 +229,7 @@ fn the_test_loop_covers_the_threaded_instructions() {
         "I64XorLoad",
         "I32AddShl",
         "I64XorShrU",
+        "I64Load32UIdx",
         "I32AddImm2",
         "RefIsNull",
         "BrTable",

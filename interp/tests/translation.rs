@@ -374,3 +374,60 @@ fn a_shift_by_a_constant_fuses_into_its_use() {
         vec![Value::I32(expected as i32)]
     );
 }
+
+/// `a[i]` for 32-bit and 64-bit elements, and `p[i]` for bytes, through the
+/// `*At` form.
+const INDEXED: &str = r#"(module (memory 1)
+  (func (export "f") (param $a i32) (param $i i32) (result i64)
+    (i32.store (i32.const 40) (i32.const 7))
+    (i64.store (i32.const 80) (i64.const 11))
+    (i64.add
+      (i64.extend_i32_u
+        (i32.add
+          (i32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+          (i32.load8_u (i32.add (i32.add (local.get $a) (local.get $i)) (i32.const 30)))))
+      (i64.load offset=40 (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 3)))))))"#;
+
+#[test]
+fn a_load_of_a_computed_address_fuses_with_the_addition() {
+    let code = code_of(INDEXED);
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::I32LoadIdx {
+                k: 2,
+                wrap: false,
+                offset: 0,
+                ..
+            } | Op::I32Load8UIdx {
+                k: 0,
+                wrap: true,
+                offset: 30,
+                ..
+            } | Op::I64LoadIdx {
+                k: 3,
+                wrap: false,
+                offset: 40,
+                ..
+            }
+        )),
+        3
+    );
+    assert_eq!(count(&code, |op| matches!(op, Op::I32Add { .. })), 1);
+    // Memory holds the i32 7 at 40 and the i64 11 at 80, zeros elsewhere.
+    // a = 20, i = 5: a + 4i = 40 holds 7; bytes 55 and 100 hold 0.
+    assert_eq!(
+        run(INDEXED, &[Value::I32(20), Value::I32(5)]),
+        vec![Value::I64(7)]
+    );
+    // a = 0, i = 10: 40 holds 7, and so does byte 40; 120 holds 0.
+    assert_eq!(
+        run(INDEXED, &[Value::I32(0), Value::I32(10)]),
+        vec![Value::I64(7 + 7)]
+    );
+    // a = 40, i = 0: 40 holds 7; byte 70 is 0; 40 + 40 = 80 holds 11.
+    assert_eq!(
+        run(INDEXED, &[Value::I32(40), Value::I32(0)]),
+        vec![Value::I64(7 + 11)]
+    );
+}
