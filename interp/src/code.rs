@@ -41,6 +41,7 @@ macro_rules! define_ops {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +88,11 @@ macro_rules! define_ops {
             $(
                 #[doc = concat!("`", stringify!($il_load), "` at `base` + (`index` << `k`) (wrapping at 2^32) + `offset`, the offset wrapping too when `wrap`: an `i32.add` of the address and the load.")]
                 $index_load { dst: Slot, base: u16, index: u16, k: u8, wrap: bool, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($up_op), "` then `", stringify!($up_store),
+                    "` of its result at the same address: memory there = op(`a`, memory there).")]
+                $update { a: u16, addr: u16, offset: u32, wrap: bool, swap: bool },
             )*
         }
     };
@@ -218,6 +224,16 @@ macro_rules! with_op_lists {
         I32Load8UIdx = I32Load8U / I32Load8UAt,
         I64Load32UIdx = I64Load32U / I64Load32UAt,
     }
+    // fused => the fused load and arithmetic + the store of its result back
+    // to the address loaded from (`x[i] += v`)
+    update {
+        I32AddTo = I32AddLoad (I32Load + I32Add) -> I32Store / I32StoreAt,
+        I64AddTo = I64AddLoad (I64Load + I64Add) -> I64Store / I64StoreAt,
+        F32AddTo = F32AddLoad (F32Load + F32Add) -> F32Store / F32StoreAt,
+        F64AddTo = F64AddLoad (F64Load + F64Add) -> F64Store / F64StoreAt,
+        F64SubTo = F64SubLoad (F64Load + F64Sub) -> F64Store / F64StoreAt,
+        F64MulTo = F64MulLoad (F64Load + F64Mul) -> F64Store / F64StoreAt,
+    }
         }
     };
 }
@@ -294,6 +310,10 @@ with_op_lists!(define_ops {
         RefFunc { dst: Slot, func: u32 },
         /// `dst` = `a` + constant `imm` (i32).
         I32AddImm { dst: Slot, a: Slot, imm: i32 },
+        /// `dst` = `a` * `b` + `c` (`mode` 0), `a` * `b` - `c` (1) or
+        /// `c` - `a` * `b` (2), rounding after each operation (f64): an
+        /// `f64.mul` and the `f64.add` or `f64.sub` of its result.
+        F64MulAdd { dst: Slot, a: u16, b: u16, c: u16, mode: u8 },
         /// `d1` = `a1` + `imm1`, then `d2` = `a2` + `imm2` (i32): two `I32AddImm`.
         I32AddImm2 { d1: u16, a1: u16, imm1: i16, d2: u16, a2: u16, imm2: i16 },
     }
@@ -309,6 +329,7 @@ macro_rules! result_slot_arms {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {
         impl Op {
             /// The slot this instruction writes its single result to, if it has
@@ -332,7 +353,8 @@ macro_rules! result_slot_arms {
                     | Op::RefIsNull { dst, .. }
                     | Op::RefFunc { dst, .. }
                     | Op::I32AddImm { dst, .. }
-                    | Op::SelectSmall { dst, .. } => Some(dst),
+                    | Op::SelectSmall { dst, .. }
+                    | Op::F64MulAdd { dst, .. } => Some(dst),
                     _ => None,
                 }
             }
@@ -409,6 +431,31 @@ macro_rules! result_slot_arms {
                     )*
                     _ => None,
                 }
+            }
+
+            /// For a fused load and arithmetic `last` and a store `next` of its
+            /// result to the address it loaded from, the fused update.
+            pub fn fuse_update(last: Op, next: Op) -> Option<Op> {
+                $(
+                    if let Op::$up_op { dst: t, a, addr, offset, wrap, swap } = last {
+                        // The store must use the same address, not overwritten
+                        // by the result.
+                        let same = |slot: Slot, value: Slot, off: u32, at: bool| {
+                            slot == Slot::from(addr) && value == t && off == offset && at == wrap
+                                && t != Slot::from(addr)
+                        };
+                        return match next {
+                            Op::$up_store { addr: s, value, offset: o } if same(s, value, o, false) => {
+                                Some(Op::$update { a, addr, offset, wrap, swap })
+                            }
+                            Op::$up_store_at { addr: s, value, imm } if same(s, value, imm, true) => {
+                                Some(Op::$update { a, addr, offset, wrap, swap })
+                            }
+                            _ => None,
+                        };
+                    }
+                )*
+                None
             }
 
             /// For a comparison, the jumps that replace it when it feeds a

@@ -332,13 +332,27 @@ macro_rules! loads {
     )*};
 }
 
-/// Handlers of a store and of its `*At` variant: `Name / NameAt: encode;`.
+/// Handlers of a store and of its `*At` variant: `Name / NameAt: encode;`,
+/// and in module `store_value` each store as a function of the address.
 macro_rules! stores {
-    ($($name:ident / $name_at:ident: $encode:expr;)*) => {$(
+    ($($name:ident / $name_at:ident: $encode:expr;)*) => {
+        /// Each store: writes a slot value at an effective address; `false`
+        /// out of bounds.
+        #[allow(non_snake_case, dead_code)]
+        mod store_value {
+            use super::*;
+            $(
+                #[inline(always)]
+                pub(super) fn $name(mem: *mut u8, len: usize, ea: usize, v: u64) -> bool {
+                    store(mem, len, ea, ($encode)(v))
+                }
+            )*
+        }
+        $(
         handler!($name(Op::$name { addr, value, offset }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let (ea, v) = unsafe { (get(regs, addr), get(regs, value)) };
-            if !store(mem, len, ea as u32 as usize + offset as usize, ($encode)(v)) {
+            if !store_value::$name(mem, len, ea as u32 as usize + offset as usize, v) {
                 return (ip, Stop::MemoryOutOfBounds);
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
@@ -347,7 +361,7 @@ macro_rules! stores {
         handler!($name_at(Op::$name_at { addr, value, imm }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
             let (ea, v) = unsafe { (get(regs, addr), get(regs, value)) };
-            if !store(mem, len, (ea as u32).wrapping_add(imm) as usize, ($encode)(v)) {
+            if !store_value::$name(mem, len, (ea as u32).wrapping_add(imm) as usize, v) {
                 return (ip, Stop::MemoryOutOfBounds);
             }
             // SAFETY: the code ends with `Return`, so `ip` is not the last.
@@ -417,6 +431,7 @@ macro_rules! fused_branches {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {$(
         handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -444,6 +459,7 @@ macro_rules! load_ops {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {$(
         handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -476,6 +492,7 @@ macro_rules! shift_ops {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {$(
         handler!($shift_op(Op::$shift_op { dst, a, b, k }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -502,6 +519,7 @@ macro_rules! index_loads {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {$(
         handler!($index_load(Op::$index_load { dst, base, index, k, wrap, offset }) ip regs mem len code m {
             // SAFETY: slots of translated code are in the frame.
@@ -521,6 +539,39 @@ macro_rules! index_loads {
 
 with_op_lists!(index_loads {});
 
+/// Handlers of the fused updates of memory: load, arithmetic, store back.
+macro_rules! updates {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        unary { $($unary:ident,)* }
+        binary { $($binary:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
+        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
+        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
+    ) => {$(
+        handler!($update(Op::$update { a, addr, offset, wrap, swap }) ip regs mem len code m {
+            // SAFETY: slots of translated code are in the frame.
+            let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
+            let ea = addr as u32 as u64 + u64::from(offset);
+            // The `*At` form wraps at 2^32.
+            let ea = (ea & (u64::MAX >> (32 * u32::from(wrap)))) as usize;
+            let Some(y) = load_value::$up_load(mem, len, ea) else {
+                return (ip, Stop::MemoryOutOfBounds);
+            };
+            let (l, r) = if swap { (y, x) } else { (x, y) };
+            // In bounds: the load just read the same bytes.
+            store_value::$up_store(mem, len, ea, eval::$up_arith(l, r));
+            // SAFETY: the code ends with `Return`, so `ip` is not the last.
+            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+        });
+    )*};
+}
+
+with_op_lists!(updates {});
+
 /// The handler of `op`.
 macro_rules! handler_of {
     (
@@ -532,6 +583,7 @@ macro_rules! handler_of {
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
+        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {
         /// The handler that runs `op`.
         pub(crate) fn handler_of(op: &Op) -> Handler {
@@ -546,6 +598,7 @@ macro_rules! handler_of {
                 $(Op::$load_op { .. } => $load_op as Handler,)*
                 $(Op::$shift_op { .. } => $shift_op as Handler,)*
                 $(Op::$index_load { .. } => $index_load as Handler,)*
+                $(Op::$update { .. } => $update as Handler,)*
                 Op::Unreachable => Unreachable,
                 Op::Jump { .. } => Jump,
                 Op::JumpIf { .. } => JumpIf,
@@ -559,6 +612,7 @@ macro_rules! handler_of {
                 Op::SelectSmall { .. } => SelectSmall,
                 Op::I32AddImm { .. } => I32AddImm,
                 Op::I32AddImm2 { .. } => I32AddImm2,
+                Op::F64MulAdd { .. } => F64MulAdd,
                 Op::RefIsNull { .. } => RefIsNull,
                 Op::Call { .. } => Call,
                 Op::Return { .. } => Return,
@@ -720,6 +774,22 @@ handler!(SelectSmall(Op::SelectSmall { dst, a, b, cond }) ip regs mem len code m
 handler!(I32AddImm(Op::I32AddImm { dst, a, imm }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe { set(regs, dst, (get(regs, a) as u32).wrapping_add(imm as u32) as u64) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(F64MulAdd(Op::F64MulAdd { dst, a, b, c, mode }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe {
+        let p = eval::F64Mul(get(regs, a.into()), get(regs, b.into()));
+        let c = get(regs, c.into());
+        let v = match mode {
+            0 => eval::F64Add(p, c),
+            1 => eval::F64Sub(p, c),
+            _ => eval::F64Sub(c, p),
+        };
+        set(regs, dst, v);
+    }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });

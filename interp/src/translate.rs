@@ -330,6 +330,25 @@ impl Translator<'_, '_> {
             (Op::I32AddShl { dst: t, a, b, k }, next) if t >= self.base => {
                 Op::fuse_index(t, a, b, k, next)
             }
+            // A product that an addition or subtraction uses right away.
+            (
+                Op::F64Mul { dst: t, a, b },
+                Op::F64Add { dst, a: x, b: y } | Op::F64Sub { dst, a: x, b: y },
+            ) if t >= self.base => {
+                let add = matches!(next, Op::F64Add { .. });
+                let (c, mode) = match (x == t, y == t) {
+                    (true, false) => (y, if add { 0 } else { 1 }),
+                    (false, true) => (x, if add { 0 } else { 2 }),
+                    _ => return None,
+                };
+                Some(Op::F64MulAdd {
+                    dst,
+                    a: u16::try_from(a).ok()?,
+                    b: u16::try_from(b).ok()?,
+                    c: u16::try_from(c).ok()?,
+                    mode,
+                })
+            }
             // Two pointer or counter updates in a row, the second to a local.
             (
                 Op::I32AddImm {
@@ -352,10 +371,12 @@ impl Translator<'_, '_> {
             }),
             // A load whose value an arithmetic instruction uses right away.
             (mut last, next) => {
-                let fused = Op::fuse_load(last, next)?;
-                // The loaded value must be an operand the instruction consumes.
+                // The value passed on must be an operand the instruction consumes.
                 let t = *last.result_slot_mut()?;
-                (t >= self.base).then_some(fused)
+                if t < self.base {
+                    return None;
+                }
+                Op::fuse_update(last, next).or_else(|| Op::fuse_load(last, next))
             }
         }
     }
@@ -1088,6 +1109,7 @@ impl Translator<'_, '_> {
                 load_op { $($load_op:tt)* }
                 shift_op { $($shift_op:tt)* }
                 index_load { $($index_load:tt)* }
+                update { $($update:tt)* }
             ) => {
                 match op {
                     $(Operator::$load { memarg } => {

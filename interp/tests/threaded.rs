@@ -132,12 +132,31 @@ fn every_instruction() -> String {
             "({load} (i32.add (i32.add (local.get $p) (local.get $b)) (i32.const 8)))"
         ));
     }
+    // Products feeding a sum or difference.
+    drop("(f64.add (local.get $e) (f64.mul (local.get $d) (local.get $e)))".into());
+    drop("(f64.sub (f64.mul (local.get $d) (local.get $e)) (local.get $e))".into());
+    drop("(f64.sub (local.get $e) (f64.mul (local.get $d) (local.get $e)))".into());
     drop("(select (local.get $a) (local.get $b) (local.get $i))".into());
     drop("(ref.is_null (ref.null func))".into());
     drop("(block (result i32) (br 0 (local.get $a)))".into());
     drop(
         "(block (result i32) (drop (br_if 0 (local.get $a) (local.get $i))) (i32.const 5))".into(),
     );
+    // Updates of memory in place.
+    for (ty, x, op) in [
+        ("i32", "$a", "add"),
+        ("i64", "$x", "add"),
+        ("f32", "$f", "add"),
+        ("f64", "$d", "add"),
+        ("f64", "$d", "sub"),
+        ("f64", "$d", "mul"),
+    ] {
+        writeln!(
+            body,
+            "({ty}.store offset=32 (local.get $p) ({ty}.{op} (local.get {x}) ({ty}.load offset=32 (local.get $p))))"
+        )
+        .unwrap();
+    }
     for (ty, value) in [
         ("i32", "$a"),
         ("i64", "$x"),
@@ -230,6 +249,8 @@ fn the_test_loop_covers_the_threaded_instructions() {
         "I32AddShl",
         "I64XorShrU",
         "I64Load32UIdx",
+        "F64MulTo",
+        "F64MulAdd",
         "I32AddImm2",
         "RefIsNull",
         "BrTable",

@@ -431,3 +431,45 @@ fn a_load_of_a_computed_address_fuses_with_the_addition() {
         vec![Value::I64(7 + 11)]
     );
 }
+
+/// `x[i] += v` in place, `x[i] -= v * w` through a product, and the forms the
+/// update must not take: a store elsewhere, a result kept in a local.
+const UPDATES: &str = r#"(module (memory 1)
+  (func (export "f") (param $p i32) (param $v f64) (param $w f64) (result f64) (local $keep f64)
+    (f64.store (local.get $p) (f64.const 10))
+    (f64.store offset=8 (local.get $p) (f64.const 100))
+    (f64.store (local.get $p) (f64.add (local.get $v) (f64.load (local.get $p))))
+    (f64.store offset=8 (local.get $p)
+      (f64.sub (f64.load offset=8 (local.get $p)) (f64.mul (local.get $v) (local.get $w))))
+    (f64.store offset=16 (local.get $p) (f64.add (local.get $v) (f64.load (local.get $p))))
+    (f64.store (local.get $p)
+      (local.tee $keep (f64.mul (local.get $w) (f64.load (local.get $p)))))
+    (f64.add
+      (f64.add (f64.load (local.get $p)) (f64.load offset=8 (local.get $p)))
+      (f64.add (f64.load offset=16 (local.get $p)) (local.get $keep)))))"#;
+
+#[test]
+fn an_update_of_memory_and_a_multiply_add_fuse() {
+    let code = code_of(UPDATES);
+    assert_eq!(count(&code, |op| matches!(op, Op::F64AddTo { .. })), 1);
+    // The product feeds the subtraction, whose result is stored back.
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::F64MulAdd { mode: 2, .. })),
+        1
+    );
+    // Stored elsewhere, or kept in a local: no update.
+    assert_eq!(count(&code, |op| matches!(op, Op::F64MulTo { .. })), 0);
+    // v = 2, w = 3: x[0] = 12, x[1] = 100 - 6 = 94, x[2] = 2 + 12 = 14,
+    // then x[0] = keep = 3 * 12 = 36: 36 + 94 + 14 + 36.
+    assert_eq!(
+        run(
+            UPDATES,
+            &[
+                Value::I32(64),
+                Value::F64(2.0f64.to_bits()),
+                Value::F64(3.0f64.to_bits())
+            ]
+        ),
+        vec![Value::F64(180.0f64.to_bits())]
+    );
+}
