@@ -572,6 +572,9 @@ pub struct FuncCode {
     /// below the operands keeps them safe from callees, whose frames start at
     /// an operand slot.
     pub consts: Vec<u64>,
+    /// What a new frame holds from slot `params` on: zeros for the declared
+    /// locals, then the constants.
+    pub frame_init: Vec<u64>,
     /// How many results it returns.
     pub results: u32,
     /// Byte offset in the module of each instruction's operator, for backtraces.

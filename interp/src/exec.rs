@@ -108,15 +108,14 @@ pub(crate) struct Machine {
 /// `regs` points to a frame of `code.frame_size` slots.
 #[inline(always)]
 unsafe fn init_frame(code: &FuncCode, regs: *mut u64) {
-    for i in code.params..code.locals {
-        // A volatile store keeps the loop from becoming a call to `memset`,
-        // which costs more than the few locals most functions declare.
-        // SAFETY: locals are inside the frame.
-        unsafe { regs.add(i as usize).write_volatile(0) };
-    }
-    for (i, c) in code.consts.iter().enumerate() {
-        // SAFETY: constant slots follow the locals inside the frame.
-        unsafe { *regs.add(code.locals as usize + i) = *c };
+    // SAFETY: the declared locals and the constants follow the parameters
+    // inside the frame.
+    let to = unsafe { regs.add(code.params as usize) };
+    for (i, v) in code.frame_init.iter().enumerate() {
+        // A volatile store keeps the loop from becoming a call to `memcpy`,
+        // which costs more than the few slots most functions initialize.
+        // SAFETY: as above.
+        unsafe { to.add(i).write_volatile(*v) };
     }
 }
 

@@ -184,6 +184,7 @@ pub fn translate_with(
             locals: info.num_locals,
             frame_size: info.num_locals + info.num_consts + info.max_stack,
             consts: Vec::new(),
+            frame_init: Vec::new(),
             results: ty.results().len() as u32,
             offsets: Vec::with_capacity(body.operators.len() / 2),
         },
@@ -245,6 +246,10 @@ fn finish(mut code: FuncCode, ops: &[Op]) -> Result<FuncCode, Error> {
     if code.branch_tables.iter().any(|e| e.target >= len) {
         return bad("a branch leaves the code");
     }
+    let zeros = (code.locals - code.params) as usize;
+    code.frame_init.reserve_exact(zeros + code.consts.len());
+    code.frame_init.resize(zeros, 0);
+    code.frame_init.extend_from_slice(&code.consts);
     Ok(code)
 }
 
