@@ -207,6 +207,8 @@ macro_rules! with_op_lists {
     // instruction that uses the shifted value
     shift_op {
         I32AddShl = I32Shl + I32Add,
+        I32AddShrU = I32ShrU + I32Add,
+        I32AddRotl = I32Rotl + I32Add,
         I32XorShl = I32Shl + I32Xor,
         I32XorShrU = I32ShrU + I32Xor,
         I32XorRotl = I32Rotl + I32Xor,
