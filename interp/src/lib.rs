@@ -1,11 +1,15 @@
 //! Skiff's threaded-code interpreter: the instant-start tier.
 //!
-//! Each validated function is translated once into a compact internal code
-//! (an instruction per Wasm operator with decoded immediates, branch targets
-//! resolved to instruction indices, stack heights resolved to slot counts) and
-//! run over the runtime of `skiff-vm`. Locals and operands share one flat stack
-//! of 64-bit slots; WebAssembly calls push frames on an explicit call stack, so
-//! deep guest recursion ends in a stack-exhausted trap, never in a host crash.
+//! Each validated function is translated once into threaded code: an
+//! instruction per Wasm operator (or per frequent pair of them, fused) with
+//! its decoded immediates, its operand and result slots, branch targets
+//! resolved, and the address of the handler that runs it ([`code::Instr`]).
+//! Handlers pass control to the next instruction's handler by tail calls, so
+//! dispatch is one indirect jump per instruction, with the frame and memory
+//! in registers. It all runs over the runtime of `skiff-vm`. Locals and
+//! operands share one flat stack of 64-bit slots; WebAssembly calls push
+//! frames on an explicit call stack, so deep guest recursion ends in a
+//! stack-exhausted trap, never in a host crash.
 
 pub mod code;
 mod exec;

@@ -2,24 +2,28 @@
 //!
 //! Every instruction that needs nothing but the frame's slots and memory 0
 //! (arithmetic, comparisons, conversions, loads and stores, copies, constants,
-//! jumps and branches) has a handler that runs it and then calls the next
-//! instruction's handler in tail position. In optimized builds that call is a
-//! jump: control passes from handler to handler by one indirect jump each
-//! (a jump site per handler, so each is predicted on its own), with the frame,
-//! memory 0's base and its length held in argument registers all along.
+//! jumps and branches, and the fused pairs of them) has a handler that runs it
+//! and then calls the next instruction's handler in tail position. So do calls
+//! and returns between functions of the running instance, which switch the
+//! frame through the [`Machine`] they are lent. In optimized builds that call
+//! is a jump: control passes from handler to handler by one indirect jump
+//! each (a jump site per handler, so each is predicted on its own), with the
+//! frame, memory 0's base and its length held in argument registers all along.
 //!
-//! The chain stops at an instruction that needs the store or the call stack
-//! (calls, returns, globals, tables, bulk memory, `memory.size` and
-//! `memory.grow`): its handler, [`slow`], returns [`Stop::Slow`] and the
-//! executor's loop runs it, then resumes the chain after it. A trap stops the
-//! chain with its kind, before the trapping instruction changed anything.
+//! The chain stops at an instruction that needs the store (calls leaving the
+//! instance or the tier, globals, tables, bulk memory, `memory.size` and
+//! `memory.grow`), or a call that must first grow the slots or that would go
+//! too deep: its handler returns [`Stop::Slow`] and the executor's loop runs
+//! it, then resumes the chain after it. A trap stops the chain with its kind,
+//! before the trapping instruction changed anything.
 //!
 //! Rust does not promise tail calls. Optimized x86-64 builds turn each
 //! handler's final call, which passes on the handler's own arguments and
-//! returns the callee's result, into a jump; the test `tail_calls_keep_the_
-//! stack_flat` in `tests/threaded.rs` runs every kind of handler millions of
-//! times on a small stack to hold that. Builds with debug assertions, which are
-//! not optimized, return [`Stop::Continue`] after each instruction instead, and
+//! returns the callee's result, into a jump; the test
+//! `tail_calls_keep_the_stack_flat` in `tests/threaded.rs` runs a loop over
+//! every kind of instruction 20,000 times (millions of handler runs) on a
+//! small stack to hold that. Builds with debug assertions, which are not
+//! optimized, return [`Stop::Continue`] after each instruction instead, and
 //! [`run`] loops.
 
 use crate::code::{FuncCode, Handler, Instr, Op, Slot, Stop, with_op_lists};

@@ -323,7 +323,14 @@ impl Translator<'_, '_> {
                     32
                 };
                 let k = (self.const_value(c)? % width) as u8;
-                Op::fuse_shift(last, k, next)
+                Op::fuse_shift(last, k, next).or_else(|| match last {
+                    // A load from `index << c`, with a constant zero as base.
+                    Op::I32Shl { a: index, .. } => {
+                        let zero = *self.s.const_slots.get(&0)?;
+                        Op::fuse_index(t, zero, index, k, next)
+                    }
+                    _ => None,
+                })
             }
             // A load from an address just computed: `base + index` or
             // `base + (index << c)`.
@@ -475,6 +482,16 @@ impl Translator<'_, '_> {
             }
             _ => (self.pop_slot(), None),
         }
+    }
+
+    /// For an `i32.add` of the top two operands, one of which is a pending
+    /// addition of a constant: its position, slot and constant.
+    fn pending_add_imm(&self) -> Option<(usize, Slot, u32)> {
+        let n = self.s.stack.len();
+        (n - 2..n).rev().find_map(|i| match self.s.stack[i] {
+            Operand::AddImm { src, imm } => Some((i, src, imm)),
+            _ => None,
+        })
     }
 
     /// `i32.add` of constant `c` to the operand below it: deferred, so that
@@ -908,6 +925,19 @@ impl Translator<'_, '_> {
                 };
                 let c = c as u32;
                 self.add_imm(if op == O::I32Add { c } else { c.wrapping_neg() });
+            }
+            // (s + c) + x = (s + x) + c, modulo 2^32: the addition of `c` stays
+            // pending, for an access or another constant to take over.
+            O::I32Add if self.pending_add_imm().is_some() => {
+                let (i, src, imm) = self.pending_add_imm().expect("just seen");
+                self.s.stack[i] = if src == self.base + i as Slot {
+                    Operand::InSlot
+                } else {
+                    // A local or a constant slot, read where it is.
+                    Operand::Local(src)
+                };
+                self.simple_op(&op);
+                self.add_imm(imm);
             }
             op => {
                 if !self.simple_op(&op) {

@@ -473,3 +473,48 @@ fn an_update_of_memory_and_a_multiply_add_fuse() {
         vec![Value::F64(180.0f64.to_bits())]
     );
 }
+
+/// `p[q + 2]` with the element offset added before the base, a shifted value
+/// computed in the slot the shift writes, and a zero-based table lookup.
+const REASSOCIATED: &str = r#"(module (memory 1)
+  (func (export "f") (param $p i32) (param $q i32) (result i32)
+    (i32.store (i32.const 48) (i32.const 5))
+    (i32.store (i32.const 4) (i32.const 9))
+    (i32.add
+      (i32.add
+        (i32.load (i32.add (local.get $p) (i32.add (local.get $q) (i32.const 8))))
+        (i32.xor (local.get $q) (i32.shl (i32.add (local.get $p) (local.get $q)) (i32.const 1))))
+      (i32.load (i32.shl (i32.const 1) (i32.const 2))))))"#;
+
+#[test]
+fn a_pending_constant_moves_past_an_addition() {
+    let code = code_of(REASSOCIATED);
+    // (p + (q + 8)) is loaded as (p + q) + 8, in the load itself.
+    assert_eq!(count(&code, |op| matches!(op, Op::I32AddImm { .. })), 0);
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::I32LoadIdx {
+                k: 0,
+                wrap: true,
+                offset: 8,
+                ..
+            }
+        )),
+        1
+    );
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::I32XorShl { k: 1, .. })),
+        1
+    );
+    // p = 30, q = 10: [48] = 5, 10 ^ (40 << 1) = 90, [4] = 9.
+    assert_eq!(
+        run(REASSOCIATED, &[Value::I32(30), Value::I32(10)]),
+        vec![Value::I32(5 + (10 ^ 80) + 9)]
+    );
+    // p = -10, q = 50: the address wraps to 48.
+    assert_eq!(
+        run(REASSOCIATED, &[Value::I32(-10), Value::I32(50)]),
+        vec![Value::I32(5 + (50 ^ 80) + 9)]
+    );
+}
