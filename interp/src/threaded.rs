@@ -160,6 +160,14 @@ fn load<const N: usize>(mem: *mut u8, len: usize, ea: usize) -> Option<[u8; N]> 
     Some(unsafe { std::ptr::read_unaligned(mem.add(ea) as *const [u8; N]) })
 }
 
+/// The effective address of an access at `addr` + `offset`, the sum wrapping
+/// at 2^32 when `wrap` (the `*At` forms, whose offset is an added constant).
+#[inline(always)]
+fn effective(addr: u32, offset: u32, wrap: bool) -> usize {
+    let ea = u64::from(addr) + u64::from(offset);
+    (ea & (u64::MAX >> (32 * u32::from(wrap)))) as usize
+}
+
 /// Writes `bytes` to memory at `ea`; `false` past the accessible length.
 #[inline(always)]
 fn store<const N: usize>(mem: *mut u8, len: usize, ea: usize, bytes: [u8; N]) -> bool {
@@ -424,160 +432,10 @@ macro_rules! branch {
     }};
 }
 
-/// Handlers of the fused compare-and-jumps, from the instruction lists.
-macro_rules! fused_branches {
-    (
-        load { $($load:ident / $load_at:ident,)* }
-        store { $($store:ident / $store_at:ident,)* }
-        unary { $($unary:ident,)* }
-        binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
-        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
-        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
-        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
-        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
-    ) => {$(
-        handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
-            // SAFETY: slots of translated code are in the frame.
-            let holds = unsafe { $get(get(regs, a)) $cmp $get(get(regs, b)) };
-            if holds {
-                // SAFETY: the code ends with `Return`, so `ip` is not the last.
-                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-            }
-            // SAFETY: jump targets were checked by `translate`.
-            next!(unsafe { at(code, target) }, regs, mem, len, code, m)
-        });
-    )*};
-}
-
-with_op_lists!(fused_branches {});
-
-/// Handlers of the loads fused with the binary instruction using their value.
-macro_rules! load_ops {
-    (
-        load { $($load:ident / $load_at:ident,)* }
-        store { $($store:ident / $store_at:ident,)* }
-        unary { $($unary:ident,)* }
-        binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
-        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
-        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
-        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
-        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
-    ) => {$(
-        handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
-            // SAFETY: slots of translated code are in the frame.
-            let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
-            let ea = addr as u32 as u64 + u64::from(offset);
-            // The `*At` form wraps at 2^32.
-            let ea = ea & (u64::MAX >> (32 * u32::from(wrap)));
-            let Some(y) = load_value::$lo_load(mem, len, ea as usize) else {
-                return (ip, Stop::MemoryOutOfBounds);
-            };
-            let (l, r) = if swap { (y, x) } else { (x, y) };
-            // SAFETY: as above.
-            unsafe { set(regs, dst, eval::$lo_op(l, r)) };
-            // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-        });
-    )*};
-}
-
-with_op_lists!(load_ops {});
-
-/// Handlers of the shifts by a constant fused with the instruction using their value.
-macro_rules! shift_ops {
-    (
-        load { $($load:ident / $load_at:ident,)* }
-        store { $($store:ident / $store_at:ident,)* }
-        unary { $($unary:ident,)* }
-        binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
-        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
-        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
-        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
-        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
-    ) => {$(
-        handler!($shift_op(Op::$shift_op { dst, a, b, k }) ip regs mem len code m {
-            // SAFETY: slots of translated code are in the frame.
-            unsafe {
-                let shifted = eval::$so_shift(get(regs, b), k.into());
-                set(regs, dst, eval::$so_op(get(regs, a), shifted));
-            }
-            // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-        });
-    )*};
-}
-
-with_op_lists!(shift_ops {});
-
-/// Handlers of the loads of a computed address.
-macro_rules! index_loads {
-    (
-        load { $($load:ident / $load_at:ident,)* }
-        store { $($store:ident / $store_at:ident,)* }
-        unary { $($unary:ident,)* }
-        binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
-        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
-        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
-        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
-        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
-    ) => {$(
-        handler!($index_load(Op::$index_load { dst, base, index, k, wrap, offset }) ip regs mem len code m {
-            // SAFETY: slots of translated code are in the frame.
-            let (b, i) = unsafe { (get(regs, base.into()), get(regs, index.into())) };
-            let ea = (b as u32).wrapping_add((i as u32).wrapping_shl(k.into()));
-            let ea = (u64::from(ea) + u64::from(offset)) & (u64::MAX >> (32 * u32::from(wrap)));
-            match load_value::$il_load(mem, len, ea as usize) {
-                // SAFETY: as above.
-                Some(v) => unsafe { set(regs, dst, v) },
-                None => return (ip, Stop::MemoryOutOfBounds),
-            }
-            // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-        });
-    )*};
-}
-
-with_op_lists!(index_loads {});
-
-/// Handlers of the fused updates of memory: load, arithmetic, store back.
-macro_rules! updates {
-    (
-        load { $($load:ident / $load_at:ident,)* }
-        store { $($store:ident / $store_at:ident,)* }
-        unary { $($unary:ident,)* }
-        binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
-        load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
-        shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
-        index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
-        update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
-    ) => {$(
-        handler!($update(Op::$update { a, addr, offset, wrap, swap }) ip regs mem len code m {
-            // SAFETY: slots of translated code are in the frame.
-            let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
-            let ea = addr as u32 as u64 + u64::from(offset);
-            // The `*At` form wraps at 2^32.
-            let ea = (ea & (u64::MAX >> (32 * u32::from(wrap)))) as usize;
-            let Some(y) = load_value::$up_load(mem, len, ea) else {
-                return (ip, Stop::MemoryOutOfBounds);
-            };
-            let (l, r) = if swap { (y, x) } else { (x, y) };
-            // In bounds: the load just read the same bytes.
-            store_value::$up_store(mem, len, ea, eval::$up_arith(l, r));
-            // SAFETY: the code ends with `Return`, so `ip` is not the last.
-            next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-        });
-    )*};
-}
-
-with_op_lists!(updates {});
-
-/// The handler of `op`.
-macro_rules! handler_of {
+/// The handlers of the instructions the lists in `code` define (the fused
+/// compare-and-jumps, loads, shifts, indexed loads and updates), and
+/// `handler_of`, which maps every instruction to its handler.
+macro_rules! list_handlers {
     (
         load { $($load:ident / $load_at:ident,)* }
         store { $($store:ident / $store_at:ident,)* }
@@ -589,6 +447,78 @@ macro_rules! handler_of {
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
         update { $($update:ident = $up_op:ident ($up_load:ident + $up_arith:ident) -> $up_store:ident / $up_store_at:ident,)* }
     ) => {
+        // The fused compare-and-jumps.
+        $(
+            handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                let holds = unsafe { $get(get(regs, a)) $cmp $get(get(regs, b)) };
+                if holds {
+                    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+                }
+                // SAFETY: jump targets were checked by `translate`.
+                next!(unsafe { at(code, target) }, regs, mem, len, code, m)
+            });
+        )*
+        // The loads fused with the binary instruction using their value.
+        $(
+            handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
+                let ea = effective(addr as u32, offset, wrap);
+                let Some(y) = load_value::$lo_load(mem, len, ea) else {
+                    return (ip, Stop::MemoryOutOfBounds);
+                };
+                let (l, r) = if swap { (y, x) } else { (x, y) };
+                // SAFETY: as above.
+                unsafe { set(regs, dst, eval::$lo_op(l, r)) };
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+            });
+        )*
+        // The shifts by a constant fused with the instruction using their value.
+        $(
+            handler!($shift_op(Op::$shift_op { dst, a, b, k }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                unsafe {
+                    let shifted = eval::$so_shift(get(regs, b), k.into());
+                    set(regs, dst, eval::$so_op(get(regs, a), shifted));
+                }
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+            });
+        )*
+        // The loads of a computed address.
+        $(
+            handler!($index_load(Op::$index_load { dst, base, index, k, wrap, offset }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                let (b, i) = unsafe { (get(regs, base.into()), get(regs, index.into())) };
+                let addr = (b as u32).wrapping_add((i as u32).wrapping_shl(k.into()));
+                match load_value::$il_load(mem, len, effective(addr, offset, wrap)) {
+                    // SAFETY: as above.
+                    Some(v) => unsafe { set(regs, dst, v) },
+                    None => return (ip, Stop::MemoryOutOfBounds),
+                }
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+            });
+        )*
+        // The fused updates of memory: load, arithmetic, store back.
+        $(
+            handler!($update(Op::$update { a, addr, offset, wrap, swap }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
+                let ea = effective(addr as u32, offset, wrap);
+                let Some(y) = load_value::$up_load(mem, len, ea) else {
+                    return (ip, Stop::MemoryOutOfBounds);
+                };
+                let (l, r) = if swap { (y, x) } else { (x, y) };
+                // In bounds: the load just read the same bytes.
+                store_value::$up_store(mem, len, ea, eval::$up_arith(l, r));
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+            });
+        )*
         /// The handler that runs `op`.
         pub(crate) fn handler_of(op: &Op) -> Handler {
             match op {
@@ -643,7 +573,7 @@ macro_rules! handler_of {
     };
 }
 
-with_op_lists!(handler_of {});
+with_op_lists!(list_handlers {});
 
 /// The handler of every instruction the executor's loop runs itself.
 pub(crate) unsafe fn slow(
