@@ -380,6 +380,9 @@ macro_rules! result_slot_arms {
             /// For a load `last` whose result `next` reads, the fused instruction
             /// doing both (`next` reading the other operand from a 16-bit slot).
             pub fn fuse_load(last: Op, next: Op) -> Option<Op> {
+                if !matches!(next, $(Op::$lo_op { .. })|*) {
+                    return None;
+                }
                 // The load as its plain variant, whichever form it has.
                 let (t, addr, offset, wrap, plain) = match last {
                     $(Op::$load { dst, addr, offset } => (dst, addr, offset, false, last),)*
@@ -447,6 +450,9 @@ macro_rules! result_slot_arms {
             /// For a fused load and arithmetic `last` and a store `next` of its
             /// result to the address it loaded from, the fused update.
             pub fn fuse_update(last: Op, next: Op) -> Option<Op> {
+                if !matches!(next, $(Op::$store { .. } | Op::$store_at { .. })|*) {
+                    return None;
+                }
                 $(
                     if let Op::$up_op { dst: t, a, addr, offset, wrap, swap } = last {
                         // The store must use the same address, not overwritten

@@ -230,19 +230,20 @@ fn finish(mut code: FuncCode, ops: &[Op]) -> Result<FuncCode, Error> {
         return bad("code does not end with a return");
     }
     let len = ops.len() as u32;
-    code.instrs.reserve_exact(ops.len());
-    for &op in ops {
+    let leaves = |&op: &Op| {
         let mut probe = op;
-        if let Some(&mut target) = probe.jump_target_mut()
-            && target >= len
-        {
-            return bad("a jump leaves the code");
-        }
-        code.instrs.push(Instr {
+        probe.jump_target_mut().is_some_and(|t| *t >= len)
+    };
+    if ops.iter().any(leaves) {
+        return bad("a jump leaves the code");
+    }
+    code.instrs = ops
+        .iter()
+        .map(|&op| Instr {
             handler: threaded::handler_of(&op),
             op,
-        });
-    }
+        })
+        .collect();
     if code.branch_tables.iter().any(|e| e.target >= len) {
         return bad("a branch leaves the code");
     }
@@ -383,12 +384,9 @@ impl Translator<'_, '_> {
             }),
             // A load whose value an arithmetic instruction uses right away.
             (mut last, next) => {
+                let fused = Op::fuse_load(last, next).or_else(|| Op::fuse_update(last, next))?;
                 // The value passed on must be an operand the instruction consumes.
-                let t = *last.result_slot_mut()?;
-                if t < self.base {
-                    return None;
-                }
-                Op::fuse_update(last, next).or_else(|| Op::fuse_load(last, next))
+                (*last.result_slot_mut()? >= self.base).then_some(fused)
             }
         }
     }
