@@ -1,13 +1,13 @@
 //! Threaded code passes control from handler to handler by tail calls: a long
 //! run of every kind of instruction must not grow the host's stack.
 
-use skiff_interp::Interpreter;
+mod common;
+
 use skiff_interp::code::FuncCode;
-use skiff_vm::runtime::{Extern, Linker, Store, Tier, Value};
+use skiff_vm::runtime::Value;
 use skiff_vm::{Features, load};
 use std::collections::BTreeSet;
 use std::fmt::Write;
-use std::sync::Arc;
 
 const ITERATIONS: i32 = 20_000;
 
@@ -269,19 +269,7 @@ fn tail_calls_keep_the_stack_flat() {
     // instruction run would take stack: millions of them overflow 512 KiB.
     let result = std::thread::Builder::new()
         .stack_size(512 << 10)
-        .spawn(|| {
-            let wat = every_instruction();
-            let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
-            let code = Interpreter::new().compile(&module).expect("translates");
-            let mut store = Store::default();
-            let inst = Linker::new()
-                .instantiate(&mut store, &module, code)
-                .expect("instantiates");
-            let Some(Extern::Func(f)) = store.instance(inst).exports.get("f").copied() else {
-                panic!("no export f");
-            };
-            store.call(f, &[Value::I32(ITERATIONS)]).expect("no trap")
-        })
+        .spawn(|| common::call(&every_instruction(), &[Value::I32(ITERATIONS)]).expect("no trap"))
         .unwrap()
         .join()
         .unwrap();

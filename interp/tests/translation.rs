@@ -1,11 +1,11 @@
 //! What the translator emits for common shapes of compiled code, and that
 //! the shorter code computes the same values.
 
-use skiff_interp::Interpreter;
+mod common;
+
 use skiff_interp::code::{FuncCode, Op};
-use skiff_vm::runtime::{Extern, Linker, Store, Tier, Value};
+use skiff_vm::runtime::Value;
 use skiff_vm::{Features, load};
-use std::sync::Arc;
 
 /// The translated code of the module's first function.
 fn code_of(wat: &str) -> FuncCode {
@@ -16,16 +16,7 @@ fn code_of(wat: &str) -> FuncCode {
 }
 
 fn run(wat: &str, args: &[Value]) -> Vec<Value> {
-    let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
-    let code = Interpreter::new().compile(&module).expect("translates");
-    let mut store = Store::default();
-    let inst = Linker::new()
-        .instantiate(&mut store, &module, code)
-        .expect("instantiates");
-    let Some(Extern::Func(f)) = store.instance(inst).exports.get("f").copied() else {
-        panic!("no export f");
-    };
-    store.call(f, args).expect("no trap")
+    common::call(wat, args).expect("no trap")
 }
 
 fn count(code: &FuncCode, pred: impl Fn(&Op) -> bool) -> usize {
@@ -287,16 +278,7 @@ fn a_load_fuses_into_the_arithmetic_using_it() {
     );
     // p = -8: the `*At` form wraps to address 0 (100); offset=8 on 0xfffffff8
     // does not wrap, and traps.
-    let module = Arc::new(load(LOAD_OPS.as_bytes(), &Features::WASM2).expect("valid module"));
-    let compiled = Interpreter::new().compile(&module).expect("translates");
-    let mut store = Store::default();
-    let inst = Linker::new()
-        .instantiate(&mut store, &module, compiled)
-        .expect("instantiates");
-    let Some(Extern::Func(f)) = store.instance(inst).exports.get("f").copied() else {
-        panic!("no export f");
-    };
-    let trap = store.call(f, &[Value::I32(-8), Value::I32(7)]).unwrap_err();
+    let trap = common::call(LOAD_OPS, &[Value::I32(-8), Value::I32(7)]).unwrap_err();
     assert_eq!(trap.kind(), skiff_vm::runtime::TrapKind::MemoryOutOfBounds);
 }
 
