@@ -179,13 +179,13 @@ impl Machine {
                 instance: self.inst,
                 module: None,
             });
-            self.func = index - self.cur.module.num_imported_funcs;
+            self.func = index - self.cur.num_imported_funcs;
             return self.enter(callee_fp);
         }
         let code = store.instances[instance.0 as usize].code.clone();
         match code.into_any().downcast::<InterpModule>() {
             Ok(callee) => {
-                let defined = index - callee.module.num_imported_funcs;
+                let defined = index - callee.num_imported_funcs;
                 self.frames.push(CallFrame {
                     func: self.func,
                     pc: self.pc as u32,
@@ -352,7 +352,7 @@ impl Machine {
     /// calls, until a call leaves the instance or the outermost of them returns.
     fn run_function(&mut self, store: &mut Store, cur: &InterpModule) -> Result<Transfer, Trap> {
         let inst = self.inst;
-        let num_imported = cur.module.num_imported_funcs;
+        let num_imported = cur.num_imported_funcs;
         let mut code = &cur.funcs[self.func as usize];
         let mut pc = self.pc;
         debug_assert!(self.fp + code.frame_size as usize <= self.slots.len());
@@ -465,9 +465,9 @@ impl Machine {
                     leave!(Transfer::Return { src: 0 });
                 }
                 Op::Call { func: f, base } => {
-                    if f >= num_imported {
-                        try_inline_call!(f - num_imported, base);
-                    }
+                    // The threaded `Call` already entered every callee it could
+                    // (a defined function whose frame fits, not too deep): this
+                    // is an import, or a call for `Machine::call` to check.
                     let addr = store.instances[inst.0 as usize].funcs[f as usize].0;
                     leave!(Transfer::Call { addr, base });
                 }

@@ -35,7 +35,7 @@ impl CompiledModule for InterpModule {
             .map_err(|_| Trap::host("instance code is not the interpreter's"))?;
         debug_assert!(std::ptr::eq(Arc::as_ptr(&this), self));
         let defined = index
-            .checked_sub(self.module.num_imported_funcs)
+            .checked_sub(self.num_imported_funcs)
             .ok_or_else(|| Trap::host(format!("function {index} is imported, not defined")))?;
         exec::invoke(store, this, instance, defined, args, results)
     }

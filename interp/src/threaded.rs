@@ -350,7 +350,7 @@ macro_rules! stores {
     ($($name:ident / $name_at:ident: $encode:expr;)*) => {
         /// Each store: writes a slot value at an effective address; `false`
         /// out of bounds.
-        #[allow(non_snake_case, dead_code)]
+        #[allow(non_snake_case)]
         mod store_value {
             use super::*;
             $(

@@ -356,9 +356,9 @@ impl Translator<'_, '_> {
                 };
                 Some(Op::F64MulAdd {
                     dst,
-                    a: u16::try_from(a).ok()?,
-                    b: u16::try_from(b).ok()?,
-                    c: u16::try_from(c).ok()?,
+                    a: small(a)?,
+                    b: small(b)?,
+                    c: small(c)?,
                     mode,
                 })
             }
