@@ -196,3 +196,64 @@ fn locals_read_before_they_are_overwritten() {
         vec![Value::I32(15)]
     );
 }
+
+/// A module of `n` functions, each over 64 bytes of code (so `n = 2000`
+/// passes the size above which translation is spread over threads): function
+/// `i` returns `i * 3 + 7`, computed through a loop so its code is not
+/// trivial. Function `simd`, when given, uses a SIMD instruction.
+fn many_functions(n: usize, simd: Option<usize>) -> String {
+    let mut wat = String::from("(module\n");
+    for i in 0..n {
+        let extra = if simd == Some(i) {
+            "(drop (i32x4.extract_lane 0 (v128.const i32x4 0 0 0 0)))"
+        } else {
+            ""
+        };
+        wat.push_str(&format!(
+            "(func (export \"f{i}\") (result i32) (local $k i32) (local $acc i32)
+               {extra}
+               (local.set $acc (i32.const {i}))
+               (loop $l
+                 (local.set $acc (i32.add (local.get $acc) (i32.const {i})))
+                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                 (br_if $l (i32.lt_u (local.get $k) (i32.const 2))))
+               (i32.add (local.get $acc) (i32.const 7)))\n"
+        ));
+    }
+    wat.push(')');
+    wat
+}
+
+#[test]
+fn a_large_module_translates_on_threads_in_function_order() {
+    let wat = many_functions(2000, None);
+    let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
+    let code_bytes: usize = module.module().code.iter().map(|b| b.range.len()).sum();
+    assert!(code_bytes > 64 * 1024, "only {code_bytes} bytes of code");
+    let code = Interpreter::new().compile(&module).expect("translates");
+    let mut store = Store::default();
+    let inst = Linker::new()
+        .instantiate(&mut store, &module, code)
+        .expect("instantiates");
+    for i in [0usize, 1, 999, 1000, 1999] {
+        assert_eq!(
+            call(&mut store, inst, &format!("f{i}"), &[]).unwrap(),
+            vec![Value::I32(i as i32 * 3 + 7)]
+        );
+    }
+}
+
+#[test]
+fn a_large_module_reports_its_first_untranslatable_function() {
+    let wat = many_functions(2000, Some(1500));
+    let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
+    let err = Interpreter::new()
+        .compile(&module)
+        .err()
+        .expect("SIMD is not translated");
+    let text = err.to_string();
+    assert!(
+        text.contains("SIMD") && text.contains("1500"),
+        "unexpected error: {text}"
+    );
+}

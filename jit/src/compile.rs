@@ -18,11 +18,10 @@ use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
-use skiff_vm::Error;
 use skiff_vm::module::Module;
 use skiff_vm::runtime::{MemoryConfig, TrapKind};
+use skiff_vm::{Error, parallel};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Below this much function-body code a module is compiled on the calling
 /// thread alone: starting threads would cost more than they save.
@@ -121,50 +120,13 @@ impl<'m> Plan<'m> {
     /// one of the lowest-numbered function that fails, as if compiled in
     /// order.
     pub fn compile_all(&self) -> Result<Vec<Output>, Error> {
-        let defined = self.module.code.len();
-        let code_bytes: usize = self.module.code.iter().map(|b| b.range.len()).sum();
-        let threads = if code_bytes < PARALLEL_THRESHOLD {
-            1
-        } else {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(defined)
-        };
-        let next = AtomicUsize::new(0);
-        // Lowest failing index so far; workers claim nothing above it.
-        let failed = AtomicUsize::new(usize::MAX);
-        let run = || {
-            let mut worker = Worker::new(self);
-            let mut done = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= defined || i > failed.load(Ordering::Relaxed) {
-                    return done;
-                }
-                let out = worker.compile(i);
-                if out.is_err() {
-                    failed.fetch_min(i, Ordering::Relaxed);
-                }
-                done.push((i, out));
-            }
-        };
-        let mut parts = Vec::with_capacity(threads);
-        std::thread::scope(|s| {
-            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(run)).collect();
-            parts.push(run());
-            for h in helpers {
-                parts.push(h.join().expect("a JIT compile worker panicked"));
-            }
-        });
-        let mut slots: Vec<Option<Result<Output, Error>>> = (0..defined).map(|_| None).collect();
-        for (i, out) in parts.into_iter().flatten() {
-            slots[i] = Some(out);
-        }
-        // Every index up to the first failure was claimed and finished.
-        slots
-            .into_iter()
-            .map_while(|s| s)
-            .collect::<Result<Vec<_>, Error>>()
+        let threads = parallel::threads_for(self.module, PARALLEL_THRESHOLD);
+        parallel::map_indexed(
+            self.module.code.len(),
+            threads,
+            || Worker::new(self),
+            |worker, i| worker.compile(i),
+        )
     }
 }
 

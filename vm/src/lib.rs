@@ -12,6 +12,7 @@ pub mod decode;
 pub mod error;
 pub mod features;
 pub mod module;
+pub mod parallel;
 pub mod runtime;
 pub mod types;
 pub mod validate;
