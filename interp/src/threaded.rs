@@ -96,12 +96,15 @@ macro_rules! next {
 }
 
 /// Defines a handler: `$name(pattern of its instruction) { body }`, the body
-/// seeing `ip`, `regs`, `mem`, `len`, `code` and `m`.
+/// seeing `ip`, `regs`, `mem`, `len`, `code` and `m`. A handler may take
+/// const parameters (`$name<const P: T>(...)`): flags of its instruction that
+/// `handler_of` reads once, at translation, instead of every run.
 macro_rules! handler {
-    ($name:ident($pat:pat) $ip:ident $regs:ident $mem:ident $len:ident $code:ident $m:ident
+    ($name:ident $(<$(const $g:ident: $gt:ty),*>)? ($pat:pat)
+     $ip:ident $regs:ident $mem:ident $len:ident $code:ident $m:ident
      $body:block) => {
         #[allow(non_snake_case, unused_variables)]
-        pub(crate) unsafe fn $name(
+        pub(crate) unsafe fn $name $(<$(const $g: $gt),*>)? (
             $ip: *const Instr,
             $regs: *mut u64,
             $mem: *mut u8,
@@ -159,6 +162,11 @@ fn load<const N: usize>(mem: *mut u8, len: usize, ea: usize) -> Option<[u8; N]> 
     // SAFETY: `ea + N <= len`, and `mem..mem + len` is accessible (see `run`).
     Some(unsafe { std::ptr::read_unaligned(mem.add(ea) as *const [u8; N]) })
 }
+
+/// The `K` of an indexed load's handler that reads its shift from the
+/// instruction; the frequent shifts (4- and 8-byte elements) are constants of
+/// their own handlers.
+const ANY_SHIFT: u8 = u8::MAX;
 
 /// The effective address of an access at `addr` + `offset`, the sum wrapping
 /// at 2^32 when `wrap` (the `*At` forms, whose offset is an added constant).
@@ -462,14 +470,14 @@ macro_rules! list_handlers {
         )*
         // The loads fused with the binary instruction using their value.
         $(
-            handler!($load_op(Op::$load_op { dst, a, addr, offset, wrap, swap }) ip regs mem len code m {
+            handler!($load_op<const WRAP: bool, const SWAP: bool>(Op::$load_op { dst, a, addr, offset, .. }) ip regs mem len code m {
                 // SAFETY: slots of translated code are in the frame.
                 let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
-                let ea = effective(addr as u32, offset, wrap);
+                let ea = effective(addr as u32, offset, WRAP);
                 let Some(y) = load_value::$lo_load(mem, len, ea) else {
                     return (ip, Stop::MemoryOutOfBounds);
                 };
-                let (l, r) = if swap { (y, x) } else { (x, y) };
+                let (l, r) = if SWAP { (y, x) } else { (x, y) };
                 // SAFETY: as above.
                 unsafe { set(regs, dst, eval::$lo_op(l, r)) };
                 // SAFETY: the code ends with `Return`, so `ip` is not the last.
@@ -490,11 +498,12 @@ macro_rules! list_handlers {
         )*
         // The loads of a computed address.
         $(
-            handler!($index_load(Op::$index_load { dst, base, index, k, wrap, offset }) ip regs mem len code m {
+            handler!($index_load<const WRAP: bool, const K: u8>(Op::$index_load { dst, base, index, k, offset, .. }) ip regs mem len code m {
                 // SAFETY: slots of translated code are in the frame.
                 let (b, i) = unsafe { (get(regs, base.into()), get(regs, index.into())) };
+                let k = if K == ANY_SHIFT { k } else { K };
                 let addr = (b as u32).wrapping_add((i as u32).wrapping_shl(k.into()));
-                match load_value::$il_load(mem, len, effective(addr, offset, wrap)) {
+                match load_value::$il_load(mem, len, effective(addr, offset, WRAP)) {
                     // SAFETY: as above.
                     Some(v) => unsafe { set(regs, dst, v) },
                     None => return (ip, Stop::MemoryOutOfBounds),
@@ -505,14 +514,14 @@ macro_rules! list_handlers {
         )*
         // The fused updates of memory: load, arithmetic, store back.
         $(
-            handler!($update(Op::$update { a, addr, offset, wrap, swap }) ip regs mem len code m {
+            handler!($update<const WRAP: bool, const SWAP: bool>(Op::$update { a, addr, offset, .. }) ip regs mem len code m {
                 // SAFETY: slots of translated code are in the frame.
                 let (x, addr) = unsafe { (get(regs, a.into()), get(regs, addr.into())) };
-                let ea = effective(addr as u32, offset, wrap);
+                let ea = effective(addr as u32, offset, WRAP);
                 let Some(y) = load_value::$up_load(mem, len, ea) else {
                     return (ip, Stop::MemoryOutOfBounds);
                 };
-                let (l, r) = if swap { (y, x) } else { (x, y) };
+                let (l, r) = if SWAP { (y, x) } else { (x, y) };
                 // In bounds: the load just read the same bytes.
                 store_value::$up_store(mem, len, ea, eval::$up_arith(l, r));
                 // SAFETY: the code ends with `Return`, so `ip` is not the last.
@@ -529,10 +538,27 @@ macro_rules! list_handlers {
                 $(Op::$unary { .. } => $unary as Handler,)*
                 $(Op::$binary { .. } => $binary as Handler,)*
                 $(Op::$fused { .. } => $fused as Handler,)*
-                $(Op::$load_op { .. } => $load_op as Handler,)*
+                $(&Op::$load_op { wrap, swap, .. } => match (wrap, swap) {
+                    (false, false) => $load_op::<false, false> as Handler,
+                    (false, true) => $load_op::<false, true>,
+                    (true, false) => $load_op::<true, false>,
+                    (true, true) => $load_op::<true, true>,
+                },)*
                 $(Op::$shift_op { .. } => $shift_op as Handler,)*
-                $(Op::$index_load { .. } => $index_load as Handler,)*
-                $(Op::$update { .. } => $update as Handler,)*
+                $(&Op::$index_load { wrap, k, .. } => match (wrap, k) {
+                    (false, 2) => $index_load::<false, 2> as Handler,
+                    (false, 3) => $index_load::<false, 3>,
+                    (false, _) => $index_load::<false, ANY_SHIFT>,
+                    (true, 2) => $index_load::<true, 2>,
+                    (true, 3) => $index_load::<true, 3>,
+                    (true, _) => $index_load::<true, ANY_SHIFT>,
+                },)*
+                $(&Op::$update { wrap, swap, .. } => match (wrap, swap) {
+                    (false, false) => $update::<false, false> as Handler,
+                    (false, true) => $update::<false, true>,
+                    (true, false) => $update::<true, false>,
+                    (true, true) => $update::<true, true>,
+                },)*
                 Op::Unreachable => Unreachable,
                 Op::Jump { .. } => Jump,
                 Op::JumpIf { .. } => JumpIf,
