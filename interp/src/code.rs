@@ -369,6 +369,12 @@ macro_rules! result_slot_arms {
             }
 
             /// The jump target of a conditional or unconditional jump.
+            pub fn jump_target(&self) -> Option<u32> {
+                let mut probe = *self;
+                probe.jump_target_mut().map(|t| *t)
+            }
+
+            /// The target of a jump instruction, to patch.
             pub fn jump_target_mut(&mut self) -> Option<&mut u32> {
                 match self {
                     Op::Jump { target } | Op::JumpIf { target, .. } | Op::JumpIfZero { target, .. } => Some(target),
@@ -484,6 +490,17 @@ macro_rules! result_slot_arms {
                         Op::$fused { a, b, target: u32::MAX },
                         Op::$neg { a, b, target: u32::MAX },
                     )),)*
+                    _ => None,
+                }
+            }
+
+            /// For a conditional jump, the jump to `target` taken exactly
+            /// when it is not taken.
+            pub fn negated_jump(&self, target: u32) -> Option<Op> {
+                match *self {
+                    Op::JumpIf { cond, .. } => Some(Op::JumpIfZero { cond, target }),
+                    Op::JumpIfZero { cond, .. } => Some(Op::JumpIf { cond, target }),
+                    $(Op::$fused { a, b, .. } => Some(Op::$neg { a, b, target }),)*
                     _ => None,
                 }
             }

@@ -14,6 +14,7 @@
 pub mod code;
 mod exec;
 mod float;
+mod jumps;
 mod module;
 mod threaded;
 pub mod translate;

@@ -11,7 +11,7 @@
 //! Unreachable code is not translated.
 
 use crate::code::{BranchTarget, FuncCode, Instr, Op, Slot, with_op_lists};
-use crate::threaded;
+use crate::{jumps, threaded};
 use skiff_vm::module::Module;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
@@ -154,6 +154,8 @@ pub struct Scratch {
     patch_lists: Vec<Vec<Patch>>,
     /// The instructions of the function being translated.
     ops: Vec<Op>,
+    /// A second buffer of instructions, for rewriting them.
+    spare_ops: Vec<Op>,
 }
 
 /// Translates defined function `index` of `module`.
@@ -211,7 +213,7 @@ pub fn translate_with(
         let op = reader.read().map_err(Error::from)?;
         t.op(op)?;
     }
-    let code = finish(t.code, &t.ops);
+    let code = finish(t.code, &mut t.ops, &mut t.s.spare_ops);
     t.s.ops = t.ops;
     code
 }
@@ -219,7 +221,8 @@ pub fn translate_with(
 /// Checks what the execution loop relies on to read instructions without
 /// bounds checks (every jump lands inside the code, which ends with `Return`),
 /// then threads the code: each instruction gets its handler.
-fn finish(mut code: FuncCode, ops: &[Op]) -> Result<FuncCode, Error> {
+fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<FuncCode, Error> {
+    jumps::thread(ops, &mut code.offsets, &mut code.branch_tables, spare);
     let bad = |what: &str| {
         Err(Error::without_offset(
             ErrorKind::Invalid,

@@ -500,3 +500,50 @@ fn a_pending_constant_moves_past_an_addition() {
         vec![Value::I32(5 + (50 ^ 80) + 9)]
     );
 }
+
+/// A dispatch loop as compilers emit a `switch` in a `for`: each arm ends
+/// with a branch to the loop's condition, which branches back to the header
+/// that dispatches through `br_table`. Runs the program of `n` opcodes
+/// `i % 3` (0: acc += 1, 1: acc *= 2, 2: acc -= 3) and returns acc.
+const DISPATCH: &str = r#"(module (func (export "f") (param $n i32) (result i32)
+  (local $i i32) (local $acc i32)
+  (block $done
+    (loop $next
+      (block $cont
+        (block $op2 (block $op1 (block $op0
+          (br_table $op0 $op1 $op2 (i32.rem_u (local.get $i) (i32.const 3))))
+          (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+          (br $cont))
+        (local.set $acc (i32.mul (local.get $acc) (i32.const 2)))
+        (br $cont))
+        (local.set $acc (i32.sub (local.get $acc) (i32.const 3))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $n)))))
+  (local.get $acc)))"#;
+
+#[test]
+fn each_arm_of_a_dispatch_loop_dispatches_itself() {
+    let code = code_of(DISPATCH);
+    // The arms' branches to the condition became copies of the condition
+    // and the header: three `br_table` dispatches, no `Jump` left.
+    assert_eq!(count(&code, |op| matches!(op, Op::BrTable { .. })), 3);
+    assert_eq!(count(&code, |op| matches!(op, Op::Jump { .. })), 0);
+    let expect = |n: i32| {
+        let mut acc = 0i32;
+        for i in 0..n.max(1) {
+            acc = match i % 3 {
+                0 => acc.wrapping_add(1),
+                1 => acc.wrapping_mul(2),
+                _ => acc.wrapping_sub(3),
+            };
+        }
+        acc
+    };
+    for n in [0, 1, 2, 3, 10, 1001] {
+        assert_eq!(
+            run(DISPATCH, &[Value::I32(n)]),
+            vec![Value::I32(expect(n))],
+            "n = {n}"
+        );
+    }
+}
