@@ -44,7 +44,7 @@ macro_rules! define_ops {
         store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
@@ -81,6 +81,11 @@ macro_rules! define_ops {
             $(
                 #[doc = concat!("Continue at `target` unless `", stringify!($rel), "`(`a`, `b`) holds.")]
                 $fused { a: Slot, b: Slot, target: u32 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($rel), "` then `select` by its result: `cond` = `",
+                    stringify!($rel), "`(`x`, `y`), then `dst` = `cond` ? `a` : `b`.")]
+                $select { dst: u16, a: u16, b: u16, x: u16, y: u16, cond: u16 },
             )*
             $(
                 #[doc = concat!("`", stringify!($lo_load), "` then `", stringify!($lo_op),
@@ -163,28 +168,29 @@ macro_rules! with_op_lists {
         F64Add, F64Sub, F64Mul, F64Div, F64Min, F64Max, F64Copysign,
     }
     // comparison => the jump unless it holds (operand reader, operator) / the
-    // jump unless its negation holds, which is the jump when it holds
+    // jump unless its negation holds, which is the jump when it holds / the
+    // comparison fused with the `select` by its result
     branch {
-        I32Eq => JumpIfNotI32Eq (u32_ ==) / JumpIfNotI32Ne,
-        I32Ne => JumpIfNotI32Ne (u32_ !=) / JumpIfNotI32Eq,
-        I32LtS => JumpIfNotI32LtS (i32_ <) / JumpIfNotI32GeS,
-        I32LtU => JumpIfNotI32LtU (u32_ <) / JumpIfNotI32GeU,
-        I32GtS => JumpIfNotI32GtS (i32_ >) / JumpIfNotI32LeS,
-        I32GtU => JumpIfNotI32GtU (u32_ >) / JumpIfNotI32LeU,
-        I32LeS => JumpIfNotI32LeS (i32_ <=) / JumpIfNotI32GtS,
-        I32LeU => JumpIfNotI32LeU (u32_ <=) / JumpIfNotI32GtU,
-        I32GeS => JumpIfNotI32GeS (i32_ >=) / JumpIfNotI32LtS,
-        I32GeU => JumpIfNotI32GeU (u32_ >=) / JumpIfNotI32LtU,
-        I64Eq => JumpIfNotI64Eq (u64_ ==) / JumpIfNotI64Ne,
-        I64Ne => JumpIfNotI64Ne (u64_ !=) / JumpIfNotI64Eq,
-        I64LtS => JumpIfNotI64LtS (i64_ <) / JumpIfNotI64GeS,
-        I64LtU => JumpIfNotI64LtU (u64_ <) / JumpIfNotI64GeU,
-        I64GtS => JumpIfNotI64GtS (i64_ >) / JumpIfNotI64LeS,
-        I64GtU => JumpIfNotI64GtU (u64_ >) / JumpIfNotI64LeU,
-        I64LeS => JumpIfNotI64LeS (i64_ <=) / JumpIfNotI64GtS,
-        I64LeU => JumpIfNotI64LeU (u64_ <=) / JumpIfNotI64GtU,
-        I64GeS => JumpIfNotI64GeS (i64_ >=) / JumpIfNotI64LtS,
-        I64GeU => JumpIfNotI64GeU (u64_ >=) / JumpIfNotI64LtU,
+        I32Eq => JumpIfNotI32Eq (u32_ ==) / JumpIfNotI32Ne / SelectI32Eq,
+        I32Ne => JumpIfNotI32Ne (u32_ !=) / JumpIfNotI32Eq / SelectI32Ne,
+        I32LtS => JumpIfNotI32LtS (i32_ <) / JumpIfNotI32GeS / SelectI32LtS,
+        I32LtU => JumpIfNotI32LtU (u32_ <) / JumpIfNotI32GeU / SelectI32LtU,
+        I32GtS => JumpIfNotI32GtS (i32_ >) / JumpIfNotI32LeS / SelectI32GtS,
+        I32GtU => JumpIfNotI32GtU (u32_ >) / JumpIfNotI32LeU / SelectI32GtU,
+        I32LeS => JumpIfNotI32LeS (i32_ <=) / JumpIfNotI32GtS / SelectI32LeS,
+        I32LeU => JumpIfNotI32LeU (u32_ <=) / JumpIfNotI32GtU / SelectI32LeU,
+        I32GeS => JumpIfNotI32GeS (i32_ >=) / JumpIfNotI32LtS / SelectI32GeS,
+        I32GeU => JumpIfNotI32GeU (u32_ >=) / JumpIfNotI32LtU / SelectI32GeU,
+        I64Eq => JumpIfNotI64Eq (u64_ ==) / JumpIfNotI64Ne / SelectI64Eq,
+        I64Ne => JumpIfNotI64Ne (u64_ !=) / JumpIfNotI64Eq / SelectI64Ne,
+        I64LtS => JumpIfNotI64LtS (i64_ <) / JumpIfNotI64GeS / SelectI64LtS,
+        I64LtU => JumpIfNotI64LtU (u64_ <) / JumpIfNotI64GeU / SelectI64LtU,
+        I64GtS => JumpIfNotI64GtS (i64_ >) / JumpIfNotI64LeS / SelectI64GtS,
+        I64GtU => JumpIfNotI64GtU (u64_ >) / JumpIfNotI64LeU / SelectI64GtU,
+        I64LeS => JumpIfNotI64LeS (i64_ <=) / JumpIfNotI64GtS / SelectI64LeS,
+        I64LeU => JumpIfNotI64LeU (u64_ <=) / JumpIfNotI64GtU / SelectI64LeU,
+        I64GeS => JumpIfNotI64GeS (i64_ >=) / JumpIfNotI64LtS / SelectI64GeS,
+        I64GeU => JumpIfNotI64GeU (u64_ >=) / JumpIfNotI64LtU / SelectI64GeU,
     }
     // fused => the load it starts with + the binary instruction that uses the
     // loaded value
@@ -334,7 +340,7 @@ macro_rules! result_slot_arms {
         store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
@@ -490,6 +496,21 @@ macro_rules! result_slot_arms {
                         Op::$fused { a, b, target: u32::MAX },
                         Op::$neg { a, b, target: u32::MAX },
                     )),)*
+                    _ => None,
+                }
+            }
+
+            /// For a comparison `last` and a `select` `next` by its result,
+            /// the fused instruction doing both (every slot a 16-bit one).
+            pub fn fuse_select(last: Op, next: Op) -> Option<Op> {
+                let Op::SelectSmall { dst, a, b, cond } = next else {
+                    return None;
+                };
+                let small = |slot: Slot| u16::try_from(slot).ok();
+                match last {
+                    $(Op::$rel { dst: t, a: x, b: y } if t == Slot::from(cond) => Some(Op::$select {
+                        dst: small(dst)?, a, b, x: small(x)?, y: small(y)?, cond,
+                    }),)*
                     _ => None,
                 }
             }

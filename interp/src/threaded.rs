@@ -449,7 +449,7 @@ macro_rules! list_handlers {
         store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
@@ -466,6 +466,25 @@ macro_rules! list_handlers {
                 }
                 // SAFETY: jump targets were checked by `translate`.
                 next!(unsafe { at(code, target) }, regs, mem, len, code, m)
+            });
+        )*
+        // The comparisons fused with the `select` by their result.
+        $(
+            handler!($select(Op::$select { dst, a, b, x, y, cond }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                unsafe {
+                    let holds = $get(get(regs, x.into())) $cmp $get(get(regs, y.into()));
+                    // Both arms are read before the choice, so that the reads
+                    // do not wait for the comparison; an arm that is `cond`
+                    // itself reads the comparison's result, as in the pair.
+                    let c = u64::from(holds);
+                    let va = if a == cond { c } else { get(regs, a.into()) };
+                    let vb = if b == cond { c } else { get(regs, b.into()) };
+                    set(regs, cond.into(), c);
+                    set(regs, dst.into(), if holds { va } else { vb });
+                }
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
             });
         )*
         // The loads fused with the binary instruction using their value.
@@ -538,6 +557,7 @@ macro_rules! list_handlers {
                 $(Op::$unary { .. } => $unary as Handler,)*
                 $(Op::$binary { .. } => $binary as Handler,)*
                 $(Op::$fused { .. } => $fused as Handler,)*
+                $(Op::$select { .. } => $select as Handler,)*
                 $(&Op::$load_op { wrap, swap, .. } => match (wrap, swap) {
                     (false, false) => $load_op::<false, false> as Handler,
                     (false, true) => $load_op::<false, true>,

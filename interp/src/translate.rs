@@ -309,6 +309,8 @@ impl Translator<'_, '_> {
         let small = |slot: Slot| u16::try_from(slot).ok();
         let short = |imm: i32| i16::try_from(imm).ok();
         match (*self.ops.last()?, next) {
+            // A `select` by a comparison just made.
+            (last, Op::SelectSmall { .. }) => Op::fuse_select(last, next),
             // A shift by a constant whose value an arithmetic instruction uses
             // right away: `base + (index << c)`, `x ^ (x >> c)`. The shifted
             // value must be an operand slot that the instruction consumes.

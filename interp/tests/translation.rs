@@ -547,3 +547,54 @@ fn each_arm_of_a_dispatch_loop_dispatches_itself() {
         );
     }
 }
+
+/// The branchless step of a merge: the smaller of `x` and `y` (signed),
+/// and how many of them were smaller, counting the comparison's result
+/// again after the `select` used it. Returns `min * 10 + lt`.
+const MERGE_STEP: &str = r#"(module (func (export "f") (param $x i32) (param $y i32) (result i32)
+  (local $lt i32) (local $min i32)
+  (local.set $min
+    (select (local.get $x) (local.get $y) (local.tee $lt (i32.lt_s (local.get $x) (local.get $y)))))
+  (i32.add (i32.mul (local.get $min) (i32.const 10)) (local.get $lt))))"#;
+
+#[test]
+fn a_select_by_a_comparison_is_one_instruction() {
+    let code = code_of(MERGE_STEP);
+    assert_eq!(count(&code, |op| matches!(op, Op::SelectI32LtS { .. })), 1);
+    assert_eq!(count(&code, |op| matches!(op, Op::I32LtS { .. })), 0);
+    assert_eq!(count(&code, |op| matches!(op, Op::SelectSmall { .. })), 0);
+    for (x, y) in [
+        (1, 2),
+        (2, 1),
+        (-5, 3),
+        (3, -5),
+        (7, 7),
+        (i32::MIN, i32::MAX),
+    ] {
+        let min = if x < y { x } else { y };
+        let want = min.wrapping_mul(10).wrapping_add(i32::from(x < y));
+        assert_eq!(
+            run(MERGE_STEP, &[Value::I32(x), Value::I32(y)]),
+            vec![Value::I32(want)]
+        );
+    }
+}
+
+/// A `select` by an unsigned 64-bit comparison, of a computed value and a
+/// constant.
+const SELECT_U64: &str = r#"(module (func (export "f") (param $x i64) (param $y i64) (result i32)
+  (select (i32.wrap_i64 (local.get $y)) (i32.const 5) (i64.lt_u (local.get $x) (local.get $y)))))"#;
+
+#[test]
+fn a_select_by_a_64_bit_comparison_is_one_instruction() {
+    let code = code_of(SELECT_U64);
+    assert_eq!(count(&code, |op| matches!(op, Op::SelectI64LtU { .. })), 1);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64LtU { .. })), 0);
+    for (x, y, want) in [(1, 2, 2), (9, 2, 5), (-1i64, 2, 5), (2, -1i64, -1)] {
+        assert_eq!(
+            run(SELECT_U64, &[Value::I64(x), Value::I64(y)]),
+            vec![Value::I32(want)],
+            "x = {x}, y = {y}"
+        );
+    }
+}
