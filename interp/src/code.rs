@@ -44,7 +44,7 @@ macro_rules! define_ops {
         store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident / $count:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
@@ -86,6 +86,11 @@ macro_rules! define_ops {
                 #[doc = concat!("`", stringify!($rel), "` then `select` by its result: `cond` = `",
                     stringify!($rel), "`(`x`, `y`), then `dst` = `cond` ? `a` : `b`.")]
                 $select { dst: u16, a: u16, b: u16, x: u16, y: u16, cond: u16 },
+            )*
+            $(
+                #[doc = concat!("`", stringify!($rel), "` then `i32.add` of its result: `dst` = `acc` + `",
+                    stringify!($rel), "`(`x`, `y`).")]
+                $count { dst: Slot, acc: u16, x: u16, y: u16 },
             )*
             $(
                 #[doc = concat!("`", stringify!($lo_load), "` then `", stringify!($lo_op),
@@ -169,28 +174,29 @@ macro_rules! with_op_lists {
     }
     // comparison => the jump unless it holds (operand reader, operator) / the
     // jump unless its negation holds, which is the jump when it holds / the
-    // comparison fused with the `select` by its result
+    // comparison fused with the `select` by its result / with the `i32.add`
+    // of its result
     branch {
-        I32Eq => JumpIfNotI32Eq (u32_ ==) / JumpIfNotI32Ne / SelectI32Eq,
-        I32Ne => JumpIfNotI32Ne (u32_ !=) / JumpIfNotI32Eq / SelectI32Ne,
-        I32LtS => JumpIfNotI32LtS (i32_ <) / JumpIfNotI32GeS / SelectI32LtS,
-        I32LtU => JumpIfNotI32LtU (u32_ <) / JumpIfNotI32GeU / SelectI32LtU,
-        I32GtS => JumpIfNotI32GtS (i32_ >) / JumpIfNotI32LeS / SelectI32GtS,
-        I32GtU => JumpIfNotI32GtU (u32_ >) / JumpIfNotI32LeU / SelectI32GtU,
-        I32LeS => JumpIfNotI32LeS (i32_ <=) / JumpIfNotI32GtS / SelectI32LeS,
-        I32LeU => JumpIfNotI32LeU (u32_ <=) / JumpIfNotI32GtU / SelectI32LeU,
-        I32GeS => JumpIfNotI32GeS (i32_ >=) / JumpIfNotI32LtS / SelectI32GeS,
-        I32GeU => JumpIfNotI32GeU (u32_ >=) / JumpIfNotI32LtU / SelectI32GeU,
-        I64Eq => JumpIfNotI64Eq (u64_ ==) / JumpIfNotI64Ne / SelectI64Eq,
-        I64Ne => JumpIfNotI64Ne (u64_ !=) / JumpIfNotI64Eq / SelectI64Ne,
-        I64LtS => JumpIfNotI64LtS (i64_ <) / JumpIfNotI64GeS / SelectI64LtS,
-        I64LtU => JumpIfNotI64LtU (u64_ <) / JumpIfNotI64GeU / SelectI64LtU,
-        I64GtS => JumpIfNotI64GtS (i64_ >) / JumpIfNotI64LeS / SelectI64GtS,
-        I64GtU => JumpIfNotI64GtU (u64_ >) / JumpIfNotI64LeU / SelectI64GtU,
-        I64LeS => JumpIfNotI64LeS (i64_ <=) / JumpIfNotI64GtS / SelectI64LeS,
-        I64LeU => JumpIfNotI64LeU (u64_ <=) / JumpIfNotI64GtU / SelectI64LeU,
-        I64GeS => JumpIfNotI64GeS (i64_ >=) / JumpIfNotI64LtS / SelectI64GeS,
-        I64GeU => JumpIfNotI64GeU (u64_ >=) / JumpIfNotI64LtU / SelectI64GeU,
+        I32Eq => JumpIfNotI32Eq (u32_ ==) / JumpIfNotI32Ne / SelectI32Eq / CountI32Eq,
+        I32Ne => JumpIfNotI32Ne (u32_ !=) / JumpIfNotI32Eq / SelectI32Ne / CountI32Ne,
+        I32LtS => JumpIfNotI32LtS (i32_ <) / JumpIfNotI32GeS / SelectI32LtS / CountI32LtS,
+        I32LtU => JumpIfNotI32LtU (u32_ <) / JumpIfNotI32GeU / SelectI32LtU / CountI32LtU,
+        I32GtS => JumpIfNotI32GtS (i32_ >) / JumpIfNotI32LeS / SelectI32GtS / CountI32GtS,
+        I32GtU => JumpIfNotI32GtU (u32_ >) / JumpIfNotI32LeU / SelectI32GtU / CountI32GtU,
+        I32LeS => JumpIfNotI32LeS (i32_ <=) / JumpIfNotI32GtS / SelectI32LeS / CountI32LeS,
+        I32LeU => JumpIfNotI32LeU (u32_ <=) / JumpIfNotI32GtU / SelectI32LeU / CountI32LeU,
+        I32GeS => JumpIfNotI32GeS (i32_ >=) / JumpIfNotI32LtS / SelectI32GeS / CountI32GeS,
+        I32GeU => JumpIfNotI32GeU (u32_ >=) / JumpIfNotI32LtU / SelectI32GeU / CountI32GeU,
+        I64Eq => JumpIfNotI64Eq (u64_ ==) / JumpIfNotI64Ne / SelectI64Eq / CountI64Eq,
+        I64Ne => JumpIfNotI64Ne (u64_ !=) / JumpIfNotI64Eq / SelectI64Ne / CountI64Ne,
+        I64LtS => JumpIfNotI64LtS (i64_ <) / JumpIfNotI64GeS / SelectI64LtS / CountI64LtS,
+        I64LtU => JumpIfNotI64LtU (u64_ <) / JumpIfNotI64GeU / SelectI64LtU / CountI64LtU,
+        I64GtS => JumpIfNotI64GtS (i64_ >) / JumpIfNotI64LeS / SelectI64GtS / CountI64GtS,
+        I64GtU => JumpIfNotI64GtU (u64_ >) / JumpIfNotI64LeU / SelectI64GtU / CountI64GtU,
+        I64LeS => JumpIfNotI64LeS (i64_ <=) / JumpIfNotI64GtS / SelectI64LeS / CountI64LeS,
+        I64LeU => JumpIfNotI64LeU (u64_ <=) / JumpIfNotI64GtU / SelectI64LeU / CountI64LeU,
+        I64GeS => JumpIfNotI64GeS (i64_ >=) / JumpIfNotI64LtS / SelectI64GeS / CountI64GeS,
+        I64GeU => JumpIfNotI64GeU (u64_ >=) / JumpIfNotI64LtU / SelectI64GeU / CountI64GeU,
     }
     // fused => the load it starts with + the binary instruction that uses the
     // loaded value
@@ -340,7 +346,7 @@ macro_rules! result_slot_arms {
         store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident / $count:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
@@ -358,6 +364,7 @@ macro_rules! result_slot_arms {
                     $(Op::$load_op { dst, .. } => Some(dst),)*
                     $(Op::$shift_op { dst, .. } => Some(dst),)*
                     $(Op::$index_load { dst, .. } => Some(dst),)*
+                    $(Op::$count { dst, .. } => Some(dst),)*
                     Op::Copy { dst, .. }
                     | Op::Const { dst, .. }
                     | Op::GlobalGet { dst, .. }
@@ -510,6 +517,22 @@ macro_rules! result_slot_arms {
                 match last {
                     $(Op::$rel { dst: t, a: x, b: y } if t == Slot::from(cond) => Some(Op::$select {
                         dst: small(dst)?, a, b, x: small(x)?, y: small(y)?, cond,
+                    }),)*
+                    _ => None,
+                }
+            }
+
+            /// For a comparison `last` whose result, in operand slot `t`,
+            /// an `i32.add` `next` adds to another value, the fused
+            /// instruction doing both.
+            pub fn fuse_count(last: Op, next: Op) -> Option<Op> {
+                let Op::I32Add { dst, a, b } = next else {
+                    return None;
+                };
+                let small = |slot: Slot| u16::try_from(slot).ok();
+                match last {
+                    $(Op::$rel { dst: t, a: x, b: y } if (a == t) != (b == t) => Some(Op::$count {
+                        dst, acc: small(if a == t { b } else { a })?, x: small(x)?, y: small(y)?,
                     }),)*
                     _ => None,
                 }

@@ -10,6 +10,11 @@
 //! operands share one flat stack of 64-bit slots; WebAssembly calls push
 //! frames on an explicit call stack, so deep guest recursion ends in a
 //! stack-exhausted trap, never in a host crash.
+//!
+//! A module's functions are translated independently, on every core when the
+//! module is large ([`skiff_vm::parallel`]). After translation a function's
+//! jumps are threaded (`jumps`): a jump to a loop's condition or to a
+//! dispatching `br_table` becomes a copy of what it jumps to.
 
 pub mod code;
 mod exec;

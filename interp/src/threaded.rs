@@ -449,7 +449,7 @@ macro_rules! list_handlers {
         store { $($store:ident / $store_at:ident,)* }
         unary { $($unary:ident,)* }
         binary { $($binary:ident,)* }
-        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident,)* }
+        branch { $($rel:ident => $fused:ident ($get:ident $cmp:tt) / $neg:ident / $select:ident / $count:ident,)* }
         load_op { $($load_op:ident = $lo_load:ident + $lo_op:ident,)* }
         shift_op { $($shift_op:ident = $so_shift:ident + $so_op:ident,)* }
         index_load { $($index_load:ident = $il_load:ident / $il_load_at:ident,)* }
@@ -482,6 +482,18 @@ macro_rules! list_handlers {
                     let vb = if b == cond { c } else { get(regs, b.into()) };
                     set(regs, cond.into(), c);
                     set(regs, dst.into(), if holds { va } else { vb });
+                }
+                // SAFETY: the code ends with `Return`, so `ip` is not the last.
+                next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+            });
+        )*
+        // The comparisons fused with the `i32.add` of their result.
+        $(
+            handler!($count(Op::$count { dst, acc, x, y }) ip regs mem len code m {
+                // SAFETY: slots of translated code are in the frame.
+                unsafe {
+                    let holds = $get(get(regs, x.into())) $cmp $get(get(regs, y.into()));
+                    set(regs, dst, eval::I32Add(get(regs, acc.into()), u64::from(holds)));
                 }
                 // SAFETY: the code ends with `Return`, so `ip` is not the last.
                 next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
@@ -558,6 +570,7 @@ macro_rules! list_handlers {
                 $(Op::$binary { .. } => $binary as Handler,)*
                 $(Op::$fused { .. } => $fused as Handler,)*
                 $(Op::$select { .. } => $select as Handler,)*
+                $(Op::$count { .. } => $count as Handler,)*
                 $(&Op::$load_op { wrap, swap, .. } => match (wrap, swap) {
                     (false, false) => $load_op::<false, false> as Handler,
                     (false, true) => $load_op::<false, true>,

@@ -310,7 +310,16 @@ impl Translator<'_, '_> {
         let short = |imm: i32| i16::try_from(imm).ok();
         match (*self.ops.last()?, next) {
             // A `select` by a comparison just made.
-            (last, Op::SelectSmall { .. }) => Op::fuse_select(last, next),
+            (last, Op::SelectSmall { .. }) if last.fused_branch().is_some() => {
+                Op::fuse_select(last, next)
+            }
+            // The `i32.add` of a comparison's result (in an operand slot it
+            // consumes): a branchless count.
+            (last, Op::I32Add { .. })
+                if last.fused_branch().is_some_and(|(t, ..)| t >= self.base) =>
+            {
+                Op::fuse_count(last, next)
+            }
             // A shift by a constant whose value an arithmetic instruction uses
             // right away: `base + (index << c)`, `x ^ (x >> c)`. The shifted
             // value must be an operand slot that the instruction consumes.

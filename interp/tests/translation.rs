@@ -598,3 +598,35 @@ fn a_select_by_a_64_bit_comparison_is_one_instruction() {
         );
     }
 }
+
+/// Counts the elements of `xs[0..n]` (i32, at address 0) below `limit`
+/// without branching on them: `count += xs[i] < limit`.
+const COUNT_BELOW: &str = r#"(module (memory 1)
+  (data (i32.const 0) "\05\00\00\00\fd\ff\ff\ff\0a\00\00\00\00\00\00\80\07\00\00\00")
+  (func (export "f") (param $n i32) (param $limit i32) (result i32)
+    (local $i i32) (local $count i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $next
+        (local.set $count
+          (i32.add (local.get $count)
+                   (i32.lt_s (i32.load (i32.shl (local.get $i) (i32.const 2)))
+                             (local.get $limit))))
+        (br_if $next (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                             (local.get $n)))))
+    (local.get $count)))"#;
+
+#[test]
+fn adding_a_comparison_is_one_instruction() {
+    let code = code_of(COUNT_BELOW);
+    assert_eq!(count(&code, |op| matches!(op, Op::CountI32LtS { .. })), 1);
+    assert_eq!(count(&code, |op| matches!(op, Op::I32LtS { .. })), 0);
+    // The elements: 5, -3, 10, i32::MIN, 7.
+    for (n, limit, want) in [(5, 6, 3), (5, 0, 2), (5, 100, 5), (3, -3, 0), (0, 9, 0)] {
+        assert_eq!(
+            run(COUNT_BELOW, &[Value::I32(n), Value::I32(limit)]),
+            vec![Value::I32(want)],
+            "n = {n}, limit = {limit}"
+        );
+    }
+}
