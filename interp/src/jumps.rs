@@ -181,31 +181,30 @@ mod tests {
 
     #[test]
     fn a_loop_condition_and_header_are_copied_into_the_arm() {
+        let step = |slot| Op::I32AddImm {
+            dst: slot,
+            a: slot,
+            imm: 1,
+        };
+        let dispatch = Op::BrTable {
+            index: 0,
+            start: 0,
+            len: 1,
+        };
+        let loop_back = Op::JumpIfNotI32GeU {
+            a: 0,
+            b: 2,
+            target: 0,
+        };
         // 0: header: i += 1; dispatch
         // 2: arm: x += 1; jump to the condition
         // 4: condition: loop back while i < n, else return
         let mut ops = vec![
-            Op::I32AddImm {
-                dst: 0,
-                a: 0,
-                imm: 1,
-            },
-            Op::BrTable {
-                index: 0,
-                start: 0,
-                len: 1,
-            },
-            Op::I32AddImm {
-                dst: 1,
-                a: 1,
-                imm: 1,
-            },
+            step(0),
+            dispatch,
+            step(1),
             jump(4),
-            Op::JumpIfNotI32GeU {
-                a: 0,
-                b: 2,
-                target: 0,
-            },
+            loop_back,
             Op::Return { src: 1 },
         ];
         let mut offsets = vec![0, 1, 2, 3, 4, 5];
@@ -216,45 +215,23 @@ mod tests {
             keep: 0,
         }];
         thread(&mut ops, &mut offsets, &mut entries, &mut Vec::new());
+        // Leave the loop when i >= n (to where old 5 now is), else run
+        // the header's copy.
+        let leave = Op::JumpIfNotI32LtU {
+            a: 0,
+            b: 2,
+            target: 7,
+        };
         assert_eq!(
             ops,
             vec![
-                Op::I32AddImm {
-                    dst: 0,
-                    a: 0,
-                    imm: 1
-                },
-                Op::BrTable {
-                    index: 0,
-                    start: 0,
-                    len: 1
-                },
-                Op::I32AddImm {
-                    dst: 1,
-                    a: 1,
-                    imm: 1
-                },
-                // Leave the loop when i >= n (where old 5 now is).
-                Op::JumpIfNotI32LtU {
-                    a: 0,
-                    b: 2,
-                    target: 7
-                },
-                Op::I32AddImm {
-                    dst: 0,
-                    a: 0,
-                    imm: 1
-                },
-                Op::BrTable {
-                    index: 0,
-                    start: 0,
-                    len: 1
-                },
-                Op::JumpIfNotI32GeU {
-                    a: 0,
-                    b: 2,
-                    target: 0
-                },
+                step(0),
+                dispatch,
+                step(1),
+                leave,
+                step(0),
+                dispatch,
+                loop_back,
                 Op::Return { src: 1 },
             ]
         );
