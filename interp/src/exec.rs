@@ -528,23 +528,6 @@ impl Machine {
                 Op::DataDrop { data } => {
                     store.instances[inst.0 as usize].data_dropped[data as usize] = true;
                 }
-                Op::MemoryCopy { base } => {
-                    let (d, s, n) = three!(base);
-                    let s = s as u32 as usize;
-                    let mem = &mut store.memories[self.mem];
-                    if s + n > mem.len() || d + n > mem.len() {
-                        trap!(TrapKind::MemoryOutOfBounds);
-                    }
-                    mem.data_mut().copy_within(s..s + n, d);
-                }
-                Op::MemoryFill { base } => {
-                    let (d, v, n) = three!(base);
-                    let mem = &mut store.memories[self.mem];
-                    if d + n > mem.len() {
-                        trap!(TrapKind::MemoryOutOfBounds);
-                    }
-                    mem.data_mut()[d..d + n].fill(v as u8);
-                }
                 Op::TableInit { base, elem, table } => {
                     let (d, s, n) = three!(base);
                     let s = s as u32 as usize;

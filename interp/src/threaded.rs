@@ -11,8 +11,8 @@
 //! frame, memory 0's base and its length held in argument registers all along.
 //!
 //! The chain stops at an instruction that needs the store (calls leaving the
-//! instance or the tier, globals, tables, bulk memory, `memory.size` and
-//! `memory.grow`), or a call that must first grow the slots or that would go
+//! instance or the tier, globals, tables, `memory.init`, `data.drop`,
+//! `memory.size` and `memory.grow`), or a call that must first grow the slots or that would go
 //! too deep: its handler returns [`Stop::Slow`] and the executor's loop runs
 //! it, then resumes the chain after it. A trap stops the chain with its kind,
 //! before the trapping instruction changed anything.
@@ -609,6 +609,8 @@ macro_rules! list_handlers {
                 Op::RefIsNull { .. } => RefIsNull,
                 Op::Call { .. } => Call,
                 Op::Return { .. } => Return,
+                Op::MemoryCopy { .. } => MemoryCopy,
+                Op::MemoryFill { .. } => MemoryFill,
                 Op::CallIndirect { .. }
                 | Op::GlobalGet { .. }
                 | Op::GlobalSet { .. }
@@ -616,8 +618,6 @@ macro_rules! list_handlers {
                 | Op::MemoryGrow { .. }
                 | Op::MemoryInit { .. }
                 | Op::DataDrop { .. }
-                | Op::MemoryCopy { .. }
-                | Op::MemoryFill { .. }
                 | Op::TableInit { .. }
                 | Op::ElemDrop { .. }
                 | Op::TableCopy { .. }
@@ -679,6 +679,48 @@ handler!(Return(Op::Return { src }) ip regs mem len code m {
         // Back to another instance or to the host: the executor's loop does it.
         None => (ip, Stop::Slow),
     }
+});
+
+/// The three `i32` operands of a bulk memory instruction, from slot `base` on.
+///
+/// # Safety
+/// As for [`get`], for `base..base + 3`.
+#[inline(always)]
+unsafe fn three(regs: *mut u64, base: Slot) -> (usize, u64, usize) {
+    // SAFETY: the caller's guarantee.
+    unsafe {
+        (
+            get(regs, base) as u32 as usize,
+            get(regs, base + 1),
+            get(regs, base + 2) as u32 as usize,
+        )
+    }
+}
+
+handler!(MemoryCopy(Op::MemoryCopy { base }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    let (d, s, n) = unsafe { three(regs, base) };
+    let s = s as u32 as usize;
+    if s + n > len || d + n > len {
+        return (ip, Stop::MemoryOutOfBounds);
+    }
+    // SAFETY: both ranges lie in memory 0's accessible bytes, checked just
+    // above; `copy` allows them to overlap.
+    unsafe { std::ptr::copy(mem.add(s), mem.add(d), n) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(MemoryFill(Op::MemoryFill { base }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    let (d, v, n) = unsafe { three(regs, base) };
+    if d + n > len {
+        return (ip, Stop::MemoryOutOfBounds);
+    }
+    // SAFETY: the range lies in memory 0's accessible bytes, checked above.
+    unsafe { std::ptr::write_bytes(mem.add(d), v as u8, n) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
 handler!(Unreachable(Op::Unreachable) ip regs mem len code m {

@@ -257,3 +257,47 @@ fn a_large_module_reports_its_first_untranslatable_function() {
         "unexpected error: {text}"
     );
 }
+
+/// `memory.copy` and `memory.fill` in threaded code: overlapping copies both
+/// ways, and a range past the end trapping before any byte is written.
+#[test]
+fn bulk_memory_copies_fills_and_traps_whole() {
+    const WAT: &str = r#"(module (memory 1)
+      (data (i32.const 0) "abcdefgh")
+      (func (export "copy") (param $d i32) (param $s i32) (param $n i32) (result i64)
+        (memory.copy (local.get $d) (local.get $s) (local.get $n))
+        (i64.load (i32.const 0)))
+      (func (export "fill") (param $d i32) (param $v i32) (param $n i32) (result i64)
+        (memory.fill (local.get $d) (local.get $v) (local.get $n))
+        (i64.load (i32.const 0)))
+      (func (export "peek") (result i64) (i64.load (i32.const 0))))"#;
+    let bytes = |s: &[u8; 8]| Value::I64(i64::from_le_bytes(*s));
+    let mut store = Store::default();
+    let inst = instantiate(&mut store, &Linker::new(), WAT);
+    let args = |a: i32, b: i32, c: i32| [Value::I32(a), Value::I32(b), Value::I32(c)];
+    assert_eq!(
+        call(&mut store, inst, "copy", &args(2, 0, 4)).unwrap(),
+        vec![bytes(b"ababcdgh")]
+    );
+    assert_eq!(
+        call(&mut store, inst, "copy", &args(0, 3, 5)).unwrap(),
+        vec![bytes(b"bcdghdgh")]
+    );
+    assert_eq!(
+        call(&mut store, inst, "fill", &args(6, 0x7a, 2)).unwrap(),
+        vec![bytes(b"bcdghdzz")]
+    );
+    for (name, a) in [
+        ("copy", args(65535, 0, 2)),
+        ("copy", args(0, 65530, 7)),
+        ("fill", args(65534, 0, 3)),
+    ] {
+        let trap = call(&mut store, inst, name, &a).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::MemoryOutOfBounds, "{name} {a:?}");
+    }
+    // Nothing was written by the trapping ones.
+    assert_eq!(
+        call(&mut store, inst, "peek", &[]).unwrap(),
+        vec![bytes(b"bcdghdzz")]
+    );
+}
