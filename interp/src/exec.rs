@@ -416,11 +416,9 @@ impl Machine {
         macro_rules! three {
             ($base:expr) => {{
                 let b: Slot = $base;
-                (
-                    get!(b) as u32 as usize,
-                    get!(b + 1),
-                    get!(b + 2) as u32 as usize,
-                )
+                debug_assert!(b + 2 < code.frame_size);
+                // SAFETY: in the frame, as above.
+                unsafe { threaded::three(regs, b) }
             }};
         }
 

@@ -34,7 +34,7 @@ pub(crate) fn thread(
     spare: &mut Vec<Op>,
 ) {
     let mut budget = ops.len() / 4 + 16;
-    let mut plans: Vec<(usize, Copy)> = Vec::new();
+    let mut plans: Vec<(usize, Replacement)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         if let Op::Jump { target } = *op
             && let Some(copy) = plan(ops, target as usize)
@@ -84,13 +84,12 @@ pub(crate) fn thread(
 
 /// The instructions a `Jump` runs instead, each with the index it is a
 /// copy of.
-#[derive(Clone, Copy)]
-struct Copy {
+struct Replacement {
     ops: [(Op, u32); MAX_COPY + 1],
     len: usize,
 }
 
-impl Copy {
+impl Replacement {
     fn push(&mut self, op: Op, from: u32) {
         self.ops[self.len] = (op, from);
         self.len += 1;
@@ -105,8 +104,8 @@ impl Copy {
 /// `target` on, through jumps, up to an instruction that leaves; a
 /// conditional jump backwards (to a loop header) is negated so that the copy
 /// follows the loop. `None` when that saves no dispatch.
-fn plan(ops: &[Op], target: usize) -> Option<Copy> {
-    let mut copy = Copy {
+fn plan(ops: &[Op], target: usize) -> Option<Replacement> {
+    let mut copy = Replacement {
         ops: [(Op::Unreachable, 0); MAX_COPY + 1],
         len: 0,
     };

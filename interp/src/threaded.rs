@@ -686,7 +686,7 @@ handler!(Return(Op::Return { src }) ip regs mem len code m {
 /// # Safety
 /// As for [`get`], for `base..base + 3`.
 #[inline(always)]
-unsafe fn three(regs: *mut u64, base: Slot) -> (usize, u64, usize) {
+pub(crate) unsafe fn three(regs: *mut u64, base: Slot) -> (usize, u64, usize) {
     // SAFETY: the caller's guarantee.
     unsafe {
         (

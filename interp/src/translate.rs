@@ -233,11 +233,10 @@ fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<
         return bad("code does not end with a return");
     }
     let len = ops.len() as u32;
-    let leaves = |&op: &Op| {
-        let mut probe = op;
-        probe.jump_target_mut().is_some_and(|t| *t >= len)
-    };
-    if ops.iter().any(leaves) {
+    if ops
+        .iter()
+        .any(|op| op.jump_target().is_some_and(|t| t >= len))
+    {
         return bad("a jump leaves the code");
     }
     code.instrs = ops
@@ -940,8 +939,7 @@ impl Translator<'_, '_> {
             }
             // (s + c) + x = (s + x) + c, modulo 2^32: the addition of `c` stays
             // pending, for an access or another constant to take over.
-            O::I32Add if self.pending_add_imm().is_some() => {
-                let (i, src, imm) = self.pending_add_imm().expect("just seen");
+            O::I32Add if let Some((i, src, imm)) = self.pending_add_imm() => {
                 self.s.stack[i] = if src == self.base + i as Slot {
                     Operand::InSlot
                 } else {
