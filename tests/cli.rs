@@ -118,3 +118,75 @@ fn wast_runs_scripts_and_counts_directives() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed, 1 failed, 0 skipped"));
     std::fs::remove_file(bad).ok();
 }
+
+/// Every word after MODULE is the guest's, even one spelled like an option
+/// of `skiff run`: a wrapper passing its caller's words must not let them
+/// grant capabilities or change the engine.
+#[test]
+fn words_after_the_module_reach_the_guest_untouched() {
+    let words = [
+        "--dir",
+        "/::/",
+        "--dir-ro=/",
+        "--env",
+        "SECRET=1",
+        "--inherit-env",
+        "--engine",
+        "interp",
+        "--invoke",
+        "main",
+        "--help",
+        "-V",
+        "--",
+        "last",
+    ];
+    for engine in ["interp", "jit"] {
+        let mut args = vec![
+            "run",
+            "--engine",
+            engine,
+            "wasi/tests/programs/args_env.wasm",
+        ];
+        args.extend(words);
+        let out = skiff(&args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{engine}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let argv: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("argv["))
+            .map(|l| l.split_once("]: ").expect("argv line").1)
+            .collect();
+        assert_eq!(argv[0], "args_env.wasm", "{engine}");
+        assert_eq!(argv[1..], words, "{engine}: {stdout}");
+        // Nothing was granted: no environment, and the words above did not
+        // turn into skiff's options.
+        assert!(!stdout.contains("env: "), "{engine}: {stdout}");
+        assert!(stdout.contains("GREETING: (unset)"), "{engine}: {stdout}");
+    }
+}
+
+/// Options before MODULE still work, and `--` ends them.
+#[test]
+fn options_before_the_module_are_skiffs() {
+    let out = skiff(&[
+        "run",
+        "--env",
+        "GREETING=hi",
+        "--argv0",
+        "tool",
+        "--",
+        "wasi/tests/programs/args_env.wasm",
+        "x",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("argv[0]: tool\nargv[1]: x\n"), "{stdout}");
+    assert!(stdout.contains("GREETING: hi"), "{stdout}");
+    let out = skiff(&["run", "--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MODULE"));
+}

@@ -9,7 +9,7 @@
 //! the relocations when the module is finalized. Code layout, and so the
 //! result, does not depend on how the work was split.
 
-use crate::traps::{self, FuncDebug};
+use crate::traps;
 use crate::{jit_error, translate};
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
@@ -41,6 +41,16 @@ pub struct Compiled {
     pub traps: Vec<(u32, TrapKind)>,
     /// For a Wasm function (not a trampoline): what a backtrace shows.
     pub debug: Option<FuncDebug>,
+}
+
+/// A function's identity and source map, for the code registry.
+pub struct FuncDebug {
+    /// Its index in the module.
+    pub func: u32,
+    /// Its name from the name section.
+    pub name: Option<Arc<str>>,
+    /// `(code start, code end, module byte offset)`, sorted.
+    pub srclocs: Vec<(u32, u32, u32)>,
 }
 
 /// A defined function compiled, with its trampoline when it has one.
@@ -225,12 +235,13 @@ impl<'p, 'm> Worker<'p, 'm> {
             .compile(self.plan.isa.as_ref(), &mut ControlPlane::default())
             .map_err(|e| jit_error(format!("func {index}: {:?}", e.inner)))?;
         let compiled = self.ctx.compiled_code().expect("just compiled");
-        let traps = compiled
+        let mut traps: Vec<_> = compiled
             .buffer
             .traps()
             .iter()
             .map(|t| (t.offset, traps::kind_of(t.code)))
             .collect();
+        traps.sort_unstable_by_key(|t| t.0);
         if let Some(d) = &mut debug {
             d.srclocs = compiled
                 .buffer

@@ -16,6 +16,7 @@
 
 mod compile;
 mod libcalls;
+mod registry;
 pub mod translate;
 pub mod traps;
 pub mod vmctx;
@@ -108,8 +109,9 @@ pub struct JitModule {
     /// instances can call (exported, in a table, or the start function); 0
     /// for the others.
     trampolines: Vec<usize>,
-    /// Start addresses of registered code, to unregister on drop.
-    code_starts: Vec<usize>,
+    /// The code's entry in the registry the signal handler reads; dropped
+    /// (unregistered) before the code's memory is freed.
+    registration: Option<registry::Registration>,
     /// The code's memory, freed on drop.
     jit: Mutex<Option<JITModule>>,
 }
@@ -122,9 +124,7 @@ unsafe impl Sync for JitModule {}
 
 impl Drop for JitModule {
     fn drop(&mut self) {
-        for start in &self.code_starts {
-            traps::unregister(*start);
-        }
+        drop(self.registration.take());
         if let Some(jit) = self.jit.lock().unwrap_or_else(|e| e.into_inner()).take() {
             // SAFETY: no instance refers to this code any more (they hold an
             // Arc of this module), so none of it can run again.
@@ -192,12 +192,23 @@ fn compile(
     }
     jit.finalize_definitions().map_err(jit_error)?;
 
-    let mut code_starts = Vec::with_capacity(placed.len());
-    for (id, size, traps, debug) in placed {
-        let start = jit.get_finalized_function(id) as usize;
-        traps::register(start, size, traps, debug);
-        code_starts.push(start);
-    }
+    let funcs = placed
+        .into_iter()
+        .map(|(id, len, traps, debug)| {
+            let (func, srclocs) = match debug {
+                Some(d) => (Some((d.func, d.name)), d.srclocs),
+                None => (None, Vec::new()),
+            };
+            registry::FuncCode {
+                start: jit.get_finalized_function(id) as usize,
+                len,
+                traps,
+                func,
+                srclocs,
+            }
+        })
+        .collect();
+    let registration = Some(registry::register(funcs));
     let trampolines = plan
         .tramp_ids()
         .iter()
@@ -207,7 +218,7 @@ fn compile(
         module: module.clone(),
         memory,
         trampolines,
-        code_starts,
+        registration,
         jit: Mutex::new(Some(jit)),
     })
 }

@@ -10,88 +10,16 @@
 //! it resumes as if `enter` had returned 1. A fault anywhere else goes on to
 //! the handler that was installed before Skiff's.
 
+use crate::registry;
 use cranelift_codegen::ir::TrapCode;
-use skiff_vm::runtime::{Frame, Trap, TrapKind};
+use skiff_vm::runtime::{Trap, TrapKind};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Once, OnceLock, RwLock};
+use std::sync::{Once, OnceLock};
 
 /// The trap raised by a libcall: the Trap itself is pending in `PENDING`.
 pub const TRAP_PENDING: TrapCode = TrapCode::unwrap_user(2);
 /// `unreachable`.
 pub const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
-
-/// What a signal handler and a backtrace need of one function's code.
-struct CodeRange {
-    end: usize,
-    /// Trapping instructions: offset from the start, and their kind.
-    traps: Vec<(u32, TrapKind)>,
-    /// The function's index in its module and its name; `None` for a trampoline.
-    func: Option<(u32, Option<Arc<str>>)>,
-    /// Code offset ranges and the module byte offset of their instruction, sorted.
-    srclocs: Vec<(u32, u32, u32)>,
-}
-
-/// A function's identity and source map, for [`register`].
-pub struct FuncDebug {
-    /// Its index in the module.
-    pub func: u32,
-    /// Its name from the name section.
-    pub name: Option<Arc<str>>,
-    /// `(code start, code end, module byte offset)`, sorted.
-    pub srclocs: Vec<(u32, u32, u32)>,
-}
-
-/// Every function of generated code, by start address.
-static REGISTRY: RwLock<BTreeMap<usize, CodeRange>> = RwLock::new(BTreeMap::new());
-
-/// Records generated code at `start..start + len`, its trap sites and, for
-/// a function (not a trampoline), what a backtrace shows of it.
-pub fn register(start: usize, len: usize, traps: Vec<(u32, TrapKind)>, debug: Option<FuncDebug>) {
-    let mut map = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    let (func, srclocs) = match debug {
-        Some(d) => (Some((d.func, d.name)), d.srclocs),
-        None => (None, Vec::new()),
-    };
-    map.insert(
-        start,
-        CodeRange {
-            end: start + len,
-            traps,
-            func,
-            srclocs,
-        },
-    );
-}
-
-/// The registered code holding `pc`, with its start address.
-fn range_at(map: &BTreeMap<usize, CodeRange>, pc: usize) -> Option<(usize, &CodeRange)> {
-    let (start, range) = map.range(..=pc).next_back()?;
-    (pc < range.end).then_some((*start, range))
-}
-
-/// The backtrace frame of the function whose code holds `pc`, if any.
-fn frame_at(map: &BTreeMap<usize, CodeRange>, pc: usize) -> Option<Frame> {
-    let (start, range) = range_at(map, pc)?;
-    let (func, name) = range.func.as_ref()?;
-    let off = (pc - start) as u32;
-    let offset = range
-        .srclocs
-        .iter()
-        .find(|(s, e, _)| *s <= off && off < *e)
-        .map(|(_, _, loc)| *loc as usize);
-    Some(Frame {
-        func: *func,
-        name: name.as_deref().map(str::to_string),
-        offset,
-    })
-}
-
-/// Forgets the code starting at `start`.
-pub fn unregister(start: usize) {
-    let mut map = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    map.remove(&start);
-}
 
 /// The Wasm trap a Cranelift trap code stands for.
 pub fn kind_of(code: TrapCode) -> TrapKind {
@@ -105,22 +33,6 @@ pub fn kind_of(code: TrapCode) -> TrapKind {
         // A pending trap; the kind is replaced by the pending one.
         _ => TrapKind::Host,
     }
-}
-
-/// The trap at `pc`, if `pc` is in generated code.
-fn lookup(pc: usize, signal: libc::c_int) -> Option<TrapKind> {
-    let map = REGISTRY.try_read().ok()?;
-    let (start, range) = range_at(&map, pc)?;
-    if signal == libc::SIGSEGV || signal == libc::SIGBUS {
-        return Some(TrapKind::MemoryOutOfBounds);
-    }
-    let offset = (pc - start) as u32;
-    range
-        .traps
-        .iter()
-        .find(|(o, _)| *o == offset)
-        .map(|(_, k)| *k)
-        .or(Some(TrapKind::Host))
 }
 
 /// Registers saved by `enter`, restored when generated code traps.
@@ -201,11 +113,8 @@ pub unsafe fn call(
         (kind, _) => Trap::new(kind),
     };
     let (pcs, n) = TRAP_PCS.with(|p| p.replace(([0; MAX_FRAMES], 0)));
-    let map = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    for pc in &pcs[..n] {
-        if let Some(frame) = frame_at(&map, *pc) {
-            trap.push_frame(frame);
-        }
+    for frame in registry::frames(&pcs[..n]) {
+        trap.push_frame(frame);
     }
     Err(trap)
 }
@@ -277,8 +186,9 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     let gregs = &mut uc.uc_mcontext.gregs;
     let pc = gregs[libc::REG_RIP as usize] as usize;
     let buf = CURRENT.with(|c| c.get());
+    let memory_fault = sig == libc::SIGSEGV || sig == libc::SIGBUS;
     if !buf.is_null()
-        && let Some(kind) = lookup(pc, sig)
+        && let Some(kind) = registry::trap_at(pc, memory_fault)
     {
         TRAPPED.with(|t| t.set(Some(kind)));
         record_frames(pc, gregs[libc::REG_RBP as usize] as usize);
@@ -300,27 +210,10 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
 
 /// Records the trapping PC and the return addresses of the generated-code
 /// frames above it, following the frame pointers generated code keeps.
-fn record_frames(pc: usize, mut fp: usize) {
+fn record_frames(pc: usize, fp: usize) {
     let mut pcs = [0usize; MAX_FRAMES];
     pcs[0] = pc;
-    let mut n = 1;
-    let Ok(map) = REGISTRY.try_read() else {
-        TRAP_PCS.with(|p| p.set((pcs, n)));
-        return;
-    };
-    while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(8) {
-        // SAFETY: `fp` is a frame pointer of generated code, which keeps frame
-        // pointers: it points at the saved caller frame pointer, with the
-        // return address above it, both on this thread's stack.
-        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if range_at(&map, ret).is_none() || next <= fp {
-            break;
-        }
-        // A return address is past its call: look up the call itself.
-        pcs[n] = ret - 1;
-        n += 1;
-        fp = next;
-    }
+    let n = registry::walk_frames(&mut pcs, fp);
     TRAP_PCS.with(|p| p.set((pcs, n)));
 }
 

@@ -31,24 +31,41 @@ pub struct RunArgs {
     /// Call this export instead of `_start`; ARGS are its arguments, results are printed one a line.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
-    /// The module: `.wasm` or `.wat`.
-    module: PathBuf,
-    /// The guest's arguments (or, with --invoke, the export's).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The module (`.wasm` or `.wat`), then the guest's arguments (or, with
+    /// --invoke, the export's). Every word after MODULE belongs to the guest,
+    /// even one that looks like an option of skiff's.
+    #[arg(
+        value_name = "MODULE [ARGS]...",
+        required = true,
+        trailing_var_arg = true,
+        num_args = 1..
+    )]
+    module_and_args: Vec<String>,
+}
+
+impl RunArgs {
+    /// The module's path: the first word that is not an option of skiff's.
+    fn module(&self) -> PathBuf {
+        PathBuf::from(&self.module_and_args[0])
+    }
+
+    /// The words after MODULE.
+    fn guest_args(&self) -> &[String] {
+        &self.module_and_args[1..]
+    }
 }
 
 /// Runs `skiff run`.
 pub fn run(args: RunArgs) -> ExitCode {
     let fail = |message: String| {
-        eprintln!("skiff: {}: {message}", args.module.display());
+        eprintln!("skiff: {}: {message}", args.module().display());
         ExitCode::from(EXIT_LOAD_ERROR)
     };
     let engine = match Engine::new(args.engine) {
         Ok(e) => e,
         Err(e) => return fail(e.to_string()),
     };
-    let module = match Module::from_file(&engine, &args.module) {
+    let module = match Module::from_file(&engine, &args.module()) {
         Ok(m) => m,
         Err(e) => return fail(e.to_string()),
     };
@@ -70,15 +87,15 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let ty = store.func_type(func).clone();
     let call_args = if args.invoke.is_some() {
-        if args.args.len() != ty.params().len() {
+        if args.guest_args().len() != ty.params().len() {
             return fail(format!(
                 "{name} takes {} argument(s) of type {ty}, {} given",
                 ty.params().len(),
-                args.args.len()
+                args.guest_args().len()
             ));
         }
-        let mut vals = Vec::with_capacity(args.args.len());
-        for (t, text) in ty.params().iter().zip(&args.args) {
+        let mut vals = Vec::with_capacity(args.guest_args().len());
+        for (t, text) in ty.params().iter().zip(args.guest_args()) {
             match values::parse(*t, text) {
                 Ok(v) => vals.push(v),
                 Err(e) => return fail(e),
@@ -107,7 +124,7 @@ fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
     if let Some(code) = trap.exit_code() {
         return ExitCode::from(code as u8);
     }
-    eprintln!("skiff: {}: wasm trap: {trap}", args.module.display());
+    eprintln!("skiff: {}: wasm trap: {trap}", args.module().display());
     ExitCode::from(EXIT_TRAP)
 }
 
@@ -117,17 +134,18 @@ fn wasi_context(
     args: &RunArgs,
 ) -> Result<std::sync::Arc<std::sync::Mutex<skiff_wasi::WasiCtx>>, String> {
     let argv0 = args.argv0.clone().unwrap_or_else(|| {
-        args.module
+        let module = args.module();
+        module
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| args.module.display().to_string())
+            .unwrap_or_else(|| module.display().to_string())
     });
     let mut b = WasiCtxBuilder::new()
         .arg(argv0)
         .args(if args.invoke.is_some() {
             &[][..]
         } else {
-            &args.args[..]
+            args.guest_args()
         })
         .inherit_stdio()
         .clocks(true)
