@@ -1,10 +1,8 @@
-//! Engines (a tier and a feature set) and modules compiled by them.
+//! Engines: a tier, the features modules may use, and how memories are reserved.
 
-use crate::LoadError;
-use skiff_vm::runtime::{CompiledModule, MemoryConfig, Store, Tier};
-use skiff_vm::{Error, Features, ValidatedModule};
+use skiff_vm::runtime::{MemoryConfig, Tier};
+use skiff_vm::{Error, Features};
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -95,11 +93,6 @@ impl Engine {
         self.memory
     }
 
-    /// An empty store whose memories follow this engine's configuration.
-    pub fn store(&self) -> Store {
-        Store::new(self.memory)
-    }
-
     /// Which tier this engine uses.
     pub fn kind(&self) -> EngineKind {
         self.kind
@@ -109,48 +102,9 @@ impl Engine {
     pub fn features(&self) -> Features {
         self.features
     }
-}
 
-/// A validated module, compiled for an engine's tier; instantiate it with a [`Linker`](crate::Linker).
-#[derive(Clone)]
-pub struct Module {
-    pub(crate) validated: Arc<ValidatedModule>,
-    pub(crate) code: Arc<dyn CompiledModule>,
-}
-
-impl fmt::Debug for Module {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Module")
-            .field("funcs", &self.validated.funcs.len())
-            .field("exports", &self.validated.exports.len())
-            .finish()
-    }
-}
-
-impl Module {
-    /// Decodes, validates and compiles `bytes`: a binary module, or WebAssembly text.
-    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
-        let validated = Arc::new(skiff_vm::load(bytes, &engine.features)?);
-        Module::from_validated(engine, validated)
-    }
-
-    /// Compiles an already validated module.
-    pub fn from_validated(
-        engine: &Engine,
-        validated: Arc<ValidatedModule>,
-    ) -> Result<Module, Error> {
-        let code = engine.tier.compile(&validated)?;
-        Ok(Module { validated, code })
-    }
-
-    /// Reads a `.wasm` or `.wat` file and compiles it.
-    pub fn from_file(engine: &Engine, path: &Path) -> Result<Module, LoadError> {
-        let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-        Module::new(engine, &bytes).map_err(LoadError::Module)
-    }
-
-    /// The validated module IR.
-    pub fn validated(&self) -> &Arc<ValidatedModule> {
-        &self.validated
+    /// The tier, to compile modules.
+    pub(crate) fn tier(&self) -> &dyn Tier {
+        &*self.tier
     }
 }

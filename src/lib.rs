@@ -1,42 +1,81 @@
 //! Skiff: a WebAssembly virtual machine.
 //!
-//! The embedding API. An [`Engine`] picks a tier and the features modules may
-//! use; a [`Module`] is decoded, validated by Skiff's own validator and
-//! compiled by the engine's tier; a [`Store`] holds the runtime objects; a
-//! [`Linker`] resolves imports (host functions are plain closures) and
-//! instantiates; an [`Instance`] hands out its exports, with typed calls
-//! through [`TypedFunc`].
+//! This crate is Skiff's embedding API, and the only one an embedder needs.
+//! An [`Engine`] picks a tier and the features modules may use; a
+//! [`Module`] is decoded, validated by Skiff's own validator and compiled
+//! by the engine's tier; a [`Store`] holds the runtime objects of a group of
+//! instances and the embedder's data; a [`Linker`] holds host functions and
+//! other definitions and instantiates modules; an [`Instance`] hands out its
+//! exports: [`Func`] (called untyped, or typed through [`TypedFunc`]),
+//! [`Memory`], [`Global`], [`Table`]. Host functions see their store through
+//! a [`Caller`]. A trap is a value, [`Trap`], with its [`TrapKind`] and a
+//! WebAssembly backtrace; the store stays usable after it. WASI preview 1 is
+//! in [`wasi`].
 //!
 //! ```
 //! use skiff::{Engine, Linker, Module, Store};
 //!
 //! let engine = Engine::default();
-//! let module = Module::new(&engine, br#"(module (func (export "add") (param i32 i32) (result i32)
-//!     (i32.add (local.get 0) (local.get 1))))"#).unwrap();
-//! let mut store = Store::default();
-//! let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+//! let module = Module::new(&engine, br#"(module
+//!     (import "host" "double" (func $double (param i32) (result i32)))
+//!     (func (export "add") (param i32 i32) (result i32)
+//!       (call $double (i32.add (local.get 0) (local.get 1)))))"#).unwrap();
+//! let mut linker = Linker::new();
+//! linker.func_wrap("host", "double", |x: i32| x * 2);
+//! let mut store = Store::new(&engine, ());
+//! let instance = linker.instantiate(&mut store, &module).unwrap();
 //! let add = instance.get_typed_func::<(i32, i32), i32>(&store, "add").unwrap();
-//! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
+//! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 10);
 //! ```
+//!
+//! The API is sound: no safe use of it can make running code touch freed
+//! memory. Handles name their store, and using one with another store
+//! panics; host functions cannot reach the store itself, only operations
+//! that keep what running code uses in place, so this does not compile:
+//!
+//! ```compile_fail
+//! use skiff::{Caller, Linker, Store};
+//! let mut linker = Linker::<()>::new();
+//! linker.func_wrap("host", "evil", |mut caller: Caller<'_, ()>| {
+//!     // There is no way to the store behind a caller.
+//!     let _ = std::mem::replace(caller.store_mut(), Store::default());
+//! });
+//! ```
+//!
+//! A panic in a host function never unwinds through WebAssembly frames, on
+//! either tier: it is caught where WebAssembly called the host, the Wasm
+//! frames are unwound as by a trap, and the panic resumes in the embedder's
+//! call ([`Func::call`], [`TypedFunc::call`], [`Linker::instantiate`]).
+
+#![warn(missing_docs)]
 
 mod engine;
+mod externals;
+mod func;
 mod instance;
+mod linker;
+mod module;
+mod store;
 mod typed;
+mod values;
+pub mod wasi;
 pub mod wast;
 
 use std::fmt;
 use std::path::Path;
 
-pub use engine::{Engine, EngineKind, Module};
-pub use instance::{Instance, Linker};
-pub use skiff_vm as vm;
-pub use skiff_vm::runtime::{
-    Caller, Extern, Func, GlobalId, InstantiationError, MemoryConfig, MemoryId, Store, TableId,
-    Trap, TrapKind, Value,
-};
-pub use skiff_vm::types::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
-pub use skiff_vm::{Error, ErrorKind, Features, ValidatedModule};
+pub use engine::{Engine, EngineKind};
+pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
+pub use func::{Caller, Func, HostResults, IntoFunc};
+pub use instance::Instance;
+pub use linker::Linker;
+pub use module::{ExternType, Module};
+pub use skiff_vm::runtime::{Frame, InstantiationError, MemoryConfig, Trap, TrapKind};
+pub use skiff_vm::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+pub use skiff_vm::{Error, ErrorKind, Features};
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use values::{ExternRef, Val};
 
 /// Why a module file could not be loaded.
 #[derive(Debug)]
@@ -59,7 +98,9 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// Reads, decodes and validates a `.wasm` or `.wat` file with WebAssembly 2.0 features.
-pub fn load_file(path: &Path) -> Result<ValidatedModule, LoadError> {
+pub fn validate_file(path: &Path) -> Result<(), LoadError> {
     let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-    skiff_vm::load(&bytes, &Features::default()).map_err(LoadError::Module)
+    skiff_vm::load(&bytes, &Features::default())
+        .map(drop)
+        .map_err(LoadError::Module)
 }

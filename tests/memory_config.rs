@@ -2,7 +2,7 @@
 //! reservation, every access is bounds-checked, and code compiled to lean on
 //! a guard region is not run in a store that lacks one.
 
-use skiff::{Engine, EngineKind, Linker, MemoryConfig, Module, TrapKind};
+use skiff::{Engine, EngineKind, Linker, MemoryConfig, Module, Store, TrapKind};
 
 /// 1 MiB (16 pages) a memory, no guard region.
 const SMALL: MemoryConfig = MemoryConfig {
@@ -30,7 +30,7 @@ fn small_reservations_check_every_access_and_cap_growth() {
     for engine in engines() {
         let kind = engine.kind();
         let module = Module::new(&engine, GUEST.as_bytes()).unwrap();
-        let mut store = engine.store();
+        let mut store = Store::new(&engine, ());
         let inst = Linker::new().instantiate(&mut store, &module).unwrap();
         let load = inst.get_typed_func::<i32, i32>(&store, "load").unwrap();
         let load_far = inst.get_typed_func::<i32, i32>(&store, "load-far").unwrap();
@@ -65,7 +65,7 @@ fn code_that_leans_on_a_guard_needs_a_store_with_one() {
     };
     let module = Module::new(&guarded, GUEST.as_bytes()).unwrap();
     let small = Engine::with_memory_config(EngineKind::Jit, SMALL).unwrap();
-    let mut store = small.store();
+    let mut store = Store::new(&small, ());
     let err = Linker::new()
         .instantiate(&mut store, &module)
         .unwrap_err()
@@ -74,7 +74,7 @@ fn code_that_leans_on_a_guard_needs_a_store_with_one() {
 
     // The other way round is fine: checked code runs on guarded memories.
     let checked = Module::new(&small, GUEST.as_bytes()).unwrap();
-    let mut store = guarded.store();
+    let mut store = Store::new(&guarded, ());
     let inst = Linker::new().instantiate(&mut store, &checked).unwrap();
     let load = inst.get_typed_func::<i32, i32>(&store, "load").unwrap();
     let trap = load.call(&mut store, 65536).unwrap_err();

@@ -23,8 +23,8 @@
 
 use crate::Engine;
 use crate::engine::{Compiled, RunOutput};
+use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtxBuilder};
 use skiff::{EngineKind, Linker, Module, Store};
-use skiff_wasi::{OutputBuffer, Stdio, WasiCtxBuilder};
 
 /// Skiff's execution tiers: the interpreter, and the JIT where it runs.
 pub fn tiers() -> Vec<Box<dyn Engine>> {
@@ -74,11 +74,11 @@ impl Compiled for TierModule {
             .build()
             .map_err(|e| e.to_string())?
             .into_shared();
-        skiff_wasi::add_to_linker(linker.vm_linker(), &mut store, ctx);
+        wasi::add_to_linker(&mut linker, ctx);
         let instance = linker
             .instantiate(&mut store, &self.module)
             .map_err(|e| e.to_string())?;
-        let exit_code = skiff_wasi::run_start(&mut store, instance.0).map_err(|t| t.to_string())?;
+        let exit_code = wasi::run_start(&mut store, instance).map_err(|t| t.to_string())?;
         Ok(RunOutput {
             exit_code,
             stdout: stdout.contents(),

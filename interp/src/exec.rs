@@ -15,7 +15,7 @@
 use crate::code::{FuncCode, Op, Slot};
 use crate::module::InterpModule;
 use crate::threaded;
-use skiff_vm::runtime::{Func, FuncKind, InstanceId, RawRef, Store, Trap, TrapKind, Value};
+use skiff_vm::runtime::{Func, FuncKind, InstanceId, MemoryId, Store, Trap, TrapKind, Value, ops};
 use std::sync::Arc;
 
 /// The most value-stack slots one call may use (1 GiB).
@@ -39,12 +39,9 @@ enum Transfer {
     Return { src: u32 },
 }
 
-/// The index in the store of instance `inst`'s first memory, or `usize::MAX`.
-fn memory_of(store: &Store, inst: InstanceId) -> usize {
-    store.instances[inst.0 as usize]
-        .memories
-        .first()
-        .map_or(usize::MAX, |m| m.0 as usize)
+/// Instance `inst`'s first memory, if it has one.
+fn memory_of(store: &Store, inst: InstanceId) -> Option<MemoryId> {
+    store.instance(inst).memories().first().copied()
 }
 
 /// Runs defined function `func` (an index among the module's defined functions)
@@ -69,7 +66,7 @@ pub(crate) fn invoke(
         pc: 0,
         fp: 0,
         mem,
-        depth_limit: store.max_call_depth as usize,
+        depth_limit: store.max_call_depth() as usize,
     };
     m.enter(0)?;
     m.run(store)?;
@@ -96,8 +93,8 @@ pub(crate) struct Machine {
     pub(crate) func: u32,
     pc: usize,
     pub(crate) fp: usize,
-    /// Store index of the running instance's memory 0.
-    mem: usize,
+    /// The running instance's memory 0.
+    mem: Option<MemoryId>,
     /// The most frames `frames` may hold.
     depth_limit: usize,
 }
@@ -167,8 +164,8 @@ impl Machine {
     /// Calls the store's function `addr`, whose arguments start at frame slot `base`.
     fn call(&mut self, store: &mut Store, addr: u32, base: u32) -> Result<(), Trap> {
         let callee_fp = self.fp + base as usize;
-        let (instance, index) = match store.funcs[addr as usize].kind {
-            FuncKind::Wasm { instance, index } => (instance, index),
+        let (instance, index) = match store.func(Func(addr)).kind() {
+            FuncKind::Wasm { instance, index } => (*instance, *index),
             FuncKind::Host(_) => return self.call_through_store(store, addr, callee_fp),
         };
         if instance == self.inst {
@@ -182,7 +179,7 @@ impl Machine {
             self.func = index - self.cur.num_imported_funcs;
             return self.enter(callee_fp);
         }
-        let code = store.instances[instance.0 as usize].code.clone();
+        let code = store.instance(instance).code().clone();
         match code.into_any().downcast::<InterpModule>() {
             Ok(callee) => {
                 let defined = index - callee.num_imported_funcs;
@@ -207,10 +204,13 @@ impl Machine {
     /// code of another tier) through the store, on behalf of this instance;
     /// its arguments start at absolute slot `at`, where its results go.
     fn call_through_store(&mut self, store: &mut Store, addr: u32, at: usize) -> Result<(), Trap> {
-        let ty = store.funcs[addr as usize].ty.clone();
-        let args = self.read_args(&ty, at);
-        let results = store
-            .call_from(Func(addr), &args, Some(self.inst))
+        let ty = store.func_type(Func(addr));
+        let need = at + ty.params().len().max(ty.results().len());
+        if need > self.slots.len() {
+            self.slots.resize(need, 0);
+        }
+        store
+            .call_raw(Func(addr), Some(self.inst), &mut self.slots[at..need])
             .map_err(|mut t| {
                 if t.backtrace().is_empty() {
                     for f in self.trap(t.kind()).backtrace() {
@@ -218,27 +218,7 @@ impl Machine {
                     }
                 }
                 t
-            })?;
-        self.write_results(&results, at);
-        Ok(())
-    }
-
-    fn read_args(&self, ty: &skiff_vm::types::FuncType, at: usize) -> Vec<Value> {
-        ty.params()
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Value::from_raw(*t, self.slots[at + i]))
-            .collect()
-    }
-
-    fn write_results(&mut self, results: &[Value], at: usize) {
-        let need = at + results.len();
-        if need > self.slots.len() {
-            self.slots.resize(need, 0);
-        }
-        for (i, r) in results.iter().enumerate() {
-            self.slots[at + i] = r.to_raw();
-        }
+            })
     }
 
     /// Returns from the current function, whose results start at frame slot
@@ -409,8 +389,8 @@ impl Machine {
         }
         // Memory 0's base and length, read once: only `memory.grow` changes the
         // length (and never the base), and calls leave this function.
-        let (mem_base, mut mem_len) = match store.memories.get(self.mem) {
-            Some(m) => (m.base(), m.len()),
+        let (mem_base, mut mem_len) = match self.mem {
+            Some(m) => (store.memory_ref(m).base(), store.memory_ref(m).len()),
             None => (std::ptr::null_mut(), 0),
         };
         macro_rules! three {
@@ -466,109 +446,62 @@ impl Machine {
                     // The threaded `Call` already entered every callee it could
                     // (a defined function whose frame fits, not too deep): this
                     // is an import, or a call for `Machine::call` to check.
-                    let addr = store.instances[inst.0 as usize].funcs[f as usize].0;
+                    let addr = ops::import(store, inst, f).0;
                     leave!(Transfer::Call { addr, base });
                 }
                 Op::CallIndirect { base, ty, table } => {
                     let params = cur.module.types[ty as usize].params().len() as Slot;
                     let i = get!(base + params) as u32;
-                    let instance = &store.instances[inst.0 as usize];
-                    let table = &store.tables[instance.tables[table as usize].0 as usize];
-                    let Some(&r) = table.elements.get(i as usize) else {
-                        trap!(TrapKind::UndefinedElement)
+                    let f = match ops::call_indirect_target(store, inst, table, ty, i.into()) {
+                        Ok(f) => f,
+                        Err(t) => trap!(t.kind()),
                     };
-                    if r == 0 {
-                        trap!(TrapKind::UninitializedElement);
-                    }
-                    let addr = (r - 1) as u32;
-                    let callee = &store.funcs[addr as usize];
-                    if callee.ty != cur.module.types[ty as usize] {
-                        trap!(TrapKind::IndirectCallTypeMismatch);
-                    }
-                    if let FuncKind::Wasm { instance, index } = callee.kind
+                    if let Some((instance, index)) = store.func(f).wasm()
                         && instance == inst
                         && index >= num_imported
                     {
                         try_inline_call!(index - num_imported, base);
                     }
-                    leave!(Transfer::Call { addr, base });
+                    leave!(Transfer::Call { addr: f.0, base });
                 }
-                Op::GlobalGet { dst, index } => {
-                    let g = store.instances[inst.0 as usize].globals[index as usize];
-                    set!(dst, store.globals[g.0 as usize].value)
-                }
-                Op::GlobalSet { src, index } => {
-                    let g = store.instances[inst.0 as usize].globals[index as usize];
-                    store.globals[g.0 as usize].value = get!(src);
-                }
-                Op::MemorySize { dst } => set!(dst, store.memories[self.mem].pages()),
+                Op::GlobalGet { dst, index } => set!(dst, ops::global_get(store, inst, index)),
+                Op::GlobalSet { src, index } => ops::global_set(store, inst, index, get!(src)),
+                Op::MemorySize { dst } => set!(dst, ops::memory_size(store, inst, 0)),
                 Op::MemoryGrow { dst, delta } => {
                     let delta = get!(delta) as u32;
-                    let old = store.memories[self.mem].grow(delta as u64);
-                    mem_len = store.memories[self.mem].len();
+                    let old = ops::memory_grow(store, inst, 0, delta.into());
+                    mem_len = self.mem.map_or(0, |m| store.memory_ref(m).len());
                     set!(dst, old.map_or(u32::MAX as u64, |o| o));
                 }
                 Op::MemoryInit { base, data } => {
                     let (d, s, n) = three!(base);
-                    let s = s as u32 as usize;
-                    let instance = &store.instances[inst.0 as usize];
-                    let seg = if instance.data_dropped[data as usize] {
-                        &[][..]
-                    } else {
-                        &cur.module.bytes[cur.module.data[data as usize].bytes.clone()]
-                    };
-                    let mem = &mut store.memories[self.mem];
-                    if s + n > seg.len() || d + n > mem.len() {
-                        trap!(TrapKind::MemoryOutOfBounds);
+                    let s = s as u32 as u64;
+                    if let Err(t) = ops::memory_init(store, inst, 0, data, d as u64, s, n as u64) {
+                        trap!(t.kind());
                     }
-                    mem.data_mut()[d..d + n].copy_from_slice(&seg[s..s + n]);
                 }
-                Op::DataDrop { data } => {
-                    store.instances[inst.0 as usize].data_dropped[data as usize] = true;
-                }
+                Op::DataDrop { data } => ops::data_drop(store, inst, data),
                 Op::TableInit { base, elem, table } => {
                     let (d, s, n) = three!(base);
-                    let s = s as u32 as usize;
-                    let instance = &store.instances[inst.0 as usize];
-                    let seg: Arc<[RawRef]> = instance.elems[elem as usize]
-                        .clone()
-                        .unwrap_or_else(|| Arc::from([]));
-                    let t = instance.tables[table as usize].0 as usize;
-                    let table = &mut store.tables[t];
-                    if s + n > seg.len() || d + n > table.elements.len() {
-                        trap!(TrapKind::TableOutOfBounds);
+                    let s = s as u32 as u64;
+                    if let Err(t) = ops::table_init(store, inst, table, elem, d as u64, s, n as u64)
+                    {
+                        trap!(t.kind());
                     }
-                    table.elements[d..d + n].copy_from_slice(&seg[s..s + n]);
                 }
-                Op::ElemDrop { elem } => {
-                    store.instances[inst.0 as usize].elems[elem as usize] = None
-                }
+                Op::ElemDrop { elem } => ops::elem_drop(store, inst, elem),
                 Op::TableCopy { base, dst, src } => {
                     let (d, s, n) = three!(base);
-                    let s = s as u32 as usize;
-                    let instance = &store.instances[inst.0 as usize];
-                    let (dt, st) = (
-                        instance.tables[dst as usize].0 as usize,
-                        instance.tables[src as usize].0 as usize,
-                    );
-                    if s + n > store.tables[st].elements.len()
-                        || d + n > store.tables[dt].elements.len()
-                    {
-                        trap!(TrapKind::TableOutOfBounds);
-                    }
-                    if dt == st {
-                        store.tables[dt].elements.copy_within(s..s + n, d);
-                    } else {
-                        let items: Vec<RawRef> = store.tables[st].elements[s..s + n].to_vec();
-                        store.tables[dt].elements[d..d + n].copy_from_slice(&items);
+                    let s = s as u32 as u64;
+                    if let Err(t) = ops::table_copy(store, inst, dst, src, d as u64, s, n as u64) {
+                        trap!(t.kind());
                     }
                 }
                 Op::TableGet { dst, index, table } => {
-                    let i = get!(index) as u32 as usize;
-                    let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    match store.tables[t].elements.get(i) {
-                        Some(&r) => set!(dst, r),
-                        None => trap!(TrapKind::TableOutOfBounds),
+                    let i = get!(index) as u32;
+                    match ops::table_get(store, inst, table, i.into()) {
+                        Ok(r) => set!(dst, r),
+                        Err(t) => trap!(t.kind()),
                     }
                 }
                 Op::TableSet {
@@ -576,42 +509,27 @@ impl Machine {
                     value,
                     table,
                 } => {
-                    let r = get!(value);
-                    let i = get!(index) as u32 as usize;
-                    let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    match store.tables[t].elements.get_mut(i) {
-                        Some(slot) => *slot = r,
-                        None => trap!(TrapKind::TableOutOfBounds),
+                    let i = get!(index) as u32;
+                    if let Err(t) = ops::table_set(store, inst, table, i.into(), get!(value)) {
+                        trap!(t.kind());
                     }
                 }
                 Op::TableSize { dst, table } => {
-                    let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    set!(dst, store.tables[t].size() as u64)
+                    set!(dst, ops::table_size(store, inst, table) as u64)
                 }
                 Op::TableGrow { base, table } => {
                     let init = get!(base);
                     let n = get!(base + 1) as u32;
-                    let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    set!(
-                        base,
-                        store.tables[t].grow(n, init).map_or(u32::MAX, |o| o) as u64
-                    );
+                    let old = ops::table_grow(store, inst, table, init, n);
+                    set!(base, old.unwrap_or(u32::MAX) as u64);
                 }
                 Op::TableFill { base, table } => {
                     let (i, r, n) = three!(base);
-                    let t = store.instances[inst.0 as usize].tables[table as usize].0 as usize;
-                    let elements = &mut store.tables[t].elements;
-                    if i + n > elements.len() {
-                        trap!(TrapKind::TableOutOfBounds);
+                    if let Err(t) = ops::table_fill(store, inst, table, i as u64, r, n as u64) {
+                        trap!(t.kind());
                     }
-                    elements[i..i + n].fill(r);
                 }
-                Op::RefFunc { dst, func } => {
-                    set!(
-                        dst,
-                        store.instances[inst.0 as usize].funcs[func as usize].0 as u64 + 1
-                    )
-                }
+                Op::RefFunc { dst, func } => set!(dst, ops::ref_func(store, inst, func)),
                 _ => unreachable!("threaded code runs {op:?}"),
             }
         }

@@ -7,15 +7,24 @@ use skiff_vm::runtime::{CompiledModule, InstanceId, Store, Trap, Value};
 use std::any::Any;
 use std::sync::Arc;
 
-/// Every defined function of a module, translated.
+/// Every defined function of a module, translated. Only [`crate::Interpreter`]
+/// makes one: the handlers trust the code it holds (jump targets and slots
+/// were checked when it was translated), so it is never writable from outside.
 pub struct InterpModule {
     /// The validated module.
-    pub module: Arc<ValidatedModule>,
+    pub(crate) module: Arc<ValidatedModule>,
     /// Translated code of each defined function, in code-section order.
-    pub funcs: Vec<FuncCode>,
+    pub(crate) funcs: Vec<FuncCode>,
     /// How many functions the module imports: a function index minus this
     /// is an index in `funcs`.
-    pub num_imported_funcs: u32,
+    pub(crate) num_imported_funcs: u32,
+}
+
+impl InterpModule {
+    /// The translated code of defined function `i` (in code-section order), to read.
+    pub fn func(&self, i: usize) -> Option<&FuncCode> {
+        self.funcs.get(i)
+    }
 }
 
 impl CompiledModule for InterpModule {
@@ -27,8 +36,9 @@ impl CompiledModule for InterpModule {
         args: &[Value],
         results: &mut Vec<Value>,
     ) -> Result<(), Trap> {
-        let this = store.instances[instance.0 as usize]
-            .code
+        let this = store
+            .instance(instance)
+            .code()
             .clone()
             .into_any()
             .downcast::<InterpModule>()

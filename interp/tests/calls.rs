@@ -20,7 +20,7 @@ fn call(
     name: &str,
     args: &[Value],
 ) -> Result<Vec<Value>, skiff_vm::runtime::Trap> {
-    let Some(Extern::Func(f)) = store.instance(inst).exports.get(name).copied() else {
+    let Some(Extern::Func(f)) = store.instance(inst).export(name) else {
         panic!("no export {name}");
     };
     store.call(f, args)

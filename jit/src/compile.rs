@@ -35,7 +35,7 @@ pub struct Compiled {
     pub bytes: Vec<u8>,
     /// The alignment it asks for.
     pub alignment: u64,
-    /// Relocations against other functions and libcalls.
+    /// Relocations against other functions.
     pub relocs: Vec<ModuleReloc>,
     /// Trap sites: code offset and kind.
     pub traps: Vec<(u32, TrapKind)>,

@@ -9,13 +9,13 @@
 //! JIT compiles for small reservations ([`Jit::with_memory_config`]); traps
 //! in generated code arrive as signals and come back to the embedder as
 //! [`Trap`] values ([`traps`]). Generated code calls the runtime for what is
-//! rare or large (module `libcalls`).
+//! rare or large through its builtins (module `builtins`, declared once).
 //!
 //! The JIT runs on x86-64 Linux; elsewhere [`Jit::new`] reports that it is
 //! unsupported.
 
+mod builtins;
 mod compile;
-mod libcalls;
 mod registry;
 pub mod translate;
 pub mod traps;
@@ -25,11 +25,13 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
-use skiff_vm::runtime::{CompiledModule, InstanceId, MemoryConfig, Store, Tier, Trap, Value};
+use skiff_vm::runtime::{
+    CompiledModule, InstanceId, MemoryConfig, Store, Tier, TierState, Trap, Value,
+};
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
 use std::sync::{Arc, Mutex};
-use vmctx::{InstanceState, VMContext};
+use vmctx::InstanceState;
 
 /// The JIT tier.
 #[derive(Clone)]
@@ -224,17 +226,20 @@ fn compile(
 }
 
 impl CompiledModule for JitModule {
-    fn instantiate(&self, store: &mut Store, instance: InstanceId) -> Result<(), Trap> {
-        let inst = &store.instances[instance.0 as usize];
-        if !inst.memories.is_empty() && !store.memory_config.covers(&self.memory) {
+    fn instantiate(
+        &self,
+        store: &mut Store,
+        instance: InstanceId,
+    ) -> Result<Option<TierState>, Trap> {
+        let inst = store.instance(instance);
+        if !inst.memories().is_empty() && !store.memory_config().covers(&self.memory) {
             return Err(Trap::host(format!(
                 "the code was compiled for memories guarded as {:?}; this store makes {:?}",
-                self.memory, store.memory_config
+                self.memory,
+                store.memory_config()
             )));
         }
-        let state = InstanceState::new(store, instance);
-        store.instances[instance.0 as usize].tier_state = Some(Box::new(state));
-        Ok(())
+        Ok(Some(Box::new(InstanceState::new(store, instance))))
     }
 
     fn call(
@@ -249,12 +254,12 @@ impl CompiledModule for JitModule {
         let defined = index
             .checked_sub(m.num_imported_funcs)
             .ok_or_else(|| Trap::host(format!("function {index} is imported, not defined")))?;
-        let state = store.instances[instance.0 as usize]
-            .tier_state
-            .as_ref()
+        let state = store
+            .instance(instance)
+            .tier_state()
             .and_then(|s| s.downcast_ref::<InstanceState>())
             .ok_or_else(|| Trap::host("instance was not prepared by the JIT"))?;
-        let vmctx = &*state.vmctx as *const VMContext as *mut VMContext;
+        let vmctx = state.vmctx();
         let tramp = self.trampolines[defined as usize];
         if tramp == 0 {
             return Err(Trap::host(format!(
@@ -268,7 +273,7 @@ impl CompiledModule for JitModule {
         }
         let store_ptr: *mut Store = store;
         // SAFETY: `vmctx` is this instance's context block, kept alive by the
-        // store; generated code and libcalls use the store only through
+        // store; generated code and builtins use the store only through
         // `store_ptr` while `traps::call` runs, and this frame does not touch
         // `store` until it returns. The trampoline matches the function.
         let result = unsafe {

@@ -8,9 +8,9 @@
 //! compiled for guarantees one (static offsets too large for it, or every
 //! access under a small reservation, get an explicit check). What is rare or
 //! large (bulk memory, tables, calls leaving the module) calls into the
-//! runtime (module `libcalls`).
+//! runtime through its builtins ([`crate::builtins`]).
 
-use crate::libcalls;
+use crate::builtins::Builtin;
 use crate::traps::{TRAP_PENDING, TRAP_UNREACHABLE};
 use crate::vmctx::offsets;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -190,6 +190,7 @@ pub fn translate_body(
         dead_depth: 0,
         flags,
         callees: HashMap::new(),
+        builtin_sigs: HashMap::new(),
     };
     let mut reader = m.operators_reader(body);
     while !reader.eof() {
@@ -221,6 +222,8 @@ struct Translator<'a, 'b, 'e> {
     flags: Flags,
     /// Defined functions this body calls, declared in it on first use.
     callees: HashMap<u32, FuncRef>,
+    /// Signatures of the builtins this body calls, imported on first use.
+    builtin_sigs: HashMap<Builtin, ir::SigRef>,
 }
 
 /// The memory flag sets this translator uses.
@@ -393,34 +396,55 @@ impl Translator<'_, '_, '_> {
         self.b.ins().store(flags, value, addr, offset);
     }
 
-    /// Calls libcall `f` (with the context block first); returns its results.
-    fn libcall(
-        &mut self,
-        f: usize,
-        params: &[Type],
-        returns: &[Type],
-        call_args: &[Value],
-    ) -> Vec<Value> {
-        let mut sig = Signature::new(self.env.call_conv);
-        sig.params.push(AbiParam::new(types::I64));
-        for p in params {
-            sig.params.push(AbiParam::new(*p));
-        }
-        for r in returns {
-            sig.returns.push(AbiParam::new(*r));
-        }
-        let sig = self.b.import_signature(sig);
-        let callee = self.b.ins().iconst(types::I64, f as i64);
+    /// Calls builtin `f` with the context block first; returns its results.
+    /// Its address comes from the context block's table of builtins.
+    fn builtin(&mut self, f: Builtin, call_args: &[Value]) -> Vec<Value> {
+        let sig = match self.builtin_sigs.get(&f) {
+            Some(sig) => *sig,
+            None => {
+                let (params, returns) = f.signature();
+                let mut sig = Signature::new(self.env.call_conv);
+                sig.params.push(AbiParam::new(types::I64));
+                sig.params.extend(params.iter().map(|p| AbiParam::new(*p)));
+                sig.returns
+                    .extend(returns.iter().map(|r| AbiParam::new(*r)));
+                let sig = self.b.import_signature(sig);
+                self.builtin_sigs.insert(f, sig);
+                sig
+            }
+        };
+        let ro = self.flags.trusted_ro;
+        let table = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.vmctx, offsets::BUILTINS);
+        let offset = (f as usize * std::mem::size_of::<usize>()) as i32;
+        let callee = self.b.ins().load(types::I64, ro, table, offset);
         let mut all = vec![self.vmctx];
         all.extend_from_slice(call_args);
         let call = self.b.ins().call_indirect(sig, callee, &all);
         self.b.inst_results(call).to_vec()
     }
 
-    /// A libcall that returns a trap status: traps with the pending trap on 1.
-    fn checked_libcall(&mut self, f: usize, params: &[Type], call_args: &[Value]) {
-        let status = self.libcall(f, params, &[types::I32], call_args)[0];
+    /// A builtin that returns a trap status: traps with the pending trap on 1.
+    fn checked_builtin(&mut self, f: Builtin, call_args: &[Value]) {
+        let status = self.builtin(f, call_args)[0];
         self.b.ins().trapnz(status, TRAP_PENDING);
+    }
+
+    /// A trapping builtin whose last parameter is the `out` slot its value of
+    /// type `ty` comes back in; pushes that value.
+    fn builtin_value(&mut self, f: Builtin, call_args: &[Value], ty: Type) {
+        let (slot, addr) = self.spill(&[], 1);
+        let mut all = call_args.to_vec();
+        all.push(addr);
+        self.checked_builtin(f, &all);
+        self.reload(slot, &[ty]);
+    }
+
+    /// An `i32` constant.
+    fn u32_const(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(types::I32, v as i64)
     }
 
     /// Spills `values` to a stack slot of `slots` 8-byte slots; returns its address.
@@ -653,13 +677,9 @@ impl Translator<'_, '_, '_> {
                 let params = self.top_n(n);
                 self.stack.truncate(self.stack.len() - n);
                 let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
-                let t = self.b.ins().iconst(types::I32, table_index as i64);
-                let tyi = self.b.ins().iconst(types::I32, type_index as i64);
-                self.checked_libcall(
-                    libcalls::call_indirect as *const () as usize,
-                    &[types::I32, types::I32, types::I32, types::I64],
-                    &[t, tyi, elem, addr],
-                );
+                let t = self.u32_const(table_index);
+                let tyi = self.u32_const(type_index);
+                self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
                 let rtys: Vec<Type> = ty
                     .results()
                     .iter()
@@ -743,70 +763,42 @@ impl Translator<'_, '_, '_> {
             }
             O::MemoryGrow { .. } => {
                 let delta = self.pop();
-                let r = self.libcall(
-                    libcalls::memory_grow as *const () as usize,
-                    &[types::I32],
-                    &[types::I32],
-                    &[delta],
-                );
-                self.stack.push(r[0]);
+                let mem = self.u32_const(0);
+                self.builtin_value(Builtin::MemoryGrow, &[mem, delta], types::I32);
             }
             O::MemoryInit { data_index, .. } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                let data = self.b.ins().iconst(types::I32, data_index as i64);
-                self.checked_libcall(
-                    libcalls::memory_init as *const () as usize,
-                    &[types::I32; 4],
-                    &[data, d, s, n],
-                );
+                let mem = self.u32_const(0);
+                let data = self.u32_const(data_index);
+                self.checked_builtin(Builtin::MemoryInit, &[mem, data, d, s, n]);
             }
             O::DataDrop { data_index } => {
-                let data = self.b.ins().iconst(types::I32, data_index as i64);
-                self.libcall(
-                    libcalls::data_drop as *const () as usize,
-                    &[types::I32],
-                    &[],
-                    &[data],
-                );
+                let data = self.u32_const(data_index);
+                self.builtin(Builtin::DataDrop, &[data]);
             }
             O::MemoryCopy { .. } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                self.checked_libcall(
-                    libcalls::memory_copy as *const () as usize,
-                    &[types::I32; 3],
-                    &[d, s, n],
-                );
+                let mem = self.u32_const(0);
+                self.checked_builtin(Builtin::MemoryCopy, &[mem, mem, d, s, n]);
             }
             O::MemoryFill { .. } => {
                 let n = self.pop();
                 let (d, v) = self.pop2();
-                self.checked_libcall(
-                    libcalls::memory_fill as *const () as usize,
-                    &[types::I32; 3],
-                    &[d, v, n],
-                );
+                let mem = self.u32_const(0);
+                self.checked_builtin(Builtin::MemoryFill, &[mem, d, v, n]);
             }
             O::TableInit { elem_index, table } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                let t = self.b.ins().iconst(types::I32, table as i64);
-                let e = self.b.ins().iconst(types::I32, elem_index as i64);
-                self.checked_libcall(
-                    libcalls::table_init as *const () as usize,
-                    &[types::I32; 5],
-                    &[t, e, d, s, n],
-                );
+                let t = self.u32_const(table);
+                let e = self.u32_const(elem_index);
+                self.checked_builtin(Builtin::TableInit, &[t, e, d, s, n]);
             }
             O::ElemDrop { elem_index } => {
-                let e = self.b.ins().iconst(types::I32, elem_index as i64);
-                self.libcall(
-                    libcalls::elem_drop as *const () as usize,
-                    &[types::I32],
-                    &[],
-                    &[e],
-                );
+                let e = self.u32_const(elem_index);
+                self.builtin(Builtin::ElemDrop, &[e]);
             }
             O::TableCopy {
                 dst_table,
@@ -814,67 +806,38 @@ impl Translator<'_, '_, '_> {
             } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                let dt = self.b.ins().iconst(types::I32, dst_table as i64);
-                let st = self.b.ins().iconst(types::I32, src_table as i64);
-                self.checked_libcall(
-                    libcalls::table_copy as *const () as usize,
-                    &[types::I32; 5],
-                    &[dt, st, d, s, n],
-                );
+                let dt = self.u32_const(dst_table);
+                let st = self.u32_const(src_table);
+                self.checked_builtin(Builtin::TableCopy, &[dt, st, d, s, n]);
             }
             O::TableGet { table } => {
                 let i = self.pop();
-                let (slot, addr) = self.spill(&[], 1);
-                let t = self.b.ins().iconst(types::I32, table as i64);
-                self.checked_libcall(
-                    libcalls::table_get as *const () as usize,
-                    &[types::I32, types::I32, types::I64],
-                    &[t, i, addr],
-                );
-                self.reload(slot, &[types::I64]);
+                let t = self.u32_const(table);
+                self.builtin_value(Builtin::TableGet, &[t, i], types::I64);
             }
             O::TableSet { table } => {
                 let v = self.pop();
                 let i = self.pop();
-                let t = self.b.ins().iconst(types::I32, table as i64);
-                self.checked_libcall(
-                    libcalls::table_set as *const () as usize,
-                    &[types::I32, types::I32, types::I64],
-                    &[t, i, v],
-                );
+                let t = self.u32_const(table);
+                self.checked_builtin(Builtin::TableSet, &[t, i, v]);
             }
             O::TableSize { table } => {
-                let t = self.b.ins().iconst(types::I32, table as i64);
-                let r = self.libcall(
-                    libcalls::table_size as *const () as usize,
-                    &[types::I32],
-                    &[types::I32],
-                    &[t],
-                );
+                let t = self.u32_const(table);
+                let r = self.builtin(Builtin::TableSize, &[t]);
                 self.stack.push(r[0]);
             }
             O::TableGrow { table } => {
                 let n = self.pop();
                 let init = self.pop();
-                let t = self.b.ins().iconst(types::I32, table as i64);
-                let r = self.libcall(
-                    libcalls::table_grow as *const () as usize,
-                    &[types::I32, types::I64, types::I32],
-                    &[types::I32],
-                    &[t, init, n],
-                );
-                self.stack.push(r[0]);
+                let t = self.u32_const(table);
+                self.builtin_value(Builtin::TableGrow, &[t, init, n], types::I32);
             }
             O::TableFill { table } => {
                 let n = self.pop();
                 let v = self.pop();
                 let i = self.pop();
-                let t = self.b.ins().iconst(types::I32, table as i64);
-                self.checked_libcall(
-                    libcalls::table_fill as *const () as usize,
-                    &[types::I32, types::I32, types::I64, types::I32],
-                    &[t, i, v, n],
-                );
+                let t = self.u32_const(table);
+                self.checked_builtin(Builtin::TableFill, &[t, i, v, n]);
             }
             O::RefNull { .. } => {
                 let v = self.b.ins().iconst(types::I64, 0);
@@ -887,13 +850,8 @@ impl Translator<'_, '_, '_> {
                 self.stack.push(v);
             }
             O::RefFunc { function_index } => {
-                let f = self.b.ins().iconst(types::I32, function_index as i64);
-                let r = self.libcall(
-                    libcalls::ref_func as *const () as usize,
-                    &[types::I32],
-                    &[types::I64],
-                    &[f],
-                );
+                let f = self.u32_const(function_index);
+                let r = self.builtin(Builtin::RefFunc, &[f]);
                 self.stack.push(r[0]);
             }
             O::I32Const { value } => {
@@ -1048,12 +1006,8 @@ impl Translator<'_, '_, '_> {
             self.stack.extend(results);
         } else {
             let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
-            let f = self.b.ins().iconst(types::I32, index as i64);
-            self.checked_libcall(
-                libcalls::call_import as *const () as usize,
-                &[types::I32, types::I64],
-                &[f, addr],
-            );
+            let f = self.u32_const(index);
+            self.checked_builtin(Builtin::CallImport, &[f, addr]);
             let rtys: Vec<Type> = ty
                 .results()
                 .iter()

@@ -16,7 +16,7 @@ use skiff_vm::runtime::{Trap, TrapKind};
 use std::cell::{Cell, RefCell};
 use std::sync::{Once, OnceLock};
 
-/// The trap raised by a libcall: the Trap itself is pending in `PENDING`.
+/// The trap raised by a builtin: the Trap itself is pending in `PENDING`.
 pub const TRAP_PENDING: TrapCode = TrapCode::unwrap_user(2);
 /// `unreachable`.
 pub const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
@@ -54,7 +54,7 @@ thread_local! {
     static CURRENT: Cell<*mut JmpBuf> = const { Cell::new(std::ptr::null_mut()) };
     /// The kind of the trap that unwound the innermost entry.
     static TRAPPED: Cell<Option<TrapKind>> = const { Cell::new(None) };
-    /// A trap raised by a libcall, waiting for generated code to unwind.
+    /// A trap raised by a builtin, waiting for generated code to unwind.
     static PENDING: RefCell<Option<Trap>> = const { RefCell::new(None) };
     /// The lowest stack address generated code may use on this thread, or 0.
     static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
@@ -68,7 +68,7 @@ const MAX_FRAMES: usize = 64;
 /// How much native stack WebAssembly code may use below the outermost entry.
 const WASM_STACK: usize = 512 << 10;
 
-/// Records a trap raised by a libcall; generated code then traps with
+/// Records a trap raised by a builtin; generated code then traps with
 /// [`TRAP_PENDING`] and the entry returns it.
 pub fn set_pending(trap: Trap) {
     PENDING.with(|p| *p.borrow_mut() = Some(trap));

@@ -1,7 +1,9 @@
 //! The context block generated code reads by offset: one per instance.
 
+use crate::builtins::{self, Addresses};
 use skiff_vm::runtime::{InstanceId, Store, VMMemory};
 use std::mem::offset_of;
+use std::ptr::NonNull;
 
 /// The per-instance context block. Its address is stable (it is boxed) and
 /// generated code receives it as its first argument.
@@ -17,6 +19,8 @@ pub struct VMContext {
     pub store: *mut Store,
     /// Pointers to the value of each global of the instance, by index.
     pub globals: *const *mut u64,
+    /// The table of builtin addresses ([`builtins::ADDRESSES`]).
+    pub builtins: *const Addresses,
     /// The instance.
     pub instance: u32,
 }
@@ -32,51 +36,67 @@ pub mod offsets {
     pub const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
     /// `globals`.
     pub const GLOBALS: i32 = offset_of!(VMContext, globals) as i32;
+    /// `builtins`.
+    pub const BUILTINS: i32 = offset_of!(VMContext, builtins) as i32;
     /// `VMMemory::len`.
     pub const MEMORY_LEN: i32 = offset_of!(VMMemory, len) as i32;
 }
 
 /// What the JIT keeps per instance: the context block and what it points to.
-pub struct InstanceState {
-    /// The context block.
-    pub vmctx: Box<VMContext>,
+///
+/// The context block is owned through a raw pointer (from `Box::into_raw`),
+/// not a `Box`: entering generated code writes to it (the store, the stack
+/// limit) while the runtime only holds a shared reference to this state,
+/// and generated code writes through the pointer too.
+pub(crate) struct InstanceState {
+    vmctx: NonNull<VMContext>,
     /// The global pointers `vmctx.globals` points to.
     _globals: Box<[*mut u64]>,
 }
 
+impl Drop for InstanceState {
+    fn drop(&mut self) {
+        // SAFETY: `vmctx` came from `Box::into_raw` in `new` and is freed only here.
+        drop(unsafe { Box::from_raw(self.vmctx.as_ptr()) });
+    }
+}
+
 // SAFETY: the raw pointers point into the store that owns this state (its
 // boxed globals and memories); they are only dereferenced by generated code
-// and libcalls running with exclusive access to that store.
+// and builtins running with exclusive access to that store.
 unsafe impl Send for InstanceState {}
 // SAFETY: as above; shared references never dereference the pointers.
 unsafe impl Sync for InstanceState {}
 
 impl InstanceState {
+    /// The context block.
+    pub(crate) fn vmctx(&self) -> *mut VMContext {
+        self.vmctx.as_ptr()
+    }
+
     /// Builds the context block of `instance`, whose objects exist in `store`.
-    pub fn new(store: &mut Store, instance: InstanceId) -> InstanceState {
-        let inst = &store.instances[instance.0 as usize];
-        let globals: Box<[*mut u64]> = inst
-            .globals
-            .iter()
-            .map(|g| &mut store.globals[g.0 as usize].value as *mut u64)
-            .collect();
-        let (memory, memory_base) = match inst.memories.first() {
+    pub(crate) fn new(store: &mut Store, instance: InstanceId) -> InstanceState {
+        let inst = store.instance(instance);
+        let (global_ids, memory0) = (inst.globals().to_vec(), inst.memories().first().copied());
+        let globals: Box<[*mut u64]> = global_ids.iter().map(|g| store.global_ptr(*g)).collect();
+        let (memory, memory_base) = match memory0 {
             Some(m) => {
-                let mem = &store.memories[m.0 as usize];
+                let mem = store.memory_ref(m);
                 (mem.vm_memory(), mem.base())
             }
             None => (std::ptr::null(), std::ptr::null_mut()),
         };
-        let vmctx = Box::new(VMContext {
+        let vmctx = Box::into_raw(Box::new(VMContext {
             memory,
             memory_base,
             stack_limit: 0,
             store: std::ptr::null_mut(),
             globals: globals.as_ptr(),
+            builtins: &builtins::ADDRESSES,
             instance: instance.0,
-        });
+        }));
         InstanceState {
-            vmctx,
+            vmctx: NonNull::new(vmctx).expect("a box is not null"),
             _globals: globals,
         }
     }

@@ -54,7 +54,7 @@ fn a_large_module_links_calls_across_threads() {
     let inst = Linker::new()
         .instantiate(&mut store, &module, code)
         .expect("instantiates");
-    let Some(Extern::Func(pick)) = store.instance(inst).exports.get("pick").copied() else {
+    let Some(Extern::Func(pick)) = store.instance(inst).export("pick") else {
         panic!("no export pick");
     };
     for i in [0, 1, 49, 50, 777, 1999, 2023, FUNCS - 1] {

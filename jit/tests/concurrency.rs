@@ -17,8 +17,8 @@ fn instantiate(jit: &Jit, store: &mut Store, wat: &str) -> InstanceId {
 }
 
 fn export(store: &Store, inst: InstanceId, name: &str) -> skiff_vm::runtime::Func {
-    match store.instance(inst).exports.get(name) {
-        Some(Extern::Func(f)) => *f,
+    match store.instance(inst).export(name) {
+        Some(Extern::Func(f)) => f,
         _ => panic!("no export {name}"),
     }
 }

@@ -2,8 +2,8 @@
 
 use super::{EXIT_LOAD_ERROR, EXIT_TRAP, values};
 use clap::Args;
-use skiff::{Engine, EngineKind, Linker, Module, Store, Trap};
-use skiff_wasi::{DirPerms, WasiCtxBuilder};
+use skiff::wasi::{self, DirPerms, WasiCtxBuilder};
+use skiff::{Engine, EngineKind, Linker, Module, Store, Trap, Val};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -69,13 +69,13 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return fail(e.to_string()),
     };
-    let mut store = Store::default();
+    let mut store = Store::new(&engine, ());
     let mut linker = Linker::new();
     let ctx = match wasi_context(&args) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
-    skiff_wasi::add_to_linker(linker.vm_linker(), &mut store, ctx);
+    wasi::add_to_linker(&mut linker, ctx);
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
         Err(skiff::InstantiationError::Trap(t)) => return finish_with_trap(&args, &t),
@@ -85,7 +85,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let Some(func) = instance.get_func(&store, name) else {
         return fail(format!("no exported function {name}"));
     };
-    let ty = store.func_type(func).clone();
+    let ty = func.ty(&store);
     let call_args = if args.invoke.is_some() {
         if args.guest_args().len() != ty.params().len() {
             return fail(format!(
@@ -105,8 +105,9 @@ pub fn run(args: RunArgs) -> ExitCode {
     } else {
         Vec::new()
     };
-    match store.call(func, &call_args) {
-        Ok(results) => {
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    match func.call(&mut store, &call_args, &mut results) {
+        Ok(()) => {
             if args.invoke.is_some() {
                 for r in &results {
                     println!("{}", values::format(r));
@@ -130,9 +131,7 @@ fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
 
 /// What the guest is granted: its arguments, standard streams, clocks and
 /// randomness always; the environment and directories only as flags say.
-fn wasi_context(
-    args: &RunArgs,
-) -> Result<std::sync::Arc<std::sync::Mutex<skiff_wasi::WasiCtx>>, String> {
+fn wasi_context(args: &RunArgs) -> Result<std::sync::Arc<std::sync::Mutex<wasi::WasiCtx>>, String> {
     let argv0 = args.argv0.clone().unwrap_or_else(|| {
         let module = args.module();
         module

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 pub fn validate(files: &[PathBuf]) -> ExitCode {
     let mut ok = true;
     for path in files {
-        match skiff::load_file(path) {
+        match skiff::validate_file(path) {
             Ok(_) => println!("{}: OK", path.display()),
             Err(e) => {
                 ok = false;

@@ -1,6 +1,6 @@
 //! Reading `--invoke` arguments and printing results.
 
-use skiff::{ValType, Value};
+use skiff::{Val as Value, ValType};
 
 /// Parses `text` as a value of type `ty`: integers in decimal (or `0x` hex),
 /// floats in decimal, `inf`, `-inf`, `nan` or `nan:0x<payload>`.
@@ -113,7 +113,7 @@ pub fn format(v: &Value) -> String {
         }
         Value::V128(x) => format!("{x:#034x}"),
         Value::FuncRef(None) | Value::ExternRef(None) => "null".into(),
-        Value::FuncRef(Some(r)) => format!("funcref:{}", r.0),
+        Value::FuncRef(Some(r)) => format!("funcref:{}", r.id()),
         Value::ExternRef(Some(r)) => format!("externref:{}", r.0),
     }
 }

@@ -619,8 +619,8 @@ impl<'e> Exec<'e> {
             .collect::<Result<Vec<Value>, String>>()
             .map_err(Verdict::Skip)?;
         let rt = self.runtime();
-        let func = match rt.store.instance(instance).exports.get(invoke.name) {
-            Some(Extern::Func(f)) => *f,
+        let func = match rt.store.instance(instance).export(invoke.name) {
+            Some(Extern::Func(f)) => f,
             Some(_) => return Err(fail(format!("export {:?} is not a function", invoke.name))),
             None => return Err(fail(format!("no export {:?}", invoke.name))),
         };
@@ -631,8 +631,8 @@ impl<'e> Exec<'e> {
     fn get(&mut self, module: Option<&str>, global: &str) -> Result<Value, Verdict> {
         let instance = self.instance(module)?;
         let rt = self.runtime();
-        match rt.store.instance(instance).exports.get(global) {
-            Some(Extern::Global(g)) => Ok(rt.store.global_value(*g)),
+        match rt.store.instance(instance).export(global) {
+            Some(Extern::Global(g)) => Ok(rt.store.global_value(g)),
             Some(_) => Err(fail(format!("export {global:?} is not a global"))),
             None => Err(fail(format!("no export {global:?}"))),
         }

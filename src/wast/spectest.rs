@@ -38,16 +38,20 @@ pub fn define(store: &mut Store, linker: &mut Linker) -> Result<(), String> {
             content: value.ty(),
             mutable: false,
         };
-        let g = store.global(ty, value);
+        let g = store
+            .global(ty, value)
+            .map_err(|e| format!("cannot make spectest.{name}: {e}"))?;
         linker.define(NAME, name, Extern::Global(g));
     }
-    let table = store.table(TableType {
-        elem: RefType::FuncRef,
-        limits: Limits {
-            min: 10,
-            max: Some(20),
-        },
-    });
+    let table = store
+        .table(TableType {
+            elem: RefType::FuncRef,
+            limits: Limits {
+                min: 10,
+                max: Some(20),
+            },
+        })
+        .map_err(|e| format!("cannot make spectest.table: {e}"))?;
     linker.define(NAME, "table", Extern::Table(table));
     let memory = store
         .memory(&MemoryType {
@@ -81,10 +85,10 @@ mod tests {
         let Some(Extern::Table(t)) = linker.get(NAME, "table") else {
             panic!("table is a table");
         };
-        assert_eq!(store.tables[t.0 as usize].size(), 10);
+        assert_eq!(store.table_ref(t).size(), 10);
         let Some(Extern::Memory(m)) = linker.get(NAME, "memory") else {
             panic!("memory is a memory");
         };
-        assert_eq!(store.memories[m.0 as usize].pages(), 1);
+        assert_eq!(store.memory_ref(m).pages(), 1);
     }
 }

@@ -62,4 +62,6 @@ pub mod types;
 
 pub use ctx::{BuildError, DirPerms, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
-pub use linker::{FUNCTIONS, MODULE, add_to_linker, exit_code, exit_trap, run_start};
+pub use linker::{
+    FUNCTIONS, HostFunction, MODULE, add_to_linker, exit_code, exit_trap, host_functions, run_start,
+};

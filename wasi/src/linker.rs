@@ -3,7 +3,7 @@
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
 use crate::mem::GuestMemory;
-use skiff_vm::runtime::{Caller, Extern, InstanceId, Linker, Store, Trap, Value};
+use skiff_vm::runtime::{Caller, Extern, HostFn, InstanceId, Linker, Store, Trap, Value};
 use skiff_vm::types::{FuncType, ValType};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -76,7 +76,7 @@ pub fn exit_code(trap: &Trap) -> Option<i32> {
 /// when the guest called `proc_exit(code)`, `Err` for a trap (including a
 /// module without `_start`).
 pub fn run_start(store: &mut Store, instance: InstanceId) -> Result<i32, Trap> {
-    let Some(Extern::Func(start)) = store.instance(instance).exports.get("_start").copied() else {
+    let Some(Extern::Func(start)) = store.instance(instance).export("_start") else {
         return Err(Trap::host("the module exports no function `_start`"));
     };
     match store.call(start, &[]) {
@@ -122,9 +122,19 @@ fn lock(ctx: &Mutex<WasiCtx>) -> std::sync::MutexGuard<'_, WasiCtx> {
     ctx.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// One function of `wasi_snapshot_preview1`: its name, its type and its
+/// implementation as a host function.
+pub struct HostFunction {
+    /// Its name in the `wasi_snapshot_preview1` module.
+    pub name: &'static str,
+    /// Its WebAssembly type.
+    pub ty: FuncType,
+    /// Its implementation.
+    pub func: Arc<HostFn>,
+}
+
 fn define(
-    linker: &mut Linker,
-    store: &mut Store,
+    out: &mut Vec<HostFunction>,
     ctx: &Arc<Mutex<WasiCtx>>,
     name: &'static str,
     params: &[ValType],
@@ -132,15 +142,11 @@ fn define(
 ) {
     let ctx = ctx.clone();
     let ty = FuncType::new(params.iter().copied(), [ValType::I32]);
-    linker.func(
-        store,
-        MODULE,
-        name,
-        ty,
-        move |caller: &mut Caller<'_>, args: &[Value], results: &mut Vec<Value>| {
+    let func = Arc::new(
+        move |mut caller: Caller<'_>, args: &[Value], results: &mut Vec<Value>| {
             let mut none: [u8; 0] = [];
-            let bytes: &mut [u8] = match caller.exported_memory() {
-                Some(mem) => mem.data_mut(),
+            let bytes: &mut [u8] = match caller.exported_memory_data() {
+                Some(bytes) => bytes,
                 None => &mut none,
             };
             let mut mem = GuestMemory::new(bytes);
@@ -156,6 +162,7 @@ fn define(
             Ok(())
         },
     );
+    out.push(HostFunction { name, ty, func });
 }
 
 /// Defines every function of `wasi_snapshot_preview1` (see [`FUNCTIONS`]) on
@@ -166,8 +173,18 @@ fn define(
 /// `proc_exit` stops the guest with [`exit_trap`]; see [`exit_code`] and
 /// [`run_start`].
 pub fn add_to_linker(linker: &mut Linker, store: &mut Store, ctx: Arc<Mutex<WasiCtx>>) {
+    for f in host_functions(ctx) {
+        let func = store.host_func(f.ty, f.func);
+        linker.define(MODULE, f.name, Extern::Func(func));
+    }
+}
+
+/// Every function of `wasi_snapshot_preview1` (see [`FUNCTIONS`]), acting
+/// on `ctx`, for an embedding API to define as it defines host functions.
+pub fn host_functions(ctx: Arc<Mutex<WasiCtx>>) -> Vec<HostFunction> {
+    let mut out = Vec::with_capacity(FUNCTIONS.len());
     let c = &ctx;
-    let mut def = |name, params: &[ValType], f: Impl| define(linker, store, c, name, params, f);
+    let mut def = |name, params: &[ValType], f: Impl| define(&mut out, c, name, params, f);
 
     def("args_get", &[I, I], |c, m, a| {
         c.args_get(m, a.u32(0), a.u32(1))
@@ -356,17 +373,16 @@ pub fn add_to_linker(linker: &mut Linker, store: &mut Store, ctx: Arc<Mutex<Wasi
     });
 
     let ctx = ctx.clone();
-    linker.func(
-        store,
-        MODULE,
-        "proc_exit",
-        FuncType::new([I], []),
-        move |_, args, _| {
+    out.push(HostFunction {
+        name: "proc_exit",
+        ty: FuncType::new([I], []),
+        func: Arc::new(move |_: Caller<'_>, args: &[Value], _: &mut Vec<Value>| {
             let code = Args(args).u32(0) as i32;
             lock(&ctx).exit_code = Some(code);
             Err(exit_trap(code))
-        },
-    );
+        }),
+    });
+    out
 }
 
 #[cfg(test)]

@@ -64,8 +64,8 @@ fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> InstanceId {
 }
 
 fn export(store: &Store, inst: InstanceId, name: &str) -> skiff_vm::runtime::Func {
-    match store.instance(inst).exports.get(name) {
-        Some(Extern::Func(f)) => *f,
+    match store.instance(inst).export(name) {
+        Some(Extern::Func(f)) => f,
         _ => panic!("no export {name}"),
     }
 }
@@ -223,14 +223,14 @@ fn a_storm_of_arbitrary_calls_stays_inside() {
         add_to_linker(&mut linker, &mut store, ctx);
         let wat = all_functions_module(&store, &linker, true);
         let inst = instantiate(&mut store, &linker, &wat);
-        let Some(Extern::Memory(mem)) = store.instance(inst).exports.get("memory").copied() else {
+        let Some(Extern::Memory(mem)) = store.instance(inst).export("memory") else {
             panic!("no memory");
         };
         let funcs: Vec<_> = FUNCTIONS
             .iter()
             .map(|n| (*n, export(&store, inst, n)))
             .collect();
-        let spots = fill_memory(store.memories[mem.0 as usize].data_mut(), &mut rng);
+        let spots = fill_memory(store.memory_data_mut(mem), &mut rng);
         for _ in 0..250 {
             let (name, f) = funcs[rng.below(funcs.len() as u64) as usize];
             let params = store.func_type(f).params().to_vec();
@@ -343,11 +343,11 @@ fn huge_counts_and_lengths_fault_without_allocating() {
     add_to_linker(&mut linker, &mut store, ctx);
     let wat = all_functions_module(&store, &linker, true);
     let inst = instantiate(&mut store, &linker, &wat);
-    let Some(Extern::Memory(mem)) = store.instance(inst).exports.get("memory").copied() else {
+    let Some(Extern::Memory(mem)) = store.instance(inst).export("memory") else {
         panic!("no memory");
     };
     // An iovec at 16 whose buffer runs past the end of memory.
-    let bytes = store.memories[mem.0 as usize].data_mut();
+    let bytes = store.memory_data_mut(mem);
     bytes[16..20].copy_from_slice(&65000u32.to_le_bytes());
     bytes[20..24].copy_from_slice(&1000u32.to_le_bytes());
     let mut call = |name: &str, args: &[Value]| {

@@ -14,7 +14,7 @@ pub fn call(wat: &str, args: &[Value]) -> Result<Vec<Value>, Trap> {
     let inst = Linker::new()
         .instantiate(&mut store, &module, code)
         .expect("instantiates");
-    let Some(Extern::Func(f)) = store.instance(inst).exports.get("f").copied() else {
+    let Some(Extern::Func(f)) = store.instance(inst).export("f") else {
         panic!("no export f");
     };
     store.call(f, args)

@@ -1,14 +1,18 @@
 //! The linker: names host objects and instances' exports, resolves a module's
 //! imports against them, and instantiates modules.
 
+use super::caller::Caller;
+use super::func::{FuncEntity, FuncKind};
+use super::instance::InstanceEntity;
 use super::memory::MemoryError;
-use super::store::{
-    Caller, Extern, Func, FuncEntity, FuncKind, Global, InstanceEntity, InstanceId, Store,
-};
+use super::ops;
+use super::store::{Extern, Func, InstanceId, Store};
 use super::tier::CompiledModule;
-use super::trap::{Trap, TrapKind};
-use super::value::{NULL_REF, RawRef, Value};
-use crate::module::{ConstExpr, ConstOp, DataMode, ElemItems, ElemMode, ImportDesc};
+use super::trap::Trap;
+use super::value::{NULL_REF, RawRef, Value, func_ref};
+use crate::module::{
+    ConstExpr, ConstOp, DataMode, ElemItems, ElemMode, Import, ImportDesc, Module,
+};
 use crate::types::{ExternKind, FuncType, Limits, ValType};
 use crate::validate::ValidatedModule;
 use std::collections::HashMap;
@@ -76,12 +80,9 @@ impl Linker {
         module: &str,
         name: &str,
         ty: FuncType,
-        f: impl Fn(&mut Caller<'_>, &[Value], &mut Vec<Value>) -> Result<(), Trap>
-        + Send
-        + Sync
-        + 'static,
+        f: impl Fn(Caller<'_>, &[Value], &mut Vec<Value>) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> Func {
-        let func = store.host_func(ty, f);
+        let func = store.host_func(ty, Arc::new(f));
         self.define(module, name, Extern::Func(func));
         func
     }
@@ -110,173 +111,181 @@ impl Linker {
         module: &Arc<ValidatedModule>,
         code: Arc<dyn CompiledModule>,
     ) -> Result<InstanceId, InstantiationError> {
-        let imports = self.resolve(store, module)?;
+        let imports = self.resolve(module)?;
+        instantiate(store, module, code, imports)
+    }
+
+    /// Finds every import of `module` by its names.
+    fn resolve(&self, module: &ValidatedModule) -> Result<Vec<Extern>, InstantiationError> {
         let m = module.module();
-        let id = InstanceId(store.instances.len() as u32);
-        let mut inst = InstanceEntity {
-            module: module.clone(),
-            code,
-            funcs: Vec::with_capacity(m.funcs.len()),
-            tables: Vec::with_capacity(m.tables.len()),
-            memories: Vec::with_capacity(m.memories.len()),
-            globals: Vec::with_capacity(m.globals.len()),
-            elems: Vec::with_capacity(m.elems.len()),
-            data_dropped: vec![false; m.data.len()],
-            exports: HashMap::with_capacity(m.exports.len()),
-            tier_state: None,
+        m.imports
+            .iter()
+            .map(|import| {
+                self.get(&import.module, &import.name).ok_or_else(|| {
+                    InstantiationError::Link(format!(
+                        "unknown import {}.{}",
+                        import.module, import.name
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Checks that `ext`, an object of `store`, has the type `import` asks for.
+fn check_import(
+    store: &Store,
+    m: &Module,
+    import: &Import,
+    ext: Extern,
+) -> Result<(), InstantiationError> {
+    let exists = match ext {
+        Extern::Func(f) => store.has_func(f),
+        Extern::Table(t) => (t.0 as usize) < store.tables.len(),
+        Extern::Memory(mem) => (mem.0 as usize) < store.memories.len(),
+        Extern::Global(g) => store.has_global(g),
+    };
+    let ok = exists
+        && match (import.desc, ext) {
+            (ImportDesc::Func(ty), Extern::Func(f)) => m.types[ty as usize] == *store.func_type(f),
+            (ImportDesc::Table(ty), Extern::Table(t)) => {
+                let actual = store.table_ref(t).ty();
+                actual.elem == ty.elem && actual.limits.matches(&ty.limits)
+            }
+            (ImportDesc::Memory(ty), Extern::Memory(mem)) => {
+                let actual = store.memory_ref(mem);
+                let limits = Limits {
+                    min: actual.pages(),
+                    max: actual.declared_max(),
+                };
+                limits.matches(&ty.limits)
+            }
+            (ImportDesc::Global(ty), Extern::Global(g)) => store.global_type(g) == ty,
+            _ => false,
         };
-        for ext in imports {
-            match ext {
-                Extern::Func(f) => inst.funcs.push(f),
-                Extern::Table(t) => inst.tables.push(t),
-                Extern::Memory(mem) => inst.memories.push(mem),
-                Extern::Global(g) => inst.globals.push(g),
-            }
-        }
-        for index in m.num_imported_funcs..m.funcs.len() as u32 {
-            store.funcs.push(FuncEntity {
-                ty: m.func_type(index).clone(),
-                kind: FuncKind::Wasm {
-                    instance: id,
-                    index,
-                },
-            });
-            inst.funcs.push(Func(store.funcs.len() as u32 - 1));
-        }
-        for ty in &m.tables[m.num_imported_tables as usize..] {
-            inst.tables.push(store.table(*ty));
-        }
-        for ty in &m.memories[m.num_imported_memories as usize..] {
-            inst.memories.push(store.memory(ty)?);
-        }
-        for (i, init) in m.global_inits.iter().enumerate() {
-            let ty = m.globals[m.num_imported_globals as usize + i];
-            if ty.content == ValType::V128 {
-                return Err(InstantiationError::Resource(
-                    "v128 globals are not supported by the runtime yet".into(),
-                ));
-            }
-            let value = eval_const(store, &inst, init);
-            store.globals.push(Box::new(Global { ty, value }));
-            inst.globals
-                .push(super::store::GlobalId(store.globals.len() as u32 - 1));
-        }
-        for export in &m.exports {
-            let i = export.index as usize;
-            let ext = match export.kind {
-                ExternKind::Func => Extern::Func(inst.funcs[i]),
-                ExternKind::Table => Extern::Table(inst.tables[i]),
-                ExternKind::Memory => Extern::Memory(inst.memories[i]),
-                ExternKind::Global => Extern::Global(inst.globals[i]),
-            };
-            inst.exports.insert(export.name.clone(), ext);
-        }
-        for seg in &m.elems {
-            let items: Arc<[RawRef]> = match &seg.items {
-                ElemItems::Funcs(funcs) => funcs
-                    .iter()
-                    .map(|&f| inst.funcs[f as usize].0 as u64 + 1)
-                    .collect(),
-                ElemItems::Exprs(exprs) => {
-                    exprs.iter().map(|e| eval_const(store, &inst, e)).collect()
-                }
-            };
-            inst.elems.push(Some(items));
-        }
-        let code = inst.code.clone();
-        store.instances.push(inst);
-        code.instantiate(store, id)?;
-
-        // Segments, in order; a segment that does not fit traps, leaving what
-        // earlier segments wrote (the 2.0 semantics).
-        let module_ref = store.instances[id.0 as usize].module.clone();
-        let m = module_ref.module();
-        for (i, seg) in m.elems.iter().enumerate() {
-            match &seg.mode {
-                ElemMode::Active { table, offset } => {
-                    let inst = &store.instances[id.0 as usize];
-                    let offset = eval_const(store, inst, offset) as u32;
-                    let table_id = inst.tables[*table as usize];
-                    let items = inst.elems[i].clone().expect("not dropped yet");
-                    let table = &mut store.tables[table_id.0 as usize];
-                    let end = offset as usize + items.len();
-                    if end > table.elements.len() {
-                        return Err(Trap::new(TrapKind::TableOutOfBounds).into());
-                    }
-                    table.elements[offset as usize..end].copy_from_slice(&items);
-                    store.instances[id.0 as usize].elems[i] = None;
-                }
-                ElemMode::Declarative => store.instances[id.0 as usize].elems[i] = None,
-                ElemMode::Passive => {}
-            }
-        }
-        for (i, seg) in m.data.iter().enumerate() {
-            if let DataMode::Active { memory, offset } = &seg.mode {
-                let inst = &store.instances[id.0 as usize];
-                let offset = eval_const(store, inst, offset) as u32 as usize;
-                let mem_id = inst.memories[*memory as usize];
-                let bytes = &m.bytes[seg.bytes.clone()];
-                let mem = &mut store.memories[mem_id.0 as usize];
-                let end = offset + bytes.len();
-                if end > mem.len() {
-                    return Err(Trap::new(TrapKind::MemoryOutOfBounds).into());
-                }
-                mem.data_mut()[offset..end].copy_from_slice(bytes);
-                store.instances[id.0 as usize].data_dropped[i] = true;
-            }
-        }
-        if let Some(start) = m.start {
-            let f = store.instances[id.0 as usize].funcs[start as usize];
-            store.call(f, &[])?;
-        }
-        Ok(id)
+    if ok {
+        Ok(())
+    } else {
+        Err(InstantiationError::Link(format!(
+            "incompatible import type for {}.{}",
+            import.module, import.name
+        )))
     }
+}
 
-    /// Finds every import of `module` and checks its type.
-    fn resolve(
-        &self,
-        store: &Store,
-        module: &ValidatedModule,
-    ) -> Result<Vec<Extern>, InstantiationError> {
-        let m = module.module();
-        let mut out = Vec::with_capacity(m.imports.len());
-        for import in &m.imports {
-            let what = format!("{}.{}", import.module, import.name);
-            let Some(ext) = self.get(&import.module, &import.name) else {
-                return Err(InstantiationError::Link(format!("unknown import {what}")));
-            };
-            let ok = match (import.desc, ext) {
-                (ImportDesc::Func(ty), Extern::Func(f)) => {
-                    m.types[ty as usize] == *store.func_type(f)
-                }
-                (ImportDesc::Table(ty), Extern::Table(t)) => {
-                    let actual = &store.tables[t.0 as usize];
-                    let limits = Limits {
-                        min: actual.elements.len() as u64,
-                        max: actual.ty.limits.max,
-                    };
-                    actual.ty.elem == ty.elem && limits.matches(&ty.limits)
-                }
-                (ImportDesc::Memory(ty), Extern::Memory(mem)) => {
-                    let actual = &store.memories[mem.0 as usize];
-                    let limits = Limits {
-                        min: actual.pages(),
-                        max: actual.declared_max(),
-                    };
-                    limits.matches(&ty.limits)
-                }
-                (ImportDesc::Global(ty), Extern::Global(g)) => store.globals[g.0 as usize].ty == ty,
-                _ => false,
-            };
-            if !ok {
-                return Err(InstantiationError::Link(format!(
-                    "incompatible import type for {what}"
-                )));
-            }
-            out.push(ext);
-        }
-        Ok(out)
+/// Instantiates `module` in `store` with `imports`, objects of `store` in
+/// the order of the module's imports, each checked here against its import's type.
+pub fn instantiate(
+    store: &mut Store,
+    module: &Arc<ValidatedModule>,
+    code: Arc<dyn CompiledModule>,
+    imports: Vec<Extern>,
+) -> Result<InstanceId, InstantiationError> {
+    let m = module.module();
+    if imports.len() != m.imports.len() {
+        return Err(InstantiationError::Link(format!(
+            "{} imports given for a module that has {}",
+            imports.len(),
+            m.imports.len()
+        )));
     }
+    for (import, ext) in m.imports.iter().zip(&imports) {
+        check_import(store, m, import, *ext)?;
+    }
+    let id = InstanceId(store.instances.len() as u32);
+    let mut inst = InstanceEntity::new(module.clone(), code);
+    for ext in imports {
+        match ext {
+            Extern::Func(f) => inst.funcs.push(f),
+            Extern::Table(t) => inst.tables.push(t),
+            Extern::Memory(mem) => inst.memories.push(mem),
+            Extern::Global(g) => inst.globals.push(g),
+        }
+    }
+    for index in m.num_imported_funcs..m.funcs.len() as u32 {
+        let entity = FuncEntity::new(
+            m.func_type(index).clone(),
+            FuncKind::Wasm {
+                instance: id,
+                index,
+            },
+        );
+        inst.funcs.push(store.add_func(entity));
+    }
+    for ty in &m.tables[m.num_imported_tables as usize..] {
+        let table = store
+            .add_table(*ty, NULL_REF)
+            .map_err(|e| InstantiationError::Resource(e.to_string()))?;
+        inst.tables.push(table);
+    }
+    for ty in &m.memories[m.num_imported_memories as usize..] {
+        inst.memories.push(store.memory(ty)?);
+    }
+    for (i, init) in m.global_inits.iter().enumerate() {
+        let ty = m.globals[m.num_imported_globals as usize + i];
+        if ty.content == ValType::V128 {
+            return Err(InstantiationError::Resource(
+                "v128 globals are not supported by the runtime yet".into(),
+            ));
+        }
+        let value = eval_const(store, &inst, init);
+        inst.globals.push(store.add_global(ty, value));
+    }
+    for export in &m.exports {
+        let i = export.index as usize;
+        let ext = match export.kind {
+            ExternKind::Func => Extern::Func(inst.funcs[i]),
+            ExternKind::Table => Extern::Table(inst.tables[i]),
+            ExternKind::Memory => Extern::Memory(inst.memories[i]),
+            ExternKind::Global => Extern::Global(inst.globals[i]),
+        };
+        inst.exports.insert(export.name.clone(), ext);
+    }
+    for seg in &m.elems {
+        let items: Arc<[RawRef]> = match &seg.items {
+            ElemItems::Funcs(funcs) => funcs
+                .iter()
+                .map(|&f| func_ref(inst.funcs[f as usize]))
+                .collect(),
+            ElemItems::Exprs(exprs) => exprs.iter().map(|e| eval_const(store, &inst, e)).collect(),
+        };
+        inst.elems.push(Some(items));
+    }
+    let code = inst.code().clone();
+    store.instances.push(inst);
+    let state = code.instantiate(store, id)?;
+    store.instances[id.0 as usize].tier_state = state;
+
+    // Segments, in order: an active segment is a `table.init` or
+    // `memory.init` of all of it, then its drop. One that does not fit
+    // traps, leaving what earlier segments wrote (the 2.0 semantics).
+    for (i, seg) in m.elems.iter().enumerate() {
+        let i = i as u32;
+        match &seg.mode {
+            ElemMode::Active { table, offset } => {
+                let offset = eval_const(store, &store.instances[id.0 as usize], offset) as u32;
+                let n = seg.items.len() as u64;
+                ops::table_init(store, id, *table, i, offset.into(), 0, n)?;
+                ops::elem_drop(store, id, i);
+            }
+            ElemMode::Declarative => ops::elem_drop(store, id, i),
+            ElemMode::Passive => {}
+        }
+    }
+    for (i, seg) in m.data.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &seg.mode {
+            let i = i as u32;
+            let offset = eval_const(store, &store.instances[id.0 as usize], offset) as u32;
+            let n = seg.bytes.len() as u64;
+            ops::memory_init(store, id, *memory, i, offset.into(), 0, n)?;
+            ops::data_drop(store, id, i);
+        }
+    }
+    if let Some(start) = m.start {
+        let f = store.instances[id.0 as usize].funcs[start as usize];
+        store.call(f, &[])?;
+    }
+    Ok(id)
 }
 
 /// Evaluates a validated constant expression to the raw bits of its value.
@@ -290,8 +299,8 @@ pub fn eval_const(store: &Store, inst: &InstanceEntity, expr: &ConstExpr) -> u64
             ConstOp::F64Const(b) => b,
             ConstOp::V128Const(b) => u128::from_le_bytes(b) as u64,
             ConstOp::RefNull(_) => NULL_REF,
-            ConstOp::RefFunc(f) => inst.funcs[f as usize].0 as u64 + 1,
-            ConstOp::GlobalGet(g) => store.globals[inst.globals[g as usize].0 as usize].value,
+            ConstOp::RefFunc(f) => func_ref(inst.funcs[f as usize]),
+            ConstOp::GlobalGet(g) => store.global_raw(inst.globals[g as usize]),
             ConstOp::NotConstant(_) => unreachable!("validated constant expressions are constant"),
         };
     }

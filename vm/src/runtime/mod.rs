@@ -1,22 +1,27 @@
 //! The runtime objects both tiers share: the store with its functions,
-//! memories, tables, globals and instances; the linker; values and traps; and
-//! the contract a tier implements.
+//! memories, tables, globals and instances; the linker; values and traps;
+//! the semantics of the instructions that leave compiled code ([`ops`]);
+//! and the contract a tier implements.
 
+mod caller;
+mod func;
+mod instance;
 pub mod linker;
 pub mod memory;
-pub mod store;
+pub mod ops;
+mod store;
 pub mod table;
 pub mod tier;
 pub mod trap;
 pub mod value;
 
-pub use linker::{InstantiationError, Linker, eval_const};
+pub use caller::Caller;
+pub use func::{FuncEntity, FuncKind, HostFn};
+pub use instance::{InstanceEntity, TierState};
+pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
-pub use store::{
-    Caller, Extern, Func, FuncEntity, FuncKind, Global, GlobalId, HostFn, InstanceEntity,
-    InstanceId, MemoryId, Store, TableId, check_results,
-};
-pub use table::Table;
+pub use store::{Extern, Func, GlobalId, InstanceId, MemoryId, Store, StoreId, TableId};
+pub use table::{Table, TableError};
 pub use tier::{CompiledModule, Tier};
 pub use trap::{Frame, Trap, TrapKind};
-pub use value::{ExternRef, FuncRef, NULL_REF, RawRef, Value};
+pub use value::{ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};

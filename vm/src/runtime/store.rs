@@ -1,17 +1,38 @@
-//! The store: every runtime object, addressed by small handles.
+//! The store: every runtime object of a group of instances that may link to
+//! each other, addressed by small handles.
+//!
+//! The store owns its objects for its whole life: nothing is ever removed
+//! from it, memories never move their bytes, and globals are boxed so that
+//! a global's value keeps its address. Compiled code holds raw pointers to
+//! them (the JIT's context block), so the store's fields are private and
+//! none of its methods frees or moves what such a pointer designates.
 
-use super::memory::{LinearMemory, MemoryConfig};
-use super::table::Table;
-use super::tier::CompiledModule;
+use super::caller::Caller;
+use super::func::{FuncEntity, FuncKind, HostFn};
+use super::instance::InstanceEntity;
+use super::memory::{LinearMemory, MemoryConfig, MemoryError};
+use super::table::{Table, TableError};
 use super::trap::Trap;
 use super::value::{RawRef, Value};
-use crate::types::{FuncType, GlobalType};
-use crate::validate::ValidatedModule;
+use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A function in a store.
+/// Identifies a store, so that a handle used with another store is caught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StoreId(u64);
+
+impl StoreId {
+    fn next() -> StoreId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A function in a store (its address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Func(pub u32);
 /// A linear memory in a store.
@@ -40,120 +61,32 @@ pub enum Extern {
     Global(GlobalId),
 }
 
-/// The signature of a host function: arguments in, results pushed to the vector.
-pub type HostFn =
-    dyn Fn(&mut Caller<'_>, &[Value], &mut Vec<Value>) -> Result<(), Trap> + Send + Sync;
-
-/// What a host function sees of its caller.
-pub struct Caller<'a> {
-    /// The store, for memories, tables and globals.
-    pub store: &'a mut Store,
-    /// The calling instance, when called from WebAssembly.
-    pub instance: Option<InstanceId>,
-}
-
-impl Caller<'_> {
-    /// The calling instance's export `name`, if it has one.
-    pub fn export(&self, name: &str) -> Option<Extern> {
-        self.instance
-            .and_then(|i| self.store.instance(i).exports.get(name).copied())
-    }
-
-    /// The calling instance's exported memory `memory`, as most host APIs find it.
-    pub fn exported_memory(&mut self) -> Option<&mut LinearMemory> {
-        match self.export("memory") {
-            Some(Extern::Memory(m)) => Some(&mut self.store.memories[m.0 as usize]),
-            _ => None,
-        }
-    }
-}
-
-/// How a function is implemented.
-#[derive(Clone)]
-pub enum FuncKind {
-    /// Function `index` (a function index of its module) of a WebAssembly instance.
-    Wasm {
-        /// The instance.
-        instance: InstanceId,
-        /// Its index in the module.
-        index: u32,
-    },
-    /// A host function.
-    Host(Arc<HostFn>),
-}
-
-/// A function: its type and its implementation.
-#[derive(Clone)]
-pub struct FuncEntity {
-    /// Its type.
-    pub ty: FuncType,
-    /// How it is implemented.
-    pub kind: FuncKind,
-}
-
-impl fmt::Debug for FuncEntity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            FuncKind::Wasm { instance, index } => write!(
-                f,
-                "wasm func {index} of instance {} {}",
-                instance.0, self.ty
-            ),
-            FuncKind::Host(_) => write!(f, "host func {}", self.ty),
-        }
-    }
-}
-
 /// A global: its type and current value as 64 raw bits.
 #[derive(Debug, Clone, Copy)]
 pub struct Global {
-    /// Its type.
-    pub ty: GlobalType,
-    /// Its value, as a tier's stack slot holds it.
-    pub value: u64,
-}
-
-/// An instance of a module.
-pub struct InstanceEntity {
-    /// The module it instantiates.
-    pub module: Arc<ValidatedModule>,
-    /// The tier's code for the module.
-    pub code: Arc<dyn CompiledModule>,
-    /// Its function index space, imports first.
-    pub funcs: Vec<Func>,
-    /// Its tables.
-    pub tables: Vec<TableId>,
-    /// Its memories.
-    pub memories: Vec<MemoryId>,
-    /// Its globals.
-    pub globals: Vec<GlobalId>,
-    /// Its element segments; `None` once dropped.
-    pub elems: Vec<Option<Arc<[RawRef]>>>,
-    /// Whether each data segment has been dropped.
-    pub data_dropped: Vec<bool>,
-    /// Its exports by name.
-    pub exports: HashMap<String, Extern>,
-    /// What the tier keeps per instance (the JIT's context block), if anything.
-    pub tier_state: Option<Box<dyn std::any::Any + Send + Sync>>,
+    ty: GlobalType,
+    value: u64,
 }
 
 /// Every runtime object of a group of instances that may link to each other.
 pub struct Store {
-    /// Functions, by [`Func`].
-    pub funcs: Vec<FuncEntity>,
-    /// Linear memories, by [`MemoryId`].
-    pub memories: Vec<LinearMemory>,
-    /// Tables, by [`TableId`].
-    pub tables: Vec<Table>,
-    /// Globals, by [`GlobalId`]. Boxed so that a global's value keeps its
-    /// address while globals are added: compiled code reads it through a pointer.
-    pub globals: Vec<Box<Global>>,
-    /// Instances, by [`InstanceId`].
-    pub instances: Vec<InstanceEntity>,
-    /// How new memories reserve address space.
-    pub memory_config: MemoryConfig,
-    /// The deepest WebAssembly call nesting before a stack-exhausted trap.
-    pub max_call_depth: u32,
+    id: StoreId,
+    pub(crate) funcs: Vec<FuncEntity>,
+    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) tables: Vec<Table>,
+    /// Boxed so that a global's value keeps its address while globals are
+    /// added: compiled code reads and writes it through a pointer.
+    globals: Vec<Box<Global>>,
+    pub(crate) instances: Vec<InstanceEntity>,
+    /// Host functions shared through [`Store::host_func_shared`], by address.
+    shared_host_funcs: HashMap<usize, Func>,
+    memory_config: MemoryConfig,
+    max_call_depth: u32,
+    /// The embedder's data, which host functions reach through their caller.
+    data: Box<dyn Any + Send>,
+    /// The payload of a host function's panic, caught at the boundary with
+    /// WebAssembly and waiting to be resumed once the Wasm frames are gone.
+    pending_panic: Option<Box<dyn Any + Send>>,
 }
 
 impl Default for Store {
@@ -165,6 +98,7 @@ impl Default for Store {
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
+            .field("id", &self.id)
             .field("funcs", &self.funcs.len())
             .field("memories", &self.memories.len())
             .field("tables", &self.tables.len())
@@ -178,52 +112,114 @@ impl Store {
     /// An empty store whose memories reserve address space as `memory_config` says.
     pub fn new(memory_config: MemoryConfig) -> Self {
         Store {
+            id: StoreId::next(),
             funcs: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
+            shared_host_funcs: HashMap::new(),
             memory_config,
             max_call_depth: 10_000,
+            data: Box::new(()),
+            pending_panic: None,
         }
     }
 
+    /// This store's identity.
+    pub fn id(&self) -> StoreId {
+        self.id
+    }
+
+    /// How this store's memories reserve address space.
+    pub fn memory_config(&self) -> MemoryConfig {
+        self.memory_config
+    }
+
+    /// The deepest WebAssembly call nesting before a stack-exhausted trap.
+    pub fn max_call_depth(&self) -> u32 {
+        self.max_call_depth
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &(dyn Any + Send) {
+        &*self.data
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut (dyn Any + Send) {
+        &mut *self.data
+    }
+
+    /// Replaces the embedder's data, returning the old one.
+    pub fn set_data(&mut self, data: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
+        std::mem::replace(&mut self.data, data)
+    }
+
+    /// Takes the payload of a host function's panic that ended the last call,
+    /// for the embedder to resume once no WebAssembly frame is active.
+    pub fn take_pending_panic(&mut self) -> Option<Box<dyn Any + Send>> {
+        self.pending_panic.take()
+    }
+
     /// Adds a host function of type `ty`.
-    pub fn host_func(
-        &mut self,
-        ty: FuncType,
-        f: impl Fn(&mut Caller<'_>, &[Value], &mut Vec<Value>) -> Result<(), Trap>
-        + Send
-        + Sync
-        + 'static,
-    ) -> Func {
-        self.funcs.push(FuncEntity {
-            ty,
-            kind: FuncKind::Host(Arc::new(f)),
-        });
+    pub fn host_func(&mut self, ty: FuncType, f: Arc<HostFn>) -> Func {
+        self.add_func(FuncEntity::new(ty, FuncKind::Host(f)))
+    }
+
+    /// The function of host function `f` of type `ty` in this store, added
+    /// the first time it is asked for: a linker's host functions, which
+    /// every instantiation resolves again, are made once per store.
+    pub fn host_func_shared(&mut self, ty: &FuncType, f: &Arc<HostFn>) -> Func {
+        // The store keeps a clone of every Arc it caches, so an address in
+        // the cache cannot be reused by another allocation.
+        let key = Arc::as_ptr(f) as *const () as usize;
+        if let Some(func) = self.shared_host_funcs.get(&key)
+            && self.funcs[func.0 as usize].ty == *ty
+        {
+            return *func;
+        }
+        let func = self.host_func(ty.clone(), f.clone());
+        self.shared_host_funcs.insert(key, func);
+        func
+    }
+
+    pub(crate) fn add_func(&mut self, f: FuncEntity) -> Func {
+        self.funcs.push(f);
         Func(self.funcs.len() as u32 - 1)
     }
 
-    /// Adds a global.
-    pub fn global(&mut self, ty: GlobalType, value: Value) -> GlobalId {
-        self.globals.push(Box::new(Global {
-            ty,
-            value: value.to_raw(),
-        }));
+    /// Adds a global of type `ty` holding `value`; an error when the value
+    /// is not of the global's type.
+    pub fn global(&mut self, ty: GlobalType, value: Value) -> Result<GlobalId, Trap> {
+        if value.ty() != ty.content {
+            return Err(Trap::host(format!(
+                "a {} value cannot initialize a global of type {}",
+                value.ty(),
+                ty.content
+            )));
+        }
+        Ok(self.add_global(ty, value.to_raw()))
+    }
+
+    pub(crate) fn add_global(&mut self, ty: GlobalType, value: u64) -> GlobalId {
+        self.globals.push(Box::new(Global { ty, value }));
         GlobalId(self.globals.len() as u32 - 1)
     }
 
-    /// Adds a table of `ty` filled with nulls.
-    pub fn table(&mut self, ty: crate::types::TableType) -> TableId {
-        self.tables.push(Table::new(ty, super::value::NULL_REF));
-        TableId(self.tables.len() as u32 - 1)
+    /// Adds a table of `ty` filled with nulls; an error when its elements
+    /// cannot be allocated.
+    pub fn table(&mut self, ty: TableType) -> Result<TableId, TableError> {
+        self.add_table(ty, super::value::NULL_REF)
+    }
+
+    pub(crate) fn add_table(&mut self, ty: TableType, init: RawRef) -> Result<TableId, TableError> {
+        self.tables.push(Table::new(ty, init)?);
+        Ok(TableId(self.tables.len() as u32 - 1))
     }
 
     /// Adds a linear memory of `ty`.
-    pub fn memory(
-        &mut self,
-        ty: &crate::types::MemoryType,
-    ) -> Result<MemoryId, super::memory::MemoryError> {
+    pub fn memory(&mut self, ty: &MemoryType) -> Result<MemoryId, MemoryError> {
         self.memories
             .push(LinearMemory::new(ty, &self.memory_config)?);
         Ok(MemoryId(self.memories.len() as u32 - 1))
@@ -234,15 +230,130 @@ impl Store {
         &self.instances[id.0 as usize]
     }
 
+    /// Function `f`.
+    pub fn func(&self, f: Func) -> &FuncEntity {
+        &self.funcs[f.0 as usize]
+    }
+
+    /// Whether `f` names a function of this store.
+    pub fn has_func(&self, f: Func) -> bool {
+        (f.0 as usize) < self.funcs.len()
+    }
+
     /// The type of function `f`.
     pub fn func_type(&self, f: Func) -> &FuncType {
         &self.funcs[f.0 as usize].ty
+    }
+
+    /// Whether `g` names a global of this store.
+    pub fn has_global(&self, g: GlobalId) -> bool {
+        (g.0 as usize) < self.globals.len()
+    }
+
+    /// The type of global `g`.
+    pub fn global_type(&self, g: GlobalId) -> GlobalType {
+        self.globals[g.0 as usize].ty
     }
 
     /// The current value of global `g`.
     pub fn global_value(&self, g: GlobalId) -> Value {
         let global = &self.globals[g.0 as usize];
         Value::from_raw(global.ty.content, global.value)
+    }
+
+    /// Sets global `g`, which must be mutable, to `value` of its type.
+    pub fn set_global(&mut self, g: GlobalId, value: Value) -> Result<(), Trap> {
+        let global = &mut self.globals[g.0 as usize];
+        if !global.ty.mutable {
+            return Err(Trap::host("the global is immutable"));
+        }
+        if value.ty() != global.ty.content {
+            return Err(Trap::host(format!(
+                "a {} value cannot be stored in a global of type {}",
+                value.ty(),
+                global.ty.content
+            )));
+        }
+        global.value = value.to_raw();
+        Ok(())
+    }
+
+    /// The raw bits of global `g`, as a tier's slot holds them.
+    pub fn global_raw(&self, g: GlobalId) -> u64 {
+        self.globals[g.0 as usize].value
+    }
+
+    /// Sets the raw bits of global `g`, for a validated `global.set`.
+    pub(crate) fn set_global_raw(&mut self, g: GlobalId, value: u64) {
+        self.globals[g.0 as usize].value = value;
+    }
+
+    /// The address of global `g`'s raw bits, which stays valid as long as the
+    /// store: compiled code reads and writes the global through it.
+    pub fn global_ptr(&mut self, g: GlobalId) -> *mut u64 {
+        &mut self.globals[g.0 as usize].value
+    }
+
+    /// Memory `m`.
+    pub fn memory_ref(&self, m: MemoryId) -> &LinearMemory {
+        &self.memories[m.0 as usize]
+    }
+
+    /// The accessible bytes of memory `m`.
+    pub fn memory_data_mut(&mut self, m: MemoryId) -> &mut [u8] {
+        self.memories[m.0 as usize].data_mut()
+    }
+
+    /// Grows memory `m` by `delta` pages: the old size in pages, or `None`.
+    pub fn grow_memory(&mut self, m: MemoryId, delta: u64) -> Option<u64> {
+        self.memories[m.0 as usize].grow(delta)
+    }
+
+    /// Table `t`.
+    pub fn table_ref(&self, t: TableId) -> &Table {
+        &self.tables[t.0 as usize]
+    }
+
+    /// Element `i` of table `t`, or `None` past its end.
+    pub fn table_get(&self, t: TableId, i: u32) -> Option<Value> {
+        let table = &self.tables[t.0 as usize];
+        let raw = table.get(i)?;
+        Some(Value::from_raw(ValType::Ref(table.ty().elem), raw))
+    }
+
+    /// Sets element `i` of table `t` to `value`, a reference of the table's
+    /// element type to an object of this store.
+    pub fn table_set(&mut self, t: TableId, i: u32, value: Value) -> Result<(), Trap> {
+        let raw = self.table_value(t, value)?;
+        match self.tables[t.0 as usize].set(i, raw) {
+            Some(()) => Ok(()),
+            None => Err(Trap::new(super::trap::TrapKind::TableOutOfBounds)),
+        }
+    }
+
+    /// Grows table `t` by `delta` elements set to `init`: the old size, or
+    /// `None` when it cannot grow.
+    pub fn grow_table(&mut self, t: TableId, delta: u32, init: Value) -> Result<Option<u32>, Trap> {
+        let raw = self.table_value(t, init)?;
+        Ok(self.tables[t.0 as usize].grow(delta, raw))
+    }
+
+    /// `value` as an element of table `t`: checked against its element type,
+    /// and a function reference against this store's functions.
+    fn table_value(&self, t: TableId, value: Value) -> Result<RawRef, Trap> {
+        let elem = self.tables[t.0 as usize].ty().elem;
+        if value.ty() != ValType::Ref(elem) {
+            return Err(Trap::host(format!(
+                "a {} value cannot be stored in a table of {elem}",
+                value.ty()
+            )));
+        }
+        if let Value::FuncRef(Some(f)) = value
+            && f.0 as usize >= self.funcs.len()
+        {
+            return Err(Trap::host("the function is not in this store"));
+        }
+        Ok(value.to_raw())
     }
 
     /// Calls function `f` with `args`; checks the arguments against its type.
@@ -261,8 +372,7 @@ impl Store {
         let entity = self
             .funcs
             .get(f.0 as usize)
-            .ok_or_else(|| Trap::host(format!("no function {} in this store", f.0)))?
-            .clone();
+            .ok_or_else(|| Trap::host(format!("no function {} in this store", f.0)))?;
         let params = entity.ty.params();
         if args.len() != params.len() || args.iter().zip(params).any(|(a, p)| a.ty() != *p) {
             let given: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
@@ -272,29 +382,108 @@ impl Store {
                 entity.ty
             )));
         }
+        if let Some(bad) = args.iter().find_map(|a| match a {
+            Value::FuncRef(Some(r)) if r.0 as usize >= self.funcs.len() => Some(r.0),
+            _ => None,
+        }) {
+            return Err(Trap::host(format!(
+                "argument refers to function {bad}, which is not in this store"
+            )));
+        }
+        self.call_unchecked(f, args, caller)
+    }
+
+    /// Calls function `f` with `args` of its parameter types.
+    fn call_unchecked(
+        &mut self,
+        f: Func,
+        args: &[Value],
+        caller: Option<InstanceId>,
+    ) -> Result<Vec<Value>, Trap> {
+        let entity = &self.funcs[f.0 as usize];
         let mut results = Vec::with_capacity(entity.ty.results().len());
-        match entity.kind {
+        match &entity.kind {
             FuncKind::Wasm { instance, index } => {
-                let code = self.instances[instance.0 as usize].code.clone();
+                let (instance, index) = (*instance, *index);
+                let code = self.instances[instance.0 as usize].code().clone();
                 code.call(self, instance, index, args, &mut results)?;
             }
             FuncKind::Host(h) => {
-                let mut caller = Caller {
-                    store: self,
-                    instance: caller,
-                };
-                h(&mut caller, args, &mut results)?;
-                check_results(&entity.ty, &results)?;
+                let (h, ty) = (h.clone(), entity.ty.clone());
+                self.call_host(&*h, &ty, args, &mut results, caller)?;
             }
         }
         Ok(results)
     }
+
+    /// Runs host function `h` of type `ty`. A panic in it is caught here, at
+    /// the boundary with WebAssembly (it must never unwind through compiled
+    /// code), and becomes a trap that unwinds the Wasm frames; the payload
+    /// waits in the store for the embedder's call to resume it.
+    fn call_host(
+        &mut self,
+        h: &HostFn,
+        ty: &FuncType,
+        args: &[Value],
+        results: &mut Vec<Value>,
+        caller: Option<InstanceId>,
+    ) -> Result<(), Trap> {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            h(Caller::new(self, caller), args, results)
+        }));
+        match outcome {
+            Ok(result) => {
+                result?;
+                check_results(self, ty, results)
+            }
+            Err(payload) => Err(self.panicked(payload)),
+        }
+    }
+
+    /// Keeps the payload of a panic caught at the boundary between Rust and
+    /// WebAssembly, for the embedder's call to resume once no WebAssembly
+    /// frame is left; returns the trap that unwinds those frames meanwhile.
+    pub fn panicked(&mut self, payload: Box<dyn Any + Send>) -> Trap {
+        let trap = Trap::host(format!("host code panicked: {}", panic_message(&*payload)));
+        self.pending_panic = Some(payload);
+        trap
+    }
+
+    /// Calls function `f` on behalf of instance `caller` with its arguments
+    /// as raw slot bits in `slots`, and writes its results there: how the
+    /// tiers call what they do not run themselves (host functions, code of
+    /// another tier). `slots` holds at least as many slots as `f` has
+    /// parameters and results.
+    pub fn call_raw(
+        &mut self,
+        f: Func,
+        caller: Option<InstanceId>,
+        slots: &mut [u64],
+    ) -> Result<(), Trap> {
+        let ty = &self.funcs[f.0 as usize].ty;
+        let args: Vec<Value> = ty
+            .params()
+            .iter()
+            .zip(slots.iter())
+            .map(|(t, raw)| Value::from_raw(*t, *raw))
+            .collect();
+        let results = self.call_unchecked(f, &args, caller)?;
+        for (slot, r) in slots.iter_mut().zip(&results) {
+            *slot = r.to_raw();
+        }
+        Ok(())
+    }
 }
 
-/// Checks that a host function returned values of its result types.
-pub fn check_results(ty: &FuncType, results: &[Value]) -> Result<(), Trap> {
+/// Checks that a host function returned values of its result types, each
+/// reference naming an object of the store.
+fn check_results(store: &Store, ty: &FuncType, results: &[Value]) -> Result<(), Trap> {
+    let foreign = results
+        .iter()
+        .any(|r| matches!(r, Value::FuncRef(Some(f)) if f.0 as usize >= store.funcs.len()));
     if results.len() != ty.results().len()
         || results.iter().zip(ty.results()).any(|(r, t)| r.ty() != *t)
+        || foreign
     {
         return Err(Trap::host(format!(
             "host function returned {} value(s) that do not match its type {ty}",
@@ -302,4 +491,15 @@ pub fn check_results(ty: &FuncType, results: &[Value]) -> Result<(), Trap> {
         )));
     }
     Ok(())
+}
+
+/// The message of a panic payload, when it is a string.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(a non-string payload)"
+    }
 }

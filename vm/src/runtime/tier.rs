@@ -1,5 +1,6 @@
 //! The contract between the runtime and an execution tier.
 
+use super::instance::TierState;
 use super::store::{InstanceId, Store};
 use super::trap::Trap;
 use super::value::Value;
@@ -32,12 +33,16 @@ pub trait CompiledModule: Send + Sync {
         results: &mut Vec<Value>,
     ) -> Result<(), Trap>;
 
-    /// Prepares what the tier needs per instance (it may set the instance's
-    /// `tier_state`), once the instance's objects exist and before its
-    /// segments and start function run.
-    fn instantiate(&self, store: &mut Store, instance: InstanceId) -> Result<(), Trap> {
+    /// Makes what the tier keeps per instance, once the instance's objects
+    /// exist and before its segments and start function run. The store
+    /// keeps it, unchanged, as long as the store lives.
+    fn instantiate(
+        &self,
+        store: &mut Store,
+        instance: InstanceId,
+    ) -> Result<Option<TierState>, Trap> {
         let _ = (store, instance);
-        Ok(())
+        Ok(None)
     }
 
     /// The tier's own type, so that a tier can recognize its code in another instance.

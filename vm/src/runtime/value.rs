@@ -1,5 +1,6 @@
 //! Runtime values.
 
+use super::store::Func;
 use crate::types::{RefType, ValType};
 use std::fmt;
 
@@ -83,12 +84,24 @@ impl fmt::Debug for Value {
     }
 }
 
-/// A reference as tables and the tiers' value stacks hold it: 0 is null,
-/// otherwise the function address (or externref id) plus one.
+/// A reference as tables, globals and the tiers' value stacks hold it: 0 is
+/// null, otherwise the function address (or externref id) plus one. The
+/// encoding lives here only: everything else goes through [`func_ref`],
+/// [`ref_to_func`] and [`Value::to_raw`] / [`Value::from_raw`].
 pub type RawRef = u64;
 
 /// The null reference.
 pub const NULL_REF: RawRef = 0;
+
+/// The reference to store function `f`.
+pub fn func_ref(f: Func) -> RawRef {
+    f.0 as u64 + 1
+}
+
+/// The store function a function reference names; `None` for null.
+pub fn ref_to_func(r: RawRef) -> Option<Func> {
+    r.checked_sub(1).map(|a| Func(a as u32))
+}
 
 impl Value {
     /// This value as the 64 bits a tier's stack slot holds (v128 is not one).
@@ -99,7 +112,7 @@ impl Value {
             Value::F32(b) => b as u64,
             Value::F64(b) => b,
             Value::V128(v) => v as u64,
-            Value::FuncRef(r) => r.map_or(NULL_REF, |f| f.0 as u64 + 1),
+            Value::FuncRef(r) => r.map_or(NULL_REF, |f| func_ref(Func(f.0))),
             Value::ExternRef(r) => r.map_or(NULL_REF, |e| e.0 as u64 + 1),
         }
     }
@@ -113,7 +126,7 @@ impl Value {
             ValType::F64 => Value::F64(raw),
             ValType::V128 => Value::V128(raw as u128),
             ValType::Ref(RefType::FuncRef) => {
-                Value::FuncRef(raw.checked_sub(1).map(|a| FuncRef(a as u32)))
+                Value::FuncRef(ref_to_func(raw).map(|f| FuncRef(f.0)))
             }
             ValType::Ref(RefType::ExternRef) => {
                 Value::ExternRef(raw.checked_sub(1).map(|a| ExternRef(a as u32)))

@@ -1,0 +1,215 @@
+//! The runtime functions generated code calls, declared once.
+//!
+//! Each line of the `builtins!` list below gives a builtin's name, its
+//! parameters after the context block, what it returns and its body, which
+//! calls the one implementation of the instruction in
+//! [`skiff_vm::runtime::ops`]. From the list come the [`Builtin`] enum, the
+//! Cranelift signature of each, the `extern "C"` entry points, and the table
+//! of their addresses that every context block points to: generated code
+//! loads a builtin's address from that table (no address is baked into the
+//! code) and calls it with its context block first.
+//!
+//! A builtin that can trap returns a status, 0 on success, 1 after it
+//! recorded the trap with [`traps::set_pending`]; the generated code then
+//! traps with [`traps::TRAP_PENDING`]. Its values come back through an `out`
+//! pointer to a stack slot of the caller. Panics never cross these `extern
+//! "C"` frames: a trapping builtin catches one and turns it into a trap
+//! whose payload the embedder's call resumes; the others only read and
+//! write the store's own objects at validated indices.
+
+use crate::traps;
+use crate::vmctx::VMContext;
+use cranelift_codegen::ir::{Type, types};
+use skiff_vm::runtime::{InstanceId, Store, Trap, ops};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The store and instance behind a context block.
+///
+/// # Safety
+/// `vmctx` must be a context block whose `store` was set by the current
+/// entry into generated code, which lends the store to its builtins.
+unsafe fn parts<'a>(vmctx: *mut VMContext) -> (&'a mut Store, InstanceId) {
+    // SAFETY: per the contract, `store` points to the store the entry was
+    // given exclusive access to, and nothing else uses it while generated code runs.
+    unsafe {
+        let v = &*vmctx;
+        (&mut *v.store, InstanceId(v.instance))
+    }
+}
+
+/// Runs the body of a trapping builtin: its status for generated code.
+fn status(
+    vmctx: *mut VMContext,
+    body: impl FnOnce(&mut Store, InstanceId) -> Result<(), Trap>,
+) -> u32 {
+    // SAFETY: called by a builtin, which generated code called with its context block.
+    let (store, inst) = unsafe { parts(vmctx) };
+    let result = catch_unwind(AssertUnwindSafe(|| body(&mut *store, inst)));
+    let result = match result {
+        Ok(r) => r,
+        Err(payload) => Err(store.panicked(payload)),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(t) => {
+            traps::set_pending(t);
+            1
+        }
+    }
+}
+
+/// Writes a builtin's result to its `out` slot.
+fn put(out: *mut u64, value: u64) {
+    // SAFETY: generated code passes the address of an 8-byte stack slot of
+    // its own frame as `out`.
+    unsafe { *out = value };
+}
+
+/// The slots a call's arguments are in and its results go to.
+fn slots<'a>(store: &Store, f: skiff_vm::runtime::Func, args: *mut u64) -> &'a mut [u64] {
+    let ty = store.func_type(f);
+    let n = ty.params().len().max(ty.results().len());
+    // SAFETY: generated code passes a stack buffer of max(params, results)
+    // 8-byte slots of the callee's type, which nothing else uses during the call.
+    unsafe { std::slice::from_raw_parts_mut(args, n) }
+}
+
+macro_rules! builtins {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident = $variant:ident ($($arg:ident: $ty:ident),*) -> $ret:ident
+            |$store:ident, $inst:ident| $body:expr;
+    )*) => {
+        /// A runtime function generated code calls.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Builtin {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Builtin {
+            /// How many there are.
+            pub const COUNT: usize = [$(Builtin::$variant),*].len();
+
+            /// Its parameter types after the context block, and its result types.
+            pub fn signature(self) -> (&'static [Type], &'static [Type]) {
+                match self {
+                    $(Builtin::$variant => (&[$(builtins!(@cl $ty)),*], builtins!(@ret $ret)),)*
+                }
+            }
+        }
+
+        /// The entry points, in [`Builtin`] order.
+        mod entry {
+            use super::*;
+            $(
+                $(#[$doc])*
+                pub(super) extern "C" fn $name(
+                    vmctx: *mut VMContext,
+                    $($arg: builtins!(@rust $ty)),*
+                ) -> builtins!(@rust_ret $ret) {
+                    builtins!(@body $ret vmctx |$store, $inst| $body)
+                }
+            )*
+        }
+
+        /// The address of every builtin, in [`Builtin`] order: the table
+        /// every context block points to.
+        pub static ADDRESSES: Addresses = Addresses([$(entry::$name as *const ()),*]);
+    };
+    (@cl u32) => { types::I32 };
+    (@cl u64) => { types::I64 };
+    (@cl ptr) => { types::I64 };
+    (@rust u32) => { u32 };
+    (@rust u64) => { u64 };
+    (@rust ptr) => { *mut u64 };
+    (@ret trap) => { &[types::I32] };
+    (@ret u32) => { &[types::I32] };
+    (@ret u64) => { &[types::I64] };
+    (@ret none) => { &[] };
+    (@rust_ret trap) => { u32 };
+    (@rust_ret u32) => { u32 };
+    (@rust_ret u64) => { u64 };
+    (@rust_ret none) => { () };
+    (@body trap $vmctx:ident |$store:ident, $inst:ident| $body:expr) => {
+        status($vmctx, |$store, $inst| $body)
+    };
+    (@body $ret:ident $vmctx:ident |$store:ident, $inst:ident| $body:expr) => {{
+        // SAFETY: generated code calls builtins with its context block.
+        let ($store, $inst) = unsafe { parts($vmctx) };
+        $body
+    }};
+}
+
+/// Builtin addresses, shared by every context block.
+pub struct Addresses(pub [*const (); Builtin::COUNT]);
+
+// SAFETY: the table is immutable and holds addresses of functions.
+unsafe impl Sync for Addresses {}
+
+builtins! {
+    /// `memory.grow`: writes the old size in pages, or -1, to `out`.
+    memory_grow = MemoryGrow(mem: u32, delta: u32, out: ptr) -> trap |store, inst| {
+        let old = ops::memory_grow(store, inst, mem, delta.into());
+        put(out, old.map_or(u32::MAX, |o| o as u32).into());
+        Ok(())
+    };
+    /// `memory.init`.
+    memory_init = MemoryInit(mem: u32, data: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
+        ops::memory_init(store, inst, mem, data, d.into(), s.into(), n.into())
+    };
+    /// `data.drop`.
+    data_drop = DataDrop(data: u32) -> none |store, inst| ops::data_drop(store, inst, data);
+    /// `memory.copy`.
+    memory_copy = MemoryCopy(dst: u32, src: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
+        ops::memory_copy(store, inst, dst, src, d.into(), s.into(), n.into())
+    };
+    /// `memory.fill`.
+    memory_fill = MemoryFill(mem: u32, d: u32, value: u32, n: u32) -> trap |store, inst| {
+        ops::memory_fill(store, inst, mem, d.into(), value as u8, n.into())
+    };
+    /// `table.get`: writes the element to `out`.
+    table_get = TableGet(table: u32, i: u32, out: ptr) -> trap |store, inst| {
+        put(out, ops::table_get(store, inst, table, i.into())?);
+        Ok(())
+    };
+    /// `table.set`.
+    table_set = TableSet(table: u32, i: u32, value: u64) -> trap |store, inst| {
+        ops::table_set(store, inst, table, i.into(), value)
+    };
+    /// `table.size`.
+    table_size = TableSize(table: u32) -> u32 |store, inst| ops::table_size(store, inst, table);
+    /// `table.grow`: writes the old size, or -1, to `out`.
+    table_grow = TableGrow(table: u32, init: u64, delta: u32, out: ptr) -> trap |store, inst| {
+        let old = ops::table_grow(store, inst, table, init, delta);
+        put(out, old.unwrap_or(u32::MAX).into());
+        Ok(())
+    };
+    /// `table.fill`.
+    table_fill = TableFill(table: u32, i: u32, value: u64, n: u32) -> trap |store, inst| {
+        ops::table_fill(store, inst, table, i.into(), value, n.into())
+    };
+    /// `table.copy`.
+    table_copy = TableCopy(dst: u32, src: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
+        ops::table_copy(store, inst, dst, src, d.into(), s.into(), n.into())
+    };
+    /// `table.init`.
+    table_init = TableInit(table: u32, elem: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
+        ops::table_init(store, inst, table, elem, d.into(), s.into(), n.into())
+    };
+    /// `elem.drop`.
+    elem_drop = ElemDrop(elem: u32) -> none |store, inst| ops::elem_drop(store, inst, elem);
+    /// `ref.func`: the reference to function `func` of the instance.
+    ref_func = RefFunc(func: u32) -> u64 |store, inst| ops::ref_func(store, inst, func);
+    /// A call of import `func`, with its arguments at `args`, where its
+    /// results go.
+    call_import = CallImport(func: u32, args: ptr) -> trap |store, inst| {
+        let f = ops::import(store, inst, func);
+        store.call_raw(f, Some(inst), slots(store, f, args))
+    };
+    /// `call_indirect` through `table` with element `i`, expecting type
+    /// `ty`, with its arguments at `args`, where its results go.
+    call_indirect = CallIndirect(table: u32, ty: u32, i: u32, args: ptr) -> trap |store, inst| {
+        let f = ops::call_indirect_target(store, inst, table, ty, i.into())?;
+        store.call_raw(f, Some(inst), slots(store, f, args))
+    };
+}

@@ -1,0 +1,201 @@
+//! Stores and the contexts through which the API reaches them.
+//!
+//! A [`Store`] owns every runtime object its instances create, plus the
+//! embedder's data `T`. Every handle ([`Func`](crate::Func),
+//! [`Memory`](crate::Memory), ...) names the store it belongs to; using it
+//! with another store panics, as indexing a slice out of bounds does.
+//!
+//! Functions that need a store take `impl AsContext` (to read) or `impl
+//! AsContextMut` (to change), so that the same call works from the embedder
+//! (`&mut store`) and from inside a host function (`&mut caller`). Neither
+//! context hands out the store itself: WebAssembly frames may be active
+//! below a host function and compiled code points into the store, so the
+//! store can be changed only through operations that keep those pointers
+//! valid.
+
+use crate::engine::Engine;
+use skiff_vm::runtime as vm;
+use std::marker::PhantomData;
+
+/// The runtime objects of a group of instances, and the embedder's data `T`
+/// that host functions reach through their [`Caller`](crate::Caller).
+pub struct Store<T: 'static = ()> {
+    inner: vm::Store,
+    engine: Option<Engine>,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> Store<T> {
+    /// An empty store for modules of `engine`, holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let mut inner = vm::Store::new(engine.memory_config());
+        inner.set_data(Box::new(data));
+        Store {
+            inner,
+            engine: Some(engine.clone()),
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> Store<T> {
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        data_of(&self.inner)
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        data_mut_of(&mut self.inner)
+    }
+
+    /// The engine this store was made for, if it was made with one.
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+}
+
+impl Default for Store<()> {
+    /// A store whose memories reserve the default address space (see
+    /// [`MemoryConfig::GUARDED`](crate::MemoryConfig::GUARDED)).
+    fn default() -> Self {
+        Store {
+            inner: vm::Store::default(),
+            engine: None,
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+pub(crate) fn data_of<T: 'static>(store: &vm::Store) -> &T {
+    store
+        .data()
+        .downcast_ref::<T>()
+        .expect("a Store<T> holds a T")
+}
+
+pub(crate) fn data_mut_of<T: 'static>(store: &mut vm::Store) -> &mut T {
+    store
+        .data_mut()
+        .downcast_mut::<T>()
+        .expect("a Store<T> holds a T")
+}
+
+/// Read access to a store, from [`AsContext::as_context`].
+pub struct StoreContext<'a, T: 'static> {
+    pub(crate) store: &'a vm::Store,
+    _data: PhantomData<fn() -> T>,
+}
+
+/// Access to a store that may change it, from [`AsContextMut::as_context_mut`].
+pub struct StoreContextMut<'a, T: 'static> {
+    pub(crate) store: &'a mut vm::Store,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<'a, T: 'static> StoreContext<'a, T> {
+    pub(crate) fn new(store: &'a vm::Store) -> Self {
+        StoreContext {
+            store,
+            _data: PhantomData,
+        }
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &'a T {
+        data_of(self.store)
+    }
+}
+
+impl<'a, T: 'static> StoreContextMut<'a, T> {
+    pub(crate) fn new(store: &'a mut vm::Store) -> Self {
+        StoreContextMut {
+            store,
+            _data: PhantomData,
+        }
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        data_of(self.store)
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        data_mut_of(self.store)
+    }
+}
+
+/// Something that gives read access to a store: a [`Store`], a
+/// [`Caller`](crate::Caller), a context, or a reference to one of them.
+pub trait AsContext {
+    /// The store's data type.
+    type Data: 'static;
+    /// The store, to read.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Something that gives access to change a store.
+pub trait AsContextMut: AsContext {
+    /// The store, to change.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T: 'static> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext::new(&self.inner)
+    }
+}
+
+impl<T: 'static> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut::new(&mut self.inner)
+    }
+}
+
+impl<T: 'static> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext::new(self.store)
+    }
+}
+
+impl<T: 'static> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext::new(self.store)
+    }
+}
+
+impl<T: 'static> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut::new(self.store)
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        (**self).as_context_mut()
+    }
+}
