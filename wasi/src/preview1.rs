@@ -18,10 +18,12 @@ use std::time::Duration;
 
 type R = Result<(), Errno>;
 
-/// The rights of a file that let it change its contents; a read-only
-/// directory refuses to open a file with any of them.
-const FILE_WRITE_DATA: u64 =
-    rights::FD_WRITE | rights::FD_DATASYNC | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE;
+/// The rights of a file that need the host file open for writing (the
+/// host's `write`, `fallocate` and `ftruncate` refuse a read-only
+/// descriptor). A read-only directory refuses to open a file with any of
+/// them; `fd_datasync` is not among them, as syncing changes nothing.
+const HOST_WRITE_RIGHTS: u64 =
+    rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE;
 
 /// I/O vectors for the host, pointing into guest memory at checked ranges.
 fn host_iovecs(m: &mut GuestMemory<'_>, ranges: &[GuestRange]) -> Vec<sys::IoVec> {
@@ -716,11 +718,30 @@ impl WasiCtx {
         if oflags & oflags::TRUNC != 0 {
             require(d.base, read_only, rights::PATH_FILESTAT_SET_SIZE)?;
         }
-        // Rights beyond what the directory passes on are dropped, not refused:
-        // guests routinely ask for more than a file type can have.
+        // A directory can be neither created, nor truncated by path_open
+        // (EINVAL, as wasmtime answers).
+        let dir_flag = oflags & oflags::DIRECTORY != 0;
+        if dir_flag && oflags & (oflags::CREAT | oflags::EXCL | oflags::TRUNC) != 0 {
+            return Err(Errno::Inval);
+        }
+        // Rights are ceilings: those beyond what the directory passes on are
+        // dropped, not refused (guests routinely ask for every right a
+        // descriptor could have, such as a directory's inheriting rights when
+        // they open a directory).
         let base = base & d.inheriting;
         let inheriting = inheriting & d.inheriting;
-        let write = base & FILE_WRITE_DATA != 0 || fdflags & fdflags::APPEND != 0;
+        // The host file is opened for writing only when the rights asked for
+        // need it. Writing data (FD_WRITE) does, for a directory too, where
+        // the host refuses it with EISDIR (as POSIX and wasmtime answer).
+        // The other rights that need a writable host file, appending and
+        // truncating mean nothing to a directory: a path that must be one
+        // is opened read-only whatever they say.
+        let want_dir = dir_flag || demands_dir(&path);
+        let write = base & rights::FD_WRITE != 0
+            || (!want_dir
+                && (base & HOST_WRITE_RIGHTS != 0
+                    || fdflags & fdflags::APPEND != 0
+                    || oflags & oflags::TRUNC != 0));
         if read_only && write {
             return Err(Errno::Perm);
         }
@@ -752,7 +773,7 @@ impl WasiCtx {
         if fdflags & (fdflags::SYNC | fdflags::RSYNC) != 0 {
             flags |= libc::O_SYNC;
         }
-        flags |= if write {
+        let access = if write {
             if base & rights::FD_READ != 0 {
                 libc::O_RDWR
             } else {
@@ -761,7 +782,20 @@ impl WasiCtx {
         } else {
             libc::O_RDONLY
         };
-        let file = sys::openat(r.dir(), &r.name, flags, 0o666)?;
+        let file = match sys::openat(r.dir(), &r.name, flags | access, 0o666) {
+            // A directory, opened without O_DIRECTORY, with rights that
+            // asked for a writable host file but not for writing data
+            // (FD_WRITE) nor appending: it is opened as a directory, whose
+            // descriptor never gets those rights anyway.
+            Err(Errno::Isdir)
+                if base & rights::FD_WRITE == 0
+                    && fdflags & fdflags::APPEND == 0
+                    && oflags & (oflags::CREAT | oflags::TRUNC) == 0 =>
+            {
+                sys::openat(r.dir(), &r.name, flags | libc::O_RDONLY, 0o666)?
+            }
+            r => r?,
+        };
         let perms = d.perms;
         drop(r);
         let ty = sys::filetype_of(sys::fstat(file.as_fd())?.st_mode);

@@ -635,3 +635,65 @@ fn closed_and_null_stdio() {
     );
     assert_eq!(r.code(), 6);
 }
+
+#[test]
+fn opening_directories() {
+    let t = TempDir::new("open-dirs");
+    std::fs::create_dir_all(t.join("rw/sub")).unwrap();
+    std::fs::write(t.join("rw/file"), "x").unwrap();
+    std::fs::create_dir_all(t.join("ro/sub")).unwrap();
+    let ro_before = snapshot(&t.join("ro"));
+    let r = run(
+        "open_dirs",
+        WasiCtxBuilder::new()
+            .preopen_dir(t.join("rw"), "/rw", DirPerms::ReadWrite)
+            .preopen_dir(t.join("ro"), "/ro", DirPerms::ReadOnly),
+    );
+    assert_eq!(r.code(), 0, "{}", r.stderr);
+    // Rights are ceilings: a directory opens with whatever rights are asked
+    // (keeping those its parent passes on), and read-only on the host, except
+    // that asking to write data to it (FD_WRITE) is EISDIR (31), as POSIX
+    // and wasmtime answer. O_DIRECTORY with CREAT, TRUNC or EXCL is EINVAL
+    // (28); O_DIRECTORY alone does not follow a symbolic link (ENOTDIR, 54).
+    // Under a read-only preopen, asking FD_WRITE is EPERM (63) first.
+    assert_lines(
+        &r.stdout,
+        "rw . with its own rights: 0 type 3 write 0
+         rw . with its inheriting rights: 31
+         rw . with every right: 0 type 3 write 0
+         rw . with no rights: 0 type 3 write 0
+         rw . read: 0 type 3 write 0
+         rw . read+write: 31
+         rw sub without the flag, set-size right: 0 type 3 write 0
+         rw sub without the flag, write: 31
+         rw sub/ trailing slash, set-size right: 0 type 3 write 0
+         rw directory|creat: 28
+         rw directory|trunc: 28
+         rw directory|excl: 28
+         rw directory flag on a file: 54
+         rw file with every right: 0 type 4 write 1
+         symlink link -> sub: 0
+         rw link, directory flag, nofollow: 54
+         rw link, directory flag, follow: 0 type 3 write 0
+         rw link/ (a trailing slash follows): 0 type 3 write 0
+         unlink link: 0
+         rw sub: 0 rights within the parent's: 1
+         mkdir under the opened sub: 0
+         rmdir it: 0
+         ro . with its own rights: 0 type 3 write 0
+         ro sub with every right but FD_WRITE: 0 type 3 write 0
+         ro . read+write: 63
+         ro sub: 0
+         mkdir under ro sub: 63
+         create under ro sub: 63
+         libc opendir: 1
+         libc open O_DIRECTORY: 1
+         libc open dir O_RDWR: -1 errno 31
+         libc opendir ro: 1",
+    );
+    assert_eq!(
+        snapshot(&t.join("ro")),
+        ro_before,
+        "the read-only preopen is untouched"
+    );
+}
