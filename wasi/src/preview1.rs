@@ -155,6 +155,19 @@ impl WasiCtx {
         })
     }
 
+    /// A socket descriptor for a `sock_*` call: `EBADF` when `fd` is not
+    /// open, `ENOTSOCK` when it is not a socket (whatever its rights, as the
+    /// specification's errno for the call names), then `ENOTCAPABLE` when it
+    /// lacks a right in `need`.
+    fn socket(&self, fd: Fd, need: u64) -> Result<&Entry, Errno> {
+        let e = self.table.get(&fd).ok_or(Errno::Badf)?;
+        if !matches!(e.kind, Kind::Socket { .. }) {
+            return Err(Errno::Notsock);
+        }
+        e.require(need)?;
+        Ok(e)
+    }
+
     // ---- arguments and environment ----
 
     pub(crate) fn args_get(&self, m: &mut GuestMemory<'_>, argv: u32, buf: u32) -> R {
@@ -1100,7 +1113,7 @@ impl WasiCtx {
         flags: u16,
         out: u32,
     ) -> R {
-        let e = self.entry(fd, rights::SOCK_ACCEPT)?;
+        let e = self.socket(fd, rights::SOCK_ACCEPT)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };
@@ -1133,7 +1146,7 @@ impl WasiCtx {
         out_len: u32,
         out_flags: u32,
     ) -> R {
-        let e = self.entry(fd, rights::FD_READ)?;
+        let e = self.socket(fd, rights::FD_READ)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };
@@ -1169,7 +1182,7 @@ impl WasiCtx {
         n: u32,
         out: u32,
     ) -> R {
-        let e = self.entry(fd, rights::FD_WRITE)?;
+        let e = self.socket(fd, rights::FD_WRITE)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };
@@ -1181,7 +1194,7 @@ impl WasiCtx {
     }
 
     pub(crate) fn sock_shutdown(&self, fd: Fd, how: u8) -> R {
-        let e = self.entry(fd, rights::SOCK_SHUTDOWN)?;
+        let e = self.socket(fd, rights::SOCK_SHUTDOWN)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };

@@ -595,7 +595,7 @@ fn sockets_handed_over_by_the_host() {
         "fd 3 type 6
          prestat of a socket: 8
          accept bad flags: 28
-         accept on stdout: 76
+         accept on stdout: 57
          accept: 0
          poll socket readable: 0
          events 1 userdata 9 type 1 error 0 has bytes 1
@@ -605,16 +605,20 @@ fn sockets_handed_over_by_the_host() {
          recv: 0
          got: ping (4) flags 0
          recv bad flags: 28
-         recv on a non-socket: 76
+         recv on a non-socket: 57
          send: 0
          sent: 4
          write on socket: 0
          seek on socket: 70
          shutdown bad how: 28
          shutdown write: 0
-         shutdown on a non-socket: 76
+         shutdown on a non-socket: 57
+         shutdown on a closed fd: 8
+         send on a non-socket: 57
          read after peer closed: 0
          eof: 1
+         drop the shutdown right: 0
+         shutdown without the right: 76
          close: 0",
     );
     assert_eq!(client.join().unwrap(), b"pong!");

@@ -101,8 +101,9 @@ fn load_test(language: &str, dir: &Path, wasm: PathBuf) -> Test {
     let name = wasm.file_stem().unwrap().to_string_lossy().into_owned();
     let spec_path = wasm.with_extension("json");
     let spec: Value = match std::fs::read_to_string(&spec_path) {
-        Ok(text) => serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", spec_path.display())),
+        Ok(text) => {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", spec_path.display()))
+        }
         Err(_) => Value::Object(Default::default()),
     };
     let mut t = Test {
@@ -121,7 +122,12 @@ fn load_test(language: &str, dir: &Path, wasm: PathBuf) -> Test {
         if let Some(env) = run.get("env").and_then(Value::as_object) {
             t.env = env
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().expect("env values are strings").into()))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().expect("env values are strings").into(),
+                    )
+                })
                 .collect();
         }
         t.root = run.get("root").and_then(Value::as_str).map(|r| dir.join(r));
