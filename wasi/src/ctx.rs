@@ -7,7 +7,7 @@ use crate::types::{Fd, filetype, rights};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fmt;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -98,10 +98,18 @@ impl fmt::Debug for OutputBuffer {
 pub enum Stdio {
     /// The host process's own stream of the same number (a duplicate of
     /// its descriptor, taken when the context is built; closed for the
-    /// guest if the host has none).
+    /// guest if the host has none). As with [`Stdio::File`], the guest sees
+    /// a terminal only when it is one, so that its libc buffers output
+    /// written to a file, a pipe or `/dev/null` in full, not by line.
     Inherit,
     /// An in-memory buffer shared with the embedder (see [`OutputBuffer`]).
     Buffer(OutputBuffer),
+    /// A descriptor the embedder opened: a file, a device such as
+    /// `/dev/null`, a pipe or a terminal (see [`Stdio::file`]). The guest
+    /// gets a duplicate, taken when the context is built, and sees it as
+    /// a stream: it cannot seek, and it is a character device to the guest
+    /// only when it is a terminal.
+    File(Arc<OwnedFd>),
     /// Reads see end of file; writes are accepted and dropped.
     Null,
     /// No such descriptor: every call on it fails with `EBADF`.
@@ -113,6 +121,12 @@ impl Stdio {
     /// A stdin that reads `bytes` and then end of file.
     pub fn input(bytes: impl Into<Vec<u8>>) -> Stdio {
         Stdio::Buffer(OutputBuffer::from_bytes(bytes))
+    }
+
+    /// A stream on a descriptor the embedder opened (a [`std::fs::File`],
+    /// a pipe's end, a terminal...).
+    pub fn file(fd: impl Into<OwnedFd>) -> Stdio {
+        Stdio::File(Arc::new(fd.into()))
     }
 }
 
@@ -487,6 +501,7 @@ impl Entry {
             Stdio::Closed => return None,
             // A host without this descriptor gives the guest none either.
             Stdio::Inherit => Stream::Host(sys::dup_host(i32::from(n))?),
+            Stdio::File(fd) => Stream::Host(sys::dup_host(fd.as_raw_fd())?),
             Stdio::Buffer(b) => Stream::Buffer(b),
             Stdio::Null => Stream::Null,
         };
@@ -540,10 +555,12 @@ impl Entry {
         match &self.kind {
             Kind::File { ty, .. } | Kind::Socket { ty, .. } => *ty,
             Kind::Dir { .. } => filetype::DIRECTORY,
-            Kind::Stdio(Stream::Host(_)) => self
-                .host_fd()
-                .and_then(|fd| sys::fstat(fd).ok())
-                .map_or(filetype::UNKNOWN, |st| sys::filetype_of(st.st_mode)),
+            // A standard stream is a character device only when it is a
+            // terminal (wasi-libc's isatty asks exactly that, and a guest's
+            // stdout is line-buffered when it says yes); anything else
+            // (a file, a pipe, /dev/null, a buffer) is "unknown", as
+            // wasmtime reports it.
+            Kind::Stdio(Stream::Host(fd)) if sys::isatty(fd.as_fd()) => filetype::CHARACTER_DEVICE,
             Kind::Stdio(_) => filetype::UNKNOWN,
         }
     }

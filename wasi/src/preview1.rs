@@ -317,15 +317,10 @@ impl WasiCtx {
     pub(crate) fn fd_filestat_get(&self, m: &mut GuestMemory<'_>, fd: Fd, out: u32) -> R {
         let e = self.entry(fd, rights::FD_FILESTAT_GET)?;
         m.range(out, size::FILESTAT)?;
-        let stat = match e.host_fd() {
-            Some(h) => {
-                let mut s = Filestat::of(&sys::fstat(h)?);
-                if let Kind::Socket { ty, .. } = e.kind {
-                    s.filetype = ty;
-                }
-                s
-            }
-            None => Filestat {
+        let stat = match (&e.kind, e.host_fd()) {
+            // A standard stream shows only its file type, as in wasmtime
+            // (nothing of the host file or device behind it).
+            (Kind::Stdio(_), _) | (_, None) => Filestat {
                 dev: 0,
                 ino: 0,
                 filetype: e.filetype(),
@@ -335,6 +330,13 @@ impl WasiCtx {
                 mtim: 0,
                 ctim: 0,
             },
+            (kind, Some(h)) => {
+                let mut s = Filestat::of(&sys::fstat(h)?);
+                if let Kind::Socket { ty, .. } = kind {
+                    s.filetype = *ty;
+                }
+                s
+            }
         };
         stat.write(m, out)
     }

@@ -2,13 +2,15 @@
 //! rebuilt by `tests/programs/build.sh`) on the interpreter tier, with their
 //! expected outputs. Errnos print as numbers: 8 badf, 20 exist, 21 fault,
 //! 28 inval, 31 isdir, 32 loop, 37 nametoolong, 44 noent, 54 notdir,
-//! 55 notempty, 58 notsup, 63 perm, 70 spipe, 76 notcapable.
+//! 55 notempty, 57 notsock, 58 notsup, 63 perm, 70 spipe, 76 notcapable.
 
 mod common;
 
 use common::{TempDir, assert_lines, run};
 use skiff_vm::runtime::TrapKind;
-use skiff_wasi::{DirPerms, Stdio, WasiCtxBuilder};
+use skiff_wasi::{DirPerms, OutputBuffer, Stdio, WasiCtxBuilder};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 
 #[test]
 fn args_and_environment_as_granted() {
@@ -699,5 +701,117 @@ fn opening_directories() {
         snapshot(&t.join("ro")),
         ro_before,
         "the read-only preopen is untouched"
+    );
+}
+
+#[test]
+fn standard_streams_look_like_terminals_only_when_they_are() {
+    // Stdout a file the guest can also read through a preopen, stdin a pipe,
+    // stderr a buffer: none is a terminal, so none is a character device,
+    // and libc buffers stdout in full (the second line is not in the file
+    // before the flush).
+    let t = TempDir::new("stdio-kind");
+    let out_path = t.join("stdout.txt");
+    let stdout = std::fs::File::create(&out_path).unwrap();
+    let (stdin, _stdin_writer) = std::io::pipe().unwrap();
+    let err = OutputBuffer::new();
+    let r = common::run_with_stdio(
+        "stdio_kind",
+        WasiCtxBuilder::new()
+            .args(["stdio_kind", "/out/stdout.txt"])
+            .preopen_dir(t.path(), "/out", DirPerms::ReadOnly)
+            .stdin(Stdio::file(stdin))
+            .stdout(Stdio::file(stdout))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0, "{}", err.contents_lossy());
+    assert_lines(
+        &err.contents_lossy(),
+        "fd 0: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 1: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         after two lines, /out/stdout.txt holds 6 bytes
+         after fflush, /out/stdout.txt holds 13 bytes",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        "first\nsecond\n"
+    );
+
+    // /dev/null is a character device on the host, but not a terminal.
+    let err = OutputBuffer::new();
+    let null = || {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap()
+    };
+    let r = common::run_with_stdio(
+        "stdio_kind",
+        WasiCtxBuilder::new()
+            .stdin(Stdio::file(null()))
+            .stdout(Stdio::file(null()))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0);
+    assert_lines(
+        &err.contents_lossy(),
+        "fd 0: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 1: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0",
+    );
+}
+
+/// A pseudo-terminal: its controlling side and the terminal itself.
+fn open_pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain integer flags; the result is checked.
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    assert!(
+        master >= 0,
+        "posix_openpt: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `master` was just opened and nothing else owns it.
+    let master = unsafe { std::fs::File::from_raw_fd(master) };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&master);
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: `raw` is an open pty master; `name` is writable for its length.
+    let ok = unsafe {
+        libc::grantpt(raw) == 0
+            && libc::unlockpt(raw) == 0
+            && libc::ptsname_r(raw, name.as_mut_ptr(), name.len()) == 0
+    };
+    assert!(ok, "pty setup: {}", std::io::Error::last_os_error());
+    // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
+    let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
+    let terminal = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(path)
+        .unwrap();
+    (master, terminal)
+}
+
+#[test]
+fn a_terminal_is_a_character_device() {
+    let (_master, terminal) = open_pty();
+    let err = OutputBuffer::new();
+    let r = common::run_with_stdio(
+        "stdio_kind",
+        WasiCtxBuilder::new()
+            .stdout(Stdio::file(terminal))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0);
+    // fd 0 is closed (EBADF); fd 1 is the terminal; no stream can seek.
+    assert_lines(
+        &err.contents_lossy(),
+        "fd 0: fdstat 8 type 0 seek/tell 0; filestat 8 type 0 size 0; isatty 0
+         fd 1: fdstat 0 type 2 seek/tell 0; filestat 0 type 2 size 0; isatty 1
+         fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0",
     );
 }
