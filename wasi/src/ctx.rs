@@ -28,60 +28,113 @@ pub enum DirPerms {
 /// the embedder reads it back with [`OutputBuffer::contents`]. As its stdin,
 /// the guest's reads take bytes from the front until it is empty, and then
 /// see end of file.
-#[derive(Clone, Default)]
-pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
+///
+/// A buffer holds at most its [limit](OutputBuffer::limit) of bytes
+/// ([`OutputBuffer::DEFAULT_LIMIT`] unless made
+/// [`with_limit`](OutputBuffer::with_limit)), so that a guest cannot make the
+/// host's memory grow without bound. A write that does not fit whole is
+/// short: it takes what fits, and a write when nothing fits fails with
+/// `ENOSPC`, as a full device answers (what `/dev/full` and a full disk
+/// say; `EFBIG` would claim a file's maximum size, which a stream does not
+/// have). Taking the contents ([`take`](OutputBuffer::take)) makes room
+/// again.
+#[derive(Clone)]
+pub struct OutputBuffer(Arc<Mutex<BufferState>>);
+
+struct BufferState {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl Default for OutputBuffer {
+    fn default() -> Self {
+        OutputBuffer::with_limit(OutputBuffer::DEFAULT_LIMIT)
+    }
+}
 
 impl OutputBuffer {
-    /// An empty buffer.
+    /// The limit of a buffer made by [`new`](Self::new) or
+    /// [`from_bytes`](Self::from_bytes): 64 MiB.
+    pub const DEFAULT_LIMIT: usize = 64 << 20;
+
+    /// An empty buffer that holds up to [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT) bytes.
     pub fn new() -> Self {
         OutputBuffer::default()
     }
 
-    /// A buffer holding `bytes` (for stdin).
-    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        OutputBuffer(Arc::new(Mutex::new(bytes.into())))
+    /// An empty buffer that holds up to `limit` bytes (`usize::MAX` for no
+    /// limit but the host's memory).
+    pub fn with_limit(limit: usize) -> Self {
+        OutputBuffer(Arc::new(Mutex::new(BufferState {
+            bytes: Vec::new(),
+            limit,
+        })))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    /// A buffer holding `bytes` (for stdin). Its limit is the larger of
+    /// [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT) and their length.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        OutputBuffer(Arc::new(Mutex::new(BufferState {
+            limit: bytes.len().max(OutputBuffer::DEFAULT_LIMIT),
+            bytes,
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BufferState> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The most bytes the buffer holds.
+    pub fn limit(&self) -> usize {
+        self.lock().limit
     }
 
     /// A copy of what the buffer holds.
     pub fn contents(&self) -> Vec<u8> {
-        self.lock().clone()
+        self.lock().bytes.clone()
     }
 
     /// What the buffer holds, as text (invalid UTF-8 replaced).
     pub fn contents_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.lock()).into_owned()
+        String::from_utf8_lossy(&self.lock().bytes).into_owned()
     }
 
     /// Takes what the buffer holds, leaving it empty.
     pub fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.lock())
+        std::mem::take(&mut self.lock().bytes)
     }
 
     /// How many bytes it holds.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().bytes.len()
     }
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().bytes.is_empty()
     }
 
-    pub(crate) fn append(&self, bytes: &[u8]) {
-        self.lock().extend_from_slice(bytes);
+    /// Appends as much of `bytes` as fits under the limit: how many bytes
+    /// it took, or `ENOSPC` when `bytes` is not empty and none fit.
+    pub(crate) fn append(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        let mut buf = self.lock();
+        let room = buf.limit.saturating_sub(buf.bytes.len());
+        if room == 0 && !bytes.is_empty() {
+            return Err(Errno::Nospc);
+        }
+        let n = bytes.len().min(room);
+        buf.bytes.extend_from_slice(&bytes[..n]);
+        Ok(n)
     }
 
     /// Moves up to `out.len()` bytes from the front into `out`.
     pub(crate) fn read_into(&self, out: &mut [u8], peek: bool) -> usize {
         let mut buf = self.lock();
-        let n = out.len().min(buf.len());
-        out[..n].copy_from_slice(&buf[..n]);
+        let n = out.len().min(buf.bytes.len());
+        out[..n].copy_from_slice(&buf.bytes[..n]);
         if !peek {
-            buf.drain(..n);
+            buf.bytes.drain(..n);
         }
         n
     }
@@ -654,9 +707,28 @@ mod tests {
         assert_eq!(b.read_into(&mut out, false), 4);
         assert_eq!(&out, b"abcd");
         assert_eq!(view.contents(), b"ef");
-        b.append(b"gh");
+        assert_eq!(b.append(b"gh"), Ok(2));
         assert_eq!(view.contents_lossy(), "efgh");
         assert_eq!(view.take(), b"efgh");
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn output_buffers_stop_at_their_limit() {
+        let b = OutputBuffer::with_limit(5);
+        assert_eq!(b.limit(), 5);
+        assert_eq!(b.append(b"abc"), Ok(3));
+        assert_eq!(b.append(b"defg"), Ok(2), "a short write takes what fits");
+        assert_eq!(b.append(b"h"), Err(Errno::Nospc));
+        assert_eq!(b.append(b""), Ok(0), "an empty write always succeeds");
+        assert_eq!(b.contents(), b"abcde");
+        assert_eq!(b.take(), b"abcde");
+        assert_eq!(b.append(b"ij"), Ok(2), "taking the contents makes room");
+        assert_eq!(OutputBuffer::new().limit(), OutputBuffer::DEFAULT_LIMIT);
+        let big = vec![0u8; OutputBuffer::DEFAULT_LIMIT + 1];
+        assert_eq!(
+            OutputBuffer::from_bytes(big).limit(),
+            OutputBuffer::DEFAULT_LIMIT + 1
+        );
     }
 }

@@ -53,6 +53,10 @@
 //!   `EINVAL`;
 //! - a `sock_*` call on a descriptor that is not a socket fails with
 //!   `ENOTSOCK`, whatever its rights (`EBADF` when it is not open);
+//! - an in-memory output buffer ([`OutputBuffer`]) holds at most its limit
+//!   (64 MiB unless the embedder chooses another with
+//!   [`OutputBuffer::with_limit`]): a write past it is short, then fails
+//!   with `ENOSPC`, as a full device answers;
 //! - clocks and randomness that were not granted answer `ENOTCAPABLE`;
 //! - every guest pointer is bounds-checked (`EFAULT`), and no guest input
 //!   panics the host.

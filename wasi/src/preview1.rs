@@ -402,12 +402,20 @@ impl WasiCtx {
         match (&e.kind, offset) {
             // The count must fit the guest's u32: overlapping iovecs could
             // name more bytes than that, and a short write is allowed.
+            // A full buffer takes what fits (a short write), then ENOSPC.
             (Kind::Stdio(Stream::Buffer(b)), None) => {
                 let mut total = 0;
                 for r in iovs {
                     let take = r.len.min(u32::MAX as usize - total);
-                    b.append(&m.get(*r)[..take]);
-                    total += take;
+                    let put = match b.append(&m.get(*r)[..take]) {
+                        Ok(n) => n,
+                        Err(e) if total == 0 => return Err(e),
+                        Err(_) => 0,
+                    };
+                    total += put;
+                    if put < r.len {
+                        break;
+                    }
                 }
                 Ok(total)
             }

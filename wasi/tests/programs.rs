@@ -815,3 +815,32 @@ fn a_terminal_is_a_character_device() {
          fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0",
     );
 }
+
+#[test]
+fn a_full_output_buffer_answers_enospc() {
+    let out = OutputBuffer::with_limit(2500);
+    let err = OutputBuffer::new();
+    let r = common::run_with_stdio(
+        "full_output",
+        WasiCtxBuilder::new()
+            .stdout(Stdio::Buffer(out.clone()))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0, "{}", err.contents_lossy());
+    // Whole writes while they fit, a short one, then ENOSPC (51); libc's
+    // stdio reports the error to the program.
+    assert_lines(
+        &err.contents_lossy(),
+        "write 0: 0, 1000 bytes
+         write 1: 0, 1000 bytes
+         write 2: 0, 500 bytes
+         write 3: 51, 0 bytes
+         write 4: 51, 0 bytes
+         raw total: 2500
+         empty then one byte: 51
+         empty write: 0
+         libc: fputs 0 fflush 0 ferror 1 errno 51",
+    );
+    assert_eq!(out.len(), 2500, "the buffer never grows past its limit");
+    assert!(out.contents().iter().all(|&b| b == b'x'));
+}
