@@ -9,6 +9,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -350,10 +351,16 @@ impl WasiCtxBuilder {
         }
         let mut next: Fd = 3;
         for (host, guest, perms) in self.preopens {
-            let file = std::fs::File::open(&host).map_err(|source| BuildError {
-                what: format!("preopened directory {}", host.display()),
-                source,
-            })?;
+            // O_DIRECTORY: anything else (a FIFO, whose open would wait for
+            // a writer forever, a device, a file) fails at once with ENOTDIR.
+            let file = std::fs::File::options()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(&host)
+                .map_err(|source| BuildError {
+                    what: format!("preopened directory {}", host.display()),
+                    source,
+                })?;
             let fd = OwnedFd::from(file);
             let is_dir = sys::fstat(fd.as_fd())
                 .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
@@ -711,6 +718,45 @@ mod tests {
         assert_eq!(view.contents_lossy(), "efgh");
         assert_eq!(view.take(), b"efgh");
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn a_preopen_that_is_not_a_directory_fails_at_once() {
+        let dir = std::env::temp_dir().join(format!("skiff-wasi-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        std::fs::write(dir.join("file"), "x").unwrap();
+        // Opening a FIFO for reading would wait for a writer: the build runs
+        // on a thread so that a regression fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let paths = [fifo.clone(), dir.join("file"), dir.join("missing")];
+        std::thread::spawn(move || {
+            for p in paths {
+                let r = WasiCtxBuilder::new()
+                    .preopen_dir(&p, "/d", DirPerms::ReadOnly)
+                    .build();
+                let _ = tx.send(
+                    r.map(drop)
+                        .map_err(|e| (e.to_string(), e.source.raw_os_error())),
+                );
+            }
+        });
+        let wait = std::time::Duration::from_secs(10);
+        let (msg, code) = rx.recv_timeout(wait).expect("no hang").unwrap_err();
+        assert_eq!(code, Some(libc::ENOTDIR));
+        assert!(
+            msg.starts_with(&format!("preopened directory {}: ", fifo.display())),
+            "{msg}"
+        );
+        let (_, code) = rx.recv_timeout(wait).unwrap().unwrap_err();
+        assert_eq!(code, Some(libc::ENOTDIR), "a file");
+        let (_, code) = rx.recv_timeout(wait).unwrap().unwrap_err();
+        assert_eq!(code, Some(libc::ENOENT), "nothing");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
