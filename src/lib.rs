@@ -61,5 +61,5 @@ impl std::error::Error for LoadError {}
 /// Reads, decodes and validates a `.wasm` or `.wat` file with WebAssembly 2.0 features.
 pub fn load_file(path: &Path) -> Result<ValidatedModule, LoadError> {
     let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-    skiff_vm::load(&bytes, &Features::default()).map_err(LoadError::Module)
+    skiff_vm::load_file(&bytes, &Features::default(), Some(path)).map_err(LoadError::Module)
 }

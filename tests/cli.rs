@@ -190,3 +190,28 @@ fn options_before_the_module_are_skiffs() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("MODULE"));
 }
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// An error in a `.wat` file names the file, not `<anon>`.
+#[test]
+fn wat_errors_name_the_file() {
+    let wat = temp_wat("syntax.wat", "(module\n  (func (i32.const \"oops\")))\n");
+    let path = wat.to_str().unwrap();
+    for args in [vec!["validate", path], vec!["run", path]] {
+        let out = skiff(&args);
+        assert_eq!(out.status.code(), Some(1));
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(all.contains(&format!("--> {path}:2:")), "{all}");
+        assert!(!all.contains("<anon>"), "{all}");
+    }
+    let wast = temp_wat("syntax.wast", "(module\n  (func (i32.const \"oops\")))\n");
+    let out = skiff(&["wast", wast.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let all = text(&out.stdout);
+    assert!(all.contains(&format!("--> {}:2:", wast.display())), "{all}");
+    std::fs::remove_file(wat).ok();
+    std::fs::remove_file(wast).ok();
+}
