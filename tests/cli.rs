@@ -215,3 +215,44 @@ fn wat_errors_name_the_file() {
     std::fs::remove_file(wat).ok();
     std::fs::remove_file(wast).ok();
 }
+
+/// `skiff wast` counts a module that cannot be instantiated for lack of
+/// resources as failed (only what Skiff does not implement is skipped).
+#[test]
+fn wast_fails_a_module_the_host_lacks_resources_for() {
+    let script = temp_wat(
+        "memory.wast",
+        "(module (memory 1) (func (export \"size\") (result i32) (memory.size)))\n\
+         (assert_return (invoke \"size\") (i32.const 1))\n",
+    );
+    // With 1.5 GB of address space, a memory's reservation (4 GiB and a
+    // guard region) cannot be made.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000 && exec \"$0\" wast --engine interp \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_skiff"))
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("cannot reserve"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("0 passed, 2 failed, 0 skipped"),
+        "{stdout}"
+    );
+    // A feature Skiff does not implement is still a skip.
+    let simd = temp_wat(
+        "simd.wast",
+        "(module (global v128 (v128.const i32x4 0 0 0 0)))\n",
+    );
+    let out = skiff(&["wast", simd.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("0 passed, 0 failed, 1 skipped"),
+        "{stdout}"
+    );
+    std::fs::remove_file(script).ok();
+    std::fs::remove_file(simd).ok();
+}
