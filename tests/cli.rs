@@ -195,6 +195,91 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A reactor's `_initialize` runs before `--invoke` calls its export.
+#[test]
+fn a_reactor_is_initialized_before_invoke() {
+    let wat = temp_wat(
+        "reactor.wat",
+        r#"(module
+             (global $g (mut i32) (i32.const 0))
+             (func (export "_initialize") (global.set $g (i32.add (global.get $g) (i32.const 42))))
+             (func (export "get") (result i32) (global.get $g)))"#,
+    );
+    for engine in ["interp", "jit"] {
+        let out = skiff(&[
+            "run",
+            "--engine",
+            engine,
+            "--invoke",
+            "get",
+            wat.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "42\n", "{engine}: initialized once");
+    }
+    let bad = temp_wat(
+        "bad-reactor.wat",
+        r#"(module (func (export "_initialize") (param i32)) (func (export "f")))"#,
+    );
+    let out = skiff(&["run", "--invoke", "f", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("_initialize must take and return nothing"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(wat).ok();
+    std::fs::remove_file(bad).ok();
+}
+
+/// An `--invoke` argument that does not read as its parameter's type is an
+/// error naming the argument, never a guess.
+#[test]
+fn invoke_arguments_that_do_not_parse_are_errors() {
+    let wat = temp_wat(
+        "params.wat",
+        r#"(module (func (export "f") (param i32 f32 f64) (result i32 f32 f64)
+             (local.get 0) (local.get 1) (local.get 2)))"#,
+    );
+    let path = wat.to_str().unwrap();
+    let out = skiff(&["run", "--invoke", "f", path, "-7", "nan:0x1", "-nan:0x8"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "-7\nnan:0x1\n-nan:0x8\n");
+    let cases = [
+        (["--5", "0", "0"], "argument 1: \"--5\" is not an i32"),
+        (
+            ["1", "nan:0x0", "0"],
+            "argument 2: \"nan:0x0\" is not a NaN",
+        ),
+        (
+            ["1", "nan:0x800000", "0"],
+            "argument 2: \"nan:0x800000\" is not a NaN: the payload does not fit in 23 bits",
+        ),
+        (
+            ["1", "0", "nan:0x10000000000000"],
+            "argument 3: \"nan:0x10000000000000\" is not a NaN: the payload does not fit in 52 bits",
+        ),
+        (["1", "0", "--5"], "argument 3: \"--5\" is not an f64"),
+        (
+            ["4294967296", "0", "0"],
+            "argument 1: \"4294967296\" is not an integer of i32's range",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut argv = vec!["run", "--invoke", "f", path];
+        argv.extend(args);
+        let out = skiff(&argv);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing was called");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("--invoke f: {message}")),
+            "{args:?}: {err}"
+        );
+    }
+    std::fs::remove_file(wat).ok();
+}
+
 /// An error in a `.wat` file names the file, not `<anon>`.
 #[test]
 fn wat_errors_name_the_file() {

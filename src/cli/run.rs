@@ -95,16 +95,29 @@ pub fn run(args: RunArgs) -> ExitCode {
             ));
         }
         let mut vals = Vec::with_capacity(args.guest_args().len());
-        for (t, text) in ty.params().iter().zip(args.guest_args()) {
+        for (i, (t, text)) in ty.params().iter().zip(args.guest_args()).enumerate() {
             match values::parse(*t, text) {
                 Ok(v) => vals.push(v),
-                Err(e) => return fail(e),
+                Err(e) => return fail(format!("--invoke {name}: argument {}: {e}", i + 1)),
             }
         }
         vals
     } else {
         Vec::new()
     };
+    // A reactor's `_initialize` runs first, once, as wasmtime runs it (before
+    // `--invoke`'s export, or before `_start` should a module have both).
+    if let Some(init) = instance.get_func(&store, "_initialize") {
+        let init_ty = store.func_type(init);
+        if !init_ty.params().is_empty() || !init_ty.results().is_empty() {
+            return fail(format!(
+                "the export _initialize must take and return nothing, not {init_ty}"
+            ));
+        }
+        if let Err(t) = store.call(init, &[]) {
+            return finish_with_trap(&args, &t);
+        }
+    }
     match store.call(func, &call_args) {
         Ok(results) => {
             if args.invoke.is_some() {
