@@ -280,6 +280,35 @@ fn invoke_arguments_that_do_not_parse_are_errors() {
     std::fs::remove_file(wat).ok();
 }
 
+/// `proc_exit` with a status a process cannot report is an error (status
+/// 1), as in wasmtime; 0 to 125 are the guest's.
+#[test]
+fn exit_statuses_a_process_cannot_report_are_errors() {
+    let exit = |status: &str| skiff(&["run", "wasi/tests/programs/exit.wasm", "raw", status]);
+    for (status, expect) in [("0", 0), ("3", 3), ("125", 125)] {
+        let out = exit(status);
+        assert_eq!(out.status.code(), Some(expect), "{status}");
+        assert!(out.stderr.is_empty(), "{status}: {}", text(&out.stderr));
+    }
+    for status in ["126", "255", "256", "-1"] {
+        let out = exit(status);
+        assert_eq!(out.status.code(), Some(1), "{status}");
+        let shown = (status.parse::<i64>().unwrap() as i32) as u32;
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "the guest exited with status {shown} (proc_exit), outside the 0 to 125"
+            )),
+            "{status}: {err}"
+        );
+        assert_eq!(
+            text(&out.stdout),
+            "running raw\n",
+            "{status}: the output is kept"
+        );
+    }
+}
+
 /// An error in a `.wat` file names the file, not `<anon>`.
 #[test]
 fn wat_errors_name_the_file() {

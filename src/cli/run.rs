@@ -1,6 +1,10 @@
 //! `skiff run`: run a WASI command's `_start`, or invoke one export.
 
 use super::{EXIT_LOAD_ERROR, EXIT_TRAP, values};
+
+/// Exit statuses from 0 up to this one, not included, are the guest's to
+/// report; 126 and above mean something else to a shell (as in wasmtime).
+const MAX_EXIT_STATUS: u8 = 126;
 use clap::Args;
 use skiff::{Engine, EngineKind, Linker, Module, Store, Trap};
 use skiff_wasi::{DirPerms, WasiCtxBuilder};
@@ -131,11 +135,28 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// The guest's exit status when it called `proc_exit`; otherwise the trap's
-/// kind and backtrace on stderr and [`EXIT_TRAP`].
+/// The guest's exit status when it called `proc_exit` with one a process
+/// can report; otherwise what happened on stderr, and [`EXIT_TRAP`] for a
+/// trap.
 fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
     if let Some(code) = trap.exit_code() {
-        return ExitCode::from(code as u8);
+        // WASI's exit code is a u32; a process's status holds 0 to 255, and
+        // 126 and up mean to a shell "cannot execute", "not found" or a
+        // signal. Like wasmtime, refuse what cannot be told apart (never
+        // report 256 as 0, success) with an error and status 1.
+        let status = code as u32;
+        return match u8::try_from(status) {
+            Ok(s) if s < MAX_EXIT_STATUS => ExitCode::from(s),
+            _ => {
+                eprintln!(
+                    "skiff: {}: the guest exited with status {status} (proc_exit), \
+                     outside the 0 to {} a process can report",
+                    args.module().display(),
+                    MAX_EXIT_STATUS - 1
+                );
+                ExitCode::from(EXIT_LOAD_ERROR)
+            }
+        };
     }
     eprintln!("skiff: {}: wasm trap: {trap}", args.module().display());
     ExitCode::from(EXIT_TRAP)
