@@ -309,6 +309,33 @@ fn exit_statuses_a_process_cannot_report_are_errors() {
     }
 }
 
+/// `--env NAME` passes this process's value of NAME, and nothing when it
+/// has none.
+#[test]
+fn env_without_a_value_inherits_that_variable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args([
+            "run",
+            "--env",
+            "GREETING",
+            "--env",
+            "SKIFF_TEST_UNSET_VARIABLE",
+            "--env",
+            "OTHER=x",
+            "wasi/tests/programs/args_env.wasm",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("GREETING", "from the host")
+        .env("NOT_GRANTED", "secret")
+        .env_remove("SKIFF_TEST_UNSET_VARIABLE")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let env: Vec<&str> = stdout.lines().filter(|l| l.starts_with("env: ")).collect();
+    assert_eq!(env, ["env: GREETING=from the host", "env: OTHER=x"]);
+}
+
 /// An error in a `.wat` file names the file, not `<anon>`.
 #[test]
 fn wat_errors_name_the_file() {

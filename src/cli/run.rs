@@ -23,8 +23,9 @@ pub struct RunArgs {
     /// Preopen a host directory read-only.
     #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
     dirs_ro: Vec<String>,
-    /// Give the guest an environment variable.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
+    /// Give the guest an environment variable: KEY=VALUE, or KEY alone for
+    /// this process's value of KEY (nothing when it has none).
+    #[arg(long = "env", value_name = "KEY[=VALUE]")]
     envs: Vec<String>,
     /// Give the guest every environment variable of this process.
     #[arg(long)]
@@ -188,10 +189,16 @@ fn wasi_context(
         b = b.inherit_env();
     }
     for kv in &args.envs {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
-        b = b.env(k, v);
+        match kv.split_once('=') {
+            Some((k, v)) => b = b.env(k, v),
+            // `--env KEY`: this process's value, as wasmtime does; a variable
+            // this process does not have is not granted.
+            None => {
+                if let Some(v) = std::env::var_os(kv) {
+                    b = b.env(kv, v);
+                }
+            }
+        }
     }
     let split = |d: &str| match d.split_once("::") {
         Some((host, guest)) => (host.to_string(), guest.to_string()),
