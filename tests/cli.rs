@@ -336,6 +336,85 @@ fn env_without_a_value_inherits_that_variable() {
     assert_eq!(env, ["env: GREETING=from the host", "env: OTHER=x"]);
 }
 
+/// `--dir` naming something that is not a directory fails at once (a FIFO
+/// used to block the open forever).
+#[test]
+fn a_dir_that_is_not_a_directory_fails_at_once() {
+    let dir = std::env::temp_dir().join(format!("skiff-cli-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    std::fs::write(dir.join("file"), "x").unwrap();
+    for path in [fifo.clone(), dir.join("file")] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(["run", "--dir"])
+            .arg(format!("{}::/d", path.display()))
+            .arg("wasi/tests/programs/exit.wasm")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("{}: skiff run hangs", path.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "preopened directory {}: Not a directory",
+                path.display()
+            )),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A guest whose stdout is /dev/null or a file does not see a terminal.
+#[test]
+fn a_redirected_stdout_is_no_terminal() {
+    let out_path = std::env::temp_dir().join(format!("skiff-cli-stdout-{}", std::process::id()));
+    let null = || {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap()
+    };
+    for stdout in [null(), std::fs::File::create(&out_path).unwrap()] {
+        let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(["run", "wasi/tests/programs/stdio_kind.wasm"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(null())
+            .stdout(stdout)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let err = text(&out.stderr);
+        for fd in 0..2 {
+            assert!(
+                err.contains(&format!(
+                    "fd {fd}: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0"
+                )),
+                "{err}"
+            );
+        }
+    }
+    std::fs::remove_file(out_path).ok();
+}
+
 /// An error in a `.wat` file names the file, not `<anon>`.
 #[test]
 fn wat_errors_name_the_file() {
