@@ -117,7 +117,7 @@ fn load_test(language: &str, dir: &Path, wasm: PathBuf) -> Test {
         stdout: None,
         stderr: None,
     };
-    let mut apply_run = |run: &Value, t: &mut Test| {
+    let apply_run = |run: &Value, t: &mut Test| {
         t.args = strings(run.get("args"));
         if let Some(env) = run.get("env").and_then(Value::as_object) {
             t.env = env
