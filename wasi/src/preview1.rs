@@ -817,6 +817,16 @@ impl WasiCtx {
             {
                 sys::openat(r.dir(), &r.name, flags | libc::O_RDONLY, 0o666)?
             }
+            // A symbolic link not followed is ELOOP, as POSIX says of
+            // O_NOFOLLOW and wasmtime answers, also with O_DIRECTORY (where
+            // Linux says ENOTDIR).
+            Err(Errno::Notdir)
+                if flags & libc::O_DIRECTORY != 0
+                    && sys::lstatat(r.dir(), &r.name)
+                        .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK) =>
+            {
+                return Err(Errno::Loop);
+            }
             r => r?,
         };
         let perms = d.perms;
