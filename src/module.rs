@@ -51,7 +51,14 @@ impl Module {
     /// Reads a `.wasm` or `.wat` file and compiles it.
     pub fn from_file(engine: &Engine, path: &Path) -> Result<Module, LoadError> {
         let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-        Module::new(engine, &bytes).map_err(LoadError::Module)
+        let validated = skiff_vm::load_file(&bytes, &engine.features(), Some(path))
+            .map_err(LoadError::Module)?;
+        let validated = Arc::new(validated);
+        let code = engine
+            .tier()
+            .compile(&validated)
+            .map_err(LoadError::Module)?;
+        Ok(Module { validated, code })
     }
 
     /// Checks `bytes` as [`Module::new`] would, without compiling them.

@@ -1,6 +1,10 @@
 //! `skiff run`: run a WASI command's `_start`, or invoke one export.
 
 use super::{EXIT_LOAD_ERROR, EXIT_TRAP, values};
+
+/// Exit statuses from 0 up to this one, not included, are the guest's to
+/// report; 126 and above mean something else to a shell (as in wasmtime).
+const MAX_EXIT_STATUS: u8 = 126;
 use clap::Args;
 use skiff::wasi::{self, DirPerms, WasiCtxBuilder};
 use skiff::{Engine, EngineKind, Linker, Module, Store, Trap, Val};
@@ -19,8 +23,9 @@ pub struct RunArgs {
     /// Preopen a host directory read-only.
     #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
     dirs_ro: Vec<String>,
-    /// Give the guest an environment variable.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
+    /// Give the guest an environment variable: KEY=VALUE, or KEY alone for
+    /// this process's value of KEY (nothing when it has none).
+    #[arg(long = "env", value_name = "KEY[=VALUE]")]
     envs: Vec<String>,
     /// Give the guest every environment variable of this process.
     #[arg(long)]
@@ -95,16 +100,29 @@ pub fn run(args: RunArgs) -> ExitCode {
             ));
         }
         let mut vals = Vec::with_capacity(args.guest_args().len());
-        for (t, text) in ty.params().iter().zip(args.guest_args()) {
+        for (i, (t, text)) in ty.params().iter().zip(args.guest_args()).enumerate() {
             match values::parse(*t, text) {
                 Ok(v) => vals.push(v),
-                Err(e) => return fail(e),
+                Err(e) => return fail(format!("--invoke {name}: argument {}: {e}", i + 1)),
             }
         }
         vals
     } else {
         Vec::new()
     };
+    // A reactor's `_initialize` runs first, once, as wasmtime runs it (before
+    // `--invoke`'s export, or before `_start` should a module have both).
+    if let Some(init) = instance.get_func(&store, "_initialize") {
+        let init_ty = init.ty(&store);
+        if !init_ty.params().is_empty() || !init_ty.results().is_empty() {
+            return fail(format!(
+                "the export _initialize must take and return nothing, not {init_ty}"
+            ));
+        }
+        if let Err(t) = init.call(&mut store, &[], &mut []) {
+            return finish_with_trap(&args, &t);
+        }
+    }
     let mut results = vec![Val::I32(0); ty.results().len()];
     match func.call(&mut store, &call_args, &mut results) {
         Ok(()) => {
@@ -119,11 +137,28 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// The guest's exit status when it called `proc_exit`; otherwise the trap's
-/// kind and backtrace on stderr and [`EXIT_TRAP`].
+/// The guest's exit status when it called `proc_exit` with one a process
+/// can report; otherwise what happened on stderr, and [`EXIT_TRAP`] for a
+/// trap.
 fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
     if let Some(code) = trap.exit_code() {
-        return ExitCode::from(code as u8);
+        // WASI's exit code is a u32; a process's status holds 0 to 255, and
+        // 126 and up mean to a shell "cannot execute", "not found" or a
+        // signal. Like wasmtime, refuse what cannot be told apart (never
+        // report 256 as 0, success) with an error and status 1.
+        let status = code as u32;
+        return match u8::try_from(status) {
+            Ok(s) if s < MAX_EXIT_STATUS => ExitCode::from(s),
+            _ => {
+                eprintln!(
+                    "skiff: {}: the guest exited with status {status} (proc_exit), \
+                     outside the 0 to {} a process can report",
+                    args.module().display(),
+                    MAX_EXIT_STATUS - 1
+                );
+                ExitCode::from(EXIT_LOAD_ERROR)
+            }
+        };
     }
     eprintln!("skiff: {}: wasm trap: {trap}", args.module().display());
     ExitCode::from(EXIT_TRAP)
@@ -153,10 +188,16 @@ fn wasi_context(args: &RunArgs) -> Result<std::sync::Arc<std::sync::Mutex<wasi::
         b = b.inherit_env();
     }
     for kv in &args.envs {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("--env {kv}: expected KEY=VALUE"))?;
-        b = b.env(k, v);
+        match kv.split_once('=') {
+            Some((k, v)) => b = b.env(k, v),
+            // `--env KEY`: this process's value, as wasmtime does; a variable
+            // this process does not have is not granted.
+            None => {
+                if let Some(v) = std::env::var_os(kv) {
+                    b = b.env(kv, v);
+                }
+            }
+        }
     }
     let split = |d: &str| match d.split_once("::") {
         Some((host, guest)) => (host.to_string(), guest.to_string()),

@@ -2,11 +2,12 @@
 //! (store, linker with `spectest`, current and named instances, module
 //! definitions) and what each directive checks.
 //!
-//! A module that cannot run (its tier does not support it yet) is skipped,
-//! and so is everything that depends on it: invoking or registering it,
-//! instantiating a module that imports from it. A module that fails (does not
-//! validate, compile or instantiate when it should) is a failure, and so is
-//! everything that depends on it.
+//! A module that cannot run (it needs a feature its tier or the runtime does
+//! not implement yet) is skipped, and so is everything that depends on it:
+//! invoking or registering it, instantiating a module that imports from it.
+//! A module that fails (does not validate, compile or instantiate when it
+//! should, also for lack of resources such as address space for its memory)
+//! is a failure, and so is everything that depends on it.
 
 use super::script::Loaded;
 use super::{spectest, values};
@@ -14,6 +15,7 @@ use skiff_vm::runtime::{
     CompiledModule, Extern, InstanceId, InstantiationError, Linker, MemoryConfig, Store, Tier,
     Trap, TrapKind, Value,
 };
+use skiff_vm::types::ValType;
 use skiff_vm::{ErrorKind, ValidatedModule};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -569,9 +571,11 @@ impl<'e> Exec<'e> {
         let rt = self.runtime();
         match rt.linker.instantiate(&mut rt.store, module, code.clone()) {
             Ok(i) => Ok(i),
-            // What the runtime lacks (v128 globals, say) is not the module's
-            // fault. It may have written segments before finding out.
-            Err(InstantiationError::Resource(m)) => {
+            // A feature the runtime does not implement yet (v128 globals) is
+            // not the module's fault: a skip. It may have written segments
+            // before finding out. Any other refusal (a memory that cannot be
+            // reserved or committed) is a failure, like every other error.
+            Err(InstantiationError::Resource(m)) if needs_unimplemented_feature(module) => {
                 self.taint(&import_modules(module));
                 Err(NotInstantiated::Skipped(m))
             }
@@ -637,6 +641,16 @@ impl<'e> Exec<'e> {
             None => Err(fail(format!("no export {global:?}"))),
         }
     }
+}
+
+/// Whether `module` needs what the runtime does not implement yet, so that
+/// its refusal to instantiate is a skip: a global of type v128 defined in it.
+fn needs_unimplemented_feature(module: &ValidatedModule) -> bool {
+    let m = module.module();
+    m.globals
+        .iter()
+        .skip(m.num_imported_globals as usize)
+        .any(|g| g.content == ValType::V128)
 }
 
 /// The module name of each import of `module`.

@@ -19,14 +19,16 @@ pub fn run(name: &str, text: &str, features: &Features, engine: &Engine) -> File
     lexer.allow_confusing_unicode(true);
     let buf = match ParseBuffer::new_with_lexer(lexer) {
         Ok(buf) => buf,
-        Err(e) => {
+        Err(mut e) => {
+            e.set_path(std::path::Path::new(name));
             report.fail_whole_file(format!("lexing failed: {e}"));
             return report;
         }
     };
     let wast = match parser::parse::<Wast>(&buf) {
         Ok(w) => w,
-        Err(e) => {
+        Err(mut e) => {
+            e.set_path(std::path::Path::new(name));
             report.fail_whole_file(format!("parsing failed: {e}"));
             return report;
         }

@@ -29,8 +29,18 @@ pub fn decode(bytes: &[u8], features: &Features) -> Result<Module> {
 
 /// Turns WebAssembly text (a `.wat` module) into binary bytes.
 pub fn wat_to_binary(text: &str) -> Result<Vec<u8>> {
-    wat::parse_str(text)
-        .map_err(|e| Error::without_offset(crate::error::ErrorKind::Malformed, e.to_string()))
+    wat_file_to_binary(text, None)
+}
+
+/// As [`wat_to_binary`], for text read from `path`: a syntax error then
+/// names the file (`--> path:line:column`) instead of `<anon>`.
+pub fn wat_file_to_binary(text: &str, path: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    wat::parse_str(text).map_err(|mut e| {
+        if let Some(path) = path {
+            e.set_path(path);
+        }
+        Error::without_offset(crate::error::ErrorKind::Malformed, e.to_string())
+    })
 }
 
 struct Decoder<'a> {

@@ -17,7 +17,7 @@ pub mod runtime;
 pub mod types;
 pub mod validate;
 
-pub use decode::{decode, wat_to_binary};
+pub use decode::{decode, wat_file_to_binary, wat_to_binary};
 pub use error::{Error, ErrorKind, Result};
 pub use features::Features;
 pub use module::Module;
@@ -26,6 +26,16 @@ pub use validate::{FuncInfo, ValidatedModule, validate};
 /// Decodes and validates `bytes` (binary, or WebAssembly text when they start
 /// with something other than the binary magic) under `features`.
 pub fn load(bytes: &[u8], features: &Features) -> Result<ValidatedModule> {
+    load_file(bytes, features, None)
+}
+
+/// As [`load`], for the contents of file `path`: errors in WebAssembly text
+/// name it.
+pub fn load_file(
+    bytes: &[u8],
+    features: &Features,
+    path: Option<&std::path::Path>,
+) -> Result<ValidatedModule> {
     let module = if bytes.starts_with(b"\0asm") {
         decode(bytes, features)?
     } else {
@@ -35,7 +45,7 @@ pub fn load(bytes: &[u8], features: &Features) -> Result<ValidatedModule> {
                 "neither a binary module nor UTF-8 text",
             )
         })?;
-        decode(&wat_to_binary(text)?, features)?
+        decode(&wat_file_to_binary(text, path)?, features)?
     };
     validate(module, features)
 }

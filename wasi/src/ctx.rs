@@ -7,8 +7,9 @@ use crate::types::{Fd, filetype, rights};
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fmt;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -28,60 +29,113 @@ pub enum DirPerms {
 /// the embedder reads it back with [`OutputBuffer::contents`]. As its stdin,
 /// the guest's reads take bytes from the front until it is empty, and then
 /// see end of file.
-#[derive(Clone, Default)]
-pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
+///
+/// A buffer holds at most its [limit](OutputBuffer::limit) of bytes
+/// ([`OutputBuffer::DEFAULT_LIMIT`] unless made
+/// [`with_limit`](OutputBuffer::with_limit)), so that a guest cannot make the
+/// host's memory grow without bound. A write that does not fit whole is
+/// short: it takes what fits, and a write when nothing fits fails with
+/// `ENOSPC`, as a full device answers (what `/dev/full` and a full disk
+/// say; `EFBIG` would claim a file's maximum size, which a stream does not
+/// have). Taking the contents ([`take`](OutputBuffer::take)) makes room
+/// again.
+#[derive(Clone)]
+pub struct OutputBuffer(Arc<Mutex<BufferState>>);
+
+struct BufferState {
+    bytes: Vec<u8>,
+    limit: usize,
+}
+
+impl Default for OutputBuffer {
+    fn default() -> Self {
+        OutputBuffer::with_limit(OutputBuffer::DEFAULT_LIMIT)
+    }
+}
 
 impl OutputBuffer {
-    /// An empty buffer.
+    /// The limit of a buffer made by [`new`](Self::new) or
+    /// [`from_bytes`](Self::from_bytes): 64 MiB.
+    pub const DEFAULT_LIMIT: usize = 64 << 20;
+
+    /// An empty buffer that holds up to [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT) bytes.
     pub fn new() -> Self {
         OutputBuffer::default()
     }
 
-    /// A buffer holding `bytes` (for stdin).
-    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        OutputBuffer(Arc::new(Mutex::new(bytes.into())))
+    /// An empty buffer that holds up to `limit` bytes (`usize::MAX` for no
+    /// limit but the host's memory).
+    pub fn with_limit(limit: usize) -> Self {
+        OutputBuffer(Arc::new(Mutex::new(BufferState {
+            bytes: Vec::new(),
+            limit,
+        })))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    /// A buffer holding `bytes` (for stdin). Its limit is the larger of
+    /// [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT) and their length.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        OutputBuffer(Arc::new(Mutex::new(BufferState {
+            limit: bytes.len().max(OutputBuffer::DEFAULT_LIMIT),
+            bytes,
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BufferState> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The most bytes the buffer holds.
+    pub fn limit(&self) -> usize {
+        self.lock().limit
     }
 
     /// A copy of what the buffer holds.
     pub fn contents(&self) -> Vec<u8> {
-        self.lock().clone()
+        self.lock().bytes.clone()
     }
 
     /// What the buffer holds, as text (invalid UTF-8 replaced).
     pub fn contents_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.lock()).into_owned()
+        String::from_utf8_lossy(&self.lock().bytes).into_owned()
     }
 
     /// Takes what the buffer holds, leaving it empty.
     pub fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.lock())
+        std::mem::take(&mut self.lock().bytes)
     }
 
     /// How many bytes it holds.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().bytes.len()
     }
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().bytes.is_empty()
     }
 
-    pub(crate) fn append(&self, bytes: &[u8]) {
-        self.lock().extend_from_slice(bytes);
+    /// Appends as much of `bytes` as fits under the limit: how many bytes
+    /// it took, or `ENOSPC` when `bytes` is not empty and none fit.
+    pub(crate) fn append(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        let mut buf = self.lock();
+        let room = buf.limit.saturating_sub(buf.bytes.len());
+        if room == 0 && !bytes.is_empty() {
+            return Err(Errno::Nospc);
+        }
+        let n = bytes.len().min(room);
+        buf.bytes.extend_from_slice(&bytes[..n]);
+        Ok(n)
     }
 
     /// Moves up to `out.len()` bytes from the front into `out`.
     pub(crate) fn read_into(&self, out: &mut [u8], peek: bool) -> usize {
         let mut buf = self.lock();
-        let n = out.len().min(buf.len());
-        out[..n].copy_from_slice(&buf[..n]);
+        let n = out.len().min(buf.bytes.len());
+        out[..n].copy_from_slice(&buf.bytes[..n]);
         if !peek {
-            buf.drain(..n);
+            buf.bytes.drain(..n);
         }
         n
     }
@@ -98,10 +152,18 @@ impl fmt::Debug for OutputBuffer {
 pub enum Stdio {
     /// The host process's own stream of the same number (a duplicate of
     /// its descriptor, taken when the context is built; closed for the
-    /// guest if the host has none).
+    /// guest if the host has none). As with [`Stdio::File`], the guest sees
+    /// a terminal only when it is one, so that its libc buffers output
+    /// written to a file, a pipe or `/dev/null` in full, not by line.
     Inherit,
     /// An in-memory buffer shared with the embedder (see [`OutputBuffer`]).
     Buffer(OutputBuffer),
+    /// A descriptor the embedder opened: a file, a device such as
+    /// `/dev/null`, a pipe or a terminal (see [`Stdio::file`]). The guest
+    /// gets a duplicate, taken when the context is built, and sees it as
+    /// a stream: it cannot seek, and it is a character device to the guest
+    /// only when it is a terminal.
+    File(Arc<OwnedFd>),
     /// Reads see end of file; writes are accepted and dropped.
     Null,
     /// No such descriptor: every call on it fails with `EBADF`.
@@ -113,6 +175,12 @@ impl Stdio {
     /// A stdin that reads `bytes` and then end of file.
     pub fn input(bytes: impl Into<Vec<u8>>) -> Stdio {
         Stdio::Buffer(OutputBuffer::from_bytes(bytes))
+    }
+
+    /// A stream on a descriptor the embedder opened (a [`std::fs::File`],
+    /// a pipe's end, a terminal...).
+    pub fn file(fd: impl Into<OwnedFd>) -> Stdio {
+        Stdio::File(Arc::new(fd.into()))
     }
 }
 
@@ -283,10 +351,16 @@ impl WasiCtxBuilder {
         }
         let mut next: Fd = 3;
         for (host, guest, perms) in self.preopens {
-            let file = std::fs::File::open(&host).map_err(|source| BuildError {
-                what: format!("preopened directory {}", host.display()),
-                source,
-            })?;
+            // O_DIRECTORY: anything else (a FIFO, whose open would wait for
+            // a writer forever, a device, a file) fails at once with ENOTDIR.
+            let file = std::fs::File::options()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(&host)
+                .map_err(|source| BuildError {
+                    what: format!("preopened directory {}", host.display()),
+                    source,
+                })?;
             let fd = OwnedFd::from(file);
             let is_dir = sys::fstat(fd.as_fd())
                 .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
@@ -487,6 +561,7 @@ impl Entry {
             Stdio::Closed => return None,
             // A host without this descriptor gives the guest none either.
             Stdio::Inherit => Stream::Host(sys::dup_host(i32::from(n))?),
+            Stdio::File(fd) => Stream::Host(sys::dup_host(fd.as_raw_fd())?),
             Stdio::Buffer(b) => Stream::Buffer(b),
             Stdio::Null => Stream::Null,
         };
@@ -540,10 +615,12 @@ impl Entry {
         match &self.kind {
             Kind::File { ty, .. } | Kind::Socket { ty, .. } => *ty,
             Kind::Dir { .. } => filetype::DIRECTORY,
-            Kind::Stdio(Stream::Host(_)) => self
-                .host_fd()
-                .and_then(|fd| sys::fstat(fd).ok())
-                .map_or(filetype::UNKNOWN, |st| sys::filetype_of(st.st_mode)),
+            // A standard stream is a character device only when it is a
+            // terminal (wasi-libc's isatty asks exactly that, and a guest's
+            // stdout is line-buffered when it says yes); anything else
+            // (a file, a pipe, /dev/null, a buffer) is "unknown", as
+            // wasmtime reports it.
+            Kind::Stdio(Stream::Host(fd)) if sys::isatty(fd.as_fd()) => filetype::CHARACTER_DEVICE,
             Kind::Stdio(_) => filetype::UNKNOWN,
         }
     }
@@ -637,9 +714,67 @@ mod tests {
         assert_eq!(b.read_into(&mut out, false), 4);
         assert_eq!(&out, b"abcd");
         assert_eq!(view.contents(), b"ef");
-        b.append(b"gh");
+        assert_eq!(b.append(b"gh"), Ok(2));
         assert_eq!(view.contents_lossy(), "efgh");
         assert_eq!(view.take(), b"efgh");
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn a_preopen_that_is_not_a_directory_fails_at_once() {
+        let dir = std::env::temp_dir().join(format!("skiff-wasi-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        std::fs::write(dir.join("file"), "x").unwrap();
+        // Opening a FIFO for reading would wait for a writer: the build runs
+        // on a thread so that a regression fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let paths = [fifo.clone(), dir.join("file"), dir.join("missing")];
+        std::thread::spawn(move || {
+            for p in paths {
+                let r = WasiCtxBuilder::new()
+                    .preopen_dir(&p, "/d", DirPerms::ReadOnly)
+                    .build();
+                let _ = tx.send(
+                    r.map(drop)
+                        .map_err(|e| (e.to_string(), e.source.raw_os_error())),
+                );
+            }
+        });
+        let wait = std::time::Duration::from_secs(10);
+        let (msg, code) = rx.recv_timeout(wait).expect("no hang").unwrap_err();
+        assert_eq!(code, Some(libc::ENOTDIR));
+        assert!(
+            msg.starts_with(&format!("preopened directory {}: ", fifo.display())),
+            "{msg}"
+        );
+        let (_, code) = rx.recv_timeout(wait).unwrap().unwrap_err();
+        assert_eq!(code, Some(libc::ENOTDIR), "a file");
+        let (_, code) = rx.recv_timeout(wait).unwrap().unwrap_err();
+        assert_eq!(code, Some(libc::ENOENT), "nothing");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn output_buffers_stop_at_their_limit() {
+        let b = OutputBuffer::with_limit(5);
+        assert_eq!(b.limit(), 5);
+        assert_eq!(b.append(b"abc"), Ok(3));
+        assert_eq!(b.append(b"defg"), Ok(2), "a short write takes what fits");
+        assert_eq!(b.append(b"h"), Err(Errno::Nospc));
+        assert_eq!(b.append(b""), Ok(0), "an empty write always succeeds");
+        assert_eq!(b.contents(), b"abcde");
+        assert_eq!(b.take(), b"abcde");
+        assert_eq!(b.append(b"ij"), Ok(2), "taking the contents makes room");
+        assert_eq!(OutputBuffer::new().limit(), OutputBuffer::DEFAULT_LIMIT);
+        let big = vec![0u8; OutputBuffer::DEFAULT_LIMIT + 1];
+        assert_eq!(
+            OutputBuffer::from_bytes(big).limit(),
+            OutputBuffer::DEFAULT_LIMIT + 1
+        );
     }
 }

@@ -43,6 +43,20 @@
 //! - a descriptor used for something outside its rights (writing stdin,
 //!   reading a directory, rights dropped with `fd_fdstat_set_rights`) fails
 //!   with `ENOTCAPABLE`;
+//! - the rights `path_open` asks for are ceilings, as in wasmtime: those
+//!   the directory does not pass on are dropped, not refused. The host file
+//!   is opened for writing only when the rights asked for need it
+//!   (`FD_WRITE`, `FD_ALLOCATE`, `FD_FILESTAT_SET_SIZE`, or appending or
+//!   truncating); a directory never is, whatever its rights say, except that
+//!   asking to write data to one (`FD_WRITE`) fails with `EISDIR`, as POSIX
+//!   and wasmtime answer. `O_DIRECTORY` with `CREAT`, `EXCL` or `TRUNC` is
+//!   `EINVAL`;
+//! - a `sock_*` call on a descriptor that is not a socket fails with
+//!   `ENOTSOCK`, whatever its rights (`EBADF` when it is not open);
+//! - an in-memory output buffer ([`OutputBuffer`]) holds at most its limit
+//!   (64 MiB unless the embedder chooses another with
+//!   [`OutputBuffer::with_limit`]): a write past it is short, then fails
+//!   with `ENOSPC`, as a full device answers;
 //! - clocks and randomness that were not granted answer `ENOTCAPABLE`;
 //! - every guest pointer is bounds-checked (`EFAULT`), and no guest input
 //!   panics the host.

@@ -18,10 +18,12 @@ use std::time::Duration;
 
 type R = Result<(), Errno>;
 
-/// The rights of a file that let it change its contents; a read-only
-/// directory refuses to open a file with any of them.
-const FILE_WRITE_DATA: u64 =
-    rights::FD_WRITE | rights::FD_DATASYNC | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE;
+/// The rights of a file that need the host file open for writing (the
+/// host's `write`, `fallocate` and `ftruncate` refuse a read-only
+/// descriptor). A read-only directory refuses to open a file with any of
+/// them; `fd_datasync` is not among them, as syncing changes nothing.
+const HOST_WRITE_RIGHTS: u64 =
+    rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE;
 
 /// I/O vectors for the host, pointing into guest memory at checked ranges.
 fn host_iovecs(m: &mut GuestMemory<'_>, ranges: &[GuestRange]) -> Vec<sys::IoVec> {
@@ -151,6 +153,19 @@ impl WasiCtx {
             base: e.base,
             inheriting: e.inheriting,
         })
+    }
+
+    /// A socket descriptor for a `sock_*` call: `EBADF` when `fd` is not
+    /// open, `ENOTSOCK` when it is not a socket (whatever its rights, as the
+    /// specification's errno for the call names), then `ENOTCAPABLE` when it
+    /// lacks a right in `need`.
+    fn socket(&self, fd: Fd, need: u64) -> Result<&Entry, Errno> {
+        let e = self.table.get(&fd).ok_or(Errno::Badf)?;
+        if !matches!(e.kind, Kind::Socket { .. }) {
+            return Err(Errno::Notsock);
+        }
+        e.require(need)?;
+        Ok(e)
     }
 
     // ---- arguments and environment ----
@@ -302,15 +317,10 @@ impl WasiCtx {
     pub(crate) fn fd_filestat_get(&self, m: &mut GuestMemory<'_>, fd: Fd, out: u32) -> R {
         let e = self.entry(fd, rights::FD_FILESTAT_GET)?;
         m.range(out, size::FILESTAT)?;
-        let stat = match e.host_fd() {
-            Some(h) => {
-                let mut s = Filestat::of(&sys::fstat(h)?);
-                if let Kind::Socket { ty, .. } = e.kind {
-                    s.filetype = ty;
-                }
-                s
-            }
-            None => Filestat {
+        let stat = match (&e.kind, e.host_fd()) {
+            // A standard stream shows only its file type, as in wasmtime
+            // (nothing of the host file or device behind it).
+            (Kind::Stdio(_), _) | (_, None) => Filestat {
                 dev: 0,
                 ino: 0,
                 filetype: e.filetype(),
@@ -320,6 +330,13 @@ impl WasiCtx {
                 mtim: 0,
                 ctim: 0,
             },
+            (kind, Some(h)) => {
+                let mut s = Filestat::of(&sys::fstat(h)?);
+                if let Kind::Socket { ty, .. } = kind {
+                    s.filetype = *ty;
+                }
+                s
+            }
         };
         stat.write(m, out)
     }
@@ -385,12 +402,20 @@ impl WasiCtx {
         match (&e.kind, offset) {
             // The count must fit the guest's u32: overlapping iovecs could
             // name more bytes than that, and a short write is allowed.
+            // A full buffer takes what fits (a short write), then ENOSPC.
             (Kind::Stdio(Stream::Buffer(b)), None) => {
                 let mut total = 0;
                 for r in iovs {
                     let take = r.len.min(u32::MAX as usize - total);
-                    b.append(&m.get(*r)[..take]);
-                    total += take;
+                    let put = match b.append(&m.get(*r)[..take]) {
+                        Ok(n) => n,
+                        Err(e) if total == 0 => return Err(e),
+                        Err(_) => 0,
+                    };
+                    total += put;
+                    if put < r.len {
+                        break;
+                    }
                 }
                 Ok(total)
             }
@@ -716,11 +741,30 @@ impl WasiCtx {
         if oflags & oflags::TRUNC != 0 {
             require(d.base, read_only, rights::PATH_FILESTAT_SET_SIZE)?;
         }
-        // Rights beyond what the directory passes on are dropped, not refused:
-        // guests routinely ask for more than a file type can have.
+        // A directory can be neither created, nor truncated by path_open
+        // (EINVAL, as wasmtime answers).
+        let dir_flag = oflags & oflags::DIRECTORY != 0;
+        if dir_flag && oflags & (oflags::CREAT | oflags::EXCL | oflags::TRUNC) != 0 {
+            return Err(Errno::Inval);
+        }
+        // Rights are ceilings: those beyond what the directory passes on are
+        // dropped, not refused (guests routinely ask for every right a
+        // descriptor could have, such as a directory's inheriting rights when
+        // they open a directory).
         let base = base & d.inheriting;
         let inheriting = inheriting & d.inheriting;
-        let write = base & FILE_WRITE_DATA != 0 || fdflags & fdflags::APPEND != 0;
+        // The host file is opened for writing only when the rights asked for
+        // need it. Writing data (FD_WRITE) does, for a directory too, where
+        // the host refuses it with EISDIR (as POSIX and wasmtime answer).
+        // The other rights that need a writable host file, appending and
+        // truncating mean nothing to a directory: a path that must be one
+        // is opened read-only whatever they say.
+        let want_dir = dir_flag || demands_dir(&path);
+        let write = base & rights::FD_WRITE != 0
+            || (!want_dir
+                && (base & HOST_WRITE_RIGHTS != 0
+                    || fdflags & fdflags::APPEND != 0
+                    || oflags & oflags::TRUNC != 0));
         if read_only && write {
             return Err(Errno::Perm);
         }
@@ -752,7 +796,7 @@ impl WasiCtx {
         if fdflags & (fdflags::SYNC | fdflags::RSYNC) != 0 {
             flags |= libc::O_SYNC;
         }
-        flags |= if write {
+        let access = if write {
             if base & rights::FD_READ != 0 {
                 libc::O_RDWR
             } else {
@@ -761,7 +805,30 @@ impl WasiCtx {
         } else {
             libc::O_RDONLY
         };
-        let file = sys::openat(r.dir(), &r.name, flags, 0o666)?;
+        let file = match sys::openat(r.dir(), &r.name, flags | access, 0o666) {
+            // A directory, opened without O_DIRECTORY, with rights that
+            // asked for a writable host file but not for writing data
+            // (FD_WRITE) nor appending: it is opened as a directory, whose
+            // descriptor never gets those rights anyway.
+            Err(Errno::Isdir)
+                if base & rights::FD_WRITE == 0
+                    && fdflags & fdflags::APPEND == 0
+                    && oflags & (oflags::CREAT | oflags::TRUNC) == 0 =>
+            {
+                sys::openat(r.dir(), &r.name, flags | libc::O_RDONLY, 0o666)?
+            }
+            // A symbolic link not followed is ELOOP, as POSIX says of
+            // O_NOFOLLOW and wasmtime answers, also with O_DIRECTORY (where
+            // Linux says ENOTDIR).
+            Err(Errno::Notdir)
+                if flags & libc::O_DIRECTORY != 0
+                    && sys::lstatat(r.dir(), &r.name)
+                        .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFLNK) =>
+            {
+                return Err(Errno::Loop);
+            }
+            r => r?,
+        };
         let perms = d.perms;
         drop(r);
         let ty = sys::filetype_of(sys::fstat(file.as_fd())?.st_mode);
@@ -1066,7 +1133,7 @@ impl WasiCtx {
         flags: u16,
         out: u32,
     ) -> R {
-        let e = self.entry(fd, rights::SOCK_ACCEPT)?;
+        let e = self.socket(fd, rights::SOCK_ACCEPT)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };
@@ -1099,7 +1166,7 @@ impl WasiCtx {
         out_len: u32,
         out_flags: u32,
     ) -> R {
-        let e = self.entry(fd, rights::FD_READ)?;
+        let e = self.socket(fd, rights::FD_READ)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };
@@ -1135,7 +1202,7 @@ impl WasiCtx {
         n: u32,
         out: u32,
     ) -> R {
-        let e = self.entry(fd, rights::FD_WRITE)?;
+        let e = self.socket(fd, rights::FD_WRITE)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };
@@ -1147,7 +1214,7 @@ impl WasiCtx {
     }
 
     pub(crate) fn sock_shutdown(&self, fd: Fd, how: u8) -> R {
-        let e = self.entry(fd, rights::SOCK_SHUTDOWN)?;
+        let e = self.socket(fd, rights::SOCK_SHUTDOWN)?;
         let Kind::Socket { fd: s, .. } = &e.kind else {
             return Err(Errno::Notsock);
         };

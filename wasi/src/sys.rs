@@ -370,6 +370,12 @@ pub fn accept(fd: BorrowedFd<'_>, nonblock: bool) -> Result<OwnedFd, Errno> {
     })
 }
 
+/// Whether `fd` is a terminal.
+pub fn isatty(fd: BorrowedFd<'_>) -> bool {
+    // SAFETY: `isatty` only reads the descriptor number; `fd` is open.
+    unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
+}
+
 /// A close-on-exec duplicate of the host process's descriptor `fd`
 /// (numbered 3 or above), or `None` when the host has no such descriptor.
 pub fn dup_host(fd: RawFd) -> Option<OwnedFd> {

@@ -2,13 +2,15 @@
 //! rebuilt by `tests/programs/build.sh`) on the interpreter tier, with their
 //! expected outputs. Errnos print as numbers: 8 badf, 20 exist, 21 fault,
 //! 28 inval, 31 isdir, 32 loop, 37 nametoolong, 44 noent, 54 notdir,
-//! 55 notempty, 58 notsup, 63 perm, 70 spipe, 76 notcapable.
+//! 55 notempty, 57 notsock, 58 notsup, 63 perm, 70 spipe, 76 notcapable.
 
 mod common;
 
 use common::{TempDir, assert_lines, run};
 use skiff_vm::runtime::TrapKind;
-use skiff_wasi::{DirPerms, Stdio, WasiCtxBuilder};
+use skiff_wasi::{DirPerms, OutputBuffer, Stdio, WasiCtxBuilder};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 
 #[test]
 fn args_and_environment_as_granted() {
@@ -595,7 +597,7 @@ fn sockets_handed_over_by_the_host() {
         "fd 3 type 6
          prestat of a socket: 8
          accept bad flags: 28
-         accept on stdout: 76
+         accept on stdout: 57
          accept: 0
          poll socket readable: 0
          events 1 userdata 9 type 1 error 0 has bytes 1
@@ -605,16 +607,20 @@ fn sockets_handed_over_by_the_host() {
          recv: 0
          got: ping (4) flags 0
          recv bad flags: 28
-         recv on a non-socket: 76
+         recv on a non-socket: 57
          send: 0
          sent: 4
          write on socket: 0
          seek on socket: 70
          shutdown bad how: 28
          shutdown write: 0
-         shutdown on a non-socket: 76
+         shutdown on a non-socket: 57
+         shutdown on a closed fd: 8
+         send on a non-socket: 57
          read after peer closed: 0
          eof: 1
+         drop the shutdown right: 0
+         shutdown without the right: 76
          close: 0",
     );
     assert_eq!(client.join().unwrap(), b"pong!");
@@ -634,4 +640,207 @@ fn closed_and_null_stdio() {
             .stderr(Stdio::Null),
     );
     assert_eq!(r.code(), 6);
+}
+
+#[test]
+fn opening_directories() {
+    let t = TempDir::new("open-dirs");
+    std::fs::create_dir_all(t.join("rw/sub")).unwrap();
+    std::fs::write(t.join("rw/file"), "x").unwrap();
+    std::fs::create_dir_all(t.join("ro/sub")).unwrap();
+    let ro_before = snapshot(&t.join("ro"));
+    let r = run(
+        "open_dirs",
+        WasiCtxBuilder::new()
+            .preopen_dir(t.join("rw"), "/rw", DirPerms::ReadWrite)
+            .preopen_dir(t.join("ro"), "/ro", DirPerms::ReadOnly),
+    );
+    assert_eq!(r.code(), 0, "{}", r.stderr);
+    // Rights are ceilings: a directory opens with whatever rights are asked
+    // (keeping those its parent passes on), and read-only on the host, except
+    // that asking to write data to it (FD_WRITE) is EISDIR (31), as POSIX
+    // and wasmtime answer. O_DIRECTORY with CREAT, TRUNC or EXCL is EINVAL
+    // (28); O_DIRECTORY alone does not follow a symbolic link (ELOOP, 32).
+    // Under a read-only preopen, asking FD_WRITE is EPERM (63) first.
+    assert_lines(
+        &r.stdout,
+        "rw . with its own rights: 0 type 3 write 0
+         rw . with its inheriting rights: 31
+         rw . with every right: 0 type 3 write 0
+         rw . with no rights: 0 type 3 write 0
+         rw . read: 0 type 3 write 0
+         rw . read+write: 31
+         rw sub without the flag, set-size right: 0 type 3 write 0
+         rw sub without the flag, write: 31
+         rw sub/ trailing slash, set-size right: 0 type 3 write 0
+         rw directory|creat: 28
+         rw directory|trunc: 28
+         rw directory|excl: 28
+         rw directory flag on a file: 54
+         rw file with every right: 0 type 4 write 1
+         symlink link -> sub: 0
+         rw link, directory flag, nofollow: 32
+         rw link, directory flag, follow: 0 type 3 write 0
+         rw link/ (a trailing slash follows): 0 type 3 write 0
+         unlink link: 0
+         rw sub: 0 rights within the parent's: 1
+         mkdir under the opened sub: 0
+         rmdir it: 0
+         ro . with its own rights: 0 type 3 write 0
+         ro sub with every right but FD_WRITE: 0 type 3 write 0
+         ro . read+write: 63
+         ro sub: 0
+         mkdir under ro sub: 63
+         create under ro sub: 63
+         libc opendir: 1
+         libc open O_DIRECTORY: 1
+         libc open dir O_RDWR: -1 errno 31
+         libc opendir ro: 1",
+    );
+    assert_eq!(
+        snapshot(&t.join("ro")),
+        ro_before,
+        "the read-only preopen is untouched"
+    );
+}
+
+#[test]
+fn standard_streams_look_like_terminals_only_when_they_are() {
+    // Stdout a file the guest can also read through a preopen, stdin a pipe,
+    // stderr a buffer: none is a terminal, so none is a character device,
+    // and libc buffers stdout in full (the second line is not in the file
+    // before the flush).
+    let t = TempDir::new("stdio-kind");
+    let out_path = t.join("stdout.txt");
+    let stdout = std::fs::File::create(&out_path).unwrap();
+    let (stdin, _stdin_writer) = std::io::pipe().unwrap();
+    let err = OutputBuffer::new();
+    let r = common::run_with_stdio(
+        "stdio_kind",
+        WasiCtxBuilder::new()
+            .args(["stdio_kind", "/out/stdout.txt"])
+            .preopen_dir(t.path(), "/out", DirPerms::ReadOnly)
+            .stdin(Stdio::file(stdin))
+            .stdout(Stdio::file(stdout))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0, "{}", err.contents_lossy());
+    assert_lines(
+        &err.contents_lossy(),
+        "fd 0: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 1: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         after two lines, /out/stdout.txt holds 6 bytes
+         after fflush, /out/stdout.txt holds 13 bytes",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        "first\nsecond\n"
+    );
+
+    // /dev/null is a character device on the host, but not a terminal.
+    let err = OutputBuffer::new();
+    let null = || {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap()
+    };
+    let r = common::run_with_stdio(
+        "stdio_kind",
+        WasiCtxBuilder::new()
+            .stdin(Stdio::file(null()))
+            .stdout(Stdio::file(null()))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0);
+    assert_lines(
+        &err.contents_lossy(),
+        "fd 0: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 1: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0
+         fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0",
+    );
+}
+
+/// A pseudo-terminal: its controlling side and the terminal itself.
+fn open_pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain integer flags; the result is checked.
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    assert!(
+        master >= 0,
+        "posix_openpt: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `master` was just opened and nothing else owns it.
+    let master = unsafe { std::fs::File::from_raw_fd(master) };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&master);
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: `raw` is an open pty master; `name` is writable for its length.
+    let ok = unsafe {
+        libc::grantpt(raw) == 0
+            && libc::unlockpt(raw) == 0
+            && libc::ptsname_r(raw, name.as_mut_ptr(), name.len()) == 0
+    };
+    assert!(ok, "pty setup: {}", std::io::Error::last_os_error());
+    // SAFETY: `ptsname_r` succeeded, so `name` holds a NUL-terminated path.
+    let path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
+    let terminal = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(path)
+        .unwrap();
+    (master, terminal)
+}
+
+#[test]
+fn a_terminal_is_a_character_device() {
+    let (_master, terminal) = open_pty();
+    let err = OutputBuffer::new();
+    let r = common::run_with_stdio(
+        "stdio_kind",
+        WasiCtxBuilder::new()
+            .stdout(Stdio::file(terminal))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0);
+    // fd 0 is closed (EBADF); fd 1 is the terminal; no stream can seek.
+    assert_lines(
+        &err.contents_lossy(),
+        "fd 0: fdstat 8 type 0 seek/tell 0; filestat 8 type 0 size 0; isatty 0
+         fd 1: fdstat 0 type 2 seek/tell 0; filestat 0 type 2 size 0; isatty 1
+         fd 2: fdstat 0 type 0 seek/tell 0; filestat 0 type 0 size 0; isatty 0",
+    );
+}
+
+#[test]
+fn a_full_output_buffer_answers_enospc() {
+    let out = OutputBuffer::with_limit(2500);
+    let err = OutputBuffer::new();
+    let r = common::run_with_stdio(
+        "full_output",
+        WasiCtxBuilder::new()
+            .stdout(Stdio::Buffer(out.clone()))
+            .stderr(Stdio::Buffer(err.clone())),
+    );
+    assert_eq!(r.code(), 0, "{}", err.contents_lossy());
+    // Whole writes while they fit, a short one, then ENOSPC (51); libc's
+    // stdio reports the error to the program.
+    assert_lines(
+        &err.contents_lossy(),
+        "write 0: 0, 1000 bytes
+         write 1: 0, 1000 bytes
+         write 2: 0, 500 bytes
+         write 3: 51, 0 bytes
+         write 4: 51, 0 bytes
+         raw total: 2500
+         empty then one byte: 51
+         empty write: 0
+         libc: fputs 0 fflush 0 ferror 1 errno 51",
+    );
+    assert_eq!(out.len(), 2500, "the buffer never grows past its limit");
+    assert!(out.contents().iter().all(|&b| b == b'x'));
 }

@@ -43,8 +43,14 @@ int main(void) {
     report("shutdown bad how", __wasi_sock_shutdown(conn, 0));
     report("shutdown write", __wasi_sock_shutdown(conn, __WASI_SDFLAGS_WR));
     report("shutdown on a non-socket", __wasi_sock_shutdown(1, __WASI_SDFLAGS_WR));
+    report("shutdown on a closed fd", __wasi_sock_shutdown(99, __WASI_SDFLAGS_WR));
+    report("send on a non-socket", __wasi_sock_send(1, &civ, 1, 0, &n));
     report("read after peer closed", read_str(conn, buf, sizeof buf));
     printf("eof: %d\n", buf[0] == 0);
+    __wasi_fd_fdstat_get(conn, &st);
+    report("drop the shutdown right",
+           __wasi_fd_fdstat_set_rights(conn, st.fs_rights_base & ~__WASI_RIGHTS_SOCK_SHUTDOWN, 0));
+    report("shutdown without the right", __wasi_sock_shutdown(conn, __WASI_SDFLAGS_RD));
     report("close", __wasi_fd_close(conn));
     return 0;
 }
