@@ -76,6 +76,10 @@ pub struct Store {
     pub(crate) tables: Vec<Table>,
     /// Boxed so that a global's value keeps its address while globals are
     /// added: compiled code reads and writes it through a pointer.
+    #[allow(
+        clippy::vec_box,
+        reason = "each global keeps its address while the vector grows"
+    )]
     globals: Vec<Box<Global>>,
     pub(crate) instances: Vec<InstanceEntity>,
     /// Host functions shared through [`Store::host_func_shared`], by address.
