@@ -74,7 +74,7 @@ impl Engine {
     pub fn with_memory_config(kind: EngineKind, memory: MemoryConfig) -> Result<Engine, Error> {
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::new()),
-            EngineKind::Jit => Arc::new(skiff_jit::Jit::with_memory_config(memory)?),
+            EngineKind::Jit => jit_tier(memory)?,
         };
         Ok(Engine {
             kind,
@@ -107,4 +107,19 @@ impl Engine {
     pub(crate) fn tier(&self) -> &dyn Tier {
         &*self.tier
     }
+}
+
+/// The JIT tier, compiling for memories made with `memory`.
+#[cfg(feature = "jit")]
+pub(crate) fn jit_tier(memory: MemoryConfig) -> Result<Arc<dyn Tier>, Error> {
+    Ok(Arc::new(skiff_jit::Jit::with_memory_config(memory)?))
+}
+
+/// The JIT tier: not in this build.
+#[cfg(not(feature = "jit"))]
+pub(crate) fn jit_tier(_memory: MemoryConfig) -> Result<Arc<dyn Tier>, Error> {
+    Err(Error::without_offset(
+        skiff_vm::ErrorKind::Unsupported,
+        "JIT: this build of Skiff has no JIT (the `jit` feature is off)",
+    ))
 }

@@ -33,13 +33,31 @@
 //! panics; host functions cannot reach the store itself, only operations
 //! that keep what running code uses in place, so this does not compile:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0599
 //! use skiff::{Caller, Linker, Store};
 //! let mut linker = Linker::<()>::new();
 //! linker.func_wrap("host", "evil", |mut caller: Caller<'_, ()>| {
 //!     // There is no way to the store behind a caller.
 //!     let _ = std::mem::replace(caller.store_mut(), Store::default());
 //! });
+//! ```
+//!
+//! A store's objects cannot be reached but through handles (no field of
+//! the store is public, so none can be cleared while code points into it):
+//!
+//! ```compile_fail,E0609
+//! let mut store = skiff::Store::default();
+//! store.globals.clear();
+//! ```
+//!
+//! The runtime crates keep what could break that to themselves: the
+//! runtime's own caller does not lend its store to safe code (nor does the
+//! JIT let safe code change what its signal handler treats as generated code).
+//!
+//! ```compile_fail,E0616
+//! fn evil(caller: &mut skiff_vm::runtime::Caller<'_>) {
+//!     let _ = std::mem::take(caller.store);
+//! }
 //! ```
 //!
 //! A panic in a host function never unwinds through WebAssembly frames, on

@@ -141,7 +141,13 @@ macro_rules! builtins {
 }
 
 /// Builtin addresses, shared by every context block.
-pub struct Addresses(pub [*const (); Builtin::COUNT]);
+pub struct Addresses(
+    #[allow(
+        dead_code,
+        reason = "generated code reads it through the context block"
+    )]
+    [*const (); Builtin::COUNT],
+);
 
 // SAFETY: the table is immutable and holds addresses of functions.
 unsafe impl Sync for Addresses {}

@@ -12,14 +12,22 @@
 //! rare or large through its builtins (module `builtins`, declared once).
 //!
 //! The JIT runs on x86-64 Linux; elsewhere [`Jit::new`] reports that it is
-//! unsupported.
+//! unsupported (the platform code is in per-platform files under `sys/`).
+//!
+//! What the signal handler treats as generated code is the JIT's own
+//! business: nothing outside this crate can register code with it.
+//!
+//! ```compile_fail,E0603
+//! skiff_jit::traps::register(0, 4096, Vec::new(), None);
+//! ```
 
 mod builtins;
 mod compile;
 mod registry;
-pub mod translate;
-pub mod traps;
-pub mod vmctx;
+mod sys;
+mod translate;
+mod traps;
+mod vmctx;
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -65,7 +73,7 @@ impl Jit {
     /// code. A small reservation (under 4 GiB) checks every access; such
     /// code runs in any store.
     pub fn with_memory_config(memory: MemoryConfig) -> Result<Jit, Error> {
-        if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        if !sys::SUPPORTED {
             return Err(jit_error("only x86-64 Linux is supported"));
         }
         let mut flags = settings::builder();

@@ -72,6 +72,7 @@ fn the_interpreter_runs_the_script() {
 }
 
 #[test]
+#[cfg(feature = "jit")]
 fn the_jit_runs_the_script() {
     check_engine("jit");
 }

@@ -14,9 +14,9 @@ use std::process::ExitCode;
 /// Arguments of `skiff run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The tier that runs the code.
-    #[arg(long, default_value = "jit")]
-    engine: EngineKind,
+    /// The tier that runs the code (default: the JIT where it runs, else the interpreter).
+    #[arg(long)]
+    engine: Option<EngineKind>,
     /// Preopen a host directory, read-write, as GUEST (default: the same path).
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -66,7 +66,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("skiff: {}: {message}", args.module().display());
         ExitCode::from(EXIT_LOAD_ERROR)
     };
-    let engine = match Engine::new(args.engine) {
+    let engine = match args
+        .engine
+        .map_or_else(|| Ok(Engine::default()), Engine::new)
+    {
         Ok(e) => e,
         Err(e) => return fail(e.to_string()),
     };

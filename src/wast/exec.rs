@@ -23,7 +23,7 @@ use wast::core::WastRetCore;
 use wast::{WastExecute, WastInvoke, WastRet};
 
 /// Why every execution directive is skipped under `--engine jit`.
-pub const JIT_MISSING: &str = "the JIT does not run on this platform";
+pub const JIT_MISSING: &str = "the JIT is not available (not built in, or not this platform)";
 
 /// Why a directive that needs a skipped module is skipped.
 pub const MODULE_SKIPPED: &str = "module was skipped";
@@ -31,7 +31,7 @@ pub const MODULE_SKIPPED: &str = "module was skipped";
 /// An engine the runner can run scripts on: a tier, or the reason there is none.
 pub struct Engine {
     name: &'static str,
-    tier: Result<Box<dyn Tier>, &'static str>,
+    tier: Result<Arc<dyn Tier>, &'static str>,
     memory: MemoryConfig,
 }
 
@@ -51,15 +51,13 @@ impl Engine {
     pub fn by_name(name: &str) -> Option<Engine> {
         let jit = |name, memory| Engine {
             name,
-            tier: skiff_jit::Jit::with_memory_config(memory)
-                .map(|j| Box::new(j) as Box<dyn Tier>)
-                .map_err(|_| JIT_MISSING),
+            tier: crate::engine::jit_tier(memory).map_err(|_| JIT_MISSING),
             memory,
         };
         match name {
             "interp" => Some(Engine {
                 name: "interp",
-                tier: Ok(Box::new(skiff_interp::Interpreter::new())),
+                tier: Ok(Arc::new(skiff_interp::Interpreter::new())),
                 memory: MemoryConfig::GUARDED,
             }),
             "jit" => Some(jit("jit", MemoryConfig::GUARDED)),
