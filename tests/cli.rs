@@ -3,6 +3,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The engines of this build.
+#[cfg(feature = "jit")]
+const ENGINES: [&str; 2] = ["interp", "jit"];
+/// The engines of this build: no JIT.
+#[cfg(not(feature = "jit"))]
+const ENGINES: [&str; 1] = ["interp"];
+
 fn skiff(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_skiff"))
         .args(args)
@@ -140,7 +147,7 @@ fn words_after_the_module_reach_the_guest_untouched() {
         "--",
         "last",
     ];
-    for engine in ["interp", "jit"] {
+    for engine in ENGINES {
         let mut args = vec![
             "run",
             "--engine",
@@ -205,7 +212,7 @@ fn a_reactor_is_initialized_before_invoke() {
              (func (export "_initialize") (global.set $g (i32.add (global.get $g) (i32.const 42))))
              (func (export "get") (result i32) (global.get $g)))"#,
     );
-    for engine in ["interp", "jit"] {
+    for engine in ENGINES {
         let out = skiff(&[
             "run",
             "--engine",

@@ -11,6 +11,7 @@
 pub mod decode;
 pub mod error;
 pub mod features;
+pub mod isa;
 pub mod module;
 pub mod parallel;
 pub mod runtime;

@@ -6,8 +6,15 @@
 //! body in [`func`], and records in [`FuncInfo`] what the tiers need.
 
 mod const_expr;
+mod control;
 mod func;
-mod simd;
+mod memory;
+mod numeric;
+mod parametric;
+mod reference;
+mod table;
+mod variable;
+mod vector;
 
 use crate::error::{Error, Result};
 use crate::features::Features;

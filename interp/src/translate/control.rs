@@ -1,0 +1,333 @@
+//! Translating control instructions: blocks, branches, calls.
+
+#![deny(
+    clippy::wildcard_enum_match_arm,
+    reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
+)]
+
+use super::{Ctrl, Kind, Operand, Patch, Translator};
+use crate::code::{BranchTarget, Op, Slot};
+use skiff_vm::isa::{BlockType, Control};
+
+impl Translator<'_, '_> {
+    pub(super) fn control(&mut self, c: Control) {
+        match c {
+            Control::Unreachable => {
+                self.emit(Op::Unreachable);
+                self.unreachable = true;
+            }
+            Control::Nop => {}
+            Control::Block(blockty) => {
+                self.materialize_all();
+                self.push_ctrl(Kind::Block, blockty, None);
+            }
+            Control::Loop(blockty) => {
+                self.join();
+                self.materialize_all();
+                self.push_ctrl(Kind::Loop, blockty, None);
+            }
+            Control::If(blockty) => {
+                let fusable = self.fusable_condition();
+                let cond = self.pop_slot();
+                let emitted = self.ops.len();
+                self.materialize_all();
+                let jump = match fusable.filter(|_| self.ops.len() == emitted) {
+                    Some(f) => {
+                        self.ops.pop();
+                        self.code.offsets.pop();
+                        f.unless(u32::MAX)
+                    }
+                    None => Op::JumpIfZero {
+                        cond,
+                        target: u32::MAX,
+                    },
+                };
+                let j = self.ops.len();
+                self.emit(jump);
+                self.push_ctrl(Kind::If, blockty, Some(j));
+            }
+            Control::Else => {
+                self.materialize_all();
+                self.else_();
+            }
+            Control::End => {
+                self.materialize_all();
+                self.end_block();
+            }
+            Control::Br(relative_depth) => {
+                self.materialize_all();
+                self.br(relative_depth);
+                self.unreachable = true;
+            }
+            Control::BrIf(relative_depth) => self.br_if(relative_depth),
+            Control::BrTable(targets) => {
+                let index = self.pop_slot();
+                self.materialize_all();
+                let start = self.code.branch_tables.len() as u32;
+                let mut depths: Vec<u32> = targets.targets.to_vec();
+                depths.push(targets.default);
+                for depth in &depths {
+                    let (to, forward) = self.branch_to(*depth);
+                    let entry = self.code.branch_tables.len();
+                    self.code.branch_tables.push(to);
+                    // A branch to the function's own label lands on the
+                    // `Return` its end emits.
+                    if let Some(c) = forward {
+                        self.s.ctrls[c].patches.push(Patch::Entry(entry));
+                    }
+                }
+                self.emit(Op::BrTable {
+                    index,
+                    start,
+                    len: depths.len() as u32,
+                });
+                self.unreachable = true;
+            }
+            Control::Return => {
+                self.materialize_all();
+                let n = self.code.results;
+                self.emit(Op::Return {
+                    src: self.top_slot() - n,
+                });
+                self.unreachable = true;
+            }
+            Control::Call(function_index) => {
+                let ty = self.module.func_type(function_index);
+                let (params, results) = (ty.params().len(), ty.results().len());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot;
+                self.s.stack.truncate(self.s.stack.len() - params);
+                self.emit(Op::Call {
+                    func: function_index,
+                    base,
+                });
+                self.s
+                    .stack
+                    .extend(std::iter::repeat_n(Operand::InSlot, results));
+            }
+            Control::CallIndirect {
+                ty: type_index,
+                table: table_index,
+            } => {
+                let ty = &self.module.types[type_index as usize];
+                let (params, results) = (ty.params().len(), ty.results().len());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot - 1;
+                self.s.stack.truncate(self.s.stack.len() - params - 1);
+                self.emit(Op::CallIndirect {
+                    base,
+                    ty: type_index,
+                    table: table_index,
+                });
+                self.s
+                    .stack
+                    .extend(std::iter::repeat_n(Operand::InSlot, results));
+            }
+        }
+    }
+
+    fn arity(&self, bt: BlockType) -> (u32, u32) {
+        match bt {
+            BlockType::Empty => (0, 0),
+            BlockType::Value(_) => (0, 1),
+            BlockType::Func(i) => {
+                let ty = &self.module.types[i as usize];
+                (ty.params().len() as u32, ty.results().len() as u32)
+            }
+        }
+    }
+
+    fn push_ctrl(&mut self, kind: Kind, bt: BlockType, else_jump: Option<usize>) {
+        let (params, results) = self.arity(bt);
+        let height = self.top_slot() - params;
+        self.push_ctrl_frame(kind, height, params, results, else_jump);
+    }
+
+    pub(super) fn push_ctrl_frame(
+        &mut self,
+        kind: Kind,
+        height: Slot,
+        params: u32,
+        results: u32,
+        else_jump: Option<usize>,
+    ) {
+        let patches = self.s.patch_lists.pop().unwrap_or_default();
+        self.s.ctrls.push(Ctrl {
+            kind,
+            height,
+            params,
+            results,
+            loop_start: self.pc(),
+            patches,
+            else_jump,
+        });
+    }
+
+    /// The branch to the label `depth` levels out; the index of its control
+    /// frame when the target is forward (patched at the label's end).
+    fn branch_to(&self, depth: u32) -> (BranchTarget, Option<usize>) {
+        let c = self.s.ctrls.len() - 1 - depth as usize;
+        let ctrl = &self.s.ctrls[c];
+        let keep = ctrl.label_arity();
+        let to = BranchTarget {
+            target: if ctrl.kind == Kind::Loop {
+                ctrl.loop_start
+            } else {
+                u32::MAX
+            },
+            src: self.top_slot() - keep,
+            dst: ctrl.height,
+            keep,
+        };
+        (to, (ctrl.kind != Kind::Loop).then_some(c))
+    }
+
+    fn patch(&mut self, p: Patch, target: u32) {
+        match p {
+            Patch::Op(i) => {
+                let op = &mut self.ops[i];
+                match op.jump_target_mut() {
+                    Some(t) => *t = target,
+                    None => unreachable!("patching {op:?}"),
+                }
+            }
+            Patch::Entry(i) => self.code.branch_tables[i].target = target,
+        }
+    }
+
+    /// A join point: code after it is reached from more than one place, so
+    /// no instruction before it may be fused with one after it, nor retargeted.
+    fn join(&mut self) {
+        self.straight = false;
+        self.last_result = None;
+        self.fuse_from = self.ops.len();
+    }
+
+    pub(super) fn end_block(&mut self) {
+        self.join();
+        let ctrl = self.s.ctrls.pop().expect("validated nesting");
+        let end = self.pc();
+        if let Some(j) = ctrl.else_jump {
+            self.patch(Patch::Op(j), end);
+        }
+        let mut patches = ctrl.patches;
+        for p in patches.drain(..) {
+            self.patch(p, end);
+        }
+        self.s.patch_lists.push(patches);
+        self.s.stack.truncate((ctrl.height - self.base) as usize);
+        self.s
+            .stack
+            .extend(std::iter::repeat_n(Operand::InSlot, ctrl.results as usize));
+        self.unreachable = false;
+        if ctrl.kind == Kind::Func {
+            let src = self.top_slot() - ctrl.results;
+            self.emit(Op::Return { src });
+        }
+    }
+
+    pub(super) fn else_(&mut self) {
+        self.join();
+        let reachable = !self.unreachable;
+        let ctrl = self.s.ctrls.last_mut().expect("validated nesting");
+        let else_jump = ctrl.else_jump.take();
+        ctrl.kind = Kind::Else;
+        let (height, params) = (ctrl.height, ctrl.params);
+        if reachable {
+            let j = self.ops.len();
+            self.emit(Op::Jump { target: u32::MAX });
+            self.s
+                .ctrls
+                .last_mut()
+                .expect("validated nesting")
+                .patches
+                .push(Patch::Op(j));
+        }
+        if let Some(j) = else_jump {
+            let here = self.pc();
+            self.patch(Patch::Op(j), here);
+        }
+        self.s.stack.truncate((height - self.base) as usize);
+        self.s
+            .stack
+            .extend(std::iter::repeat_n(Operand::InSlot, params as usize));
+        self.unreachable = false;
+    }
+
+    /// An unconditional branch; the stack is materialized.
+    fn br(&mut self, depth: u32) {
+        let (to, forward) = self.branch_to(depth);
+        if let Some(c) = forward
+            && self.s.ctrls[c].kind == Kind::Func
+        {
+            self.emit(Op::Return { src: to.src });
+            return;
+        }
+        let j = self.ops.len();
+        if to.keep == 0 || to.src == to.dst {
+            self.emit(Op::Jump { target: to.target });
+            if let Some(c) = forward {
+                self.s.ctrls[c].patches.push(Patch::Op(j));
+            }
+        } else {
+            let entry = self.code.branch_tables.len();
+            self.code.branch_tables.push(to);
+            self.emit(Op::Br {
+                entry: entry as u32,
+            });
+            if let Some(c) = forward {
+                self.s.ctrls[c].patches.push(Patch::Entry(entry));
+            }
+        }
+    }
+
+    fn br_if(&mut self, depth: u32) {
+        let fusable = self.fusable_condition();
+        let cond = self.pop_slot();
+        let emitted = self.ops.len();
+        self.materialize_all();
+        // The comparison can be dropped for a jump testing its operands when
+        // nothing was emitted after it: its operands still hold their values.
+        let fusable = fusable.filter(|_| self.ops.len() == emitted);
+        if fusable.is_some() {
+            self.ops.pop();
+            self.code.offsets.pop();
+        }
+        let (to, forward) = self.branch_to(depth);
+        let to_func = forward.is_some_and(|c| self.s.ctrls[c].kind == Kind::Func);
+        if (to.keep == 0 || to.src == to.dst) && !to_func {
+            // A plain jump: nothing to move.
+            let jump = match fusable {
+                Some(f) => f.when(to.target),
+                None => Op::JumpIf {
+                    cond,
+                    target: to.target,
+                },
+            };
+            let j = self.ops.len();
+            self.emit(jump);
+            if let Some(c) = forward {
+                self.s.ctrls[c].patches.push(Patch::Op(j));
+            }
+        } else if let Some(f) = fusable {
+            // Skip the branch unless the condition holds.
+            let skip = self.ops.len();
+            self.emit(f.unless(u32::MAX));
+            self.br(depth);
+            let after = self.pc();
+            self.patch(Patch::Op(skip), after);
+        } else {
+            // Through the branch table: it moves the label's values (or, for
+            // the function's label, lands on the final `Return`).
+            let entry = self.code.branch_tables.len();
+            self.code.branch_tables.push(to);
+            self.emit(Op::BrIf {
+                cond,
+                entry: entry as u32,
+            });
+            if let Some(c) = forward {
+                self.s.ctrls[c].patches.push(Patch::Entry(entry));
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Translating memory instructions: loads and stores (each to the op of the
+//! same name, addressed directly or through a pending `i32.add` of a
+//! constant), and the instructions on the whole memory.
+
+#![deny(
+    clippy::wildcard_enum_match_arm,
+    reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
+)]
+
+use super::Translator;
+use crate::code::{Op, with_op_lists};
+use skiff_vm::isa::{Load, MemArg, MemoryInstr, Store};
+
+impl Translator<'_, '_> {
+    pub(super) fn memory(&mut self, m: MemoryInstr) {
+        match m {
+            MemoryInstr::Load(op, memarg) => self.load(op, memarg),
+            MemoryInstr::Store(op, memarg) => self.store(op, memarg),
+            MemoryInstr::Size { .. } => {
+                let dst = self.top_slot();
+                self.push_result(Op::MemorySize { dst });
+            }
+            MemoryInstr::Grow { .. } => self.unary(|dst, delta| Op::MemoryGrow { dst, delta }),
+            MemoryInstr::Init {
+                data: data_index, ..
+            } => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryInit {
+                    base,
+                    data: data_index,
+                });
+            }
+            MemoryInstr::DataDrop { data: data_index } => {
+                self.emit(Op::DataDrop { data: data_index })
+            }
+            MemoryInstr::Copy { .. } => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryCopy { base });
+            }
+            MemoryInstr::Fill { .. } => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryFill { base });
+            }
+        }
+    }
+}
+
+/// `load` and `store`, from the interpreter's list of loads and stores: a
+/// match on every load and store of the instruction set, so that one the
+/// list lacks does not compile.
+macro_rules! loads_and_stores {
+    (
+        load { $($load:ident / $load_at:ident,)* }
+        store { $($store:ident / $store_at:ident,)* }
+        $($rest:tt)*
+    ) => {
+        impl Translator<'_, '_> {
+            fn load(&mut self, op: Load, memarg: MemArg) {
+                let offset = memarg.offset as u32;
+                let (addr, imm) = self.pop_address(memarg.offset);
+                let dst = self.top_slot();
+                self.push_result(match (op, imm) {
+                    $(
+                        (Load::$load, None) => Op::$load { dst, addr, offset },
+                        (Load::$load, Some(imm)) => Op::$load_at { dst, addr, imm },
+                    )*
+                });
+            }
+
+            fn store(&mut self, op: Store, memarg: MemArg) {
+                let offset = memarg.offset as u32;
+                let value = self.pop_slot();
+                let (addr, imm) = self.pop_address(memarg.offset);
+                self.emit(match (op, imm) {
+                    $(
+                        (Store::$store, None) => Op::$store { addr, value, offset },
+                        (Store::$store, Some(imm)) => Op::$store_at { addr, value, imm },
+                    )*
+                });
+            }
+        }
+    };
+}
+
+with_op_lists!(loads_and_stores {});

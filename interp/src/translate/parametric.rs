@@ -1,0 +1,57 @@
+//! Translating `drop` and `select`.
+
+#![deny(
+    clippy::wildcard_enum_match_arm,
+    reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
+)]
+
+use super::{Condition, Translator};
+use crate::code::{Op, Slot};
+use skiff_vm::isa::Parametric;
+
+impl Translator<'_, '_> {
+    pub(super) fn parametric(&mut self, p: Parametric) {
+        match p {
+            Parametric::Drop => {
+                self.s.stack.pop();
+            }
+            Parametric::Select | Parametric::TypedSelect(_)
+                if self.code.frame_size <= u32::from(u16::MAX) =>
+            {
+                // A select of `i32.eqz c` is the select of `c`, operands swapped.
+                let eqz = match self.fusable_condition() {
+                    Some(Condition::Zero(src)) => Some(src),
+                    _ => None,
+                };
+                let mut cond = self.pop_slot();
+                if let Some(src) = eqz {
+                    self.ops.pop();
+                    self.code.offsets.pop();
+                    cond = src;
+                }
+                let b = self.pop_slot();
+                let a = self.pop_slot();
+                let (a, b) = if eqz.is_some() { (b, a) } else { (a, b) };
+                let dst = self.top_slot();
+                // Every slot of the frame fits in 16 bits.
+                let small = |slot: Slot| slot as u16;
+                self.push_result(Op::SelectSmall {
+                    dst,
+                    a: small(a),
+                    b: small(b),
+                    cond: small(cond),
+                });
+            }
+            Parametric::Select | Parametric::TypedSelect(_) => {
+                let cond = self.pop_slot();
+                let b = self.pop_slot();
+                // The first operand must be in the result's slot.
+                let i = self.s.stack.len() - 1;
+                self.materialize(i);
+                let dst = self.base + i as Slot;
+                self.s.stack.pop();
+                self.push_result(Op::Select { dst, b, cond });
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Lowering control instructions: blocks, branches, calls.
+
+#![deny(
+    clippy::wildcard_enum_match_arm,
+    reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
+)]
+
+use super::{Frame, Kind, Translator, args, cl_type, declare_callee};
+use crate::builtins::Builtin;
+use crate::traps::TRAP_UNREACHABLE;
+use cranelift_codegen::ir::{self, Block, InstBuilder, Type};
+use skiff_vm::Error;
+use skiff_vm::isa::Control;
+
+impl Translator<'_, '_, '_> {
+    pub(super) fn control(&mut self, c: Control) -> Result<(), Error> {
+        match c {
+            Control::Unreachable => {
+                self.b.ins().trap(TRAP_UNREACHABLE);
+                self.end_unreachable_tail();
+            }
+            Control::Nop => {}
+            Control::Block(blockty) => {
+                let (params, results) = self.block_types(blockty)?;
+                let dest = self.new_block_with(&results);
+                let height = self.stack.len() - params.len();
+                self.frames.push(Frame {
+                    kind: Kind::Block,
+                    dest,
+                    header: None,
+                    else_block: None,
+                    params,
+                    results,
+                    height,
+                    dest_reached: false,
+                });
+            }
+            Control::Loop(blockty) => {
+                let (params, results) = self.block_types(blockty)?;
+                let header = self.new_block_with(&params);
+                let dest = self.new_block_with(&results);
+                let vals = self.top_n(params.len());
+                self.b.ins().jump(header, &args(&vals));
+                let height = self.stack.len() - params.len();
+                self.stack.truncate(height);
+                self.b.switch_to_block(header);
+                self.stack.extend_from_slice(self.b.block_params(header));
+                self.frames.push(Frame {
+                    kind: Kind::Loop,
+                    dest,
+                    header: Some(header),
+                    else_block: None,
+                    params,
+                    results,
+                    height,
+                    dest_reached: false,
+                });
+            }
+            Control::If(blockty) => {
+                let cond = self.pop();
+                let (params, results) = self.block_types(blockty)?;
+                let then_block = self.new_block_with(&params);
+                let else_block = self.new_block_with(&params);
+                let dest = self.new_block_with(&results);
+                let vals = self.top_n(params.len());
+                self.b
+                    .ins()
+                    .brif(cond, then_block, &args(&vals), else_block, &args(&vals));
+                self.b.seal_block(then_block);
+                self.b.seal_block(else_block);
+                let height = self.stack.len() - params.len();
+                self.stack.truncate(height);
+                self.b.switch_to_block(then_block);
+                self.stack
+                    .extend_from_slice(self.b.block_params(then_block));
+                self.frames.push(Frame {
+                    kind: Kind::If,
+                    dest,
+                    header: None,
+                    else_block: Some(else_block),
+                    params,
+                    results,
+                    height,
+                    dest_reached: false,
+                });
+            }
+            Control::Else => self.else_(),
+            Control::End => self.end()?,
+            Control::Br(relative_depth) => {
+                self.jump_to_label(relative_depth);
+                self.end_unreachable_tail();
+            }
+            Control::BrIf(relative_depth) => {
+                let cond = self.pop();
+                let (target, n) = self.label(relative_depth);
+                let vals = self.top_n(n);
+                let next = self.b.create_block();
+                self.b.ins().brif(cond, target, &args(&vals), next, &[]);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+            }
+            Control::BrTable(targets) => {
+                let index = self.pop();
+                let mut depths: Vec<u32> = targets.targets.to_vec();
+                let default = targets.default;
+                let (_, n) = self.label(default);
+                let vals = self.top_n(n);
+                // One edge block per distinct target carries the values.
+                let mut edges: std::collections::HashMap<u32, Block> =
+                    std::collections::HashMap::new();
+                depths.push(default);
+                for d in &depths {
+                    if !edges.contains_key(d) {
+                        let edge = self.b.create_block();
+                        edges.insert(*d, edge);
+                    }
+                }
+                let table: Vec<ir::BlockCall> = depths[..depths.len() - 1]
+                    .iter()
+                    .map(|d| self.b.func.dfg.block_call(edges[d], &[]))
+                    .collect();
+                let default_call = self.b.func.dfg.block_call(edges[&default], &[]);
+                let jt = self
+                    .b
+                    .create_jump_table(ir::JumpTableData::new(default_call, &table));
+                self.b.ins().br_table(index, jt);
+                let mut done = std::collections::HashSet::new();
+                for d in depths {
+                    if !done.insert(d) {
+                        continue;
+                    }
+                    let edge = edges[&d];
+                    self.b.seal_block(edge);
+                    self.b.switch_to_block(edge);
+                    let (target, _) = self.label(d);
+                    self.b.ins().jump(target, &args(&vals));
+                }
+                self.end_unreachable_tail();
+            }
+            Control::Return => {
+                self.jump_to_label((self.frames.len() - 1) as u32);
+                self.end_unreachable_tail();
+            }
+            Control::Call(function_index) => self.call(function_index)?,
+            Control::CallIndirect {
+                ty: type_index,
+                table: table_index,
+            } => {
+                let ty = self.env.module.types[type_index as usize].clone();
+                let elem = self.pop();
+                let n = ty.params().len();
+                let params = self.top_n(n);
+                self.stack.truncate(self.stack.len() - n);
+                let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
+                let t = self.u32_const(table_index);
+                let tyi = self.u32_const(type_index);
+                self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
+                let rtys: Vec<Type> = ty
+                    .results()
+                    .iter()
+                    .map(|r| cl_type(*r))
+                    .collect::<Result<_, _>>()?;
+                self.reload(slot, &rtys);
+            }
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, index: u32) -> Result<(), Error> {
+        let m = self.env.module;
+        let ty = m.func_type(index).clone();
+        let n = ty.params().len();
+        let params = self.top_n(n);
+        self.stack.truncate(self.stack.len() - n);
+        if index >= m.num_imported_funcs {
+            let d = index - m.num_imported_funcs;
+            let f = match self.callees.get(&d) {
+                Some(f) => *f,
+                None => {
+                    let f = declare_callee(
+                        self.b.func,
+                        self.env.func_ids[d as usize],
+                        &self.env.sigs[d as usize],
+                    );
+                    self.callees.insert(d, f);
+                    f
+                }
+            };
+            let mut all = vec![self.vmctx];
+            all.extend(params);
+            let call = self.b.ins().call(f, &all);
+            let results = self.b.inst_results(call).to_vec();
+            self.stack.extend(results);
+        } else {
+            let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
+            let f = self.u32_const(index);
+            self.checked_builtin(Builtin::CallImport, &[f, addr]);
+            let rtys: Vec<Type> = ty
+                .results()
+                .iter()
+                .map(|r| cl_type(*r))
+                .collect::<Result<_, _>>()?;
+            self.reload(slot, &rtys);
+        }
+        Ok(())
+    }
+
+    pub(super) fn else_(&mut self) {
+        let frame = self.frames.last_mut().expect("validated nesting");
+        let else_block = frame.else_block.take().expect("else of an if");
+        frame.kind = Kind::Else;
+        let (dest, height, n) = (frame.dest, frame.height, frame.results.len());
+        if !self.unreachable {
+            let vals = self.top_n(n);
+            self.b.ins().jump(dest, &args(&vals));
+            self.frames
+                .last_mut()
+                .expect("validated nesting")
+                .dest_reached = true;
+        }
+        self.stack.truncate(height);
+        self.b.switch_to_block(else_block);
+        self.stack
+            .extend_from_slice(self.b.block_params(else_block));
+        self.unreachable = false;
+    }
+
+    pub(super) fn end(&mut self) -> Result<(), Error> {
+        let mut frame = self.frames.pop().expect("validated nesting");
+        if !self.unreachable {
+            let vals = self.top_n(frame.results.len());
+            self.b.ins().jump(frame.dest, &args(&vals));
+            frame.dest_reached = true;
+        }
+        if let Some(else_block) = frame.else_block.take() {
+            // An `if` without `else`: the false branch passes its parameters on.
+            self.b.switch_to_block(else_block);
+            let params = self.b.block_params(else_block).to_vec();
+            self.b.ins().jump(frame.dest, &args(&params));
+            frame.dest_reached = true;
+        }
+        if let Some(header) = frame.header {
+            self.b.seal_block(header);
+        }
+        self.stack.truncate(frame.height);
+        self.b.seal_block(frame.dest);
+        self.b.switch_to_block(frame.dest);
+        self.stack
+            .extend_from_slice(self.b.block_params(frame.dest));
+        self.unreachable = !frame.dest_reached;
+        if frame.kind == Kind::Func {
+            if frame.dest_reached {
+                let vals = self.stack.clone();
+                self.b.ins().return_(&vals);
+            } else {
+                self.b.ins().trap(TRAP_UNREACHABLE);
+            }
+        } else if self.unreachable {
+            // Nothing reaches the code after this block: the block ends here.
+            self.b.ins().trap(TRAP_UNREACHABLE);
+        }
+        Ok(())
+    }
+}

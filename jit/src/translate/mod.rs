@@ -1,0 +1,535 @@
+//! Translation of validated function bodies to Cranelift IR.
+//!
+//! Locals are Cranelift variables; the operand stack is a vector of SSA
+//! values; each WebAssembly block becomes a Cranelift block whose parameters
+//! are the block's results (a loop's header takes the loop's parameters).
+//! Linear memory accesses add the address to the memory's base and rely on
+//! the guard region for bounds where the memory configuration the code is
+//! compiled for guarantees one (static offsets too large for it, or every
+//! access under a small reservation, get an explicit check). What is rare or
+//! large (bulk memory, tables, calls leaving the module) calls into the
+//! runtime through its builtins ([`crate::builtins`]).
+
+use crate::builtins::Builtin;
+use crate::traps::TRAP_PENDING;
+use crate::vmctx::offsets;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    self, AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, TrapCode, Type, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_module::FuncId;
+use skiff_vm::isa::{self, BlockType, Control, MemArg, Reader};
+use skiff_vm::module::Module;
+use skiff_vm::runtime::MemoryConfig;
+use skiff_vm::types::{FuncType, ValType};
+use skiff_vm::{Error, ErrorKind};
+use std::collections::HashMap;
+
+mod control;
+mod memory;
+mod numeric;
+mod parametric;
+mod reference;
+mod table;
+mod variable;
+
+/// The Cranelift type of a value type (references are 64-bit raw refs).
+pub fn cl_type(t: ValType) -> Result<Type, Error> {
+    Ok(match t {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::Ref(_) => types::I64,
+        ValType::V128 => return Err(unsupported("SIMD")),
+    })
+}
+
+/// The signature of a WebAssembly function in generated code: the context
+/// block, then its parameters; its results.
+pub fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<Signature, Error> {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    for p in ty.params() {
+        sig.params.push(AbiParam::new(cl_type(*p)?));
+    }
+    for r in ty.results() {
+        sig.returns.push(AbiParam::new(cl_type(*r)?));
+    }
+    Ok(sig)
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::without_offset(
+        ErrorKind::Unsupported,
+        format!("the JIT does not compile {what} yet"),
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+struct Frame {
+    kind: Kind,
+    /// Where control continues after the block; takes its results.
+    dest: Block,
+    /// For loops: the header, which takes the parameters.
+    header: Option<Block>,
+    /// For `if` before its `else`: the block the false branch starts.
+    else_block: Option<Block>,
+    params: Vec<Type>,
+    results: Vec<Type>,
+    /// Operand stack height below the block's parameters.
+    height: usize,
+    /// Whether any branch or fall-through reaches `dest`.
+    dest_reached: bool,
+}
+
+/// Everything the translator needs from the module being compiled.
+pub struct Env<'m> {
+    /// The module.
+    pub module: &'m Module,
+    /// Cranelift ids of the defined functions (index = defined index).
+    pub func_ids: &'m [FuncId],
+    /// Signatures of the defined functions (index = defined index).
+    pub sigs: &'m [Signature],
+    /// The calling convention of generated code.
+    pub call_conv: CallConv,
+    /// The memory configuration the code is compiled for: accesses its
+    /// guard region does not catch are checked explicitly.
+    pub memory: MemoryConfig,
+}
+
+/// Imports function `id` of the code module into `func`, as
+/// `cranelift_module::Module::declare_func_in_func` does for a local
+/// (colocated) definition, but without the module: bodies are translated on
+/// several threads.
+pub fn declare_callee(func: &mut ir::Function, id: FuncId, sig: &Signature) -> FuncRef {
+    let signature = func.import_signature(sig.clone());
+    let name = func.declare_imported_user_function(ir::UserExternalName {
+        namespace: 0,
+        index: id.as_u32(),
+    });
+    func.import_function(ir::ExtFuncData {
+        name: ir::ExternalName::user(name),
+        signature,
+        colocated: true,
+        patchable: false,
+    })
+}
+
+/// Translates the body of defined function `index` into `builder`'s function.
+pub fn translate_body(
+    env: &Env<'_>,
+    builder: &mut FunctionBuilder<'_>,
+    index: u32,
+) -> Result<(), Error> {
+    let m = env.module;
+    let body = m.body(index).expect("a defined function");
+    let ty = m.func_type(index);
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    builder.seal_block(entry);
+    let vmctx = builder.block_params(entry)[0];
+
+    // Locals: parameters first, then declared locals set to zero.
+    let mut locals = Vec::new();
+    for (i, p) in ty.params().iter().enumerate() {
+        let var = builder.declare_var(cl_type(*p)?);
+        let v = builder.block_params(entry)[i + 1];
+        builder.def_var(var, v);
+        locals.push(var);
+    }
+    for &(n, t) in &body.locals {
+        let clt = cl_type(t)?;
+        for _ in 0..n {
+            let var = builder.declare_var(clt);
+            let zero = zero(builder, clt);
+            builder.def_var(var, zero);
+            locals.push(var);
+        }
+    }
+
+    let flags = Flags::new(builder);
+    // Stack exhaustion: compare the stack pointer with the limit in the context block.
+    let limit = builder
+        .ins()
+        .load(types::I64, flags.trusted, vmctx, offsets::STACK_LIMIT);
+    let sp = builder.ins().get_stack_pointer(types::I64);
+    let over = builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+    builder.ins().trapnz(over, TrapCode::STACK_OVERFLOW);
+
+    let results: Vec<Type> = ty
+        .results()
+        .iter()
+        .map(|r| cl_type(*r))
+        .collect::<Result<_, _>>()?;
+    let ret = builder.create_block();
+    for r in &results {
+        builder.append_block_param(ret, *r);
+    }
+    let mut t = Translator {
+        env,
+        b: builder,
+        vmctx,
+        locals,
+        stack: Vec::new(),
+        frames: vec![Frame {
+            kind: Kind::Func,
+            dest: ret,
+            header: None,
+            else_block: None,
+            params: Vec::new(),
+            results: results.clone(),
+            height: 0,
+            dest_reached: false,
+        }],
+        unreachable: false,
+        dead_depth: 0,
+        flags,
+        callees: HashMap::new(),
+        builtin_sigs: HashMap::new(),
+    };
+    let mut reader = Reader::validated(m, body);
+    while !reader.eof() {
+        // The module offset of each instruction, for backtraces.
+        t.b.set_srcloc(ir::SourceLoc::new(reader.position() as u32));
+        let instr = reader.read()?;
+        t.instr(instr)?;
+    }
+    Ok(())
+}
+
+fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
+    match t {
+        types::F32 => b.ins().f32const(0.0),
+        types::F64 => b.ins().f64const(0.0),
+        t => b.ins().iconst(t, 0),
+    }
+}
+
+struct Translator<'a, 'b, 'e> {
+    env: &'a Env<'e>,
+    b: &'a mut FunctionBuilder<'b>,
+    vmctx: Value,
+    locals: Vec<Variable>,
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    unreachable: bool,
+    dead_depth: u32,
+    flags: Flags,
+    /// Defined functions this body calls, declared in it on first use.
+    callees: HashMap<u32, FuncRef>,
+    /// Signatures of the builtins this body calls, imported on first use.
+    builtin_sigs: HashMap<Builtin, ir::SigRef>,
+}
+
+/// The memory flag sets this translator uses.
+#[derive(Clone, Copy)]
+pub struct Flags {
+    /// Aligned, non-trapping: the context block.
+    pub trusted: MemFlagsData,
+    /// As `trusted`, and never changing while the code runs.
+    pub trusted_ro: MemFlagsData,
+    /// A linear memory access: little-endian, may trap.
+    pub heap: MemFlagsData,
+    /// No flags.
+    pub plain: MemFlagsData,
+}
+
+impl Flags {
+    /// The flag sets.
+    pub fn new(_b: &mut FunctionBuilder<'_>) -> Flags {
+        Flags {
+            trusted: MemFlagsData::trusted(),
+            trusted_ro: MemFlagsData::trusted().with_readonly(),
+            heap: MemFlagsData::new().with_endianness(ir::Endianness::Little),
+            plain: MemFlagsData::new(),
+        }
+    }
+}
+
+fn args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+impl Translator<'_, '_, '_> {
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated stack")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    fn top_n(&self, n: usize) -> Vec<Value> {
+        self.stack[self.stack.len() - n..].to_vec()
+    }
+
+    fn block_types(&self, bt: BlockType) -> Result<(Vec<Type>, Vec<Type>), Error> {
+        Ok(match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Value(t) => (vec![], vec![cl_type(t)?]),
+            BlockType::Func(i) => {
+                let ty = &self.env.module.types[i as usize];
+                (
+                    ty.params()
+                        .iter()
+                        .map(|p| cl_type(*p))
+                        .collect::<Result<_, _>>()?,
+                    ty.results()
+                        .iter()
+                        .map(|p| cl_type(*p))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+        })
+    }
+
+    fn new_block_with(&mut self, tys: &[Type]) -> Block {
+        let block = self.b.create_block();
+        for t in tys {
+            self.b.append_block_param(block, *t);
+        }
+        block
+    }
+
+    /// Jumps to the label `depth` levels out with the values it carries.
+    fn jump_to_label(&mut self, depth: u32) {
+        let i = self.frames.len() - 1 - depth as usize;
+        let (target, n) = match self.frames[i].kind {
+            Kind::Loop => (
+                self.frames[i].header.expect("loop header"),
+                self.frames[i].params.len(),
+            ),
+            _ => {
+                self.frames[i].dest_reached = true;
+                (self.frames[i].dest, self.frames[i].results.len())
+            }
+        };
+        let vals = self.top_n(n);
+        self.b.ins().jump(target, &args(&vals));
+    }
+
+    /// The label `depth` levels out: its block and how many values it takes.
+    fn label(&mut self, depth: u32) -> (Block, usize) {
+        let i = self.frames.len() - 1 - depth as usize;
+        match self.frames[i].kind {
+            Kind::Loop => (
+                self.frames[i].header.expect("loop header"),
+                self.frames[i].params.len(),
+            ),
+            _ => {
+                self.frames[i].dest_reached = true;
+                (self.frames[i].dest, self.frames[i].results.len())
+            }
+        }
+    }
+
+    /// Memory 0's base. It never changes, so the load is read-only and
+    /// Cranelift may share it between accesses.
+    fn base(&mut self) -> Value {
+        self.b.ins().load(
+            types::I64,
+            self.flags.trusted_ro,
+            self.vmctx,
+            offsets::MEMORY_BASE,
+        )
+    }
+
+    /// The native address of a memory access of `size` bytes.
+    fn address(&mut self, memarg: &MemArg, size: u64) -> (Value, i32) {
+        let index = self.pop();
+        let index = self.b.ins().uextend(types::I64, index);
+        let base = self.base();
+        if self.env.memory.guard_covers(memarg.offset, size) {
+            let addr = self.b.ins().iadd(base, index);
+            (addr, memarg.offset as i32)
+        } else {
+            // Not caught by the guard region: check explicitly.
+            let ea = self.b.ins().iadd_imm_u(index, memarg.offset as i64);
+            let end = self.b.ins().iadd_imm_u(ea, size as i64);
+            let mem =
+                self.b
+                    .ins()
+                    .load(types::I64, self.flags.trusted, self.vmctx, offsets::MEMORY);
+            let len = self
+                .b
+                .ins()
+                .load(types::I64, self.flags.trusted, mem, offsets::MEMORY_LEN);
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            let addr = self.b.ins().iadd(base, ea);
+            (addr, 0)
+        }
+    }
+
+    fn load(&mut self, memarg: &MemArg, ty: Type, size: u64, ext: Option<(Type, bool)>) {
+        let (addr, offset) = self.address(memarg, size);
+        let flags = self.flags.heap;
+        let v = match ext {
+            None => self.b.ins().load(ty, flags, addr, offset),
+            Some((narrow, signed)) => {
+                let raw = self.b.ins().load(narrow, flags, addr, offset);
+                if signed {
+                    self.b.ins().sextend(ty, raw)
+                } else {
+                    self.b.ins().uextend(ty, raw)
+                }
+            }
+        };
+        self.stack.push(v);
+    }
+
+    fn store(&mut self, memarg: &MemArg, size: u64, narrow: Option<Type>) {
+        let value = self.pop();
+        let (addr, offset) = self.address(memarg, size);
+        let value = match narrow {
+            Some(t) => self.b.ins().ireduce(t, value),
+            None => value,
+        };
+        let flags = self.flags.heap;
+        self.b.ins().store(flags, value, addr, offset);
+    }
+
+    /// Calls builtin `f` with the context block first; returns its results.
+    /// Its address comes from the context block's table of builtins.
+    fn builtin(&mut self, f: Builtin, call_args: &[Value]) -> Vec<Value> {
+        let sig = match self.builtin_sigs.get(&f) {
+            Some(sig) => *sig,
+            None => {
+                let (params, returns) = f.signature();
+                let mut sig = Signature::new(self.env.call_conv);
+                sig.params.push(AbiParam::new(types::I64));
+                sig.params.extend(params.iter().map(|p| AbiParam::new(*p)));
+                sig.returns
+                    .extend(returns.iter().map(|r| AbiParam::new(*r)));
+                let sig = self.b.import_signature(sig);
+                self.builtin_sigs.insert(f, sig);
+                sig
+            }
+        };
+        let ro = self.flags.trusted_ro;
+        let table = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.vmctx, offsets::BUILTINS);
+        let offset = (f as usize * std::mem::size_of::<usize>()) as i32;
+        let callee = self.b.ins().load(types::I64, ro, table, offset);
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(call_args);
+        let call = self.b.ins().call_indirect(sig, callee, &all);
+        self.b.inst_results(call).to_vec()
+    }
+
+    /// A builtin that returns a trap status: traps with the pending trap on 1.
+    fn checked_builtin(&mut self, f: Builtin, call_args: &[Value]) {
+        let status = self.builtin(f, call_args)[0];
+        self.b.ins().trapnz(status, TRAP_PENDING);
+    }
+
+    /// A trapping builtin whose last parameter is the `out` slot its value of
+    /// type `ty` comes back in; pushes that value.
+    fn builtin_value(&mut self, f: Builtin, call_args: &[Value], ty: Type) {
+        let (slot, addr) = self.spill(&[], 1);
+        let mut all = call_args.to_vec();
+        all.push(addr);
+        self.checked_builtin(f, &all);
+        self.reload(slot, &[ty]);
+    }
+
+    /// An `i32` constant.
+    fn u32_const(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(types::I32, v as i64)
+    }
+
+    /// Spills `values` to a stack slot of `slots` 8-byte slots; returns its address.
+    fn spill(&mut self, values: &[Value], slots: usize) -> (ir::StackSlot, Value) {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (slots.max(1) * 8) as u32,
+            3,
+        ));
+        for (i, v) in values.iter().enumerate() {
+            self.b
+                .ins()
+                .stack_store(types::I64, *v, slot, (i * 8) as i32);
+        }
+        let addr = self.b.ins().stack_addr(types::I64, slot, 0);
+        (slot, addr)
+    }
+
+    fn reload(&mut self, slot: ir::StackSlot, tys: &[Type]) {
+        for (i, t) in tys.iter().enumerate() {
+            let v = self
+                .b
+                .ins()
+                .stack_load(types::I64, *t, slot, (i * 8) as i32);
+            self.stack.push(v);
+        }
+    }
+
+    fn bool_to_i32(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(types::I32, c)
+    }
+
+    fn icmp(&mut self, cc: IntCC) {
+        let (a, b) = self.pop2();
+        let c = self.b.ins().icmp(cc, a, b);
+        let v = self.bool_to_i32(c);
+        self.stack.push(v);
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        let (a, b) = self.pop2();
+        let c = self.b.ins().fcmp(cc, a, b);
+        let v = self.bool_to_i32(c);
+        self.stack.push(v);
+    }
+
+    fn end_unreachable_tail(&mut self) {
+        self.unreachable = true;
+    }
+
+    /// Lowers one instruction, by its group; in unreachable code only the
+    /// nesting of blocks is followed.
+    fn instr(&mut self, instr: isa::Instr) -> Result<(), Error> {
+        use isa::Instr as I;
+        if self.unreachable {
+            match instr {
+                I::Control(Control::Block(_) | Control::Loop(_) | Control::If(_)) => {
+                    self.dead_depth += 1
+                }
+                I::Control(Control::Else) if self.dead_depth == 0 => self.else_(),
+                I::Control(Control::End) if self.dead_depth > 0 => self.dead_depth -= 1,
+                I::Control(Control::End) => self.end()?,
+                _ => {}
+            }
+            return Ok(());
+        }
+        match instr {
+            I::Control(c) => self.control(c)?,
+            I::Reference(r) => self.reference(r),
+            I::Parametric(p) => self.parametric(p),
+            I::Variable(v) => self.variable(v)?,
+            I::Table(t) => self.table(t),
+            I::Memory(m) => self.memory(m),
+            I::Numeric(n) => self.numeric(n),
+            // The one place that says the JIT lacks a group.
+            I::Vector(_) => return Err(unsupported("SIMD")),
+        }
+        Ok(())
+    }
+}

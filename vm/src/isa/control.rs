@@ -1,0 +1,59 @@
+//! Control instructions.
+
+use crate::types::ValType;
+
+/// The type of a `block`, `loop` or `if`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockType {
+    /// `[] -> []`.
+    Empty,
+    /// `[] -> [t]`.
+    Value(ValType),
+    /// The function type with this index.
+    Func(u32),
+}
+
+/// The targets of a `br_table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrTable {
+    /// The label depths, by index.
+    pub targets: Box<[u32]>,
+    /// The label depth for any index past them.
+    pub default: u32,
+}
+
+/// A control instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// `unreachable`.
+    Unreachable,
+    /// `nop`.
+    Nop,
+    /// `block`.
+    Block(BlockType),
+    /// `loop`.
+    Loop(BlockType),
+    /// `if`.
+    If(BlockType),
+    /// `else`.
+    Else,
+    /// `end`.
+    End,
+    /// `br` to the label this many levels out.
+    Br(u32),
+    /// `br_if`.
+    BrIf(u32),
+    /// `br_table`.
+    BrTable(BrTable),
+    /// `return`.
+    Return,
+    /// `call` of a function index.
+    Call(u32),
+    /// `call_indirect`.
+    CallIndirect {
+        /// The expected type's index.
+        ty: u32,
+        /// The table.
+        table: u32,
+    },
+}
