@@ -52,8 +52,7 @@ pub(crate) fn invoke(
     instance: InstanceId,
     func: u32,
     args: &[Value],
-    results: &mut Vec<Value>,
-) -> Result<(), Trap> {
+) -> Result<Vec<Value>, Trap> {
     let mut slots: Vec<u64> = Vec::with_capacity(256);
     slots.extend(args.iter().map(Value::to_raw));
     let mem = memory_of(store, instance);
@@ -73,13 +72,12 @@ pub(crate) fn invoke(
     // The outermost function returned: its results are at the bottom.
     let module = &m.cur.module;
     let ty = module.func_type(module.num_imported_funcs + m.func);
-    results.extend(
-        ty.results()
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Value::from_raw(*t, m.slots[i])),
-    );
-    Ok(())
+    Ok(ty
+        .results()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Value::from_raw(*t, m.slots[i]))
+        .collect())
 }
 
 /// The state of one invocation. While threaded code runs, `func` and `fp`

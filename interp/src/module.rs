@@ -3,7 +3,7 @@
 use crate::code::FuncCode;
 use crate::exec;
 use skiff_vm::ValidatedModule;
-use skiff_vm::runtime::{CompiledModule, InstanceId, Store, Trap, Value};
+use skiff_vm::runtime::{CompiledModule, Store, Trap, Value, WasmFunc};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -28,26 +28,17 @@ impl InterpModule {
 }
 
 impl CompiledModule for InterpModule {
-    fn call(
-        &self,
-        store: &mut Store,
-        instance: InstanceId,
-        index: u32,
-        args: &[Value],
-        results: &mut Vec<Value>,
-    ) -> Result<(), Trap> {
+    fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap> {
         let this = store
-            .instance(instance)
+            .instance(f.instance)
             .code()
             .clone()
             .into_any()
             .downcast::<InterpModule>()
             .map_err(|_| Trap::host("instance code is not the interpreter's"))?;
         debug_assert!(std::ptr::eq(Arc::as_ptr(&this), self));
-        let defined = index
-            .checked_sub(self.num_imported_funcs)
-            .ok_or_else(|| Trap::host(format!("function {index} is imported, not defined")))?;
-        exec::invoke(store, this, instance, defined, args, results)
+        let defined = f.defined_index(self.module.module())?;
+        exec::invoke(store, this, f.instance, defined, args)
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -34,7 +34,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
 use skiff_vm::runtime::{
-    CompiledModule, InstanceId, MemoryConfig, Store, Tier, TierState, Trap, Value,
+    CompiledModule, InstanceId, MemoryConfig, Store, Tier, TierState, Trap, Value, WasmFunc,
 };
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
@@ -250,18 +250,10 @@ impl CompiledModule for JitModule {
         Ok(Some(Box::new(InstanceState::new(store, instance))))
     }
 
-    fn call(
-        &self,
-        store: &mut Store,
-        instance: InstanceId,
-        index: u32,
-        args: &[Value],
-        results: &mut Vec<Value>,
-    ) -> Result<(), Trap> {
+    fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        let WasmFunc { instance, index } = f;
         let m = self.module.module();
-        let defined = index
-            .checked_sub(m.num_imported_funcs)
-            .ok_or_else(|| Trap::host(format!("function {index} is imported, not defined")))?;
+        let defined = f.defined_index(m)?;
         let state = store
             .instance(instance)
             .tier_state()
@@ -303,13 +295,12 @@ impl CompiledModule for JitModule {
             }
             t
         })?;
-        results.extend(
-            ty.results()
-                .iter()
-                .zip(&buf)
-                .map(|(t, raw)| Value::from_raw(*t, *raw)),
-        );
-        Ok(())
+        Ok(ty
+            .results()
+            .iter()
+            .zip(&buf)
+            .map(|(t, raw)| Value::from_raw(*t, *raw))
+            .collect())
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -7,10 +7,11 @@
 
 use super::{Ctrl, Kind, Operand, Patch, Translator};
 use crate::code::{BranchTarget, Op, Slot};
-use skiff_vm::isa::{BlockType, Control};
+use skiff_vm::Error;
+use skiff_vm::isa::{self, BlockType, Control};
 
-impl Translator<'_, '_> {
-    pub(super) fn control(&mut self, c: Control) {
+impl isa::TranslateControl for Translator<'_, '_> {
+    fn control(&mut self, c: Control) -> Result<(), Error> {
         match c {
             Control::Unreachable => {
                 self.emit(Op::Unreachable);
@@ -105,27 +106,28 @@ impl Translator<'_, '_> {
                     .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
-            Control::CallIndirect {
-                ty: type_index,
-                table: table_index,
-            } => {
-                let ty = &self.module.types[type_index as usize];
+            Control::CallIndirect { ty, table } => {
+                let ty_index = ty;
+                let ty = &self.module.types[ty as usize];
                 let (params, results) = (ty.params().len(), ty.results().len());
                 self.materialize_all();
                 let base = self.top_slot() - params as Slot - 1;
                 self.s.stack.truncate(self.s.stack.len() - params - 1);
                 self.emit(Op::CallIndirect {
                     base,
-                    ty: type_index,
-                    table: table_index,
+                    ty: ty_index,
+                    table,
                 });
                 self.s
                     .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
         }
+        Ok(())
     }
+}
 
+impl Translator<'_, '_> {
     fn arity(&self, bt: BlockType) -> (u32, u32) {
         match bt {
             BlockType::Empty => (0, 0),

@@ -9,10 +9,11 @@
 
 use super::Translator;
 use crate::code::{Op, with_op_lists};
-use skiff_vm::isa::{Load, MemArg, MemoryInstr, Store};
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Load, MemArg, MemoryInstr, Store};
 
-impl Translator<'_, '_> {
-    pub(super) fn memory(&mut self, m: MemoryInstr) {
+impl isa::TranslateMemory for Translator<'_, '_> {
+    fn memory(&mut self, m: MemoryInstr) -> Result<(), Error> {
         match m {
             MemoryInstr::Load(op, memarg) => self.load(op, memarg),
             MemoryInstr::Store(op, memarg) => self.store(op, memarg),
@@ -42,6 +43,7 @@ impl Translator<'_, '_> {
                 self.emit(Op::MemoryFill { base });
             }
         }
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@
 
 use crate::code::{FuncCode, Instr, Op, Slot};
 use crate::{jumps, threaded};
-use skiff_vm::isa::{self, Control, Reader};
+use skiff_vm::isa::{self, Control, FrameKind as Kind, Reader};
 use skiff_vm::module::Module;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
@@ -27,15 +27,6 @@ mod parametric;
 mod reference;
 mod table;
 mod variable;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Func,
-    Block,
-    Loop,
-    If,
-    Else,
-}
 
 /// A forward branch waiting for its label's end.
 #[derive(Debug, Clone, Copy)]
@@ -202,7 +193,6 @@ pub fn translate_with(
         s: scratch,
         base: info.num_locals + info.num_consts,
         unreachable: false,
-        dead_depth: 0,
         pos: 0,
         last_result: None,
         straight: true,
@@ -216,12 +206,7 @@ pub fn translate_with(
         .extend((0..info.num_locals).map(|l| l >= params));
     let base = t.base;
     t.push_ctrl_frame(Kind::Func, base, 0, ty.results().len() as u32, None);
-    let mut reader = Reader::validated(module, body);
-    while !reader.eof() {
-        t.pos = reader.position() as u32;
-        let instr = reader.read()?;
-        t.instr(instr)?;
-    }
+    isa::translate_body(&mut Reader::validated(module, body), &mut t)?;
     let code = finish(t.code, &mut t.ops, &mut t.s.spare_ops);
     t.s.ops = t.ops;
     code
@@ -275,8 +260,6 @@ struct Translator<'m, 's> {
     s: &'s mut Scratch,
     base: Slot,
     unreachable: bool,
-    /// Blocks opened inside unreachable code, not yet closed.
-    dead_depth: u32,
     pos: u32,
     /// The last instruction, when it wrote the slot of the top operand and
     /// nothing else: a following `local.set` may retarget it.
@@ -296,37 +279,29 @@ fn unsupported(what: &str) -> Error {
     )
 }
 
-impl Translator<'_, '_> {
-    /// Translates one instruction, by its group; in unreachable code only
-    /// the nesting of blocks is followed.
-    fn instr(&mut self, instr: isa::Instr) -> Result<(), Error> {
-        use isa::Instr as I;
-        if self.unreachable {
-            match instr {
-                I::Control(Control::Block(_) | Control::Loop(_) | Control::If(_)) => {
-                    self.dead_depth += 1
-                }
-                I::Control(Control::Else) if self.dead_depth == 0 => self.else_(),
-                I::Control(Control::End) if self.dead_depth > 0 => self.dead_depth -= 1,
-                I::Control(Control::End) => self.end_block(),
-                _ => {}
-            }
-            return Ok(());
-        }
-        match instr {
-            I::Control(c) => self.control(c),
-            I::Reference(r) => self.reference(r),
-            I::Parametric(p) => self.parametric(p),
-            I::Variable(v) => self.variable(v)?,
-            I::Table(t) => self.table(t),
-            I::Memory(m) => self.memory(m),
-            I::Numeric(n) => self.numeric(n),
-            // The one place that says the interpreter lacks a group.
-            I::Vector(_) => return Err(unsupported("SIMD")),
+impl isa::Translate for Translator<'_, '_> {
+    fn at(&mut self, offset: usize) -> bool {
+        self.pos = offset as u32;
+        !self.unreachable
+    }
+
+    fn after_unreachable(&mut self, c: Control) -> Result<(), Error> {
+        match c {
+            Control::Else => self.else_(),
+            _ => self.end_block(),
         }
         Ok(())
     }
+}
 
+/// The one place that says the interpreter lacks a group of instructions.
+impl isa::TranslateVector for Translator<'_, '_> {
+    fn vector(&mut self, _: isa::Vector) -> Result<(), Error> {
+        Err(unsupported("SIMD"))
+    }
+}
+
+impl Translator<'_, '_> {
     /// When the top operand is the result of the last instruction emitted, a
     /// comparison or `i32.eqz`, a jump can test its operands instead.
     fn fusable_condition(&self) -> Option<Condition> {

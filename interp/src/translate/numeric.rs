@@ -9,10 +9,11 @@
 
 use super::{Operand, Translator};
 use crate::code::{Op, Slot, with_op_lists};
-use skiff_vm::isa::{NumOp, Numeric};
+use skiff_vm::Error;
+use skiff_vm::isa::{self, NumOp, Numeric};
 
-impl Translator<'_, '_> {
-    pub(super) fn numeric(&mut self, n: Numeric) {
+impl isa::TranslateNumeric for Translator<'_, '_> {
+    fn numeric(&mut self, n: Numeric) -> Result<(), Error> {
         let op = match n {
             Numeric::I32Const(_)
             | Numeric::I64Const(_)
@@ -20,7 +21,7 @@ impl Translator<'_, '_> {
             | Numeric::F64Const(_) => {
                 let (_, bits) = n.constant().expect("a constant");
                 self.s.stack.push(Operand::Const(bits));
-                return;
+                return Ok(());
             }
             Numeric::Op(op) => op,
         };
@@ -35,7 +36,7 @@ impl Translator<'_, '_> {
             } else {
                 c.wrapping_neg()
             });
-            return;
+            return Ok(());
         }
         // (s + c) + x = (s + x) + c, modulo 2^32: the addition of `c` stays
         // pending, for an access or another constant to take over.
@@ -50,9 +51,10 @@ impl Translator<'_, '_> {
             };
             self.operator(op);
             self.add_imm(imm);
-            return;
+            return Ok(());
         }
         self.operator(op);
+        Ok(())
     }
 }
 

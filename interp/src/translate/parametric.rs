@@ -7,10 +7,11 @@
 
 use super::{Condition, Translator};
 use crate::code::{Op, Slot};
-use skiff_vm::isa::Parametric;
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Parametric};
 
-impl Translator<'_, '_> {
-    pub(super) fn parametric(&mut self, p: Parametric) {
+impl isa::TranslateParametric for Translator<'_, '_> {
+    fn parametric(&mut self, p: Parametric) -> Result<(), Error> {
         match p {
             Parametric::Drop => {
                 self.s.stack.pop();
@@ -53,5 +54,6 @@ impl Translator<'_, '_> {
                 self.push_result(Op::Select { dst, b, cond });
             }
         }
+        Ok(())
     }
 }

@@ -7,10 +7,11 @@
 
 use super::{Operand, Translator};
 use crate::code::Op;
-use skiff_vm::isa::Reference;
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Reference};
 
-impl Translator<'_, '_> {
-    pub(super) fn reference(&mut self, r: Reference) {
+impl isa::TranslateReference for Translator<'_, '_> {
+    fn reference(&mut self, r: Reference) -> Result<(), Error> {
         match r {
             Reference::Null(_) => self.s.stack.push(Operand::Const(0)),
             Reference::IsNull => self.unary(|dst, src| Op::RefIsNull { dst, src }),
@@ -22,5 +23,6 @@ impl Translator<'_, '_> {
                 });
             }
         }
+        Ok(())
     }
 }

@@ -7,33 +7,20 @@
 
 use super::{Operand, Translator};
 use crate::code::Op;
-use skiff_vm::isa::TableInstr;
+use skiff_vm::Error;
+use skiff_vm::isa::{self, TableInstr};
 
-impl Translator<'_, '_> {
-    pub(super) fn table(&mut self, t: TableInstr) {
+impl isa::TranslateTable for Translator<'_, '_> {
+    fn table(&mut self, t: TableInstr) -> Result<(), Error> {
         match t {
-            TableInstr::Init {
-                elem: elem_index,
-                table,
-            } => {
+            TableInstr::Init { elem, table } => {
                 let base = self.run_of(3);
-                self.emit(Op::TableInit {
-                    base,
-                    elem: elem_index,
-                    table,
-                });
+                self.emit(Op::TableInit { base, elem, table });
             }
-            TableInstr::ElemDrop(elem_index) => self.emit(Op::ElemDrop { elem: elem_index }),
-            TableInstr::Copy {
-                dst: dst_table,
-                src: src_table,
-            } => {
+            TableInstr::ElemDrop(elem) => self.emit(Op::ElemDrop { elem }),
+            TableInstr::Copy { dst, src } => {
                 let base = self.run_of(3);
-                self.emit(Op::TableCopy {
-                    base,
-                    dst: dst_table,
-                    src: src_table,
-                });
+                self.emit(Op::TableCopy { base, dst, src });
             }
             TableInstr::Get(table) => self.unary(|dst, index| Op::TableGet { dst, index, table }),
             TableInstr::Set(table) => {
@@ -59,5 +46,6 @@ impl Translator<'_, '_> {
                 self.emit(Op::TableFill { base, table });
             }
         }
+        Ok(())
     }
 }

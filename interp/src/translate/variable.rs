@@ -8,10 +8,10 @@
 use super::{Operand, Translator, unsupported};
 use crate::code::{Op, Slot};
 use skiff_vm::Error;
-use skiff_vm::isa::Variable;
+use skiff_vm::isa::{self, Variable};
 
-impl Translator<'_, '_> {
-    pub(super) fn variable(&mut self, v: Variable) -> Result<(), Error> {
+impl isa::TranslateVariable for Translator<'_, '_> {
+    fn variable(&mut self, v: Variable) -> Result<(), Error> {
         match v {
             Variable::LocalGet(local_index) => self.s.stack.push(Operand::Local(local_index)),
             Variable::LocalSet(local_index) => self.local_set(local_index),
@@ -41,7 +41,9 @@ impl Translator<'_, '_> {
         }
         Ok(())
     }
+}
 
+impl Translator<'_, '_> {
     fn local_set(&mut self, l: Slot) {
         let top = self.s.stack.len() - 1;
         let zero = &mut self.s.zero_locals[l as usize];

@@ -10,10 +10,10 @@ use crate::builtins::Builtin;
 use crate::traps::TRAP_UNREACHABLE;
 use cranelift_codegen::ir::{self, Block, InstBuilder, Type};
 use skiff_vm::Error;
-use skiff_vm::isa::Control;
+use skiff_vm::isa::{self, Control};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn control(&mut self, c: Control) -> Result<(), Error> {
+impl isa::TranslateControl for Translator<'_, '_, '_> {
+    fn control(&mut self, c: Control) -> Result<(), Error> {
         match c {
             Control::Unreachable => {
                 self.b.ins().trap(TRAP_UNREACHABLE);
@@ -142,17 +142,15 @@ impl Translator<'_, '_, '_> {
                 self.end_unreachable_tail();
             }
             Control::Call(function_index) => self.call(function_index)?,
-            Control::CallIndirect {
-                ty: type_index,
-                table: table_index,
-            } => {
-                let ty = self.env.module.types[type_index as usize].clone();
+            Control::CallIndirect { ty, table } => {
+                let type_index = ty;
+                let ty = self.env.module.types[ty as usize].clone();
                 let elem = self.pop();
                 let n = ty.params().len();
                 let params = self.top_n(n);
                 self.stack.truncate(self.stack.len() - n);
                 let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
-                let t = self.u32_const(table_index);
+                let t = self.u32_const(table);
                 let tyi = self.u32_const(type_index);
                 self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
                 let rtys: Vec<Type> = ty
@@ -165,7 +163,9 @@ impl Translator<'_, '_, '_> {
         }
         Ok(())
     }
+}
 
+impl Translator<'_, '_, '_> {
     fn call(&mut self, index: u32) -> Result<(), Error> {
         let m = self.env.module;
         let ty = m.func_type(index).clone();

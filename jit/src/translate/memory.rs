@@ -11,10 +11,11 @@ use super::Translator;
 use crate::builtins::Builtin;
 use crate::vmctx::offsets;
 use cranelift_codegen::ir::{InstBuilder, types};
-use skiff_vm::isa::{Load, MemoryInstr, Store};
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Load, MemoryInstr, Store};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn memory(&mut self, m: MemoryInstr) {
+impl isa::TranslateMemory for Translator<'_, '_, '_> {
+    fn memory(&mut self, m: MemoryInstr) -> Result<(), Error> {
         match m {
             MemoryInstr::Load(Load::I32Load, memarg) => self.load(&memarg, types::I32, 4, None),
             MemoryInstr::Load(Load::I64Load, memarg) => self.load(&memarg, types::I64, 8, None),
@@ -109,5 +110,6 @@ impl Translator<'_, '_, '_> {
                 self.checked_builtin(Builtin::MemoryFill, &[mem, d, v, n]);
             }
         }
+        Ok(())
     }
 }

@@ -21,7 +21,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::FuncId;
-use skiff_vm::isa::{self, BlockType, Control, MemArg, Reader};
+use skiff_vm::isa::{self, BlockType, Control, FrameKind as Kind, MemArg, Reader};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::MemoryConfig;
 use skiff_vm::types::{FuncType, ValType};
@@ -67,15 +67,6 @@ fn unsupported(what: &str) -> Error {
         ErrorKind::Unsupported,
         format!("the JIT does not compile {what} yet"),
     )
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Func,
-    Block,
-    Loop,
-    If,
-    Else,
 }
 
 struct Frame {
@@ -195,19 +186,11 @@ pub fn translate_body(
             dest_reached: false,
         }],
         unreachable: false,
-        dead_depth: 0,
         flags,
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
     };
-    let mut reader = Reader::validated(m, body);
-    while !reader.eof() {
-        // The module offset of each instruction, for backtraces.
-        t.b.set_srcloc(ir::SourceLoc::new(reader.position() as u32));
-        let instr = reader.read()?;
-        t.instr(instr)?;
-    }
-    Ok(())
+    isa::translate_body(&mut Reader::validated(m, body), &mut t)
 }
 
 fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
@@ -226,7 +209,6 @@ struct Translator<'a, 'b, 'e> {
     stack: Vec<Value>,
     frames: Vec<Frame>,
     unreachable: bool,
-    dead_depth: u32,
     flags: Flags,
     /// Defined functions this body calls, declared in it on first use.
     callees: HashMap<u32, FuncRef>,
@@ -502,34 +484,27 @@ impl Translator<'_, '_, '_> {
     fn end_unreachable_tail(&mut self) {
         self.unreachable = true;
     }
+}
 
-    /// Lowers one instruction, by its group; in unreachable code only the
-    /// nesting of blocks is followed.
-    fn instr(&mut self, instr: isa::Instr) -> Result<(), Error> {
-        use isa::Instr as I;
-        if self.unreachable {
-            match instr {
-                I::Control(Control::Block(_) | Control::Loop(_) | Control::If(_)) => {
-                    self.dead_depth += 1
-                }
-                I::Control(Control::Else) if self.dead_depth == 0 => self.else_(),
-                I::Control(Control::End) if self.dead_depth > 0 => self.dead_depth -= 1,
-                I::Control(Control::End) => self.end()?,
-                _ => {}
-            }
+impl isa::Translate for Translator<'_, '_, '_> {
+    fn after_unreachable(&mut self, c: Control) -> Result<(), Error> {
+        if c == Control::Else {
+            self.else_();
             return Ok(());
         }
-        match instr {
-            I::Control(c) => self.control(c)?,
-            I::Reference(r) => self.reference(r),
-            I::Parametric(p) => self.parametric(p),
-            I::Variable(v) => self.variable(v)?,
-            I::Table(t) => self.table(t),
-            I::Memory(m) => self.memory(m),
-            I::Numeric(n) => self.numeric(n),
-            // The one place that says the JIT lacks a group.
-            I::Vector(_) => return Err(unsupported("SIMD")),
-        }
-        Ok(())
+        self.end()
+    }
+
+    fn at(&mut self, offset: usize) -> bool {
+        // The module offset of each instruction, for backtraces.
+        self.b.set_srcloc(ir::SourceLoc::new(offset as u32));
+        !self.unreachable
+    }
+}
+
+/// The one place that says the JIT lacks a group of instructions.
+impl isa::TranslateVector for Translator<'_, '_, '_> {
+    fn vector(&mut self, _: isa::Vector) -> Result<(), Error> {
+        Err(unsupported("SIMD"))
     }
 }

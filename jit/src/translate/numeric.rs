@@ -8,10 +8,11 @@
 use super::Translator;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self, InstBuilder, Type, types};
-use skiff_vm::isa::{NumOp, Numeric};
+use skiff_vm::Error;
+use skiff_vm::isa::{self, NumOp, Numeric};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn numeric(&mut self, n: Numeric) {
+impl isa::TranslateNumeric for Translator<'_, '_, '_> {
+    fn numeric(&mut self, n: Numeric) -> Result<(), Error> {
         match n {
             Numeric::I32Const(value) => {
                 let v = self.b.ins().iconst(types::I32, value as i64);
@@ -37,8 +38,11 @@ impl Translator<'_, '_, '_> {
             }
             Numeric::Op(op) => self.operator(op),
         }
+        Ok(())
     }
+}
 
+impl Translator<'_, '_, '_> {
     /// Every numeric operator: the match is exhaustive, so an operator added
     /// to the instruction set does not compile until it is lowered here.
     fn operator(&mut self, op: NumOp) {

@@ -7,10 +7,11 @@
 
 use super::Translator;
 use cranelift_codegen::ir::InstBuilder;
-use skiff_vm::isa::Parametric;
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Parametric};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn parametric(&mut self, p: Parametric) {
+impl isa::TranslateParametric for Translator<'_, '_, '_> {
+    fn parametric(&mut self, p: Parametric) -> Result<(), Error> {
         match p {
             Parametric::Drop => {
                 self.pop();
@@ -22,5 +23,6 @@ impl Translator<'_, '_, '_> {
                 self.stack.push(v);
             }
         }
+        Ok(())
     }
 }

@@ -9,10 +9,11 @@ use super::Translator;
 use crate::builtins::Builtin;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, types};
-use skiff_vm::isa::Reference;
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Reference};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn reference(&mut self, r: Reference) {
+impl isa::TranslateReference for Translator<'_, '_, '_> {
+    fn reference(&mut self, r: Reference) -> Result<(), Error> {
         match r {
             Reference::Null(_) => {
                 let v = self.b.ins().iconst(types::I64, 0);
@@ -30,5 +31,6 @@ impl Translator<'_, '_, '_> {
                 self.stack.push(r[0]);
             }
         }
+        Ok(())
     }
 }

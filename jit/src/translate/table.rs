@@ -8,33 +8,28 @@
 use super::Translator;
 use crate::builtins::Builtin;
 use cranelift_codegen::ir::types;
-use skiff_vm::isa::TableInstr;
+use skiff_vm::Error;
+use skiff_vm::isa::{self, TableInstr};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn table(&mut self, t: TableInstr) {
+impl isa::TranslateTable for Translator<'_, '_, '_> {
+    fn table(&mut self, t: TableInstr) -> Result<(), Error> {
         match t {
-            TableInstr::Init {
-                elem: elem_index,
-                table,
-            } => {
+            TableInstr::Init { elem, table } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
                 let t = self.u32_const(table);
-                let e = self.u32_const(elem_index);
+                let e = self.u32_const(elem);
                 self.checked_builtin(Builtin::TableInit, &[t, e, d, s, n]);
             }
-            TableInstr::ElemDrop(elem_index) => {
-                let e = self.u32_const(elem_index);
+            TableInstr::ElemDrop(elem) => {
+                let e = self.u32_const(elem);
                 self.builtin(Builtin::ElemDrop, &[e]);
             }
-            TableInstr::Copy {
-                dst: dst_table,
-                src: src_table,
-            } => {
+            TableInstr::Copy { dst, src } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                let dt = self.u32_const(dst_table);
-                let st = self.u32_const(src_table);
+                let dt = self.u32_const(dst);
+                let st = self.u32_const(src);
                 self.checked_builtin(Builtin::TableCopy, &[dt, st, d, s, n]);
             }
             TableInstr::Get(table) => {
@@ -67,5 +62,6 @@ impl Translator<'_, '_, '_> {
                 self.checked_builtin(Builtin::TableFill, &[t, i, v, n]);
             }
         }
+        Ok(())
     }
 }

@@ -10,10 +10,10 @@ use super::{Translator, cl_type};
 use crate::vmctx::offsets;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 use skiff_vm::Error;
-use skiff_vm::isa::Variable;
+use skiff_vm::isa::{self, Variable};
 
-impl Translator<'_, '_, '_> {
-    pub(super) fn variable(&mut self, v: Variable) -> Result<(), Error> {
+impl isa::TranslateVariable for Translator<'_, '_, '_> {
+    fn variable(&mut self, v: Variable) -> Result<(), Error> {
         match v {
             Variable::LocalGet(local_index) => {
                 let v = self.b.use_var(self.locals[local_index as usize]);
@@ -41,7 +41,9 @@ impl Translator<'_, '_, '_> {
         }
         Ok(())
     }
+}
 
+impl Translator<'_, '_, '_> {
     fn global_ptr(&mut self, index: u32) -> Value {
         let table = self.b.ins().load(
             types::I64,

@@ -13,6 +13,22 @@ pub enum BlockType {
     Func(u32),
 }
 
+/// What opened a control frame, as the validator and the translators keep
+/// their control stacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// The function body itself.
+    Func,
+    /// `block`.
+    Block,
+    /// `loop`: branches go back to its start.
+    Loop,
+    /// `if`, before its `else`.
+    If,
+    /// The `else` branch of an `if`.
+    Else,
+}
+
 /// The targets of a `br_table`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrTable {

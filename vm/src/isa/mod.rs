@@ -40,8 +40,9 @@ mod reference;
 mod table;
 mod variable;
 mod vector;
+mod visit;
 
-pub use control::{BlockType, BrTable, Control};
+pub use control::{BlockType, BrTable, Control, FrameKind};
 pub use memory::{Load, MemArg, MemoryInstr, Store};
 pub use numeric::{NumOp, Numeric, Signature};
 pub use parametric::Parametric;
@@ -50,6 +51,10 @@ pub use reference::Reference;
 pub use table::TableInstr;
 pub use variable::Variable;
 pub use vector::{LaneAccess, LaneOp, VecLoad, VecOp, Vector};
+pub use visit::{
+    Translate, TranslateControl, TranslateMemory, TranslateNumeric, TranslateParametric,
+    TranslateReference, TranslateTable, TranslateVariable, TranslateVector, translate_body,
+};
 
 /// One instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,6 @@ pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
 pub use store::{Extern, Func, GlobalId, InstanceId, MemoryId, Store, StoreId, TableId};
 pub use table::{Table, TableError};
-pub use tier::{CompiledModule, Tier};
+pub use tier::{CompiledModule, Tier, WasmFunc};
 pub use trap::{Frame, Trap, TrapKind};
 pub use value::{ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};

@@ -12,6 +12,7 @@ use super::func::{FuncEntity, FuncKind, HostFn};
 use super::instance::InstanceEntity;
 use super::memory::{LinearMemory, MemoryConfig, MemoryError};
 use super::table::{Table, TableError};
+use super::tier::WasmFunc;
 use super::trap::Trap;
 use super::value::{RawRef, Value};
 use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
@@ -405,19 +406,19 @@ impl Store {
         caller: Option<InstanceId>,
     ) -> Result<Vec<Value>, Trap> {
         let entity = &self.funcs[f.0 as usize];
-        let mut results = Vec::with_capacity(entity.ty.results().len());
         match &entity.kind {
             FuncKind::Wasm { instance, index } => {
                 let (instance, index) = (*instance, *index);
                 let code = self.instances[instance.0 as usize].code().clone();
-                code.call(self, instance, index, args, &mut results)?;
+                code.call(self, WasmFunc { instance, index }, args)
             }
             FuncKind::Host(h) => {
                 let (h, ty) = (h.clone(), entity.ty.clone());
+                let mut results = Vec::with_capacity(ty.results().len());
                 self.call_host(&*h, &ty, args, &mut results, caller)?;
+                Ok(results)
             }
         }
-        Ok(results)
     }
 
     /// Runs host function `h` of type `ty`. A panic in it is caught here, at

@@ -18,20 +18,33 @@ pub trait Tier: Send + Sync {
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error>;
 }
 
+/// A function of a WebAssembly instance: the instance, and the function's
+/// index in its module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WasmFunc {
+    /// The instance.
+    pub instance: InstanceId,
+    /// The function index in the instance's module.
+    pub index: u32,
+}
+
+impl WasmFunc {
+    /// Its index among the functions `module` defines (after the imported
+    /// ones); a trap when it is an import.
+    pub fn defined_index(&self, module: &crate::Module) -> Result<u32, Trap> {
+        self.index
+            .checked_sub(module.num_imported_funcs)
+            .ok_or_else(|| Trap::host(format!("function {} is imported, not defined", self.index)))
+    }
+}
+
 /// A module compiled by a tier, shared by all its instances.
 pub trait CompiledModule: Send + Sync {
-    /// Calls function `index` of `instance` with `args` (already checked
-    /// against its type), pushing its results to `results`. `index` is a
-    /// function defined by the module: the store calls imports through the
-    /// functions they resolved to, which belong to other instances.
-    fn call(
-        &self,
-        store: &mut Store,
-        instance: InstanceId,
-        index: u32,
-        args: &[Value],
-        results: &mut Vec<Value>,
-    ) -> Result<(), Trap>;
+    /// Calls `f`, a function the module defines (the store calls imports
+    /// through the functions they resolved to, which belong to other
+    /// instances), with `args` already checked against its type; returns
+    /// its results.
+    fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap>;
 
     /// Makes what the tier keeps per instance, once the instance's objects
     /// exist and before its segments and start function run. The store

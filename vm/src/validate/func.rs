@@ -4,6 +4,7 @@
 use super::later_proposal;
 use crate::error::{Error, Result};
 use crate::features::Features;
+pub(super) use crate::isa::FrameKind;
 use crate::isa::{BlockType, Instr, MemArg, Reader};
 use crate::module::{FuncBody, Module};
 use crate::types::{FuncType, RefType, ValType};
@@ -47,15 +48,6 @@ pub(super) enum Opd {
 pub(super) use Opd::{Known, Unknown};
 
 pub(super) const I32: ValType = ValType::I32;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum FrameKind {
-    Func,
-    Block,
-    Loop,
-    If,
-    Else,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum BlockTy {
