@@ -96,5 +96,6 @@ fn wasm2_suites_have_no_failure() {
         }
     }
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
-    assert!(passed > 3 * 47_000, "only {passed} directives passed");
+    let expected = ENGINES.len() * 47_000;
+    assert!(passed > expected, "only {passed} directives passed");
 }
