@@ -183,12 +183,12 @@ impl Memory {
     }
 
     /// Grows it by `delta` pages; the old size in pages, or an error when it
-    /// cannot grow that much.
+    /// cannot grow that much (past its maximum or the store's limits).
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64, Trap> {
         let store = store.as_context_mut().store;
         let m = self.index(store.id());
         store
-            .grow_memory(m, delta)
+            .grow_memory(m, delta)?
             .ok_or_else(|| Trap::host(format!("the memory cannot grow by {delta} pages")))
     }
 
@@ -321,7 +321,7 @@ impl Table {
     }
 
     /// Grows it by `delta` elements set to `init`: the old size, or an error
-    /// when it cannot grow that much.
+    /// when it cannot grow that much (past its maximum or the store's limits).
     pub fn grow(&self, mut store: impl AsContextMut, delta: u32, init: Val) -> Result<u32, Trap> {
         let store = store.as_context_mut().store;
         let id = store.id();

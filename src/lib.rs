@@ -88,7 +88,14 @@ pub use func::{Caller, Func, HostResults, IntoFunc};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::{ExternType, Module};
-pub use skiff_vm::runtime::{Frame, InstantiationError, MemoryConfig, Trap, TrapKind};
+pub use skiff_vm::runtime::limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_ELEMENTS, DEFAULT_TABLE_LIMIT,
+};
+pub use skiff_vm::runtime::stack::HOST_RESERVE;
+pub use skiff_vm::runtime::{
+    Frame, InstantiationError, MemoryConfig, ResourceLimiter, StoreLimits, StoreLimitsBuilder,
+    Trap, TrapKind,
+};
 pub use skiff_vm::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
 pub use skiff_vm::{Error, ErrorKind, Features};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

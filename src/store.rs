@@ -15,6 +15,7 @@
 
 use crate::engine::Engine;
 use skiff_vm::runtime as vm;
+use skiff_vm::runtime::ResourceLimiter;
 use std::marker::PhantomData;
 
 /// The runtime objects of a group of instances, and the embedder's data `T`
@@ -52,6 +53,73 @@ impl<T: 'static> Store<T> {
     /// The engine this store was made for, if it was made with one.
     pub fn engine(&self) -> Option<&Engine> {
         self.engine.as_ref()
+    }
+
+    /// Makes a resource limiter kept in the store's data decide how far
+    /// this store's memories and tables may grow and how many instances,
+    /// memories and tables it may hold: `limiter` finds it in the data each
+    /// time a limit is checked (as in wasmtime, so the host may keep the
+    /// limiter's state beside its own). The limiter is
+    /// [`StoreLimits`](crate::StoreLimits) (configured with numbers through
+    /// [`StoreLimitsBuilder`](crate::StoreLimitsBuilder)) or the host's own
+    /// [`ResourceLimiter`]. A store without one applies
+    /// [`StoreLimits::default`](crate::StoreLimits::default).
+    ///
+    /// A request past a limit is a failed allocation: `memory.grow` and
+    /// `table.grow` return -1, [`Memory::grow`](crate::Memory::grow) and
+    /// [`Table::grow`](crate::Table::grow) an error, instantiation an
+    /// [`InstantiationError::Resource`](crate::InstantiationError::Resource)
+    /// naming the limit. Set it before instantiating anything: objects made
+    /// before do not count.
+    ///
+    /// ```
+    /// use skiff::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+    ///
+    /// let engine = Engine::default();
+    /// let limits = StoreLimitsBuilder::new().memory_size(1 << 20).build();
+    /// let mut store = Store::new(&engine, limits);
+    /// store.limiter(|limits: &mut StoreLimits| limits);
+    /// let module = Module::new(&engine, r#"(module (memory 1)
+    ///     (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#).unwrap();
+    /// let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    /// let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+    /// assert_eq!(grow.call(&mut store, 15).unwrap(), 1); // 16 pages: 1 MiB
+    /// assert_eq!(grow.call(&mut store, 1).unwrap(), -1); // past the limit
+    /// ```
+    pub fn limiter(
+        &mut self,
+        mut limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + 'static,
+    ) {
+        self.inner.set_limiter(Box::new(move |data| {
+            limiter(data.downcast_mut::<T>().expect("a Store<T> holds a T"))
+        }));
+    }
+
+    /// Bytes of native stack that JIT code may use below its outermost
+    /// entry on a thread (1 MiB by default). The thread's real stack bounds
+    /// it too: the last [`HOST_RESERVE`](crate::HOST_RESERVE) bytes of the stack stay for host
+    /// functions. Deeper recursion is a [`TrapKind::StackExhausted`](crate::TrapKind::StackExhausted) trap.
+    pub fn max_wasm_stack(&self) -> usize {
+        self.inner.max_wasm_stack()
+    }
+
+    /// Sets [`Store::max_wasm_stack`].
+    pub fn set_max_wasm_stack(&mut self, bytes: usize) {
+        self.inner.set_max_wasm_stack(bytes);
+    }
+
+    /// Bytes of the interpreter's own stacks (its value slots and call
+    /// frames, on the heap) that one call from the host may use (8 MiB by
+    /// default, which lets programs recurse at least as deep as wasmtime's
+    /// default). Deeper recursion is a
+    /// [`TrapKind::StackExhausted`](crate::TrapKind::StackExhausted) trap.
+    pub fn max_interp_stack(&self) -> usize {
+        self.inner.max_interp_stack()
+    }
+
+    /// Sets [`Store::max_interp_stack`].
+    pub fn set_max_interp_stack(&mut self, bytes: usize) {
+        self.inner.set_max_interp_stack(bytes);
     }
 }
 

@@ -9,8 +9,16 @@
 //! base `fp`. A call's arguments are already in place: the callee's frame
 //! starts at the caller's slot of its first argument, and its results come
 //! back there. WebAssembly calls push a [`CallFrame`] and continue in the same
-//! loop, so guest recursion never grows the host's stack; it ends with a
-//! stack-exhausted trap at the store's call depth limit.
+//! loop, so guest recursion never grows the host's stack.
+//!
+//! Both stacks (slots and call frames) live on the heap and grow by doubling
+//! within a budget in bytes, [`Store::max_interp_stack`]: a call that would
+//! need more, or whose memory the host cannot allocate, ends with a
+//! stack-exhausted trap. The threaded code's calls only enter a callee
+//! whose frame fits what is already allocated; growing is this loop's work.
+//! A call from the host into the interpreter also checks that the host's
+//! own stack has room, since host functions that call back into WebAssembly
+//! nest native frames.
 
 use crate::code::{FuncCode, Op, Slot};
 use crate::module::InterpModule;
@@ -18,8 +26,9 @@ use crate::threaded;
 use skiff_vm::runtime::{Func, FuncKind, InstanceId, MemoryId, Store, Trap, TrapKind, Value, ops};
 use std::sync::Arc;
 
-/// The most value-stack slots one call may use (1 GiB).
-const MAX_SLOTS: usize = 128 << 20;
+/// How many frames of a trap's backtrace are kept, innermost first (as many
+/// as the JIT keeps): a runaway recursion has hundreds of thousands.
+const MAX_BACKTRACE: usize = 64;
 
 /// A caller's state, saved while its callee runs.
 struct CallFrame {
@@ -53,7 +62,24 @@ pub(crate) fn invoke(
     func: u32,
     args: &[Value],
 ) -> Result<Vec<Value>, Trap> {
-    let mut slots: Vec<u64> = Vec::with_capacity(256);
+    let budget = store.max_interp_stack();
+    if !skiff_vm::runtime::stack::has_room() {
+        let mut trap = Trap::new(TrapKind::StackExhausted);
+        let m = &module.module;
+        let index = m.num_imported_funcs + func;
+        trap.push_frame(skiff_vm::runtime::Frame {
+            func: index,
+            name: m.func_name(index).map(str::to_string),
+            offset: None,
+        });
+        return Err(trap);
+    }
+    let mut slots: Vec<u64> = Vec::new();
+    // The arguments are there before any frame; they count in the budget
+    // when the first frame is entered.
+    if slots.try_reserve_exact(args.len().max(16)).is_err() {
+        return Err(Trap::new(TrapKind::StackExhausted));
+    }
     slots.extend(args.iter().map(Value::to_raw));
     let mem = memory_of(store, instance);
     let mut m = Machine {
@@ -65,7 +91,7 @@ pub(crate) fn invoke(
         pc: 0,
         fp: 0,
         mem,
-        depth_limit: store.max_call_depth() as usize,
+        budget,
     };
     m.enter(0)?;
     m.run(store)?;
@@ -93,8 +119,8 @@ pub(crate) struct Machine {
     pub(crate) fp: usize,
     /// The running instance's memory 0.
     mem: Option<MemoryId>,
-    /// The most frames `frames` may hold.
-    depth_limit: usize,
+    /// The most bytes `slots` and `frames` may take together.
+    budget: usize,
 }
 
 /// Zeroes the declared locals of a new frame of `code` and writes its constants.
@@ -117,17 +143,12 @@ unsafe fn init_frame(code: &FuncCode, regs: *mut u64) {
 impl Machine {
     /// Sets up the frame of `self.func` at absolute slot `fp`, where its arguments are.
     fn enter(&mut self, fp: usize) -> Result<(), Trap> {
-        if self.frames.len() >= self.depth_limit {
-            return Err(self.trap(TrapKind::StackExhausted));
-        }
         let code = &self.cur.funcs[self.func as usize];
         let end = fp + code.frame_size as usize;
         if end > self.slots.len() {
-            if end > MAX_SLOTS {
-                return Err(self.trap(TrapKind::StackExhausted));
-            }
-            self.slots.resize(end.max(self.slots.len() * 2), 0);
+            self.grow_slots(end)?;
         }
+        let code = &self.cur.funcs[self.func as usize];
         // SAFETY: `fp + frame_size <= slots.len()`, ensured just above.
         unsafe { init_frame(code, self.slots.as_mut_ptr().add(fp)) };
         self.fp = fp;
@@ -135,7 +156,53 @@ impl Machine {
         Ok(())
     }
 
-    /// A trap at the current position, with the backtrace of active frames.
+    /// The bytes the two stacks take now.
+    fn stack_bytes(&self) -> usize {
+        self.slots.capacity() * size_of::<u64>() + self.frames.capacity() * size_of::<CallFrame>()
+    }
+
+    /// Makes `slots` at least `need` long (doubling, within the budget), or
+    /// a stack-exhausted trap.
+    fn grow_slots(&mut self, need: usize) -> Result<(), Trap> {
+        let others = self.stack_bytes() - self.slots.capacity() * size_of::<u64>();
+        let room = self.budget.saturating_sub(others) / size_of::<u64>();
+        if need > room {
+            return Err(self.trap(TrapKind::StackExhausted));
+        }
+        let len = need.max(self.slots.len().saturating_mul(2)).min(room);
+        if self
+            .slots
+            .try_reserve_exact(len - self.slots.len())
+            .is_err()
+        {
+            return Err(self.trap(TrapKind::StackExhausted));
+        }
+        self.slots.resize(len, 0);
+        Ok(())
+    }
+
+    /// Makes room in `frames` for one more frame (doubling, within the
+    /// budget), or a stack-exhausted trap. Threaded code's calls push a
+    /// frame only when there is room already.
+    fn reserve_frame(&mut self) -> Result<(), Trap> {
+        let len = self.frames.len();
+        if len < self.frames.capacity() {
+            return Ok(());
+        }
+        let others = self.stack_bytes() - self.frames.capacity() * size_of::<CallFrame>();
+        let room = self.budget.saturating_sub(others) / size_of::<CallFrame>();
+        if len >= room {
+            return Err(self.trap(TrapKind::StackExhausted));
+        }
+        let cap = len.saturating_mul(2).max(16).min(room);
+        if self.frames.try_reserve_exact(cap - len).is_err() {
+            return Err(self.trap(TrapKind::StackExhausted));
+        }
+        Ok(())
+    }
+
+    /// A trap at the current position, with the backtrace of the innermost
+    /// active frames.
     fn trap(&self, kind: TrapKind) -> Trap {
         let mut trap = Trap::new(kind);
         let mut push = |module: &InterpModule, func: u32, pc: usize| {
@@ -150,7 +217,7 @@ impl Machine {
         };
         push(&self.cur, self.func, self.pc);
         let mut module = self.cur.clone();
-        for frame in self.frames.iter().rev() {
+        for frame in self.frames.iter().rev().take(MAX_BACKTRACE - 1) {
             if let Some(m) = &frame.module {
                 module = m.clone();
             }
@@ -166,6 +233,7 @@ impl Machine {
             FuncKind::Wasm { instance, index } => (*instance, *index),
             FuncKind::Host(_) => return self.call_through_store(store, addr, callee_fp),
         };
+        self.reserve_frame()?;
         if instance == self.inst {
             self.frames.push(CallFrame {
                 func: self.func,
@@ -257,8 +325,9 @@ impl Machine {
 
     /// Enters defined function `callee` of the running instance, whose
     /// arguments start at frame slot `base`, from the running function at
-    /// instruction `return_pc`, when the call depth allows it and the callee's
-    /// frame fits in `slots` (else the caller leaves the call to [`Machine::call`]).
+    /// instruction `return_pc`, when the callee's
+    /// frame fits in `slots` and `frames` has room (else the caller leaves the
+    /// call to [`Machine::call`], which grows them).
     /// Returns the callee's code and frame.
     #[inline(always)]
     pub(crate) fn call_within(
@@ -272,7 +341,7 @@ impl Machine {
         // replaced while code of this instance calls and returns.
         let frame_size = unsafe { (*code).frame_size } as usize;
         let fp = self.fp + base as usize;
-        if self.frames.len() >= self.depth_limit || fp + frame_size > self.slots.len() {
+        if self.frames.len() >= self.frames.capacity() || fp + frame_size > self.slots.len() {
             return None;
         }
         self.frames.push(CallFrame {
@@ -379,6 +448,17 @@ impl Machine {
                 return Err(self.trap($kind));
             }};
         }
+        // A trap from the runtime, kept whole (a limiter's message with it).
+        macro_rules! trap_value {
+            ($trap:expr) => {{
+                self.pc = pc;
+                let mut trap: Trap = $trap;
+                for frame in self.trap(trap.kind()).backtrace() {
+                    trap.push_frame(frame.clone());
+                }
+                return Err(trap);
+            }};
+        }
         macro_rules! leave {
             ($transfer:expr) => {{
                 self.pc = pc;
@@ -467,7 +547,10 @@ impl Machine {
                 Op::MemorySize { dst } => set!(dst, ops::memory_size(store, inst, 0)),
                 Op::MemoryGrow { dst, delta } => {
                     let delta = get!(delta) as u32;
-                    let old = ops::memory_grow(store, inst, 0, delta.into());
+                    let old = match ops::memory_grow(store, inst, 0, delta.into()) {
+                        Ok(old) => old,
+                        Err(t) => trap_value!(t),
+                    };
                     mem_len = self.mem.map_or(0, |m| store.memory_ref(m).len());
                     set!(dst, old.map_or(u32::MAX as u64, |o| o));
                 }
@@ -518,7 +601,10 @@ impl Machine {
                 Op::TableGrow { base, table } => {
                     let init = get!(base);
                     let n = get!(base + 1) as u32;
-                    let old = ops::table_grow(store, inst, table, init, n);
+                    let old = match ops::table_grow(store, inst, table, init, n) {
+                        Ok(old) => old,
+                        Err(t) => trap_value!(t),
+                    };
                     set!(base, old.unwrap_or(u32::MAX) as u64);
                 }
                 Op::TableFill { base, table } => {

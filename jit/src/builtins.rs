@@ -155,7 +155,7 @@ unsafe impl Sync for Addresses {}
 builtins! {
     /// `memory.grow`: writes the old size in pages, or -1, to `out`.
     memory_grow = MemoryGrow(mem: u32, delta: u32, out: ptr) -> trap |store, inst| {
-        let old = ops::memory_grow(store, inst, mem, delta.into());
+        let old = ops::memory_grow(store, inst, mem, delta.into())?;
         put(out, old.map_or(u32::MAX, |o| o as u32).into());
         Ok(())
     };
@@ -186,7 +186,7 @@ builtins! {
     table_size = TableSize(table: u32) -> u32 |store, inst| ops::table_size(store, inst, table);
     /// `table.grow`: writes the old size, or -1, to `out`.
     table_grow = TableGrow(table: u32, init: u64, delta: u32, out: ptr) -> trap |store, inst| {
-        let old = ops::table_grow(store, inst, table, init, delta);
+        let old = ops::table_grow(store, inst, table, init, delta)?;
         put(out, old.unwrap_or(u32::MAX).into());
         Ok(())
     };

@@ -92,6 +92,14 @@ impl Jit {
         flags
             .set("preserve_frame_pointers", "true")
             .map_err(jit_error)?;
+        // A frame larger than a page touches its pages in order as it is
+        // allocated, so that it faults in the stack's guard (a stack
+        // exhaustion) instead of stepping over it; the stack check at a
+        // function's entry catches the rest.
+        flags.set("enable_probestack", "true").map_err(jit_error)?;
+        flags
+            .set("probestack_strategy", "inline")
+            .map_err(jit_error)?;
         let isa = cranelift_native::builder()
             .map_err(jit_error)?
             .finish(settings::Flags::new(flags))
@@ -271,6 +279,7 @@ impl CompiledModule for JitModule {
         for (slot, a) in buf.iter_mut().zip(args) {
             *slot = a.to_raw();
         }
+        let max_stack = store.max_wasm_stack();
         let store_ptr: *mut Store = store;
         // SAFETY: `vmctx` is this instance's context block, kept alive by the
         // store; generated code and builtins use the store only through
@@ -283,6 +292,7 @@ impl CompiledModule for JitModule {
                 vmctx as *mut u8,
                 buf.as_mut_ptr(),
                 &mut (*vmctx).stack_limit,
+                max_stack,
             )
         };
         result.map_err(|mut t| {

@@ -14,7 +14,7 @@
 use crate::registry;
 use crate::sys::{JmpBuf, enter, install_handlers};
 use cranelift_codegen::ir::TrapCode;
-use skiff_vm::runtime::{Trap, TrapKind};
+use skiff_vm::runtime::{Trap, TrapKind, stack};
 use std::cell::{Cell, RefCell};
 
 /// The trap raised by a builtin: the Trap itself is pending in `PENDING`.
@@ -52,8 +52,10 @@ thread_local! {
 /// How many frames a trap's backtrace keeps.
 const MAX_FRAMES: usize = 64;
 
-/// How much native stack WebAssembly code may use below the outermost entry.
-const WASM_STACK: usize = 512 << 10;
+/// How far below the thread's stack a fault still means that the stack ran
+/// out: Linux keeps a gap of 256 pages under a growing stack, and a thread's
+/// guard region is smaller.
+const STACK_GUARD_SPAN: usize = 1 << 20;
 
 /// Records a trap raised by a builtin; generated code then traps with
 /// [`TRAP_PENDING`] and the entry returns it.
@@ -67,19 +69,25 @@ pub fn set_pending(trap: Trap) {
 /// `tramp` must be an array-call trampoline of generated code, `vmctx` the
 /// context block it expects, `args` large enough for its parameters and
 /// results, and `limit_slot` the context block's stack limit.
+///
+/// The outermost entry on a thread sets the lowest stack address generated
+/// code may use: `max_stack` bytes below here, but never into the last
+/// [`stack::HOST_RESERVE`] bytes of the thread's real stack, which stay for
+/// the host functions and builtins deep frames call. Entries nested in it
+/// (a host function calling back into WebAssembly) keep that limit.
 pub unsafe fn call(
     tramp: *const u8,
     vmctx: *mut u8,
     args: *mut u64,
     limit_slot: *mut usize,
+    max_stack: usize,
 ) -> Result<(), Trap> {
     install_handlers();
     let mut buf = JmpBuf::default();
     let previous = CURRENT.with(|c| c.replace(&mut buf));
     let outermost = STACK_LIMIT.with(|l| l.get()) == 0;
     if outermost {
-        let here = &buf as *const JmpBuf as usize;
-        STACK_LIMIT.with(|l| l.set(here.saturating_sub(WASM_STACK)));
+        STACK_LIMIT.with(|l| l.set(stack::wasm_limit(max_stack).max(1)));
     }
     // SAFETY: the caller passes the context block's stack limit field.
     unsafe { *limit_slot = STACK_LIMIT.with(|l| l.get()) };
@@ -106,17 +114,33 @@ pub unsafe fn call(
     Err(trap)
 }
 
-/// What the signal handler asks of a fault at `pc` (frame pointer `fp`):
-/// when it is a trap of generated code entered through [`call`] on this
-/// thread, records the trap and its frames and returns the entry's saved
-/// registers to resume at; `None` for any other fault. Lock-free and
-/// allocation-free.
-pub(crate) fn on_fault(pc: usize, fp: usize, memory_fault: bool) -> Option<*const JmpBuf> {
+/// What the signal handler asks of a fault at `pc` (frame pointer `fp`;
+/// for a memory fault, at address `addr`): when it is a trap of generated
+/// code entered through [`call`] on this thread, records the trap and its
+/// frames and returns the entry's saved registers to resume at; `None` for
+/// any other fault. Lock-free and allocation-free.
+///
+/// A memory fault of generated code is an out-of-bounds access, unless it
+/// lies in this thread's stack or the guard below it: then a frame too large
+/// for the stack check to catch ran past the stack's end.
+pub(crate) fn on_fault(
+    pc: usize,
+    fp: usize,
+    memory_fault: bool,
+    addr: usize,
+) -> Option<*const JmpBuf> {
     let buf = CURRENT.with(|c| c.get());
     if buf.is_null() {
         return None;
     }
-    let kind = registry::trap_at(pc, memory_fault)?;
+    let mut kind = registry::trap_at(pc, memory_fault)?;
+    if memory_fault
+        && let Some((lo, hi)) = stack::cached_bounds()
+        && addr >= lo.saturating_sub(STACK_GUARD_SPAN)
+        && addr < hi
+    {
+        kind = TrapKind::StackExhausted;
+    }
     TRAPPED.with(|t| t.set(Some(kind)));
     record_frames(pc, fp);
     Some(buf)

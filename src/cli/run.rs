@@ -7,7 +7,9 @@ use super::{EXIT_LOAD_ERROR, EXIT_TRAP, values};
 const MAX_EXIT_STATUS: u8 = 126;
 use clap::Args;
 use skiff::wasi::{self, DirPerms, WasiCtxBuilder};
-use skiff::{Engine, EngineKind, Linker, Module, Store, Trap, Val};
+use skiff::{
+    Engine, EngineKind, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,6 +38,12 @@ pub struct RunArgs {
     /// Call this export instead of `_start`; ARGS are its arguments, results are printed one a line.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
+    /// The most bytes of linear memory the guest may have, all memories
+    /// together (suffixes K, M, G: powers of 1024). Past it `memory.grow`
+    /// returns -1, and a module whose memories start larger cannot be
+    /// instantiated.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    max_memory: Option<usize>,
     /// The module (`.wasm` or `.wat`), then the guest's arguments (or, with
     /// --invoke, the export's). Every word after MODULE belongs to the guest,
     /// even one that looks like an option of skiff's.
@@ -77,7 +85,12 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return fail(e.to_string()),
     };
-    let mut store = Store::new(&engine, ());
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(bytes) = args.max_memory {
+        limits = limits.total_memory(bytes);
+    }
+    let mut store = Store::new(&engine, limits.build());
+    store.limiter(|limits: &mut StoreLimits| limits);
     let mut linker = Linker::new();
     let ctx = match wasi_context(&args) {
         Ok(c) => c,
@@ -138,6 +151,32 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
         Err(t) => finish_with_trap(&args, &t),
     }
+}
+
+/// A size in bytes: digits, then optionally `K`, `M` or `G` (powers of 1024;
+/// `KiB`, `MiB`, `GiB` and `B` read the same).
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let upper = text.trim().to_ascii_uppercase();
+    let digits_end = upper
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(upper.len());
+    let (digits, suffix) = upper.split_at(digits_end);
+    let shift = match suffix {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => {
+            return Err(format!(
+                "{text}: a size is digits with K, M or G after them"
+            ));
+        }
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{text}: a size is digits with K, M or G after them"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text}: too large"))
 }
 
 /// The guest's exit status when it called `proc_exit` with one a process
@@ -215,4 +254,23 @@ fn wasi_context(args: &RunArgs) -> Result<std::sync::Arc<std::sync::Mutex<wasi::
         b = b.preopen_dir(host, guest, DirPerms::ReadOnly);
     }
     Ok(b.build().map_err(|e| e.to_string())?.into_shared())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_read_with_suffixes() {
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("16M"), Ok(16 << 20));
+        assert_eq!(parse_bytes("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_bytes("2k"), Ok(2048));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert!(parse_bytes("").is_err());
+        assert!(parse_bytes("M").is_err());
+        assert!(parse_bytes("12X").is_err());
+        assert!(parse_bytes("-1").is_err());
+        assert!(parse_bytes("99999999999999999999G").is_err());
+    }
 }

@@ -85,7 +85,14 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     let pc = gregs[libc::REG_RIP as usize] as usize;
     let fp = gregs[libc::REG_RBP as usize] as usize;
     let memory_fault = sig == libc::SIGSEGV || sig == libc::SIGBUS;
-    if let Some(buf) = on_fault(pc, fp, memory_fault) {
+    let addr = if memory_fault {
+        // SAFETY: the kernel passes a valid siginfo; for SIGSEGV and SIGBUS
+        // it holds the faulting address.
+        unsafe { (*info).si_addr() as usize }
+    } else {
+        0
+    };
+    if let Some(buf) = on_fault(pc, fp, memory_fault, addr) {
         // SAFETY: `on_fault` returns the active entry's JmpBuf, alive on its frame.
         let buf = unsafe { &*buf };
         gregs[libc::REG_RBX as usize] = buf.rbx as i64;

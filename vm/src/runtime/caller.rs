@@ -63,7 +63,7 @@ impl<'a> Caller<'a> {
     }
 
     /// Grows memory `m` by `delta` pages: the old size in pages, or `None`.
-    pub fn grow_memory(&mut self, m: MemoryId, delta: u64) -> Option<u64> {
+    pub fn grow_memory(&mut self, m: MemoryId, delta: u64) -> Result<Option<u64>, Trap> {
         self.store.grow_memory(m, delta)
     }
 

@@ -192,6 +192,7 @@ pub fn instantiate(
     for (import, ext) in m.imports.iter().zip(&imports) {
         check_import(store, m, import, *ext)?;
     }
+    check_counts(store, m)?;
     let id = InstanceId(store.instances.len() as u32);
     let mut inst = InstanceEntity::new(module.clone(), code);
     for ext in imports {
@@ -286,6 +287,41 @@ pub fn instantiate(
         store.call(f, &[])?;
     }
     Ok(id)
+}
+
+/// Checks, before anything is created, that the store's limits leave room
+/// for one more instance and for the module's own memories and tables.
+fn check_counts(store: &mut Store, m: &Module) -> Result<(), InstantiationError> {
+    let memories = m.memories.len() - m.num_imported_memories as usize;
+    let tables = m.tables.len() - m.num_imported_tables as usize;
+    let counts = [
+        (
+            "instances",
+            store.instances.len(),
+            1,
+            store.limiter().instances(),
+        ),
+        (
+            "memories",
+            store.memories.len(),
+            memories,
+            store.limiter().memories(),
+        ),
+        (
+            "tables",
+            store.tables.len(),
+            tables,
+            store.limiter().tables(),
+        ),
+    ];
+    for (what, have, more, most) in counts {
+        if have.saturating_add(more) > most {
+            return Err(InstantiationError::Resource(format!(
+                "the store's limit of {most} {what} is reached ({have} exist, the module needs {more} more)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Evaluates a validated constant expression to the raw bits of its value.

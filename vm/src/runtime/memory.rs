@@ -60,6 +60,12 @@ impl fmt::Display for MemoryError {
 
 impl std::error::Error for MemoryError {}
 
+impl MemoryError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        MemoryError(message.into())
+    }
+}
+
 /// What compiled code reads of a memory: its base and current length. It
 /// lives in its own allocation, so its address stays put while the store's
 /// memories move; `grow` keeps it current.

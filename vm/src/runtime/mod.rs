@@ -6,9 +6,11 @@
 mod caller;
 mod func;
 mod instance;
+pub mod limits;
 pub mod linker;
 pub mod memory;
 pub mod ops;
+pub mod stack;
 mod store;
 pub mod table;
 pub mod tier;
@@ -18,9 +20,13 @@ pub mod value;
 pub use caller::Caller;
 pub use func::{FuncEntity, FuncKind, HostFn};
 pub use instance::{InstanceEntity, TierState};
+pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
-pub use store::{Extern, Func, GlobalId, InstanceId, MemoryId, Store, StoreId, TableId};
+pub use store::{
+    DEFAULT_MAX_INTERP_STACK, DEFAULT_MAX_WASM_STACK, Extern, Func, GlobalId, InstanceId,
+    LimiterFn, MemoryId, Store, StoreId, TableId,
+};
 pub use table::{Table, TableError};
 pub use tier::{CompiledModule, Tier, WasmFunc};
 pub use trap::{Frame, Trap, TrapKind};

@@ -10,12 +10,13 @@
 use super::caller::Caller;
 use super::func::{FuncEntity, FuncKind, HostFn};
 use super::instance::InstanceEntity;
+use super::limits::{ResourceLimiter, StoreLimits};
 use super::memory::{LinearMemory, MemoryConfig, MemoryError};
 use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
 use super::value::{RawRef, Value};
-use crate::types::{FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::types::{FuncType, GlobalType, MemoryType, PAGE_SIZE, TableType, ValType};
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
@@ -86,7 +87,13 @@ pub struct Store {
     /// Host functions shared through [`Store::host_func_shared`], by address.
     shared_host_funcs: HashMap<usize, Func>,
     memory_config: MemoryConfig,
-    max_call_depth: u32,
+    /// Decides what may grow and how many objects the store may hold.
+    limiter: Limiter,
+    /// Bytes of native stack JIT code may use below its outermost entry.
+    max_wasm_stack: usize,
+    /// Bytes of the interpreter's own stacks (value slots and call frames)
+    /// one call from the host may use.
+    max_interp_stack: usize,
     /// The embedder's data, which host functions reach through their caller.
     data: Box<dyn Any + Send>,
     /// The payload of a host function's panic, caught at the boundary with
@@ -125,7 +132,9 @@ impl Store {
             instances: Vec::new(),
             shared_host_funcs: HashMap::new(),
             memory_config,
-            max_call_depth: 10_000,
+            limiter: Limiter::Default(StoreLimits::default()),
+            max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            max_interp_stack: DEFAULT_MAX_INTERP_STACK,
             data: Box::new(()),
             pending_panic: None,
         }
@@ -141,9 +150,49 @@ impl Store {
         self.memory_config
     }
 
-    /// The deepest WebAssembly call nesting before a stack-exhausted trap.
-    pub fn max_call_depth(&self) -> u32 {
-        self.max_call_depth
+    /// Bytes of native stack that JIT code may use below its outermost
+    /// entry on a thread, before a stack-exhausted trap. The thread's real
+    /// stack bounds this too, less a reserve kept for host functions.
+    pub fn max_wasm_stack(&self) -> usize {
+        self.max_wasm_stack
+    }
+
+    /// Sets [`Store::max_wasm_stack`].
+    pub fn set_max_wasm_stack(&mut self, bytes: usize) {
+        self.max_wasm_stack = bytes;
+    }
+
+    /// Bytes of the interpreter's own stacks (its value slots and call
+    /// frames, which live on the heap) that one call from the host may use
+    /// before a stack-exhausted trap.
+    pub fn max_interp_stack(&self) -> usize {
+        self.max_interp_stack
+    }
+
+    /// Sets [`Store::max_interp_stack`].
+    pub fn set_max_interp_stack(&mut self, bytes: usize) {
+        self.max_interp_stack = bytes;
+    }
+
+    /// Makes `limits` decide what this store's memories and tables may grow
+    /// to and how many instances, memories and tables it may hold.
+    pub fn set_limits(&mut self, limits: StoreLimits) {
+        self.limiter = Limiter::Default(limits);
+    }
+
+    /// Makes the limiter that `get` finds in the embedder's data decide
+    /// what this store may grow to (as wasmtime's `Store::limiter`): `get`
+    /// is called, with the data, each time a limit is checked.
+    pub fn set_limiter(&mut self, get: Box<LimiterFn>) {
+        self.limiter = Limiter::InData(get);
+    }
+
+    /// The store's resource limiter.
+    pub fn limiter(&mut self) -> &mut dyn ResourceLimiter {
+        match &mut self.limiter {
+            Limiter::Default(l) => l,
+            Limiter::InData(get) => get(&mut *self.data),
+        }
     }
 
     /// The embedder's data.
@@ -212,21 +261,76 @@ impl Store {
         GlobalId(self.globals.len() as u32 - 1)
     }
 
-    /// Adds a table of `ty` filled with nulls; an error when its elements
-    /// cannot be allocated.
+    /// Adds a table of `ty` filled with nulls; an error when the store's
+    /// limits refuse it or its elements cannot be allocated.
     pub fn table(&mut self, ty: TableType) -> Result<TableId, TableError> {
         self.add_table(ty, super::value::NULL_REF)
     }
 
     pub(crate) fn add_table(&mut self, ty: TableType, init: RawRef) -> Result<TableId, TableError> {
-        self.tables.push(Table::new(ty, init)?);
+        let most = self.limiter().tables();
+        if self.tables.len() >= most {
+            return Err(TableError::new(format!(
+                "the store's limit of {most} tables is reached"
+            )));
+        }
+        let min = usize::try_from(ty.limits.min).unwrap_or(usize::MAX);
+        let max = ty
+            .limits
+            .max
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let allowed = self
+            .limiter()
+            .table_growing(0, min, max)
+            .map_err(|t| TableError::new(t.to_string()))?;
+        if !allowed {
+            return Err(TableError::new(format!(
+                "a table of {min} elements is past the store's limit"
+            )));
+        }
+        match Table::new(ty, init) {
+            Ok(table) => self.tables.push(table),
+            Err(e) => {
+                self.limiter().table_grow_failed(0, min);
+                return Err(e);
+            }
+        }
         Ok(TableId(self.tables.len() as u32 - 1))
     }
 
-    /// Adds a linear memory of `ty`.
+    /// Adds a linear memory of `ty`; an error when the store's limits
+    /// refuse it or its address space cannot be reserved.
     pub fn memory(&mut self, ty: &MemoryType) -> Result<MemoryId, MemoryError> {
-        self.memories
-            .push(LinearMemory::new(ty, &self.memory_config)?);
+        let most = self.limiter().memories();
+        if self.memories.len() >= most {
+            return Err(MemoryError::new(format!(
+                "the store's limit of {most} memories is reached"
+            )));
+        }
+        let bytes = |pages: u64| {
+            pages
+                .checked_mul(PAGE_SIZE)
+                .and_then(|b| usize::try_from(b).ok())
+                .unwrap_or(usize::MAX)
+        };
+        let (min, max) = (bytes(ty.limits.min), ty.limits.max.map(bytes));
+        let allowed = self
+            .limiter()
+            .memory_growing(0, min, max)
+            .map_err(|t| MemoryError::new(t.to_string()))?;
+        if !allowed {
+            return Err(MemoryError::new(format!(
+                "a memory of {} pages ({min} bytes) is past the store's limit",
+                ty.limits.min
+            )));
+        }
+        match LinearMemory::new(ty, &self.memory_config) {
+            Ok(memory) => self.memories.push(memory),
+            Err(e) => {
+                self.limiter().memory_grow_failed(0, min);
+                return Err(e);
+            }
+        }
         Ok(MemoryId(self.memories.len() as u32 - 1))
     }
 
@@ -309,9 +413,31 @@ impl Store {
         self.memories[m.0 as usize].data_mut()
     }
 
-    /// Grows memory `m` by `delta` pages: the old size in pages, or `None`.
-    pub fn grow_memory(&mut self, m: MemoryId, delta: u64) -> Option<u64> {
-        self.memories[m.0 as usize].grow(delta)
+    /// Grows memory `m` by `delta` pages, when its type, its reservation
+    /// and the store's limiter allow: the old size in pages, or `None` (what
+    /// `memory.grow` reports as -1). An error when the limiter traps.
+    pub fn grow_memory(&mut self, m: MemoryId, delta: u64) -> Result<Option<u64>, Trap> {
+        let memory = &self.memories[m.0 as usize];
+        let old = memory.pages();
+        let Some(new) = old.checked_add(delta).filter(|n| *n <= memory.max_pages()) else {
+            return Ok(None);
+        };
+        if delta == 0 {
+            return Ok(Some(old));
+        }
+        // Within `max_pages`, at most 4 GiB: these fit a usize on the
+        // 64-bit hosts Skiff runs on, and saturate elsewhere.
+        let bytes = |pages: u64| usize::try_from(pages * PAGE_SIZE).unwrap_or(usize::MAX);
+        let (current, desired) = (bytes(old), bytes(new));
+        let maximum = memory.declared_max().map(bytes);
+        if !self.limiter().memory_growing(current, desired, maximum)? {
+            return Ok(None);
+        }
+        let grown = self.memories[m.0 as usize].grow(delta);
+        if grown.is_none() {
+            self.limiter().memory_grow_failed(current, desired);
+        }
+        Ok(grown)
     }
 
     /// Table `t`.
@@ -337,10 +463,46 @@ impl Store {
     }
 
     /// Grows table `t` by `delta` elements set to `init`: the old size, or
-    /// `None` when it cannot grow.
+    /// `None` when its type, the store's limiter or the host's memory does
+    /// not allow it. An error when `init` does not fit the table, or the
+    /// limiter traps.
     pub fn grow_table(&mut self, t: TableId, delta: u32, init: Value) -> Result<Option<u32>, Trap> {
         let raw = self.table_value(t, init)?;
-        Ok(self.tables[t.0 as usize].grow(delta, raw))
+        self.grow_table_raw(t, delta, raw)
+    }
+
+    /// Grows table `t` by `delta` elements set to `init`, a reference of
+    /// its element type, as [`Store::grow_table`] does.
+    pub(crate) fn grow_table_raw(
+        &mut self,
+        t: TableId,
+        delta: u32,
+        init: RawRef,
+    ) -> Result<Option<u32>, Trap> {
+        let table = &self.tables[t.0 as usize];
+        let old = table.size();
+        let declared = table.ty().limits.max;
+        let Some(new) = old
+            .checked_add(delta)
+            .filter(|n| u64::from(*n) <= declared.unwrap_or(u32::MAX.into()))
+        else {
+            return Ok(None);
+        };
+        if delta == 0 {
+            return Ok(Some(old));
+        }
+        let maximum = declared.map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        if !self
+            .limiter()
+            .table_growing(old as usize, new as usize, maximum)?
+        {
+            return Ok(None);
+        }
+        let grown = self.tables[t.0 as usize].grow(delta, init);
+        if grown.is_none() {
+            self.limiter().table_grow_failed(old as usize, new as usize);
+        }
+        Ok(grown)
     }
 
     /// `value` as an element of table `t`: checked against its element type,
@@ -478,6 +640,31 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// How much native stack JIT code may use by default: 1 MiB. wasmtime's
+/// default is 512 KiB; Skiff's frames are about as large as wasmtime's,
+/// and the margin lets a recursion as deep as wasmtime's run.
+pub const DEFAULT_MAX_WASM_STACK: usize = 1 << 20;
+
+/// How many bytes of its own stacks the interpreter may use by default:
+/// 8 MiB. An interpreted frame takes more bytes than a compiled one (its
+/// locals and operands are 8-byte slots, plus 24 bytes of return state), so
+/// the budget is larger than [`DEFAULT_MAX_WASM_STACK`] to let programs
+/// recurse at least as deep as wasmtime's default 512 KiB of native stack
+/// lets them (a frame wasmtime keeps in 16 bytes takes under 256 here).
+pub const DEFAULT_MAX_INTERP_STACK: usize = 8 << 20;
+
+/// Finds a store's resource limiter in the embedder's data.
+pub type LimiterFn =
+    dyn for<'a> FnMut(&'a mut (dyn Any + Send)) -> &'a mut (dyn ResourceLimiter + 'a) + Send;
+
+/// Where a store's limiter is.
+enum Limiter {
+    /// Owned by the store.
+    Default(StoreLimits),
+    /// In the embedder's data, found by the function.
+    InData(Box<LimiterFn>),
 }
 
 /// Checks that a host function returned values of its result types, each

@@ -20,6 +20,12 @@ impl fmt::Display for TableError {
 
 impl std::error::Error for TableError {}
 
+impl TableError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        TableError(message.into())
+    }
+}
+
 /// A table of references, each encoded as a [`RawRef`].
 #[derive(Debug, Clone)]
 pub struct Table {

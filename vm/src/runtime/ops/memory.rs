@@ -14,10 +14,17 @@ pub fn memory_size(store: &Store, inst: InstanceId, mem: u32) -> u64 {
     store.memories[memory_id(store, inst, mem).0 as usize].pages()
 }
 
-/// `memory.grow`: the old size in pages, or `None` (-1) when it cannot grow.
-pub fn memory_grow(store: &mut Store, inst: InstanceId, mem: u32, delta: u64) -> Option<u64> {
+/// `memory.grow`: the old size in pages, or `None` (-1) when the memory
+/// cannot grow (past its maximum, its reservation or the store's limits);
+/// a trap when the store's limiter traps.
+pub fn memory_grow(
+    store: &mut Store,
+    inst: InstanceId,
+    mem: u32,
+    delta: u64,
+) -> Result<Option<u64>, Trap> {
     let m = memory_id(store, inst, mem);
-    store.memories[m.0 as usize].grow(delta)
+    store.grow_memory(m, delta)
 }
 
 /// `memory.init`: copies `n` bytes of data segment `data` from `s` to `d`.

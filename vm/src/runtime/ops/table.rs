@@ -39,16 +39,18 @@ pub fn table_size(store: &Store, inst: InstanceId, table: u32) -> u32 {
     store.tables[table_id(store, inst, table).0 as usize].size()
 }
 
-/// `table.grow`: the old size, or `None` (-1) when the table cannot grow.
+/// `table.grow`: the old size, or `None` (-1) when the table cannot grow
+/// (past its maximum, the store's limits or the host's memory); a trap
+/// when the store's limiter traps.
 pub fn table_grow(
     store: &mut Store,
     inst: InstanceId,
     table: u32,
     init: RawRef,
     delta: u32,
-) -> Option<u32> {
+) -> Result<Option<u32>, Trap> {
     let t = table_id(store, inst, table);
-    store.tables[t.0 as usize].grow(delta, init)
+    store.grow_table_raw(t, delta, init)
 }
 
 /// `table.fill`: `n` elements from `i` set to `r`.
