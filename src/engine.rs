@@ -1,6 +1,6 @@
 //! Engines: a tier, the features modules may use, and how memories are reserved.
 
-use skiff_vm::runtime::{MemoryConfig, Tier};
+use skiff_vm::runtime::{Epoch, MemoryConfig, Metering, Tier};
 use skiff_vm::{Error, Features};
 use std::fmt;
 use std::str::FromStr;
@@ -42,6 +42,67 @@ pub struct Engine {
     tier: Arc<dyn Tier>,
     features: Features,
     memory: MemoryConfig,
+    metering: Metering,
+    epoch: Epoch,
+}
+
+/// How an engine is made: its tier, how memories are reserved, and whether
+/// its code meters fuel or checks epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    kind: EngineKind,
+    memory: MemoryConfig,
+    metering: Metering,
+}
+
+impl Default for Config {
+    /// The JIT, the default memory reservation, no fuel, no epochs.
+    fn default() -> Self {
+        Config {
+            kind: EngineKind::Jit,
+            memory: MemoryConfig::GUARDED,
+            metering: Metering::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Runs code on `kind`.
+    pub fn strategy(&mut self, kind: EngineKind) -> &mut Config {
+        self.kind = kind;
+        self
+    }
+
+    /// Reserves linear memories as `memory` says (see
+    /// [`Engine::with_memory_config`]).
+    pub fn memory(&mut self, memory: MemoryConfig) -> &mut Config {
+        self.memory = memory;
+        self
+    }
+
+    /// Meters fuel: every WebAssembly instruction costs one unit of the
+    /// store's fuel ([`Store::set_fuel`](crate::Store::set_fuel)), and code
+    /// traps with [`TrapKind::OutOfFuel`](crate::TrapKind::OutOfFuel) when
+    /// it runs out; both tiers count the same. Off, the code has no checks.
+    pub fn consume_fuel(&mut self, on: bool) -> &mut Config {
+        self.metering.fuel = on;
+        self
+    }
+
+    /// Checks the engine's epoch against the store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) at
+    /// every function entry and loop header, trapping with
+    /// [`TrapKind::Interrupted`](crate::TrapKind::Interrupted) once
+    /// [`Engine::increment_epoch`] has reached it. Off, the code has no checks.
+    pub fn epoch_interruption(&mut self, on: bool) -> &mut Config {
+        self.metering.epochs = on;
+        self
+    }
 }
 
 impl fmt::Debug for Engine {
@@ -72,9 +133,15 @@ impl Engine {
     /// process, or a small address space) memories cannot grow past it, and
     /// compiled code checks every access explicitly.
     pub fn with_memory_config(kind: EngineKind, memory: MemoryConfig) -> Result<Engine, Error> {
+        Engine::with_config(Config::new().strategy(kind).memory(memory))
+    }
+
+    /// An engine made as `config` says; an error when its tier is not available.
+    pub fn with_config(config: &Config) -> Result<Engine, Error> {
+        let (kind, memory, metering) = (config.kind, config.memory, config.metering);
         let tier: Arc<dyn Tier> = match kind {
-            EngineKind::Interp => Arc::new(skiff_interp::Interpreter::new()),
-            EngineKind::Jit => jit_tier(memory)?,
+            EngineKind::Interp => Arc::new(skiff_interp::Interpreter::with_metering(metering)),
+            EngineKind::Jit => jit_tier(memory, metering)?,
         };
         Ok(Engine {
             kind,
@@ -85,7 +152,26 @@ impl Engine {
                 ..Features::WASM2
             },
             memory,
+            metering,
+            epoch: Epoch::new(),
         })
+    }
+
+    /// Advances the engine's epoch: code of its stores whose deadline this
+    /// reaches traps at its next check (with epoch interruption on). Any
+    /// thread may call it, while code runs.
+    pub fn increment_epoch(&self) {
+        self.epoch.increment();
+    }
+
+    /// The fuel and epoch checks its code has.
+    pub(crate) fn metering(&self) -> Metering {
+        self.metering
+    }
+
+    /// The engine's epoch counter.
+    pub(crate) fn epoch(&self) -> &Epoch {
+        &self.epoch
     }
 
     /// How this engine's memories reserve address space.
@@ -109,15 +195,18 @@ impl Engine {
     }
 }
 
-/// The JIT tier, compiling for memories made with `memory`.
+/// The JIT tier, compiling for memories made with `memory`, with the checks
+/// `metering` asks for.
 #[cfg(feature = "jit")]
-pub(crate) fn jit_tier(memory: MemoryConfig) -> Result<Arc<dyn Tier>, Error> {
-    Ok(Arc::new(skiff_jit::Jit::with_memory_config(memory)?))
+pub(crate) fn jit_tier(memory: MemoryConfig, metering: Metering) -> Result<Arc<dyn Tier>, Error> {
+    Ok(Arc::new(
+        skiff_jit::Jit::with_memory_config(memory)?.with_metering(metering),
+    ))
 }
 
 /// The JIT tier: not in this build.
 #[cfg(not(feature = "jit"))]
-pub(crate) fn jit_tier(_memory: MemoryConfig) -> Result<Arc<dyn Tier>, Error> {
+pub(crate) fn jit_tier(_memory: MemoryConfig, _metering: Metering) -> Result<Arc<dyn Tier>, Error> {
     Err(Error::without_offset(
         skiff_vm::ErrorKind::Unsupported,
         "JIT: this build of Skiff has no JIT (the `jit` feature is off)",

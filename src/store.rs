@@ -16,6 +16,7 @@
 use crate::engine::Engine;
 use skiff_vm::runtime as vm;
 use skiff_vm::runtime::ResourceLimiter;
+use skiff_vm::runtime::Trap;
 use std::marker::PhantomData;
 
 /// The runtime objects of a group of instances, and the embedder's data `T`
@@ -31,6 +32,7 @@ impl<T: Send + 'static> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Store<T> {
         let mut inner = vm::Store::new(engine.memory_config());
         inner.set_data(Box::new(data));
+        inner.set_epoch(engine.epoch().clone());
         Store {
             inner,
             engine: Some(engine.clone()),
@@ -48,6 +50,37 @@ impl<T: 'static> Store<T> {
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         data_mut_of(&mut self.inner)
+    }
+
+    /// Sets the fuel left to `fuel`; an error unless the store's engine
+    /// meters fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<(), Trap> {
+        self.check_fuel()?;
+        self.inner.set_fuel(fuel);
+        Ok(())
+    }
+
+    /// The fuel left; an error unless the store's engine meters fuel.
+    pub fn get_fuel(&self) -> Result<u64, Trap> {
+        self.check_fuel()?;
+        Ok(self.inner.fuel())
+    }
+
+    fn check_fuel(&self) -> Result<(), Trap> {
+        match &self.engine {
+            Some(e) if e.metering().fuel => Ok(()),
+            _ => Err(Trap::host(
+                "fuel is not enabled: make the engine with Config::consume_fuel(true)",
+            )),
+        }
+    }
+
+    /// Code of this store traps with [`TrapKind::Interrupted`](crate::TrapKind::Interrupted)
+    /// once the engine's epoch has advanced `ticks` past its current value
+    /// (with [`Config::epoch_interruption`](crate::Config::epoch_interruption)
+    /// on; without a deadline, never).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.inner.set_epoch_deadline(ticks);
     }
 
     /// The engine this store was made for, if it was made with one.

@@ -24,19 +24,48 @@
 use crate::Engine;
 use crate::engine::{Compiled, RunOutput};
 use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtxBuilder};
-use skiff::{EngineKind, Linker, Module, Store};
+use skiff::{Config, EngineKind, Linker, Module, Store};
 
-/// Skiff's execution tiers: the interpreter, and the JIT where it runs.
+/// Skiff's execution tiers: the interpreter, and the JIT where it runs;
+/// then, for measuring what metering costs, each tier with fuel
+/// (`skiff-interp-fuel`, `skiff-jit-fuel`) and with epoch checks
+/// (`skiff-interp-epochs`, `skiff-jit-epochs`), which only
+/// `SKIFF_BENCH_ENGINES` naming them selects.
 pub fn tiers() -> Vec<Box<dyn Engine>> {
-    let mut tiers: Vec<Box<dyn Engine>> = vec![Box::new(Tier {
-        name: "skiff-interp",
-        engine: skiff::Engine::new(EngineKind::Interp).expect("the interpreter always runs"),
-    })];
-    if let Ok(engine) = skiff::Engine::new(EngineKind::Jit) {
-        tiers.push(Box::new(Tier {
-            name: "skiff-jit",
-            engine,
-        }));
+    let mut tiers: Vec<Box<dyn Engine>> = Vec::new();
+    let wanted = crate::env_list("SKIFF_BENCH_ENGINES");
+    for (kind, base) in [
+        (EngineKind::Interp, "skiff-interp"),
+        (EngineKind::Jit, "skiff-jit"),
+    ] {
+        let variants: [(&'static str, bool, bool); 3] = match kind {
+            EngineKind::Interp => [
+                ("skiff-interp", false, false),
+                ("skiff-interp-fuel", true, false),
+                ("skiff-interp-epochs", false, true),
+            ],
+            EngineKind::Jit => [
+                ("skiff-jit", false, false),
+                ("skiff-jit-fuel", true, false),
+                ("skiff-jit-epochs", false, true),
+            ],
+        };
+        for (name, fuel, epochs) in variants {
+            let metered = fuel || epochs;
+            if metered && !wanted.iter().any(|w| w == name) {
+                continue;
+            }
+            let config = Config::new()
+                .strategy(kind)
+                .consume_fuel(fuel)
+                .epoch_interruption(epochs)
+                .to_owned();
+            match skiff::Engine::with_config(&config) {
+                Ok(engine) => tiers.push(Box::new(Tier { name, engine, fuel })),
+                Err(_) if name == base && kind == EngineKind::Jit => {}
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
     }
     tiers
 }
@@ -45,6 +74,8 @@ pub fn tiers() -> Vec<Box<dyn Engine>> {
 struct Tier {
     name: &'static str,
     engine: skiff::Engine,
+    /// Whether stores get fuel (all there is) before running.
+    fuel: bool,
 }
 
 impl Engine for Tier {
@@ -54,17 +85,34 @@ impl Engine for Tier {
 
     fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>, String> {
         let module = Module::new(&self.engine, wasm).map_err(|e| e.to_string())?;
-        Ok(Box::new(TierModule { module }))
+        Ok(Box::new(TierModule {
+            module,
+            engine: self.engine.clone(),
+            fuel: self.fuel,
+        }))
     }
 }
 
 struct TierModule {
     module: Module,
+    engine: skiff::Engine,
+    fuel: bool,
+}
+
+impl TierModule {
+    /// A store for one run.
+    fn store(&self) -> Store<()> {
+        let mut store = Store::new(&self.engine, ());
+        if self.fuel {
+            store.set_fuel(u64::MAX).expect("the engine meters fuel");
+        }
+        store
+    }
 }
 
 impl Compiled for TierModule {
     fn run_command(&self, args: &[String]) -> Result<RunOutput, String> {
-        let mut store = Store::default();
+        let mut store = self.store();
         let mut linker = Linker::new();
         let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
         let ctx = WasiCtxBuilder::new()
@@ -87,7 +135,7 @@ impl Compiled for TierModule {
     }
 
     fn instantiate(&self) -> Result<(), String> {
-        let mut store = Store::default();
+        let mut store = self.store();
         Linker::new()
             .instantiate(&mut store, &self.module)
             .map(|_| ())
@@ -95,7 +143,7 @@ impl Compiled for TierModule {
     }
 
     fn instantiate_and_call(&self, name: &str) -> Result<(), String> {
-        let mut store = Store::default();
+        let mut store = self.store();
         let instance = Linker::new()
             .instantiate(&mut store, &self.module)
             .map_err(|e| e.to_string())?;

@@ -329,6 +329,10 @@ with_op_lists!(define_ops {
         RefIsNull { dst: Slot, src: Slot },
         /// `dst` = a reference to function `func`.
         RefFunc { dst: Slot, func: u32 },
+        /// Take `amount` fuel, or trap (taking nothing) when less is left.
+        Fuel { amount: u32 },
+        /// Trap when the engine's epoch has reached the store's deadline.
+        CheckEpoch,
         /// `dst` = `a` + constant `imm` (i32).
         I32AddImm { dst: Slot, a: Slot, imm: i32 },
         /// `dst` = `a` * `b` + `c` (`mode` 0), `a` * `b` - `c` (1) or
@@ -576,6 +580,10 @@ pub enum Stop {
     IntegerOverflow,
     /// ... converting NaN to an integer.
     InvalidConversionToInteger,
+    /// ... running out of fuel.
+    OutOfFuel,
+    /// ... reaching the epoch deadline.
+    Interrupted,
 }
 
 impl Stop {
@@ -587,6 +595,8 @@ impl Stop {
             TrapKind::IntegerDivisionByZero => Stop::IntegerDivisionByZero,
             TrapKind::IntegerOverflow => Stop::IntegerOverflow,
             TrapKind::InvalidConversionToInteger => Stop::InvalidConversionToInteger,
+            TrapKind::OutOfFuel => Stop::OutOfFuel,
+            TrapKind::Interrupted => Stop::Interrupted,
             other => unreachable!("threaded code does not trap with {other:?}"),
         }
     }
@@ -600,6 +610,8 @@ impl Stop {
             Stop::IntegerDivisionByZero => Some(TrapKind::IntegerDivisionByZero),
             Stop::IntegerOverflow => Some(TrapKind::IntegerOverflow),
             Stop::InvalidConversionToInteger => Some(TrapKind::InvalidConversionToInteger),
+            Stop::OutOfFuel => Some(TrapKind::OutOfFuel),
+            Stop::Interrupted => Some(TrapKind::Interrupted),
         }
     }
 }

@@ -23,8 +23,11 @@
 use crate::code::{FuncCode, Op, Slot};
 use crate::module::InterpModule;
 use crate::threaded;
-use skiff_vm::runtime::{Func, FuncKind, InstanceId, MemoryId, Store, Trap, TrapKind, Value, ops};
+use skiff_vm::runtime::{
+    Func, FuncKind, InstanceId, MemoryId, MeterState, Store, Trap, TrapKind, Value, ops,
+};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 /// How many frames of a trap's backtrace are kept, innermost first (as many
 /// as the JIT keeps): a runaway recursion has hundreds of thousands.
@@ -92,6 +95,8 @@ pub(crate) fn invoke(
         fp: 0,
         mem,
         budget,
+        meter: store.meter_ptr(),
+        epoch: store.epoch_counter(),
     };
     m.enter(0)?;
     m.run(store)?;
@@ -121,6 +126,10 @@ pub(crate) struct Machine {
     mem: Option<MemoryId>,
     /// The most bytes `slots` and `frames` may take together.
     budget: usize,
+    /// The store's fuel and epoch deadline.
+    pub(crate) meter: *mut MeterState,
+    /// The engine's epoch counter.
+    pub(crate) epoch: *const AtomicU64,
 }
 
 /// Zeroes the declared locals of a new frame of `code` and writes its constants.

@@ -26,7 +26,7 @@ pub mod translate;
 
 pub use module::InterpModule;
 
-use skiff_vm::runtime::{CompiledModule, Tier};
+use skiff_vm::runtime::{CompiledModule, Metering, Tier};
 use skiff_vm::{Error, ValidatedModule, parallel};
 use std::sync::Arc;
 
@@ -37,12 +37,19 @@ const PARALLEL_THRESHOLD: usize = 64 * 1024;
 
 /// The interpreter tier.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Interpreter;
+pub struct Interpreter {
+    metering: Metering,
+}
 
 impl Interpreter {
-    /// The interpreter.
+    /// The interpreter, with no fuel or epoch checks in its code.
     pub fn new() -> Self {
-        Interpreter
+        Interpreter::default()
+    }
+
+    /// The interpreter, checking fuel and epochs as `metering` says.
+    pub fn with_metering(metering: Metering) -> Self {
+        Interpreter { metering }
     }
 }
 
@@ -60,7 +67,7 @@ impl Tier for Interpreter {
             translate::Scratch::default,
             |scratch, i| {
                 let index = m.num_imported_funcs + i as u32;
-                translate::translate_with(scratch, m, &module.func_infos[i], index)
+                translate::translate_with(scratch, m, &module.func_infos[i], index, self.metering)
                     .map_err(|e| e.in_func(index))
             },
         )?;

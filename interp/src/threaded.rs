@@ -611,6 +611,8 @@ macro_rules! list_handlers {
                 Op::Return { .. } => Return,
                 Op::MemoryCopy { .. } => MemoryCopy,
                 Op::MemoryFill { .. } => MemoryFill,
+                Op::Fuel { .. } => Fuel,
+                Op::CheckEpoch => CheckEpoch,
                 Op::CallIndirect { .. }
                 | Op::GlobalGet { .. }
                 | Op::GlobalSet { .. }
@@ -719,6 +721,32 @@ handler!(MemoryFill(Op::MemoryFill { base }) ip regs mem len code m {
     }
     // SAFETY: the range lies in memory 0's accessible bytes, checked above.
     unsafe { std::ptr::write_bytes(mem.add(d), v as u8, n) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(Fuel(Op::Fuel { amount }) ip regs mem len code m {
+    // SAFETY: `m` is the machine running this code (see `run`); its meter is
+    // the store's, which outlives the call, and only this thread uses it.
+    let meter = unsafe { &mut *(*m).meter };
+    if meter.fuel < i64::from(amount) {
+        return (ip, Stop::OutOfFuel);
+    }
+    meter.fuel -= i64::from(amount);
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(CheckEpoch(Op::CheckEpoch) ip regs mem len code m {
+    // SAFETY: as for `Fuel`; the epoch counter is the engine's, which the
+    // store keeps alive, and it is atomic.
+    let (now, deadline) = unsafe {
+        let machine = &*m;
+        ((*machine.epoch).load(std::sync::atomic::Ordering::Relaxed), (*machine.meter).deadline)
+    };
+    if now >= deadline {
+        return (ip, Stop::Interrupted);
+    }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });

@@ -19,7 +19,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
 use skiff_vm::module::Module;
-use skiff_vm::runtime::{MemoryConfig, TrapKind};
+use skiff_vm::runtime::{MemoryConfig, Metering, TrapKind};
 use skiff_vm::{Error, parallel};
 use std::sync::Arc;
 
@@ -61,6 +61,7 @@ pub struct Plan<'m> {
     isa: &'m OwnedTargetIsa,
     module: &'m Module,
     memory: MemoryConfig,
+    metering: Metering,
     call_conv: CallConv,
     func_ids: Vec<FuncId>,
     sigs: Vec<Signature>,
@@ -71,11 +72,11 @@ pub struct Plan<'m> {
 impl<'m> Plan<'m> {
     /// Declares every defined function, and a trampoline for each function
     /// marked in `callable`, in `jit`; the code will be compiled for
-    /// memories made with `memory`.
+    /// memories made with `memory`, with the checks `metering` asks for.
     pub fn declare(
         isa: &'m OwnedTargetIsa,
         module: &'m Module,
-        memory: MemoryConfig,
+        (memory, metering): (MemoryConfig, Metering),
         callable: &[bool],
         jit: &mut JITModule,
     ) -> Result<Plan<'m>, Error> {
@@ -112,6 +113,7 @@ impl<'m> Plan<'m> {
             isa,
             module,
             memory,
+            metering,
             call_conv,
             func_ids,
             sigs,
@@ -171,6 +173,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 sigs: &p.sigs,
                 call_conv: p.call_conv,
                 memory: p.memory,
+                metering: p.metering,
             };
             translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
             b.finalize(p.isa.frontend_config());

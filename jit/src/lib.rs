@@ -34,7 +34,8 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
 use skiff_vm::runtime::{
-    CompiledModule, InstanceId, MemoryConfig, Store, Tier, TierState, Trap, Value, WasmFunc,
+    CompiledModule, InstanceId, MemoryConfig, Metering, Store, Tier, TierState, Trap, Value,
+    WasmFunc,
 };
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
@@ -46,6 +47,7 @@ use vmctx::InstanceState;
 pub struct Jit {
     isa: OwnedTargetIsa,
     memory: MemoryConfig,
+    metering: Metering,
 }
 
 impl std::fmt::Debug for Jit {
@@ -104,7 +106,17 @@ impl Jit {
             .map_err(jit_error)?
             .finish(settings::Flags::new(flags))
             .map_err(jit_error)?;
-        Ok(Jit { isa, memory })
+        Ok(Jit {
+            isa,
+            memory,
+            metering: Metering::default(),
+        })
+    }
+
+    /// This JIT, compiling the fuel and epoch checks `metering` asks for.
+    pub fn with_metering(mut self, metering: Metering) -> Jit {
+        self.metering = metering;
+        self
     }
 }
 
@@ -114,7 +126,8 @@ impl Tier for Jit {
     }
 
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
-        compile(&self.isa, self.memory, module).map(|m| Arc::new(m) as Arc<dyn CompiledModule>)
+        compile(&self.isa, (self.memory, self.metering), module)
+            .map(|m| Arc::new(m) as Arc<dyn CompiledModule>)
     }
 }
 
@@ -190,7 +203,7 @@ fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
 
 fn compile(
     isa: &OwnedTargetIsa,
-    memory: MemoryConfig,
+    (memory, metering): (MemoryConfig, Metering),
     module: &Arc<ValidatedModule>,
 ) -> Result<JitModule, Error> {
     let m = module.module();
@@ -198,7 +211,13 @@ fn compile(
         isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
-    let plan = compile::Plan::declare(isa, m, memory, &callable_from_outside(m), &mut jit)?;
+    let plan = compile::Plan::declare(
+        isa,
+        m,
+        (memory, metering),
+        &callable_from_outside(m),
+        &mut jit,
+    )?;
     let outputs = plan.compile_all()?;
     let mut placed = Vec::with_capacity(outputs.len() * 2);
     for (func, tramp) in outputs {

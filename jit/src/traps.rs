@@ -21,6 +21,10 @@ use std::cell::{Cell, RefCell};
 pub const TRAP_PENDING: TrapCode = TrapCode::unwrap_user(2);
 /// `unreachable`.
 pub const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
+/// Fuel ran out.
+pub const TRAP_OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(3);
+/// The epoch deadline was reached.
+pub const TRAP_INTERRUPTED: TrapCode = TrapCode::unwrap_user(4);
 
 /// The Wasm trap a Cranelift trap code stands for.
 pub fn kind_of(code: TrapCode) -> TrapKind {
@@ -31,6 +35,8 @@ pub fn kind_of(code: TrapCode) -> TrapKind {
         TrapCode::INTEGER_DIVISION_BY_ZERO => TrapKind::IntegerDivisionByZero,
         TrapCode::BAD_CONVERSION_TO_INTEGER => TrapKind::InvalidConversionToInteger,
         TRAP_UNREACHABLE => TrapKind::Unreachable,
+        TRAP_OUT_OF_FUEL => TrapKind::OutOfFuel,
+        TRAP_INTERRUPTED => TrapKind::Interrupted,
         // A pending trap; the kind is replaced by the pending one.
         _ => TrapKind::Host,
     }

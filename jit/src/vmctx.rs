@@ -1,9 +1,10 @@
 //! The context block generated code reads by offset: one per instance.
 
 use crate::builtins::{self, Addresses};
-use skiff_vm::runtime::{InstanceId, Store, VMMemory};
+use skiff_vm::runtime::{InstanceId, MeterState, Store, VMMemory};
 use std::mem::offset_of;
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicU64;
 
 /// The per-instance context block. Its address is stable (it is boxed) and
 /// generated code receives it as its first argument.
@@ -21,6 +22,10 @@ pub struct VMContext {
     pub globals: *const *mut u64,
     /// The table of builtin addresses ([`builtins::ADDRESSES`]).
     pub builtins: *const Addresses,
+    /// The store's fuel and epoch deadline.
+    pub meter: *mut MeterState,
+    /// The engine's epoch counter.
+    pub epoch: *const AtomicU64,
     /// The instance.
     pub instance: u32,
 }
@@ -38,6 +43,14 @@ pub mod offsets {
     pub const GLOBALS: i32 = offset_of!(VMContext, globals) as i32;
     /// `builtins`.
     pub const BUILTINS: i32 = offset_of!(VMContext, builtins) as i32;
+    /// `meter`.
+    pub const METER: i32 = offset_of!(VMContext, meter) as i32;
+    /// `epoch`.
+    pub const EPOCH: i32 = offset_of!(VMContext, epoch) as i32;
+    /// `MeterState::fuel`.
+    pub const METER_FUEL: i32 = offset_of!(MeterState, fuel) as i32;
+    /// `MeterState::deadline`.
+    pub const METER_DEADLINE: i32 = offset_of!(MeterState, deadline) as i32;
     /// `VMMemory::len`.
     pub const MEMORY_LEN: i32 = offset_of!(VMMemory, len) as i32;
 }
@@ -93,6 +106,8 @@ impl InstanceState {
             store: std::ptr::null_mut(),
             globals: globals.as_ptr(),
             builtins: &builtins::ADDRESSES,
+            meter: store.meter_ptr(),
+            epoch: store.epoch_counter(),
             instance: instance.0,
         }));
         InstanceState {

@@ -8,10 +8,11 @@ const MAX_EXIT_STATUS: u8 = 126;
 use clap::Args;
 use skiff::wasi::{self, DirPerms, WasiCtxBuilder};
 use skiff::{
-    Engine, EngineKind, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
+    Config, Engine, EngineKind, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Arguments of `skiff run`.
 #[derive(Args, Debug)]
@@ -44,6 +45,12 @@ pub struct RunArgs {
     /// instantiated.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     max_memory: Option<usize>,
+    /// Stop the guest (as a trap) once it has run N instructions.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Stop the guest (as a trap) once it has run this long: `500ms`, `2s`, `1m`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
     /// The module (`.wasm` or `.wat`), then the guest's arguments (or, with
     /// --invoke, the export's). Every word after MODULE belongs to the guest,
     /// even one that looks like an option of skiff's.
@@ -74,10 +81,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         eprintln!("skiff: {}: {message}", args.module().display());
         ExitCode::from(EXIT_LOAD_ERROR)
     };
-    let engine = match args
-        .engine
-        .map_or_else(|| Ok(Engine::default()), Engine::new)
-    {
+    let engine = match make_engine(&args) {
         Ok(e) => e,
         Err(e) => return fail(e.to_string()),
     };
@@ -91,6 +95,21 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
     let mut store = Store::new(&engine, limits.build());
     store.limiter(|limits: &mut StoreLimits| limits);
+    if let Some(fuel) = args.fuel
+        && let Err(e) = store.set_fuel(fuel)
+    {
+        return fail(e.to_string());
+    }
+    if let Some(timeout) = args.timeout {
+        // The deadline is the next epoch; a thread that outlives the guest
+        // harmlessly advances it once the time is up.
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            engine.increment_epoch();
+        });
+    }
     let mut linker = Linker::new();
     let ctx = match wasi_context(&args) {
         Ok(c) => c,
@@ -155,6 +174,39 @@ pub fn run(args: RunArgs) -> ExitCode {
 
 /// A size in bytes: digits, then optionally `K`, `M` or `G` (powers of 1024;
 /// `KiB`, `MiB`, `GiB` and `B` read the same).
+/// The engine the flags ask for: the tier, with fuel and epoch checks only
+/// when `--fuel` or `--timeout` need them.
+fn make_engine(args: &RunArgs) -> Result<Engine, skiff::Error> {
+    let mut config = Config::new();
+    if let Some(kind) = args.engine {
+        config.strategy(kind);
+    }
+    config
+        .consume_fuel(args.fuel.is_some())
+        .epoch_interruption(args.timeout.is_some());
+    match (args.engine, Engine::with_config(&config)) {
+        // No tier named: the JIT where it runs, else the interpreter.
+        (None, Err(_)) => Engine::with_config(config.strategy(EngineKind::Interp)),
+        (_, result) => result,
+    }
+}
+
+/// Parses a duration: digits, then `ms`, `s`, `m` or `h` (seconds without one).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(digits_end);
+    let bad = || format!("{text}: a duration is digits with ms, s, m or h after them");
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.checked_mul(60).ok_or_else(bad)?),
+        "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(bad)?),
+        _ => return Err(bad()),
+    })
+}
+
 fn parse_bytes(text: &str) -> Result<usize, String> {
     let upper = text.trim().to_ascii_uppercase();
     let digits_end = upper

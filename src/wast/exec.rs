@@ -51,7 +51,7 @@ impl Engine {
     pub fn by_name(name: &str) -> Option<Engine> {
         let jit = |name, memory| Engine {
             name,
-            tier: crate::engine::jit_tier(memory).map_err(|_| JIT_MISSING),
+            tier: crate::engine::jit_tier(memory, Default::default()).map_err(|_| JIT_MISSING),
             memory,
         };
         match name {

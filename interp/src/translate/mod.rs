@@ -13,8 +13,9 @@
 
 use crate::code::{FuncCode, Instr, Op, Slot};
 use crate::{jumps, threaded};
-use skiff_vm::isa::{self, Control, FrameKind as Kind, Reader};
+use skiff_vm::isa::{self, Control, FrameKind as Kind};
 use skiff_vm::module::Module;
+use skiff_vm::runtime::Metering;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
 use std::collections::HashMap;
@@ -160,16 +161,24 @@ pub struct Scratch {
 
 /// Translates defined function `index` of `module`.
 pub fn translate(module: &Module, info: &FuncInfo, index: u32) -> Result<FuncCode, Error> {
-    translate_with(&mut Scratch::default(), module, info, index)
+    translate_with(
+        &mut Scratch::default(),
+        module,
+        info,
+        index,
+        Metering::default(),
+    )
 }
 
 /// Translates defined function `index` of `module`, with buffers from
-/// `scratch` (which a module's functions share).
+/// `scratch` (which a module's functions share), with the fuel and epoch
+/// checks `metering` asks for.
 pub fn translate_with(
     scratch: &mut Scratch,
     module: &Module,
     info: &FuncInfo,
     index: u32,
+    metering: Metering,
 ) -> Result<FuncCode, Error> {
     let body = module.body(index).expect("a defined function");
     let ty = module.func_type(index);
@@ -206,7 +215,7 @@ pub fn translate_with(
         .extend((0..info.num_locals).map(|l| l >= params));
     let base = t.base;
     t.push_ctrl_frame(Kind::Func, base, 0, ty.results().len() as u32, None);
-    isa::translate_body(&mut Reader::validated(module, body), &mut t)?;
+    isa::translate_body(module, body, &mut t, metering)?;
     let code = finish(t.code, &mut t.ops, &mut t.s.spare_ops);
     t.s.ops = t.ops;
     code
@@ -291,6 +300,14 @@ impl isa::Translate for Translator<'_, '_> {
             _ => self.end_block(),
         }
         Ok(())
+    }
+
+    fn consume_fuel(&mut self, amount: u32) {
+        self.emit(Op::Fuel { amount });
+    }
+
+    fn check_epoch(&mut self) {
+        self.emit(Op::CheckEpoch);
     }
 }
 

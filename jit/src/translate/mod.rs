@@ -11,7 +11,7 @@
 //! runtime through its builtins ([`crate::builtins`]).
 
 use crate::builtins::Builtin;
-use crate::traps::TRAP_PENDING;
+use crate::traps::{TRAP_INTERRUPTED, TRAP_OUT_OF_FUEL, TRAP_PENDING};
 use crate::vmctx::offsets;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -21,9 +21,9 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::FuncId;
-use skiff_vm::isa::{self, BlockType, Control, FrameKind as Kind, MemArg, Reader};
+use skiff_vm::isa::{self, BlockType, Control, FrameKind as Kind, MemArg};
 use skiff_vm::module::Module;
-use skiff_vm::runtime::MemoryConfig;
+use skiff_vm::runtime::{MemoryConfig, Metering};
 use skiff_vm::types::{FuncType, ValType};
 use skiff_vm::{Error, ErrorKind};
 use std::collections::HashMap;
@@ -98,6 +98,8 @@ pub struct Env<'m> {
     /// The memory configuration the code is compiled for: accesses its
     /// guard region does not catch are checked explicitly.
     pub memory: MemoryConfig,
+    /// The fuel and epoch checks to compile.
+    pub metering: Metering,
 }
 
 /// Imports function `id` of the code module into `func`, as
@@ -190,7 +192,7 @@ pub fn translate_body(
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
     };
-    isa::translate_body(&mut Reader::validated(m, body), &mut t)
+    isa::translate_body(m, body, &mut t, env.metering)
 }
 
 fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
@@ -246,6 +248,14 @@ fn args(values: &[Value]) -> Vec<BlockArg> {
 }
 
 impl Translator<'_, '_, '_> {
+    /// The store's fuel and epoch deadline.
+    fn meter(&mut self) -> Value {
+        let ro = self.flags.trusted_ro;
+        self.b
+            .ins()
+            .load(types::I64, ro, self.vmctx, offsets::METER)
+    }
+
     fn pop(&mut self) -> Value {
         self.stack.pop().expect("validated stack")
     }
@@ -499,6 +509,46 @@ impl isa::Translate for Translator<'_, '_, '_> {
         // The module offset of each instruction, for backtraces.
         self.b.set_srcloc(ir::SourceLoc::new(offset as u32));
         !self.unreachable
+    }
+
+    fn consume_fuel(&mut self, amount: u32) {
+        let meter = self.meter();
+        let flags = self.flags.trusted;
+        let fuel = self
+            .b
+            .ins()
+            .load(types::I64, flags, meter, offsets::METER_FUEL);
+        let enough =
+            self.b
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fuel, i64::from(amount));
+        self.b.ins().trapz(enough, TRAP_OUT_OF_FUEL);
+        let left = self.b.ins().iadd_imm_s(fuel, -i64::from(amount));
+        self.b.ins().store(flags, left, meter, offsets::METER_FUEL);
+    }
+
+    fn check_epoch(&mut self) {
+        let ro = self.flags.trusted_ro;
+        let counter = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.vmctx, offsets::EPOCH);
+        let now = self
+            .b
+            .ins()
+            .atomic_load(types::I64, self.flags.trusted, counter);
+        let meter = self.meter();
+        let deadline = self.b.ins().load(
+            types::I64,
+            self.flags.trusted,
+            meter,
+            offsets::METER_DEADLINE,
+        );
+        let over = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
+        self.b.ins().trapnz(over, TRAP_INTERRUPTED);
     }
 }
 

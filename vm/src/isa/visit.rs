@@ -11,6 +11,8 @@ use super::{
     Vector,
 };
 use crate::error::Error;
+use crate::module::{FuncBody, Module};
+use crate::runtime::Metering;
 
 macro_rules! group_traits {
     ($($(#[$doc:meta])* $trait:ident::$method:ident($ty:ty);)*) => {
@@ -62,17 +64,85 @@ pub trait Translate:
     /// The `else` (of an `if` whose then-branch ends unreachable) or the
     /// `end` (of a block that ends unreachable) that makes code reachable again.
     fn after_unreachable(&mut self, c: Control) -> Result<(), Error>;
+
+    /// With fuel on: takes `amount` fuel here, or traps with
+    /// `OutOfFuel` (taking nothing) when less is left.
+    fn consume_fuel(&mut self, amount: u32);
+
+    /// With epochs on: traps with `Interrupted` here when the engine's epoch
+    /// has reached the store's deadline.
+    fn check_epoch(&mut self);
 }
 
-/// Reads `reader`'s validated body to its end and hands its instructions to
-/// `t`, by group: reachable ones as they are, and in unreachable code only
-/// the `else` or `end` that makes code reachable again (blocks opened in
-/// unreachable code are followed to their `end` and skipped whole).
-pub fn translate_body(reader: &mut Reader<'_>, t: &mut impl Translate) -> Result<(), Error> {
-    let mut dead_depth = 0u32;
+/// Whether `instr` ends a straight-line run of instructions: control may
+/// go elsewhere after it, or arrive after it from elsewhere.
+fn ends_run(instr: &Instr) -> bool {
+    match instr {
+        Instr::Control(c) => !matches!(c, Control::Nop),
+        Instr::Reference(_)
+        | Instr::Parametric(_)
+        | Instr::Variable(_)
+        | Instr::Table(_)
+        | Instr::Memory(_)
+        | Instr::Numeric(_)
+        | Instr::Vector(_) => false,
+    }
+}
+
+/// The fuel cost of each straight-line run of the body, in order: one unit
+/// an instruction, the control instruction that ends the run included.
+fn run_costs(module: &Module, body: &FuncBody) -> Result<Vec<u32>, Error> {
+    let mut reader = Reader::validated(module, body);
+    let mut costs = Vec::new();
+    let mut cost = 0u32;
+    while !reader.eof() {
+        let instr = reader.read()?;
+        cost = cost.saturating_add(1);
+        if ends_run(&instr) {
+            costs.push(cost);
+            cost = 0;
+        }
+    }
+    if cost > 0 {
+        costs.push(cost);
+    }
+    Ok(costs)
+}
+
+/// Reads defined function `body` of `module` (validated) and hands its
+/// instructions to `t`, by group: reachable ones as they are, and in
+/// unreachable code only the `else` or `end` that makes code reachable
+/// again (blocks opened in unreachable code are followed to their `end` and
+/// skipped whole). With `metering`, it also asks `t` to take each run's fuel
+/// where the run starts and to check the epoch at the function's entry and
+/// at every loop header, so that both tiers meter at the same points.
+pub fn translate_body(
+    module: &Module,
+    body: &FuncBody,
+    t: &mut impl Translate,
+    metering: Metering,
+) -> Result<(), Error> {
+    let costs = if metering.fuel {
+        run_costs(module, body)?
+    } else {
+        Vec::new()
+    };
+    let mut reader = Reader::validated(module, body);
+    let (mut dead_depth, mut run, mut run_starts) = (0u32, 0usize, true);
+    if metering.epochs {
+        t.check_epoch();
+    }
     while !reader.eof() {
         let reachable = t.at(reader.position());
         let instr = reader.read()?;
+        if run_starts {
+            if reachable && metering.fuel {
+                t.consume_fuel(costs[run]);
+            }
+            run += 1;
+        }
+        run_starts = ends_run(&instr);
+        let is_loop = matches!(instr, Instr::Control(Control::Loop(_)));
         if reachable {
             match instr {
                 Instr::Control(c) => t.control(c)?,
@@ -83,6 +153,9 @@ pub fn translate_body(reader: &mut Reader<'_>, t: &mut impl Translate) -> Result
                 Instr::Memory(m) => t.memory(m)?,
                 Instr::Numeric(n) => t.numeric(n)?,
                 Instr::Vector(v) => t.vector(v)?,
+            }
+            if is_loop && metering.epochs {
+                t.check_epoch();
             }
             continue;
         }

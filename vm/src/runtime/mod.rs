@@ -9,6 +9,7 @@ mod instance;
 pub mod limits;
 pub mod linker;
 pub mod memory;
+pub mod metering;
 pub mod ops;
 pub mod stack;
 mod store;
@@ -23,6 +24,7 @@ pub use instance::{InstanceEntity, TierState};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
+pub use metering::{Epoch, MeterState, Metering};
 pub use store::{
     DEFAULT_MAX_INTERP_STACK, DEFAULT_MAX_WASM_STACK, Extern, Func, GlobalId, InstanceId,
     LimiterFn, MemoryId, Store, StoreId, TableId,

@@ -12,6 +12,7 @@ use super::func::{FuncEntity, FuncKind, HostFn};
 use super::instance::InstanceEntity;
 use super::limits::{ResourceLimiter, StoreLimits};
 use super::memory::{LinearMemory, MemoryConfig, MemoryError};
+use super::metering::{Epoch, MeterState};
 use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
@@ -99,6 +100,11 @@ pub struct Store {
     /// The payload of a host function's panic, caught at the boundary with
     /// WebAssembly and waiting to be resumed once the Wasm frames are gone.
     pending_panic: Option<Box<dyn Any + Send>>,
+    /// Fuel left and the epoch deadline, which compiled code reads through a
+    /// pointer (boxed: the address stays put).
+    meter: Box<MeterState>,
+    /// The epoch counter of the engine the store belongs to.
+    epoch: Epoch,
 }
 
 impl Default for Store {
@@ -137,7 +143,42 @@ impl Store {
             max_interp_stack: DEFAULT_MAX_INTERP_STACK,
             data: Box::new(()),
             pending_panic: None,
+            meter: Box::default(),
+            epoch: Epoch::new(),
         }
+    }
+
+    /// Uses `epoch`, an engine's counter, for this store's deadline.
+    pub fn set_epoch(&mut self, epoch: Epoch) {
+        self.epoch = epoch;
+    }
+
+    /// Sets the fuel left to `fuel` (at most `i64::MAX`).
+    pub fn set_fuel(&mut self, fuel: u64) {
+        self.meter.fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+    }
+
+    /// The fuel left.
+    pub fn fuel(&self) -> u64 {
+        self.meter.fuel.max(0) as u64
+    }
+
+    /// Code traps once the engine's epoch counter reaches its current value
+    /// plus `ticks`.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.meter.deadline = self.epoch.current().saturating_add(ticks);
+    }
+
+    /// The fuel and deadline compiled code reads and writes; valid as long
+    /// as the store.
+    pub fn meter_ptr(&mut self) -> *mut MeterState {
+        &mut *self.meter
+    }
+
+    /// The engine's epoch counter, which compiled code reads; valid as long
+    /// as the store.
+    pub fn epoch_counter(&self) -> *const std::sync::atomic::AtomicU64 {
+        self.epoch.counter()
     }
 
     /// This store's identity.

@@ -27,6 +27,10 @@ pub enum TrapKind {
     InvalidConversionToInteger,
     /// The call stack grew past its limit.
     StackExhausted,
+    /// The store's fuel ran out.
+    OutOfFuel,
+    /// The engine's epoch reached the store's deadline.
+    Interrupted,
     /// A host function reported an error.
     Host,
     /// The guest asked to exit the program with this code (WASI `proc_exit`):
@@ -49,6 +53,8 @@ impl TrapKind {
             TrapKind::IntegerOverflow => "integer overflow",
             TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
             TrapKind::StackExhausted => "call stack exhausted",
+            TrapKind::OutOfFuel => "all fuel consumed",
+            TrapKind::Interrupted => "interrupted: the epoch deadline was reached",
             TrapKind::Host => "host error",
             TrapKind::Exit(_) => "exit",
         }

@@ -1,0 +1,208 @@
+//! Bounding guests: fuel counts the same on both tiers and stops a runaway
+//! loop; an epoch advanced by another thread interrupts it; the command
+//! line's `--fuel` and `--timeout` stop an endless guest.
+
+use skiff::{Caller, Config, Engine, EngineKind, Linker, Module, Store, Trap, TrapKind};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn kinds() -> Vec<EngineKind> {
+    let mut kinds = vec![EngineKind::Interp];
+    if Engine::new(EngineKind::Jit).is_ok() {
+        kinds.push(EngineKind::Jit);
+    }
+    kinds
+}
+
+fn engine(kind: EngineKind, fuel: bool, epochs: bool) -> Engine {
+    Engine::with_config(
+        Config::new()
+            .strategy(kind)
+            .consume_fuel(fuel)
+            .epoch_interruption(epochs),
+    )
+    .unwrap()
+}
+
+const PROGRAM: &str = r#"(module
+  (import "host" "back" (func $back (param i32) (result i32)))
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
+  (func (export "via_host") (param i32) (result i32) (call $back (local.get 0)))
+  (func (export "two") (result i32) (i32.const 2))
+  (func (export "spin") (loop $l (br $l)))
+  (func $down (export "down") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (call $down (i32.sub (local.get 0) (i32.const 1))))
+      (else (i32.const 0)))))"#;
+
+fn instantiate(engine: &Engine) -> (Store<()>, skiff::Instance) {
+    let module = Module::new(engine, PROGRAM.as_bytes()).unwrap();
+    let mut linker = Linker::new();
+    // Calls the guest's `fib` back: fuel spent below a host call counts too.
+    linker.func_wrap(
+        "host",
+        "back",
+        |mut caller: Caller<'_, ()>, n: i32| -> Result<i32, Trap> {
+            let fib = caller.get_export("fib").unwrap().into_func().unwrap();
+            fib.typed::<i32, i32>(&caller)?.call(&mut caller, n)
+        },
+    );
+    let mut store = Store::new(engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
+
+/// The fuel each export takes for an argument, on `kind`.
+fn consumed(kind: EngineKind, export: &str, arg: Option<i32>) -> u64 {
+    let (mut store, inst) = instantiate(&engine(kind, true, false));
+    store.set_fuel(1_000_000_000).unwrap();
+    let f = inst.get_func(&store, export).unwrap();
+    let args: Vec<skiff::Val> = arg.into_iter().map(skiff::Val::I32).collect();
+    let mut out = [skiff::Val::I32(0)];
+    f.call(&mut store, &args, &mut out).unwrap();
+    1_000_000_000 - store.get_fuel().unwrap()
+}
+
+#[test]
+fn every_instruction_costs_one_unit_on_both_tiers() {
+    for kind in kinds() {
+        // `i32.const 2; end`: one run of two instructions.
+        assert_eq!(consumed(kind, "two", None), 2, "{kind}");
+        // `block` and `loop` are runs of one each; a pass is the test
+        // (`local.get`, `i32.eqz`, `br_if`: 3) and the body up to `br` (9);
+        // the last test exits to the tail (`local.get`, `end`: 2).
+        assert_eq!(consumed(kind, "sum", Some(0)), 2 + 3 + 2, "{kind}");
+        assert_eq!(
+            consumed(kind, "sum", Some(10)),
+            2 + 10 * 12 + 3 + 2,
+            "{kind}"
+        );
+    }
+    let per_tier: Vec<_> = kinds()
+        .into_iter()
+        .map(|k| {
+            (
+                consumed(k, "fib", Some(15)),
+                consumed(k, "via_host", Some(12)),
+            )
+        })
+        .collect();
+    assert!(per_tier.windows(2).all(|w| w[0] == w[1]), "{per_tier:?}");
+}
+
+#[test]
+fn running_out_of_fuel_traps_at_the_same_point_on_both_tiers() {
+    let mut left = Vec::new();
+    for kind in kinds() {
+        let (mut store, inst) = instantiate(&engine(kind, true, false));
+        store.set_fuel(10_000).unwrap();
+        let spin = inst.get_typed_func::<(), ()>(&store, "spin").unwrap();
+        let trap = spin.call(&mut store, ()).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::OutOfFuel, "{kind}");
+        left.push(store.get_fuel().unwrap());
+        // The store goes on: refuelled, code runs again.
+        store.set_fuel(100).unwrap();
+        let two = inst.get_typed_func::<(), i32>(&store, "two").unwrap();
+        assert_eq!(two.call(&mut store, ()).unwrap(), 2);
+        let fib = inst.get_typed_func::<i32, i32>(&store, "fib").unwrap();
+        store.set_fuel(50).unwrap();
+        assert_eq!(
+            fib.call(&mut store, 20).unwrap_err().kind(),
+            TrapKind::OutOfFuel
+        );
+    }
+    // Each pass (`br`) costs 1: the loop stops with nothing left.
+    assert!(left.iter().all(|&l| l == 0), "{left:?}");
+    assert!(left.windows(2).all(|w| w[0] == w[1]), "{left:?}");
+}
+
+#[test]
+fn fuel_needs_an_engine_that_meters_it() {
+    let (mut store, _) = instantiate(&engine(EngineKind::Interp, false, false));
+    assert!(store.set_fuel(10).is_err());
+    assert!(store.get_fuel().is_err());
+}
+
+#[test]
+fn another_thread_interrupts_a_runaway_loop_and_recursion() {
+    for kind in kinds() {
+        let engine = engine(kind, false, true);
+        let (mut store, inst) = instantiate(&engine);
+        let spin = inst.get_typed_func::<(), ()>(&store, "spin").unwrap();
+        // No deadline set: the loop would run forever; a deadline one tick
+        // away stops it when another thread advances the epoch.
+        store.set_epoch_deadline(1);
+        let ticker = {
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                engine.increment_epoch();
+            })
+        };
+        let trap = spin.call(&mut store, ()).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::Interrupted, "{kind}");
+        ticker.join().unwrap();
+        // The deadline has passed: recursion without loops is caught at
+        // function entries.
+        let down = inst.get_typed_func::<i32, i32>(&store, "down").unwrap();
+        assert_eq!(
+            down.call(&mut store, 1000).unwrap_err().kind(),
+            TrapKind::Interrupted
+        );
+        store.set_epoch_deadline(1);
+        assert_eq!(down.call(&mut store, 1000).unwrap(), 0, "{kind}");
+    }
+}
+
+fn skiff(args: &[&str]) -> (std::process::Output, Duration) {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args(args)
+        .output()
+        .expect("skiff runs");
+    (out, start.elapsed())
+}
+
+fn endless_wat() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("skiff-endless-{}.wat", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"(module (func (export "_start") (loop $l (br $l))))"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn the_command_line_stops_an_endless_guest_by_time_or_fuel() {
+    let wat = endless_wat();
+    let wat = wat.to_str().unwrap();
+    for kind in kinds() {
+        let engine = kind.to_string();
+        let (out, took) = skiff(&["run", "--engine", &engine, "--timeout", "1s", wat]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{engine}: {err}");
+        assert!(err.contains("interrupted"), "{engine}: {err}");
+        assert!(took < Duration::from_millis(1500), "{engine}: {took:?}");
+
+        let (out, _) = skiff(&["run", "--engine", &engine, "--fuel", "100000", wat]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{engine}: {err}");
+        assert!(err.contains("all fuel consumed"), "{engine}: {err}");
+    }
+    let (out, _) = skiff(&["run", "--timeout", "soon", wat]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_file(wat).ok();
+}
