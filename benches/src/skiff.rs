@@ -4,7 +4,7 @@
 //! # Where a tier plugs in
 //!
 //! A tier (the threaded-code interpreter, `skiff-interp`; the Cranelift JIT,
-//! `skiff-jit`) implements [`Engine`](crate::Engine) in a module of this crate
+//! `skiff-jit`) implements [`Engine`] in a module of this crate
 //! and is pushed onto the vector in [`tiers`]. Nothing else changes:
 //!
 //! - `tests/corpus.rs` runs every corpus program at its SMALL size on it and

@@ -1,14 +1,14 @@
 //! Skiff's Cranelift JIT: the peak-speed tier.
 //!
 //! Each validated function is translated to Cranelift IR by Skiff's own
-//! translator ([`translate`]) and compiled to machine code, on every core for
+//! translator (module `translate`) and compiled to machine code, on every core for
 //! a large module; `cranelift-jit` places the code in memory mapped writable,
 //! then executable, never both. Rust enters generated code through an
 //! array-call trampoline per function; linear memory accesses lean on the
 //! guard region of Skiff's memories, or are checked in the code when the
 //! JIT compiles for small reservations ([`Jit::with_memory_config`]); traps
 //! in generated code arrive as signals and come back to the embedder as
-//! [`Trap`] values ([`traps`]). Generated code calls the runtime for what is
+//! [`Trap`] values (module `traps`). Generated code calls the runtime for what is
 //! rare or large through its builtins (module `builtins`, declared once).
 //!
 //! The JIT runs on x86-64 Linux; elsewhere [`Jit::new`] reports that it is

@@ -2,7 +2,7 @@
 //!
 //! Decoding checks the binary format (section order and sizes, encodings, the
 //! agreement of the function and code sections). It leaves every validation rule
-//! to [`crate::validate`], and reports uses of proposals beyond WebAssembly 2.0
+//! to [`crate::validate()`], and reports uses of proposals beyond WebAssembly 2.0
 //! as [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
 
 use crate::error::{Error, Result};

@@ -1,8 +1,8 @@
 //! Skiff's core: the module IR, decoding, Skiff's own validator, and (as the
 //! tiers arrive) the runtime objects both tiers share.
 //!
-//! A module's path through this crate: [`decode`] turns bytes into a [`Module`]
-//! with wasmparser's readers; [`validate`] checks every rule of the spec's
+//! A module's path through this crate: [`decode()`] turns bytes into a [`Module`]
+//! with wasmparser's readers; [`validate()`] checks every rule of the spec's
 //! validation chapter for WebAssembly 2.0 (SIMD included) with Skiff's own code
 //! and records what the tiers need ([`FuncInfo`]: maximum operand stack height,
 //! local counts, block boundaries). wasmparser's own validator is never used

@@ -3,7 +3,7 @@
 //!
 //! [`validate`] checks the module-level rules here (limits, constant
 //! expressions, imports, exports, segments, the start function) and each function
-//! body in [`func`], and records in [`FuncInfo`] what the tiers need.
+//! body (module `func` and one file per instruction group), and records in [`FuncInfo`] what the tiers need.
 
 mod const_expr;
 mod control;
