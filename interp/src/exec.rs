@@ -23,6 +23,7 @@
 use crate::code::{FuncCode, Op, Slot};
 use crate::module::InterpModule;
 use crate::threaded;
+use skiff_vm::runtime::value::{read_slots, slot_count, slots_of, write_slots};
 use skiff_vm::runtime::{
     Func, FuncKind, InstanceId, MemoryId, MeterState, Store, Trap, TrapKind, Value, ops,
 };
@@ -80,10 +81,12 @@ pub(crate) fn invoke(
     let mut slots: Vec<u64> = Vec::new();
     // The arguments are there before any frame; they count in the budget
     // when the first frame is entered.
-    if slots.try_reserve_exact(args.len().max(16)).is_err() {
+    let arg_slots = args.iter().map(|a| slots_of(a.ty())).sum::<usize>();
+    if slots.try_reserve_exact(arg_slots.max(16)).is_err() {
         return Err(Trap::new(TrapKind::StackExhausted));
     }
-    slots.extend(args.iter().map(Value::to_raw));
+    slots.resize(arg_slots, 0);
+    write_slots(args, &mut slots);
     let mem = memory_of(store, instance);
     let mut m = Machine {
         slots,
@@ -103,12 +106,7 @@ pub(crate) fn invoke(
     // The outermost function returned: its results are at the bottom.
     let module = &m.cur.module;
     let ty = module.func_type(module.num_imported_funcs + m.func);
-    Ok(ty
-        .results()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Value::from_raw(*t, m.slots[i]))
-        .collect())
+    Ok(read_slots(ty.results(), &m.slots))
 }
 
 /// The state of one invocation. While threaded code runs, `func` and `fp`
@@ -280,7 +278,7 @@ impl Machine {
     /// its arguments start at absolute slot `at`, where its results go.
     fn call_through_store(&mut self, store: &mut Store, addr: u32, at: usize) -> Result<(), Trap> {
         let ty = store.func_type(Func(addr));
-        let need = at + ty.params().len().max(ty.results().len());
+        let need = at + slot_count(ty.params()).max(slot_count(ty.results()));
         if need > self.slots.len() {
             self.slots.resize(need, 0);
         }
@@ -551,8 +549,10 @@ impl Machine {
                     }
                     leave!(Transfer::Call { addr: f.0, base });
                 }
-                Op::GlobalGet { dst, index } => set!(dst, ops::global_get(store, inst, index)),
-                Op::GlobalSet { src, index } => ops::global_set(store, inst, index, get!(src)),
+                Op::GlobalGet { dst, index } => set!(dst, ops::global_get(store, inst, index) as u64),
+                Op::GlobalSet { src, index } => {
+                    ops::global_set(store, inst, index, u128::from(get!(src)))
+                }
                 Op::MemorySize { dst } => set!(dst, ops::memory_size(store, inst, 0)),
                 Op::MemoryGrow { dst, delta } => {
                     let delta = get!(delta) as u32;

@@ -20,6 +20,7 @@
 use crate::traps;
 use crate::vmctx::VMContext;
 use cranelift_codegen::ir::{Type, types};
+use skiff_vm::runtime::value::slot_count;
 use skiff_vm::runtime::{InstanceId, Store, Trap, ops};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -68,9 +69,10 @@ fn put(out: *mut u64, value: u64) {
 /// The slots a call's arguments are in and its results go to.
 fn slots<'a>(store: &Store, f: skiff_vm::runtime::Func, args: *mut u64) -> &'a mut [u64] {
     let ty = store.func_type(f);
-    let n = ty.params().len().max(ty.results().len());
-    // SAFETY: generated code passes a stack buffer of max(params, results)
-    // 8-byte slots of the callee's type, which nothing else uses during the call.
+    let n = slot_count(ty.params()).max(slot_count(ty.results()));
+    // SAFETY: generated code passes a stack buffer of as many 8-byte slots as
+    // the callee's parameters or results take (a vector two), which nothing
+    // else uses during the call.
     unsafe { std::slice::from_raw_parts_mut(args, n) }
 }
 

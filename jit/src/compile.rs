@@ -211,15 +211,20 @@ impl<'p, 'm> Worker<'p, 'm> {
         let (vmctx, args) = (b.block_params(entry)[0], b.block_params(entry)[1]);
         let ty = p.module.func_type(index);
         let flags = translate::Flags::new(&mut b);
+        // Each value takes one 8-byte slot of `args`, a vector two.
         let mut call_args = vec![vmctx];
-        for (j, t) in ty.params().iter().enumerate() {
+        let mut offset = 0;
+        for t in ty.params() {
             let t = translate::cl_type(*t)?;
-            call_args.push(b.ins().load(t, flags.trusted, args, (j * 8) as i32));
+            call_args.push(b.ins().load(t, flags.trusted, args, offset));
+            offset += t.bytes().max(8) as i32;
         }
         let call = b.ins().call(callee, &call_args);
         let results = b.inst_results(call).to_vec();
-        for (j, r) in results.iter().enumerate() {
-            b.ins().store(flags.trusted, *r, args, (j * 8) as i32);
+        let mut offset = 0;
+        for r in &results {
+            b.ins().store(flags.trusted, *r, args, offset);
+            offset += b.func.dfg.value_type(*r).bytes().max(8) as i32;
         }
         b.ins().return_(&[]);
         b.finalize(p.isa.frontend_config());

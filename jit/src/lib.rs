@@ -40,6 +40,7 @@ use skiff_vm::runtime::{
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
 use std::sync::{Arc, Mutex};
+use skiff_vm::runtime::value::{read_slots, slot_count, write_slots};
 use vmctx::InstanceState;
 
 /// The JIT tier.
@@ -294,10 +295,9 @@ impl CompiledModule for JitModule {
             )));
         }
         let ty = m.func_type(index);
-        let mut buf = vec![0u64; ty.params().len().max(ty.results().len()).max(1)];
-        for (slot, a) in buf.iter_mut().zip(args) {
-            *slot = a.to_raw();
-        }
+        let n = slot_count(ty.params()).max(slot_count(ty.results()));
+        let mut buf = vec![0u64; n.max(1)];
+        write_slots(args, &mut buf);
         let max_stack = store.max_wasm_stack();
         let store_ptr: *mut Store = store;
         // SAFETY: `vmctx` is this instance's context block, kept alive by the
@@ -324,12 +324,7 @@ impl CompiledModule for JitModule {
             }
             t
         })?;
-        Ok(ty
-            .results()
-            .iter()
-            .zip(&buf)
-            .map(|(t, raw)| Value::from_raw(*t, *raw))
-            .collect())
+        Ok(read_slots(ty.results(), &buf))
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -11,6 +11,7 @@ use crate::traps::TRAP_UNREACHABLE;
 use cranelift_codegen::ir::{self, Block, InstBuilder, Type};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Control};
+use skiff_vm::runtime::value::slot_count;
 
 impl isa::TranslateControl for Translator<'_, '_, '_> {
     fn control(&mut self, c: Control) -> Result<(), Error> {
@@ -149,7 +150,7 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 let n = ty.params().len();
                 let params = self.top_n(n);
                 self.stack.truncate(self.stack.len() - n);
-                let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
+                let (slot, addr) = self.spill(&params, slot_count(ty.params()).max(slot_count(ty.results())));
                 let t = self.u32_const(table);
                 let tyi = self.u32_const(type_index);
                 self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
@@ -192,7 +193,7 @@ impl Translator<'_, '_, '_> {
             let results = self.b.inst_results(call).to_vec();
             self.stack.extend(results);
         } else {
-            let (slot, addr) = self.spill(&params, n.max(ty.results().len()));
+            let (slot, addr) = self.spill(&params, slot_count(ty.params()).max(slot_count(ty.results())));
             let f = self.u32_const(index);
             self.checked_builtin(Builtin::CallImport, &[f, addr]);
             let rtys: Vec<Type> = ty

@@ -448,27 +448,32 @@ impl Translator<'_, '_, '_> {
     }
 
     /// Spills `values` to a stack slot of `slots` 8-byte slots; returns its address.
+    /// Spills `values` to a stack slot of `slots` 8-byte slots, each value
+    /// taking one (a vector two), as the runtime passes values; returns its
+    /// address.
     fn spill(&mut self, values: &[Value], slots: usize) -> (ir::StackSlot, Value) {
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             (slots.max(1) * 8) as u32,
-            3,
+            4,
         ));
-        for (i, v) in values.iter().enumerate() {
+        let mut offset = 0;
+        for v in values {
             self.b
                 .ins()
-                .stack_store(types::I64, *v, slot, (i * 8) as i32);
+                .stack_store(types::I64, *v, slot, offset);
+            offset += self.b.func.dfg.value_type(*v).bytes().max(8) as i32;
         }
         let addr = self.b.ins().stack_addr(types::I64, slot, 0);
         (slot, addr)
     }
 
+    /// Pushes values of `tys` loaded from a stack slot laid out as [`Self::spill`] lays it.
     fn reload(&mut self, slot: ir::StackSlot, tys: &[Type]) {
-        for (i, t) in tys.iter().enumerate() {
-            let v = self
-                .b
-                .ins()
-                .stack_load(types::I64, *t, slot, (i * 8) as i32);
+        let mut offset = 0;
+        for t in tys {
+            let v = self.b.ins().stack_load(types::I64, *t, slot, offset);
+            offset += t.bytes().max(8) as i32;
             self.stack.push(v);
         }
     }

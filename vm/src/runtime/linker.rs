@@ -13,7 +13,7 @@ use super::value::{NULL_REF, RawRef, Value, func_ref};
 use crate::module::{
     ConstExpr, ConstOp, DataMode, ElemItems, ElemMode, Import, ImportDesc, Module,
 };
-use crate::types::{ExternKind, FuncType, Limits, ValType};
+use crate::types::{ExternKind, FuncType, Limits};
 use crate::validate::ValidatedModule;
 use std::collections::HashMap;
 use std::fmt;
@@ -224,11 +224,6 @@ pub fn instantiate(
     }
     for (i, init) in m.global_inits.iter().enumerate() {
         let ty = m.globals[m.num_imported_globals as usize + i];
-        if ty.content == ValType::V128 {
-            return Err(InstantiationError::Resource(
-                "v128 globals are not supported by the runtime yet".into(),
-            ));
-        }
         let value = eval_const(store, &inst, init);
         inst.globals.push(store.add_global(ty, value));
     }
@@ -248,7 +243,7 @@ pub fn instantiate(
                 .iter()
                 .map(|&f| func_ref(inst.funcs[f as usize]))
                 .collect(),
-            ElemItems::Exprs(exprs) => exprs.iter().map(|e| eval_const(store, &inst, e)).collect(),
+            ElemItems::Exprs(exprs) => exprs.iter().map(|e| eval_const(store, &inst, e) as RawRef).collect(),
         };
         inst.elems.push(Some(items));
     }
@@ -324,18 +319,19 @@ fn check_counts(store: &mut Store, m: &Module) -> Result<(), InstantiationError>
     Ok(())
 }
 
-/// Evaluates a validated constant expression to the raw bits of its value.
-pub fn eval_const(store: &Store, inst: &InstanceEntity, expr: &ConstExpr) -> u64 {
+/// Evaluates a validated constant expression to the raw bits of its value
+/// (a scalar in the low 64).
+pub fn eval_const(store: &Store, inst: &InstanceEntity, expr: &ConstExpr) -> u128 {
     let mut value = 0;
     for op in &expr.ops {
         value = match *op {
-            ConstOp::I32Const(v) => v as u32 as u64,
-            ConstOp::I64Const(v) => v as u64,
-            ConstOp::F32Const(b) => b as u64,
-            ConstOp::F64Const(b) => b,
-            ConstOp::V128Const(b) => u128::from_le_bytes(b) as u64,
-            ConstOp::RefNull(_) => NULL_REF,
-            ConstOp::RefFunc(f) => func_ref(inst.funcs[f as usize]),
+            ConstOp::I32Const(v) => u128::from(v as u32),
+            ConstOp::I64Const(v) => u128::from(v as u64),
+            ConstOp::F32Const(b) => u128::from(b),
+            ConstOp::F64Const(b) => u128::from(b),
+            ConstOp::V128Const(b) => u128::from_le_bytes(b),
+            ConstOp::RefNull(_) => u128::from(NULL_REF),
+            ConstOp::RefFunc(f) => u128::from(func_ref(inst.funcs[f as usize])),
             ConstOp::GlobalGet(g) => store.global_raw(inst.globals[g as usize]),
             ConstOp::NotConstant(_) => unreachable!("validated constant expressions are constant"),
         };

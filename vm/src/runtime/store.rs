@@ -16,7 +16,7 @@ use super::metering::{Epoch, MeterState};
 use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
-use super::value::{RawRef, Value};
+use super::value::{RawRef, Value, read_slots, write_slots};
 use crate::types::{FuncType, GlobalType, MemoryType, PAGE_SIZE, TableType, ValType};
 use std::any::Any;
 use std::collections::HashMap;
@@ -64,11 +64,14 @@ pub enum Extern {
     Global(GlobalId),
 }
 
-/// A global: its type and current value as 64 raw bits.
+/// A global: its type and current value as raw bits (a scalar in the low
+/// 64, little-endian first, so that compiled code reads either width at
+/// the same address).
 #[derive(Debug, Clone, Copy)]
+#[repr(C, align(16))]
 pub struct Global {
+    value: u128,
     ty: GlobalType,
-    value: u64,
 }
 
 /// Every runtime object of a group of instances that may link to each other.
@@ -294,10 +297,10 @@ impl Store {
                 ty.content
             )));
         }
-        Ok(self.add_global(ty, value.to_raw()))
+        Ok(self.add_global(ty, value.to_bits128()))
     }
 
-    pub(crate) fn add_global(&mut self, ty: GlobalType, value: u64) -> GlobalId {
+    pub(crate) fn add_global(&mut self, ty: GlobalType, value: u128) -> GlobalId {
         self.globals.push(Box::new(Global { ty, value }));
         GlobalId(self.globals.len() as u32 - 1)
     }
@@ -408,7 +411,7 @@ impl Store {
     /// The current value of global `g`.
     pub fn global_value(&self, g: GlobalId) -> Value {
         let global = &self.globals[g.0 as usize];
-        Value::from_raw(global.ty.content, global.value)
+        Value::from_bits128(global.ty.content, global.value)
     }
 
     /// Sets global `g`, which must be mutable, to `value` of its type.
@@ -424,24 +427,25 @@ impl Store {
                 global.ty.content
             )));
         }
-        global.value = value.to_raw();
+        global.value = value.to_bits128();
         Ok(())
     }
 
     /// The raw bits of global `g`, as a tier's slot holds them.
-    pub fn global_raw(&self, g: GlobalId) -> u64 {
+    pub fn global_raw(&self, g: GlobalId) -> u128 {
         self.globals[g.0 as usize].value
     }
 
     /// Sets the raw bits of global `g`, for a validated `global.set`.
-    pub(crate) fn set_global_raw(&mut self, g: GlobalId, value: u64) {
+    pub(crate) fn set_global_raw(&mut self, g: GlobalId, value: u128) {
         self.globals[g.0 as usize].value = value;
     }
 
-    /// The address of global `g`'s raw bits, which stays valid as long as the
-    /// store: compiled code reads and writes the global through it.
+    /// The address of global `g`'s raw bits (16 bytes, a scalar in the low
+    /// 8), which stays valid as long as the store: compiled code reads and
+    /// writes the global through it.
     pub fn global_ptr(&mut self, g: GlobalId) -> *mut u64 {
-        &mut self.globals[g.0 as usize].value
+        (&mut self.globals[g.0 as usize].value as *mut u128).cast()
     }
 
     /// Memory `m`.
@@ -660,25 +664,19 @@ impl Store {
     /// Calls function `f` on behalf of instance `caller` with its arguments
     /// as raw slot bits in `slots`, and writes its results there: how the
     /// tiers call what they do not run themselves (host functions, code of
-    /// another tier). `slots` holds at least as many slots as `f` has
-    /// parameters and results.
+    /// another tier). Each value takes [`slots_of`](super::value::slots_of)
+    /// its type (a `v128` two); `slots` holds as many as the parameters or
+    /// the results take, whichever is more.
     pub fn call_raw(
         &mut self,
         f: Func,
         caller: Option<InstanceId>,
         slots: &mut [u64],
     ) -> Result<(), Trap> {
-        let ty = &self.funcs[f.0 as usize].ty;
-        let args: Vec<Value> = ty
-            .params()
-            .iter()
-            .zip(slots.iter())
-            .map(|(t, raw)| Value::from_raw(*t, *raw))
-            .collect();
+        let ty = self.funcs[f.0 as usize].ty.clone();
+        let args = read_slots(ty.params(), slots);
         let results = self.call_unchecked(f, &args, caller)?;
-        for (slot, r) in slots.iter_mut().zip(&results) {
-            *slot = r.to_raw();
-        }
+        write_slots(&results, slots);
         Ok(())
     }
 }

@@ -103,8 +103,72 @@ pub fn ref_to_func(r: RawRef) -> Option<Func> {
     r.checked_sub(1).map(|a| Func(a as u32))
 }
 
+/// How many 64-bit slots a value of type `ty` takes where the runtime and
+/// the tiers pass values as slots: two for a `v128` (low half first), one
+/// for anything else.
+pub fn slots_of(ty: ValType) -> usize {
+    if ty == ValType::V128 { 2 } else { 1 }
+}
+
+/// How many 64-bit slots values of `types` take, in order.
+pub fn slot_count(types: &[ValType]) -> usize {
+    types.iter().map(|t| slots_of(*t)).sum()
+}
+
+/// Writes `values` to `slots`, each taking [`slots_of`] its type.
+pub fn write_slots(values: &[Value], slots: &mut [u64]) {
+    let mut at = 0;
+    for v in values {
+        match *v {
+            Value::V128(x) => {
+                slots[at] = x as u64;
+                slots[at + 1] = (x >> 64) as u64;
+                at += 2;
+            }
+            v => {
+                slots[at] = v.to_raw();
+                at += 1;
+            }
+        }
+    }
+}
+
+/// Reads values of `types` from `slots`, each taking [`slots_of`] its type.
+pub fn read_slots(types: &[ValType], slots: &[u64]) -> Vec<Value> {
+    let mut at = 0;
+    types
+        .iter()
+        .map(|&t| {
+            let v = if t == ValType::V128 {
+                Value::V128(u128::from(slots[at]) | (u128::from(slots[at + 1]) << 64))
+            } else {
+                Value::from_raw(t, slots[at])
+            };
+            at += slots_of(t);
+            v
+        })
+        .collect()
+}
+
 impl Value {
-    /// This value as the 64 bits a tier's stack slot holds (v128 is not one).
+    /// All 128 bits of the value as a global holds them: a `v128` whole,
+    /// anything else as [`Value::to_raw`] in the low half.
+    pub fn to_bits128(&self) -> u128 {
+        match *self {
+            Value::V128(x) => x,
+            v => u128::from(v.to_raw()),
+        }
+    }
+
+    /// The value of type `ty` whose bits are `bits` (see [`Value::to_bits128`]).
+    pub fn from_bits128(ty: ValType, bits: u128) -> Value {
+        match ty {
+            ValType::V128 => Value::V128(bits),
+            t => Value::from_raw(t, bits as u64),
+        }
+    }
+
+    /// This value as the 64 bits a tier's stack slot holds (a `v128`'s low half).
     pub fn to_raw(&self) -> u64 {
         match *self {
             Value::I32(v) => v as u32 as u64,
