@@ -146,9 +146,10 @@ impl Engine {
         Ok(Engine {
             kind,
             tier,
-            // The interpreter does not execute SIMD yet: reject such modules at load time.
+            // The interpreter does not execute SIMD yet: reject such modules
+            // at load time there.
             features: Features {
-                simd: false,
+                simd: kind == EngineKind::Jit,
                 ..Features::WASM2
             },
             memory,

@@ -15,7 +15,6 @@ use skiff_vm::runtime::{
     CompiledModule, Extern, InstanceId, InstantiationError, Linker, MemoryConfig, Store, Tier,
     Trap, TrapKind, Value,
 };
-use skiff_vm::types::ValType;
 use skiff_vm::{ErrorKind, ValidatedModule};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -379,9 +378,6 @@ impl<'e> Exec<'e> {
             Ok(p) => p,
             Err(reason) => return Verdict::Skip(reason),
         };
-        if patterns.iter().any(|p| values::mentions_v128(p)) {
-            return Verdict::Skip(values::V128_REASON.into());
-        }
         let expected = || {
             let shown: Vec<String> = patterns.iter().map(|p| values::show_pattern(p)).collect();
             Some(format!("[{}]", shown.join(" ")))
@@ -569,14 +565,8 @@ impl<'e> Exec<'e> {
         let rt = self.runtime();
         match rt.linker.instantiate(&mut rt.store, module, code.clone()) {
             Ok(i) => Ok(i),
-            // A feature the runtime does not implement yet (v128 globals) is
-            // not the module's fault: a skip. It may have written segments
-            // before finding out. Any other refusal (a memory that cannot be
-            // reserved or committed) is a failure, like every other error.
-            Err(InstantiationError::Resource(m)) if needs_unimplemented_feature(module) => {
-                self.taint(&import_modules(module));
-                Err(NotInstantiated::Skipped(m))
-            }
+            // Any refusal (a memory that cannot be reserved or committed) is
+            // a failure, like every other error.
             Err(e) => Err(NotInstantiated::Error(e)),
         }
     }
@@ -639,16 +629,6 @@ impl<'e> Exec<'e> {
             None => Err(fail(format!("no export {global:?}"))),
         }
     }
-}
-
-/// Whether `module` needs what the runtime does not implement yet, so that
-/// its refusal to instantiate is a skip: a global of type v128 defined in it.
-fn needs_unimplemented_feature(module: &ValidatedModule) -> bool {
-    let m = module.module();
-    m.globals
-        .iter()
-        .skip(m.num_imported_globals as usize)
-        .any(|g| g.content == ValType::V128)
 }
 
 /// The module name of each import of `module`.

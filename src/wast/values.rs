@@ -8,11 +8,6 @@ use wast::core::{
 use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
 
-/// Why a directive that passes or expects v128 values is skipped: the
-/// runtime's calls carry values as 64-bit slots (`Value::to_raw` keeps the
-/// low half of a v128), so a vector cannot cross a call intact yet.
-pub const V128_REASON: &str = "v128 values need SIMD";
-
 /// Why GC-era references are skipped.
 const GC_REFS: &str = "GC references are not supported";
 
@@ -36,7 +31,7 @@ pub fn arg(arg: &WastArg) -> Result<Value, String> {
         WastArgCore::I64(v) => Value::I64(*v),
         WastArgCore::F32(f) => Value::F32(f.bits),
         WastArgCore::F64(f) => Value::F64(f.bits),
-        WastArgCore::V128(_) => return Err(V128_REASON.into()),
+        WastArgCore::V128(c) => Value::V128(v128_bits(c)),
         WastArgCore::RefNull(heap) => match abstract_heap(heap) {
             Some(AbstractHeapType::Func | AbstractHeapType::NoFunc) => Value::FuncRef(None),
             Some(AbstractHeapType::Extern | AbstractHeapType::NoExtern) => Value::ExternRef(None),
@@ -52,15 +47,6 @@ pub fn ret<'a, 'b>(ret: &'b WastRet<'a>) -> Result<&'b WastRetCore<'a>, String> 
     match ret {
         WastRet::Core(core) => Ok(core),
         _ => Err("component model values".into()),
-    }
-}
-
-/// Whether a pattern expects a v128 (somewhere, for `either`).
-pub fn mentions_v128(pattern: &WastRetCore) -> bool {
-    match pattern {
-        WastRetCore::V128(_) => true,
-        WastRetCore::Either(alts) => alts.iter().any(mentions_v128),
-        _ => false,
     }
 }
 
@@ -434,8 +420,8 @@ mod tests {
         });
         assert_eq!(a(null_extern), Ok(Value::ExternRef(None)));
         assert_eq!(
-            a(WastArgCore::V128(V128Const::I64x2([0, 0]))),
-            Err(V128_REASON.to_string())
+            a(WastArgCore::V128(V128Const::I64x2([1, 2]))),
+            Ok(Value::V128(1 | (2 << 64)))
         );
     }
 }

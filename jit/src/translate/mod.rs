@@ -25,7 +25,7 @@ use skiff_vm::isa::{self, BlockType, Control, FrameKind as Kind, MemArg};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::{MemoryConfig, Metering};
 use skiff_vm::types::{FuncType, ValType};
-use skiff_vm::{Error, ErrorKind};
+use skiff_vm::Error;
 use std::collections::HashMap;
 
 mod control;
@@ -35,6 +35,7 @@ mod parametric;
 mod reference;
 mod table;
 mod variable;
+mod vector;
 
 /// The Cranelift type of a value type (references are 64-bit raw refs).
 pub fn cl_type(t: ValType) -> Result<Type, Error> {
@@ -44,7 +45,7 @@ pub fn cl_type(t: ValType) -> Result<Type, Error> {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::Ref(_) => types::I64,
-        ValType::V128 => return Err(unsupported("SIMD")),
+        ValType::V128 => types::I8X16,
     })
 }
 
@@ -60,13 +61,6 @@ pub fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<Signature, E
         sig.returns.push(AbiParam::new(cl_type(*r)?));
     }
     Ok(sig)
-}
-
-fn unsupported(what: &str) -> Error {
-    Error::without_offset(
-        ErrorKind::Unsupported,
-        format!("the JIT does not compile {what} yet"),
-    )
 }
 
 struct Frame {
@@ -199,6 +193,10 @@ fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
     match t {
         types::F32 => b.ins().f32const(0.0),
         types::F64 => b.ins().f64const(0.0),
+        types::I8X16 => {
+            let c = b.func.dfg.constants.insert(ir::ConstantData::from([0u8; 16].as_slice()));
+            b.ins().vconst(types::I8X16, c)
+        }
         t => b.ins().iconst(t, 0),
     }
 }
@@ -557,9 +555,3 @@ impl isa::Translate for Translator<'_, '_, '_> {
     }
 }
 
-/// The one place that says the JIT lacks a group of instructions.
-impl isa::TranslateVector for Translator<'_, '_, '_> {
-    fn vector(&mut self, _: isa::Vector) -> Result<(), Error> {
-        Err(unsupported("SIMD"))
-    }
-}
