@@ -146,12 +146,7 @@ impl Engine {
         Ok(Engine {
             kind,
             tier,
-            // The interpreter does not execute SIMD yet: reject such modules
-            // at load time there.
-            features: Features {
-                simd: kind == EngineKind::Jit,
-                ..Features::WASM2
-            },
+            features: Features::WASM2,
             memory,
             metering,
             epoch: Epoch::new(),

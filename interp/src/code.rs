@@ -17,6 +17,7 @@
 //! an interpreter's speed more than the number of instructions does.
 
 use crate::exec::Machine;
+use skiff_vm::isa::{LaneOp, VecLoad, VecOp};
 use skiff_vm::runtime::TrapKind;
 
 /// A frame-relative slot number.
@@ -329,6 +330,32 @@ with_op_lists!(define_ops {
         RefIsNull { dst: Slot, src: Slot },
         /// `dst` = a reference to function `func`.
         RefFunc { dst: Slot, func: u32 },
+        /// Vector operator `op` (a `v128` takes two slots, low half first):
+        /// its operands are in slots `a` (and `b`; for `v128.bitselect`, the
+        /// three vectors are at `a`, `a + 2`, `a + 4`), as its signature says;
+        /// its result goes to `dst`.
+        VOp { dst: Slot, a: Slot, b: Slot, op: VecOp },
+        /// `i8x16.shuffle` of the vectors at `base` and `base + 2` by the
+        /// code's shuffle mask `mask`: `dst` = the shuffled vector.
+        VShuffle { dst: Slot, base: Slot, mask: u32 },
+        /// Lane extraction `op`: `dst` = lane `lane` of the vector at `src`.
+        VExtract { dst: Slot, src: Slot, lane: u8, op: LaneOp },
+        /// Lane `lane` (`width` bytes wide) of the vector at `vec` = slot `x`.
+        VReplace { vec: Slot, x: Slot, lane: u8, width: u8 },
+        /// `dst` = vector load `op` at `addr` + `offset`.
+        VLoad { dst: Slot, addr: Slot, offset: u32, op: VecLoad },
+        /// `v128.store` of the vector at `value` at `addr` + `offset`.
+        VStore { addr: Slot, value: Slot, offset: u32 },
+        /// `dst` = the vector at `dst + 1` with lane `lane` (`width` bytes)
+        /// = memory at `addr` + `offset`.
+        VLoadLane { dst: Slot, addr: Slot, offset: u32, lane: u8, width: u8 },
+        /// Memory at `addr` + `offset` = lane `lane` (`width` bytes) of the
+        /// vector at `vec`.
+        VStoreLane { vec: Slot, addr: Slot, offset: u32, lane: u8, width: u8 },
+        /// `dst`, `dst + 1` = `v128` global `index`.
+        GlobalGet128 { dst: Slot, index: u32 },
+        /// `v128` global `index` = slots `src`, `src + 1`.
+        GlobalSet128 { src: Slot, index: u32 },
         /// Take `amount` fuel, or trap (taking nothing) when less is left.
         Fuel { amount: u32 },
         /// Trap when the engine's epoch has reached the store's deadline.
@@ -651,9 +678,9 @@ pub struct FuncCode {
     pub instrs: Vec<Instr>,
     /// Branch table entries, for `Br`, `BrIf` and `BrTable`.
     pub branch_tables: Vec<BranchTarget>,
-    /// Parameters.
+    /// Slots of the parameters (a `v128` takes two).
     pub params: u32,
-    /// Parameters plus declared locals: the slots below the operands.
+    /// Slots of the parameters plus declared locals: the slots below the operands.
     pub locals: u32,
     /// Slots the frame needs: locals, constants, then the deepest operand stack.
     pub frame_size: u32,
@@ -665,8 +692,10 @@ pub struct FuncCode {
     /// What a new frame holds from slot `params` on: zeros for the declared
     /// locals, then the constants.
     pub frame_init: Vec<u64>,
-    /// How many results it returns.
+    /// Slots of the results it returns.
     pub results: u32,
+    /// The lane masks of its `i8x16.shuffle`s.
+    pub shuffles: Vec<[u8; 16]>,
     /// Byte offset in the module of each instruction's operator, for backtraces.
     pub offsets: Vec<u32>,
 }

@@ -535,7 +535,7 @@ impl Machine {
                     leave!(Transfer::Call { addr, base });
                 }
                 Op::CallIndirect { base, ty, table } => {
-                    let params = cur.module.types[ty as usize].params().len() as Slot;
+                    let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
                     let i = get!(base + params) as u32;
                     let f = match ops::call_indirect_target(store, inst, table, ty, i.into()) {
                         Ok(f) => f,
@@ -549,9 +549,20 @@ impl Machine {
                     }
                     leave!(Transfer::Call { addr: f.0, base });
                 }
-                Op::GlobalGet { dst, index } => set!(dst, ops::global_get(store, inst, index) as u64),
+                Op::GlobalGet { dst, index } => {
+                    set!(dst, ops::global_get(store, inst, index) as u64)
+                }
                 Op::GlobalSet { src, index } => {
                     ops::global_set(store, inst, index, u128::from(get!(src)))
+                }
+                Op::GlobalGet128 { dst, index } => {
+                    let v = ops::global_get(store, inst, index);
+                    set!(dst, v as u64);
+                    set!(dst + 1, (v >> 64) as u64);
+                }
+                Op::GlobalSet128 { src, index } => {
+                    let v = u128::from(get!(src)) | (u128::from(get!(src + 1)) << 64);
+                    ops::global_set(store, inst, index, v);
                 }
                 Op::MemorySize { dst } => set!(dst, ops::memory_size(store, inst, 0)),
                 Op::MemoryGrow { dst, delta } => {

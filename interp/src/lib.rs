@@ -21,6 +21,7 @@ mod exec;
 mod float;
 mod jumps;
 mod module;
+mod simd;
 mod threaded;
 pub mod translate;
 
@@ -60,12 +61,6 @@ impl Tier for Interpreter {
 
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
         let m = module.module();
-        if uses_v128(m) {
-            return Err(Error::without_offset(
-                skiff_vm::ErrorKind::Unsupported,
-                "the interpreter does not run SIMD yet",
-            ));
-        }
         let threads = parallel::threads_for(m, PARALLEL_THRESHOLD);
         let funcs = parallel::map_indexed(
             m.code.len(),
@@ -83,17 +78,4 @@ impl Tier for Interpreter {
             num_imported_funcs: m.num_imported_funcs,
         }))
     }
-}
-
-/// Whether `m` has a `v128` anywhere a value can be: function types (which
-/// block types and calls use too), globals, locals.
-fn uses_v128(m: &skiff_vm::Module) -> bool {
-    use skiff_vm::types::ValType::V128;
-    m.types
-        .iter()
-        .any(|t| t.params().contains(&V128) || t.results().contains(&V128))
-        || m.globals.iter().any(|g| g.content == V128)
-        || m.code
-            .iter()
-            .any(|b| b.locals.iter().any(|&(_, t)| t == V128))
 }

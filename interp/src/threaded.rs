@@ -613,6 +613,15 @@ macro_rules! list_handlers {
                 Op::MemoryFill { .. } => MemoryFill,
                 Op::Fuel { .. } => Fuel,
                 Op::CheckEpoch => CheckEpoch,
+                Op::VOp { op, .. } => vector::vop_handler(*op),
+                Op::VLoad { op, .. } => vector::vload_handler(*op),
+                Op::VStore { .. } => vector::VStore,
+                Op::VLoadLane { .. } => vector::VLoadLane,
+                Op::VStoreLane { .. } => vector::VStoreLane,
+                Op::VExtract { .. } => vector::VExtract,
+                Op::VReplace { .. } => vector::VReplace,
+                Op::VShuffle { .. } => vector::VShuffle,
+                Op::GlobalGet128 { .. } | Op::GlobalSet128 { .. } => slow,
                 Op::CallIndirect { .. }
                 | Op::GlobalGet { .. }
                 | Op::GlobalSet { .. }
@@ -635,6 +644,8 @@ macro_rules! list_handlers {
 }
 
 with_op_lists!(list_handlers {});
+
+mod vector;
 
 /// The handler of every instruction the executor's loop runs itself.
 pub(crate) unsafe fn slow(

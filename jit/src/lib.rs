@@ -33,6 +33,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
+use skiff_vm::runtime::value::{read_slots, slot_count, write_slots};
 use skiff_vm::runtime::{
     CompiledModule, InstanceId, MemoryConfig, Metering, Store, Tier, TierState, Trap, Value,
     WasmFunc,
@@ -40,7 +41,6 @@ use skiff_vm::runtime::{
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
 use std::sync::{Arc, Mutex};
-use skiff_vm::runtime::value::{read_slots, slot_count, write_slots};
 use vmctx::InstanceState;
 
 /// The JIT tier.

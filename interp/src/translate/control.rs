@@ -9,6 +9,7 @@ use super::{Ctrl, Kind, Operand, Patch, Translator};
 use crate::code::{BranchTarget, Op, Slot};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, BlockType, Control};
+use skiff_vm::runtime::value::{slot_count, slots_of};
 
 impl isa::TranslateControl for Translator<'_, '_> {
     fn control(&mut self, c: Control) -> Result<(), Error> {
@@ -94,7 +95,7 @@ impl isa::TranslateControl for Translator<'_, '_> {
             }
             Control::Call(function_index) => {
                 let ty = self.module.func_type(function_index);
-                let (params, results) = (ty.params().len(), ty.results().len());
+                let (params, results) = (slot_count(ty.params()), slot_count(ty.results()));
                 self.materialize_all();
                 let base = self.top_slot() - params as Slot;
                 self.s.stack.truncate(self.s.stack.len() - params);
@@ -109,7 +110,7 @@ impl isa::TranslateControl for Translator<'_, '_> {
             Control::CallIndirect { ty, table } => {
                 let ty_index = ty;
                 let ty = &self.module.types[ty as usize];
-                let (params, results) = (ty.params().len(), ty.results().len());
+                let (params, results) = (slot_count(ty.params()), slot_count(ty.results()));
                 self.materialize_all();
                 let base = self.top_slot() - params as Slot - 1;
                 self.s.stack.truncate(self.s.stack.len() - params - 1);
@@ -131,10 +132,13 @@ impl Translator<'_, '_> {
     fn arity(&self, bt: BlockType) -> (u32, u32) {
         match bt {
             BlockType::Empty => (0, 0),
-            BlockType::Value(_) => (0, 1),
+            BlockType::Value(t) => (0, slots_of(t) as u32),
             BlockType::Func(i) => {
                 let ty = &self.module.types[i as usize];
-                (ty.params().len() as u32, ty.results().len() as u32)
+                (
+                    slot_count(ty.params()) as u32,
+                    slot_count(ty.results()) as u32,
+                )
             }
         }
     }

@@ -16,6 +16,8 @@ use crate::{jumps, threaded};
 use skiff_vm::isa::{self, Control, FrameKind as Kind};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::Metering;
+use skiff_vm::runtime::value::{slot_count, slots_of};
+use skiff_vm::types::ValType;
 use skiff_vm::validate::FuncInfo;
 use skiff_vm::{Error, ErrorKind};
 use std::collections::HashMap;
@@ -28,6 +30,7 @@ mod parametric;
 mod reference;
 mod table;
 mod variable;
+mod vector;
 
 /// A forward branch waiting for its label's end.
 #[derive(Debug, Clone, Copy)]
@@ -157,6 +160,8 @@ pub struct Scratch {
     ops: Vec<Op>,
     /// A second buffer of instructions, for rewriting them.
     spare_ops: Vec<Op>,
+    /// Each local's first slot, and whether it is a `v128`.
+    locals: Vec<(Slot, bool)>,
 }
 
 /// Translates defined function `index` of `module`.
@@ -182,7 +187,26 @@ pub fn translate_with(
 ) -> Result<FuncCode, Error> {
     let body = module.body(index).expect("a defined function");
     let ty = module.func_type(index);
-    let params = ty.params().len() as u32;
+    // Each local's first slot and whether it is a `v128` (two slots).
+    scratch.locals.clear();
+    let mut next: Slot = 0;
+    let params_then_locals = ty.params().iter().copied().chain(
+        body.locals
+            .iter()
+            .flat_map(|&(n, t)| std::iter::repeat_n(t, n as usize)),
+    );
+    for t in params_then_locals {
+        scratch.locals.push((next, t == ValType::V128));
+        next += slots_of(t) as Slot;
+    }
+    let params = slot_count(ty.params()) as u32;
+    let local_slots = next;
+    // Validation counts operands; a `v128` operand takes two slots.
+    let operand_slots = if info.uses_v128 {
+        info.max_stack * 2
+    } else {
+        info.max_stack
+    };
     let mut ops = std::mem::take(&mut scratch.ops);
     ops.clear();
     let mut t = Translator {
@@ -192,15 +216,17 @@ pub fn translate_with(
             instrs: Vec::new(),
             branch_tables: Vec::new(),
             params,
-            locals: info.num_locals,
-            frame_size: info.num_locals + info.num_consts + info.max_stack,
+            locals: local_slots,
+            frame_size: local_slots + info.num_consts + operand_slots,
             consts: Vec::new(),
             frame_init: Vec::new(),
-            results: ty.results().len() as u32,
+            results: slot_count(ty.results()) as u32,
             offsets: Vec::with_capacity(body.operators.len() / 2),
+            shuffles: Vec::new(),
         },
+        v128_operands: &info.v128_operands,
         s: scratch,
-        base: info.num_locals + info.num_consts,
+        base: local_slots + info.num_consts,
         unreachable: false,
         pos: 0,
         last_result: None,
@@ -212,9 +238,10 @@ pub fn translate_with(
     t.s.const_slots.clear();
     t.s.zero_locals.clear();
     t.s.zero_locals
-        .extend((0..info.num_locals).map(|l| l >= params));
+        .extend((0..local_slots).map(|l| l >= params));
     let base = t.base;
-    t.push_ctrl_frame(Kind::Func, base, 0, ty.results().len() as u32, None);
+    let results = t.code.results;
+    t.push_ctrl_frame(Kind::Func, base, 0, results, None);
     isa::translate_body(module, body, &mut t, metering)?;
     let code = finish(t.code, &mut t.ops, &mut t.s.spare_ops);
     t.s.ops = t.ops;
@@ -261,6 +288,8 @@ fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<
 
 struct Translator<'m, 's> {
     module: &'m Module,
+    /// The byte offsets of the `drop`s and untyped `select`s of vectors.
+    v128_operands: &'m [u32],
     /// The instructions emitted so far.
     ops: Vec<Op>,
     code: FuncCode,
@@ -279,13 +308,6 @@ struct Translator<'m, 's> {
     /// The number of instructions before the last join point: only those
     /// after it may be fused with the next.
     fuse_from: usize,
-}
-
-fn unsupported(what: &str) -> Error {
-    Error::without_offset(
-        ErrorKind::Unsupported,
-        format!("the interpreter does not run {what} yet"),
-    )
 }
 
 impl isa::Translate for Translator<'_, '_> {
@@ -311,13 +333,6 @@ impl isa::Translate for Translator<'_, '_> {
     }
 }
 
-/// The one place that says the interpreter lacks a group of instructions.
-impl isa::TranslateVector for Translator<'_, '_> {
-    fn vector(&mut self, _: isa::Vector) -> Result<(), Error> {
-        Err(unsupported("SIMD"))
-    }
-}
-
 impl Translator<'_, '_> {
     /// When the top operand is the result of the last instruction emitted, a
     /// comparison or `i32.eqz`, a jump can test its operands instead.
@@ -334,6 +349,28 @@ impl Translator<'_, '_> {
                 .filter(|(dst, ..)| *dst == top)
                 .map(|(_, unless, when)| Condition::Compare { unless, when }),
         }
+    }
+
+    /// Pops a `v128` (two entries of the virtual stack) and returns the first
+    /// of the two consecutive slots it is in: a local's own, or its stack
+    /// position's (written there first when it is not yet).
+    fn pop_v128(&mut self) -> Slot {
+        let n = self.s.stack.len();
+        if let (Operand::Local(lo), Operand::Local(hi)) = (self.s.stack[n - 2], self.s.stack[n - 1])
+            && hi == lo + 1
+        {
+            self.s.stack.truncate(n - 2);
+            return lo;
+        }
+        self.materialize(n - 2);
+        self.materialize(n - 1);
+        self.s.stack.truncate(n - 2);
+        self.top_slot()
+    }
+
+    /// Whether the `drop` or untyped `select` being translated takes vectors.
+    fn operand_is_v128(&self) -> bool {
+        self.v128_operands.binary_search(&self.pos).is_ok()
     }
 
     /// Pops `n` operands that an instruction reads as a run of slots; returns the first slot.

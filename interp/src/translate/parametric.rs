@@ -9,13 +9,20 @@ use super::{Condition, Translator};
 use crate::code::{Op, Slot};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Parametric};
+use skiff_vm::types::ValType;
 
 impl isa::TranslateParametric for Translator<'_, '_> {
     fn parametric(&mut self, p: Parametric) -> Result<(), Error> {
         match p {
+            Parametric::Drop if self.operand_is_v128() => {
+                let n = self.s.stack.len();
+                self.s.stack.truncate(n - 2);
+            }
             Parametric::Drop => {
                 self.s.stack.pop();
             }
+            Parametric::TypedSelect(tys) if tys[..] == [ValType::V128] => self.select_v128(),
+            Parametric::Select if self.operand_is_v128() => self.select_v128(),
             Parametric::Select | Parametric::TypedSelect(_)
                 if self.code.frame_size <= u32::from(u16::MAX) =>
             {
@@ -55,5 +62,24 @@ impl isa::TranslateParametric for Translator<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Translator<'_, '_> {
+    /// `select` of two vectors: each half selected by the same condition.
+    fn select_v128(&mut self) {
+        let cond = self.pop_slot();
+        let b = self.pop_v128();
+        // The first operand must be in the result's slots.
+        let n = self.s.stack.len();
+        self.materialize(n - 2);
+        self.materialize(n - 1);
+        let dst = self.base + (n - 2) as Slot;
+        self.emit(Op::Select { dst, b, cond });
+        self.emit(Op::Select {
+            dst: dst + 1,
+            b: b + 1,
+            cond,
+        });
     }
 }

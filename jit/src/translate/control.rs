@@ -150,7 +150,10 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 let n = ty.params().len();
                 let params = self.top_n(n);
                 self.stack.truncate(self.stack.len() - n);
-                let (slot, addr) = self.spill(&params, slot_count(ty.params()).max(slot_count(ty.results())));
+                let (slot, addr) = self.spill(
+                    &params,
+                    slot_count(ty.params()).max(slot_count(ty.results())),
+                );
                 let t = self.u32_const(table);
                 let tyi = self.u32_const(type_index);
                 self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
@@ -193,7 +196,10 @@ impl Translator<'_, '_, '_> {
             let results = self.b.inst_results(call).to_vec();
             self.stack.extend(results);
         } else {
-            let (slot, addr) = self.spill(&params, slot_count(ty.params()).max(slot_count(ty.results())));
+            let (slot, addr) = self.spill(
+                &params,
+                slot_count(ty.params()).max(slot_count(ty.results())),
+            );
             let f = self.u32_const(index);
             self.checked_builtin(Builtin::CallImport, &[f, addr]);
             let rtys: Vec<Type> = ty

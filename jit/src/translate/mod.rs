@@ -21,11 +21,11 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::FuncId;
+use skiff_vm::Error;
 use skiff_vm::isa::{self, BlockType, Control, FrameKind as Kind, MemArg};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::{MemoryConfig, Metering};
 use skiff_vm::types::{FuncType, ValType};
-use skiff_vm::Error;
 use std::collections::HashMap;
 
 mod control;
@@ -194,7 +194,11 @@ fn zero(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
         types::F32 => b.ins().f32const(0.0),
         types::F64 => b.ins().f64const(0.0),
         types::I8X16 => {
-            let c = b.func.dfg.constants.insert(ir::ConstantData::from([0u8; 16].as_slice()));
+            let c = b
+                .func
+                .dfg
+                .constants
+                .insert(ir::ConstantData::from([0u8; 16].as_slice()));
             b.ins().vconst(types::I8X16, c)
         }
         t => b.ins().iconst(t, 0),
@@ -457,9 +461,7 @@ impl Translator<'_, '_, '_> {
         ));
         let mut offset = 0;
         for v in values {
-            self.b
-                .ins()
-                .stack_store(types::I64, *v, slot, offset);
+            self.b.ins().stack_store(types::I64, *v, slot, offset);
             offset += self.b.func.dfg.value_type(*v).bytes().max(8) as i32;
         }
         let addr = self.b.ins().stack_addr(types::I64, slot, 0);
@@ -554,4 +556,3 @@ impl isa::Translate for Translator<'_, '_, '_> {
         self.b.ins().trapnz(over, TRAP_INTERRUPTED);
     }
 }
-

@@ -80,6 +80,7 @@ macro_rules! define_load_store {
             }
 
             /// How many bytes it reads.
+            #[inline]
             pub fn bytes(self) -> u32 {
                 match self { $(Load::$load => $lbytes,)* }
             }

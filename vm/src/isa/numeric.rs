@@ -205,6 +205,7 @@ macro_rules! define_num_op {
             pub const ALL: &'static [NumOp] = &[$(NumOp::$name),*];
 
             /// Its operand and result types.
+            #[inline]
             pub fn signature(self) -> Signature {
                 match self {
                     $(NumOp::$name => Signature {

@@ -215,8 +215,10 @@ macro_rules! for_each_vec_op {
 
 macro_rules! define_vec_op {
     ($($name:ident($($param:ident),*) -> $result:ident,)*) => {
-        /// A vector operator on the stack.
+        /// A vector operator on the stack. Its discriminant is its index in
+        /// [`VecOp::ALL`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
         pub enum VecOp {
             $(
                 #[allow(missing_docs)]
@@ -229,6 +231,7 @@ macro_rules! define_vec_op {
             pub const ALL: &'static [VecOp] = &[$(VecOp::$name),*];
 
             /// Its operand and result types.
+            #[inline]
             pub fn signature(self) -> Signature {
                 match self {
                     $(VecOp::$name => Signature {
@@ -309,6 +312,7 @@ macro_rules! define_vec_access {
     ) => {
         /// A vector load (`v128.load` and its extending, splatting and zeroing forms).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
         pub enum VecLoad {
             $(
                 #[allow(missing_docs)]
@@ -317,7 +321,11 @@ macro_rules! define_vec_access {
         }
 
         impl VecLoad {
+            /// Every vector load; a load's discriminant is its index here.
+            pub const ALL: &'static [VecLoad] = &[$(VecLoad::$load),*];
+
             /// How many bytes it reads.
+            #[inline]
             pub fn bytes(self) -> u32 {
                 match self { $(VecLoad::$load => $lbytes,)* }
             }
@@ -382,6 +390,11 @@ macro_rules! define_vec_access {
                     $(LaneOp::$extract => $crate::isa_val_type!($et),)*
                     $(LaneOp::$replace => $crate::isa_val_type!($rt),)*
                 }
+            }
+
+            /// The width of a lane in bytes.
+            pub fn lane_bytes(self) -> u8 {
+                16 / self.lanes()
             }
 
             /// Whether it replaces a lane (else it extracts one).

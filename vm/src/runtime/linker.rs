@@ -243,7 +243,10 @@ pub fn instantiate(
                 .iter()
                 .map(|&f| func_ref(inst.funcs[f as usize]))
                 .collect(),
-            ElemItems::Exprs(exprs) => exprs.iter().map(|e| eval_const(store, &inst, e) as RawRef).collect(),
+            ElemItems::Exprs(exprs) => exprs
+                .iter()
+                .map(|e| eval_const(store, &inst, e) as RawRef)
+                .collect(),
         };
         inst.elems.push(Some(items));
     }

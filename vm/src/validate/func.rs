@@ -25,6 +25,12 @@ pub struct FuncInfo {
     pub num_consts: u32,
     /// Every `block`, `loop` and `if`, in the order they open.
     pub blocks: Vec<BlockInfo>,
+    /// Whether a `v128` is ever on the operand stack (or a local).
+    pub uses_v128: bool,
+    /// The byte offsets, in order, of the `drop`s and untyped `select`s
+    /// whose operands are `v128`: the one thing about an operand's type a
+    /// tier cannot tell from the instruction itself.
+    pub v128_operands: Vec<u32>,
 }
 
 /// Where a structured control instruction's parts are, as byte offsets in the module.
@@ -103,6 +109,7 @@ pub(super) fn validate_body(
         scratch.locals.extend(std::iter::repeat_n(t, n as usize));
     }
     let reader = Reader::new(module, body, features);
+    let locals_v128 = scratch.locals.contains(&ValType::V128);
     let mut v = FuncValidator {
         module,
         features,
@@ -115,6 +122,10 @@ pub(super) fn validate_body(
             max_depth: 1,
             num_consts: 0,
             blocks: Vec::new(),
+            uses_v128: ty.params().contains(&ValType::V128)
+                || ty.results().contains(&ValType::V128)
+                || locals_v128,
+            v128_operands: Vec::new(),
         },
         pos: body.operators.start,
     };
@@ -234,6 +245,9 @@ impl<'a> FuncValidator<'a> {
 
     #[inline]
     pub(super) fn push(&mut self, t: ValType) {
+        if t == ValType::V128 {
+            self.info.uses_v128 = true;
+        }
         self.s.operands.push(Known(t));
         self.note_height();
     }

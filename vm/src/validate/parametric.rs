@@ -14,7 +14,9 @@ impl FuncValidator<'_> {
     pub(super) fn parametric(&mut self, p: Parametric) -> Result<()> {
         match p {
             Parametric::Drop => {
-                self.pop_any()?;
+                if self.pop_any()? == Known(ValType::V128) {
+                    self.info.v128_operands.push(self.pos as u32);
+                }
             }
             Parametric::Select => {
                 self.pop(I32)?;
@@ -25,6 +27,9 @@ impl FuncValidator<'_> {
                     return Err(self.err(
                         "type mismatch: select without a type needs numeric or vector operands",
                     ));
+                }
+                if a == Known(ValType::V128) || b == Known(ValType::V128) {
+                    self.info.v128_operands.push(self.pos as u32);
                 }
                 match (a, b) {
                     (Unknown, t) | (t, Unknown) => self.push_opd(t),

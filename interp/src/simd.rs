@@ -1,0 +1,566 @@
+//! The semantics of the 128-bit SIMD instructions on `u128` values, lane by
+//! lane, in portable Rust (the compiler uses the host's vector instructions
+//! where it can).
+//!
+//! Each function takes the operator as a value: the interpreter's handlers
+//! are generic over it (a constant), so each handler is one operator's code
+//! with the match folded away.
+
+use crate::float;
+use skiff_vm::isa::{LaneOp, VecLoad, VecOp};
+
+/// Lane views of a `u128`, little-endian, and back.
+macro_rules! lanes {
+    ($($to:ident / $from:ident: $t:ty, $n:literal;)*) => {$(
+        #[inline(always)]
+        fn $to(x: u128) -> [$t; $n] {
+            let bytes = x.to_le_bytes();
+            let mut out = [<$t>::default(); $n];
+            for (i, lane) in out.iter_mut().enumerate() {
+                const W: usize = 16 / $n;
+                let mut b = [0u8; W];
+                b.copy_from_slice(&bytes[i * W..i * W + W]);
+                *lane = <$t>::from_le_bytes(b);
+            }
+            out
+        }
+
+        #[inline(always)]
+        fn $from(lanes: [$t; $n]) -> u128 {
+            let mut bytes = [0u8; 16];
+            for (i, lane) in lanes.iter().enumerate() {
+                const W: usize = 16 / $n;
+                bytes[i * W..i * W + W].copy_from_slice(&lane.to_le_bytes());
+            }
+            u128::from_le_bytes(bytes)
+        }
+    )*};
+}
+
+lanes! {
+    i8s / from_i8s: i8, 16;
+    u8s / from_u8s: u8, 16;
+    i16s / from_i16s: i16, 8;
+    u16s / from_u16s: u16, 8;
+    i32s / from_i32s: i32, 4;
+    u32s / from_u32s: u32, 4;
+    i64s / from_i64s: i64, 2;
+    u64s / from_u64s: u64, 2;
+    f32s / from_f32s: f32, 4;
+    f64s / from_f64s: f64, 2;
+}
+
+/// `f` on each lane of `a` (viewed by `$to`, written back by `$from`).
+macro_rules! map {
+    ($a:expr, $to:ident, $from:ident, |$x:ident| $e:expr) => {{
+        let mut l = $to($a);
+        for $x in l.iter_mut() {
+            *$x = {
+                let $x = *$x;
+                $e
+            };
+        }
+        $from(l)
+    }};
+}
+
+/// `f` on each pair of lanes of `a` and `b`.
+macro_rules! zip {
+    ($a:expr, $b:expr, $to:ident, $from:ident, |$x:ident, $y:ident| $e:expr) => {{
+        let (mut l, r) = ($to($a), $to($b));
+        for (x, y) in l.iter_mut().zip(r) {
+            *x = {
+                let ($x, $y) = (*x, y);
+                $e
+            };
+        }
+        $from(l)
+    }};
+}
+
+/// A comparison of each pair of lanes: all ones where it holds.
+macro_rules! cmp {
+    ($a:expr, $b:expr, $to:ident, $from:ident, $mask:ty, |$x:ident, $y:ident| $e:expr) => {{
+        let (l, r) = ($to($a), $to($b));
+        let mut out = [0 as $mask; 16 / std::mem::size_of::<$mask>()];
+        for i in 0..out.len() {
+            let ($x, $y) = (l[i], r[i]);
+            out[i] = if $e { <$mask>::MAX } else { 0 };
+        }
+        $from(out)
+    }};
+}
+
+/// Widens lanes `$range` of `a` (viewed by `$to`) to `$wide` lanes.
+macro_rules! widen {
+    ($a:expr, $to:ident, $from:ident, $wide:ty, $range:expr) => {{
+        let l = $to($a);
+        let mut out = [<$wide>::default(); 16 / std::mem::size_of::<$wide>()];
+        for (o, i) in out.iter_mut().zip($range) {
+            *o = <$wide>::from(l[i]);
+        }
+        $from(out)
+    }};
+}
+
+/// Narrows the lanes of `a` then `b` to `$narrow`, saturating.
+macro_rules! narrow {
+    ($a:expr, $b:expr, $to:ident, $from:ident, $narrow:ty) => {{
+        let (l, r) = ($to($a), $to($b));
+        let n = l.len();
+        let mut out = [<$narrow>::default(); 16 / std::mem::size_of::<$narrow>()];
+        for i in 0..n {
+            out[i] = l[i].clamp(<$narrow>::MIN.into(), <$narrow>::MAX.into()) as $narrow;
+            out[n + i] = r[i].clamp(<$narrow>::MIN.into(), <$narrow>::MAX.into()) as $narrow;
+        }
+        $from(out)
+    }};
+}
+
+/// The sign bits of the lanes of `a`, lane 0 in bit 0.
+macro_rules! bitmask {
+    ($a:expr, $to:ident) => {{
+        let mut m = 0u32;
+        for (i, x) in $to($a).iter().enumerate() {
+            if *x < 0 {
+                m |= 1 << i;
+            }
+        }
+        m
+    }};
+}
+
+/// Adds neighbouring lanes of `a`, widened to `$wide`.
+macro_rules! pairwise {
+    ($a:expr, $to:ident, $from:ident, $wide:ty) => {{
+        let l = $to($a);
+        let mut out = [<$wide>::default(); 16 / std::mem::size_of::<$wide>()];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = <$wide>::from(l[2 * i]).wrapping_add(<$wide>::from(l[2 * i + 1]));
+        }
+        $from(out)
+    }};
+}
+
+/// Multiplies lanes `$range` of `a` and `b`, widened to `$wide`.
+macro_rules! extmul {
+    ($a:expr, $b:expr, $to:ident, $from:ident, $wide:ty, $range:expr) => {{
+        let (l, r) = ($to($a), $to($b));
+        let mut out = [<$wide>::default(); 16 / std::mem::size_of::<$wide>()];
+        for (o, i) in out.iter_mut().zip($range) {
+            *o = <$wide>::from(l[i]).wrapping_mul(<$wide>::from(r[i]));
+        }
+        $from(out)
+    }};
+}
+
+const LO: std::ops::Range<usize> = 0..16;
+
+/// The low half of the lanes of a shape with `n` lanes.
+fn low(n: usize) -> std::ops::Range<usize> {
+    0..n / 2
+}
+
+/// The high half.
+fn high(n: usize) -> std::ops::Range<usize> {
+    n / 2..n
+}
+
+fn pmin32(a: f32, b: f32) -> f32 {
+    if b < a { b } else { a }
+}
+
+fn pmax32(a: f32, b: f32) -> f32 {
+    if a < b { b } else { a }
+}
+
+fn pmin64(a: f64, b: f64) -> f64 {
+    if b < a { b } else { a }
+}
+
+fn pmax64(a: f64, b: f64) -> f64 {
+    if a < b { b } else { a }
+}
+
+/// `i16x8.q15mulr_sat_s` of one lane.
+fn q15mulr(a: i16, b: i16) -> i16 {
+    let p = (i32::from(a) * i32::from(b) + 0x4000) >> 15;
+    p.clamp(i16::MIN.into(), i16::MAX.into()) as i16
+}
+
+/// The operator `op` on vectors `a` and `b` (and `c`, for `v128.bitselect`;
+/// a shift count or a splatted scalar in `a`'s low bits for those): the
+/// result as a vector, or as an `i32` in the low 32 bits for the tests.
+#[inline(always)]
+pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
+    let _ = LO;
+    match op {
+        VecOp::V128Not => !a,
+        VecOp::V128And => a & b,
+        VecOp::V128AndNot => a & !b,
+        VecOp::V128Or => a | b,
+        VecOp::V128Xor => a ^ b,
+        VecOp::V128Bitselect => (a & c) | (b & !c),
+        VecOp::V128AnyTrue => u128::from(a != 0),
+        VecOp::I8x16Swizzle => {
+            let (l, idx) = (u8s(a), u8s(b));
+            let mut out = [0u8; 16];
+            for (o, i) in out.iter_mut().zip(idx) {
+                *o = if i < 16 { l[i as usize] } else { 0 };
+            }
+            from_u8s(out)
+        }
+        VecOp::I8x16Splat => from_u8s([a as u8; 16]),
+        VecOp::I16x8Splat => from_u16s([a as u16; 8]),
+        VecOp::I32x4Splat => from_u32s([a as u32; 4]),
+        VecOp::I64x2Splat => from_u64s([a as u64; 2]),
+        VecOp::F32x4Splat => from_u32s([a as u32; 4]),
+        VecOp::F64x2Splat => from_u64s([a as u64; 2]),
+        VecOp::I8x16Eq => cmp!(a, b, i8s, from_u8s, u8, |x, y| x == y),
+        VecOp::I8x16Ne => cmp!(a, b, i8s, from_u8s, u8, |x, y| x != y),
+        VecOp::I8x16LtS => cmp!(a, b, i8s, from_u8s, u8, |x, y| x < y),
+        VecOp::I8x16LtU => cmp!(a, b, u8s, from_u8s, u8, |x, y| x < y),
+        VecOp::I8x16GtS => cmp!(a, b, i8s, from_u8s, u8, |x, y| x > y),
+        VecOp::I8x16GtU => cmp!(a, b, u8s, from_u8s, u8, |x, y| x > y),
+        VecOp::I8x16LeS => cmp!(a, b, i8s, from_u8s, u8, |x, y| x <= y),
+        VecOp::I8x16LeU => cmp!(a, b, u8s, from_u8s, u8, |x, y| x <= y),
+        VecOp::I8x16GeS => cmp!(a, b, i8s, from_u8s, u8, |x, y| x >= y),
+        VecOp::I8x16GeU => cmp!(a, b, u8s, from_u8s, u8, |x, y| x >= y),
+        VecOp::I16x8Eq => cmp!(a, b, i16s, from_u16s, u16, |x, y| x == y),
+        VecOp::I16x8Ne => cmp!(a, b, i16s, from_u16s, u16, |x, y| x != y),
+        VecOp::I16x8LtS => cmp!(a, b, i16s, from_u16s, u16, |x, y| x < y),
+        VecOp::I16x8LtU => cmp!(a, b, u16s, from_u16s, u16, |x, y| x < y),
+        VecOp::I16x8GtS => cmp!(a, b, i16s, from_u16s, u16, |x, y| x > y),
+        VecOp::I16x8GtU => cmp!(a, b, u16s, from_u16s, u16, |x, y| x > y),
+        VecOp::I16x8LeS => cmp!(a, b, i16s, from_u16s, u16, |x, y| x <= y),
+        VecOp::I16x8LeU => cmp!(a, b, u16s, from_u16s, u16, |x, y| x <= y),
+        VecOp::I16x8GeS => cmp!(a, b, i16s, from_u16s, u16, |x, y| x >= y),
+        VecOp::I16x8GeU => cmp!(a, b, u16s, from_u16s, u16, |x, y| x >= y),
+        VecOp::I32x4Eq => cmp!(a, b, i32s, from_u32s, u32, |x, y| x == y),
+        VecOp::I32x4Ne => cmp!(a, b, i32s, from_u32s, u32, |x, y| x != y),
+        VecOp::I32x4LtS => cmp!(a, b, i32s, from_u32s, u32, |x, y| x < y),
+        VecOp::I32x4LtU => cmp!(a, b, u32s, from_u32s, u32, |x, y| x < y),
+        VecOp::I32x4GtS => cmp!(a, b, i32s, from_u32s, u32, |x, y| x > y),
+        VecOp::I32x4GtU => cmp!(a, b, u32s, from_u32s, u32, |x, y| x > y),
+        VecOp::I32x4LeS => cmp!(a, b, i32s, from_u32s, u32, |x, y| x <= y),
+        VecOp::I32x4LeU => cmp!(a, b, u32s, from_u32s, u32, |x, y| x <= y),
+        VecOp::I32x4GeS => cmp!(a, b, i32s, from_u32s, u32, |x, y| x >= y),
+        VecOp::I32x4GeU => cmp!(a, b, u32s, from_u32s, u32, |x, y| x >= y),
+        VecOp::I64x2Eq => cmp!(a, b, i64s, from_u64s, u64, |x, y| x == y),
+        VecOp::I64x2Ne => cmp!(a, b, i64s, from_u64s, u64, |x, y| x != y),
+        VecOp::I64x2LtS => cmp!(a, b, i64s, from_u64s, u64, |x, y| x < y),
+        VecOp::I64x2GtS => cmp!(a, b, i64s, from_u64s, u64, |x, y| x > y),
+        VecOp::I64x2LeS => cmp!(a, b, i64s, from_u64s, u64, |x, y| x <= y),
+        VecOp::I64x2GeS => cmp!(a, b, i64s, from_u64s, u64, |x, y| x >= y),
+        VecOp::F32x4Eq => cmp!(a, b, f32s, from_u32s, u32, |x, y| x == y),
+        VecOp::F32x4Ne => cmp!(a, b, f32s, from_u32s, u32, |x, y| x != y),
+        VecOp::F32x4Lt => cmp!(a, b, f32s, from_u32s, u32, |x, y| x < y),
+        VecOp::F32x4Gt => cmp!(a, b, f32s, from_u32s, u32, |x, y| x > y),
+        VecOp::F32x4Le => cmp!(a, b, f32s, from_u32s, u32, |x, y| x <= y),
+        VecOp::F32x4Ge => cmp!(a, b, f32s, from_u32s, u32, |x, y| x >= y),
+        VecOp::F64x2Eq => cmp!(a, b, f64s, from_u64s, u64, |x, y| x == y),
+        VecOp::F64x2Ne => cmp!(a, b, f64s, from_u64s, u64, |x, y| x != y),
+        VecOp::F64x2Lt => cmp!(a, b, f64s, from_u64s, u64, |x, y| x < y),
+        VecOp::F64x2Gt => cmp!(a, b, f64s, from_u64s, u64, |x, y| x > y),
+        VecOp::F64x2Le => cmp!(a, b, f64s, from_u64s, u64, |x, y| x <= y),
+        VecOp::F64x2Ge => cmp!(a, b, f64s, from_u64s, u64, |x, y| x >= y),
+        VecOp::I8x16Abs => map!(a, i8s, from_i8s, |x| x.wrapping_abs()),
+        VecOp::I8x16Neg => map!(a, i8s, from_i8s, |x| x.wrapping_neg()),
+        VecOp::I8x16Popcnt => map!(a, u8s, from_u8s, |x| x.count_ones() as u8),
+        VecOp::I8x16AllTrue => u128::from(u8s(a).iter().all(|x| *x != 0)),
+        VecOp::I8x16Bitmask => u128::from(bitmask!(a, i8s)),
+        VecOp::I8x16NarrowI16x8S => narrow!(a, b, i16s, from_i8s, i8),
+        VecOp::I8x16NarrowI16x8U => narrow!(a, b, i16s, from_u8s, u8),
+        VecOp::I8x16Shl => map!(a, u8s, from_u8s, |x| x.wrapping_shl(c as u32)),
+        VecOp::I8x16ShrS => map!(a, i8s, from_i8s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I8x16ShrU => map!(a, u8s, from_u8s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I8x16Add => zip!(a, b, u8s, from_u8s, |x, y| x.wrapping_add(y)),
+        VecOp::I8x16AddSatS => zip!(a, b, i8s, from_i8s, |x, y| x.saturating_add(y)),
+        VecOp::I8x16AddSatU => zip!(a, b, u8s, from_u8s, |x, y| x.saturating_add(y)),
+        VecOp::I8x16Sub => zip!(a, b, u8s, from_u8s, |x, y| x.wrapping_sub(y)),
+        VecOp::I8x16SubSatS => zip!(a, b, i8s, from_i8s, |x, y| x.saturating_sub(y)),
+        VecOp::I8x16SubSatU => zip!(a, b, u8s, from_u8s, |x, y| x.saturating_sub(y)),
+        VecOp::I8x16MinS => zip!(a, b, i8s, from_i8s, |x, y| x.min(y)),
+        VecOp::I8x16MinU => zip!(a, b, u8s, from_u8s, |x, y| x.min(y)),
+        VecOp::I8x16MaxS => zip!(a, b, i8s, from_i8s, |x, y| x.max(y)),
+        VecOp::I8x16MaxU => zip!(a, b, u8s, from_u8s, |x, y| x.max(y)),
+        VecOp::I8x16AvgrU => zip!(
+            a,
+            b,
+            u8s,
+            from_u8s,
+            |x, y| ((u16::from(x) + u16::from(y) + 1) >> 1) as u8
+        ),
+        VecOp::I16x8ExtAddPairwiseI8x16S => pairwise!(a, i8s, from_i16s, i16),
+        VecOp::I16x8ExtAddPairwiseI8x16U => pairwise!(a, u8s, from_u16s, u16),
+        VecOp::I16x8Abs => map!(a, i16s, from_i16s, |x| x.wrapping_abs()),
+        VecOp::I16x8Neg => map!(a, i16s, from_i16s, |x| x.wrapping_neg()),
+        VecOp::I16x8Q15MulrSatS => zip!(a, b, i16s, from_i16s, |x, y| q15mulr(x, y)),
+        VecOp::I16x8AllTrue => u128::from(u16s(a).iter().all(|x| *x != 0)),
+        VecOp::I16x8Bitmask => u128::from(bitmask!(a, i16s)),
+        VecOp::I16x8NarrowI32x4S => narrow!(a, b, i32s, from_i16s, i16),
+        VecOp::I16x8NarrowI32x4U => narrow!(a, b, i32s, from_u16s, u16),
+        VecOp::I16x8ExtendLowI8x16S => widen!(a, i8s, from_i16s, i16, low(16)),
+        VecOp::I16x8ExtendHighI8x16S => widen!(a, i8s, from_i16s, i16, high(16)),
+        VecOp::I16x8ExtendLowI8x16U => widen!(a, u8s, from_u16s, u16, low(16)),
+        VecOp::I16x8ExtendHighI8x16U => widen!(a, u8s, from_u16s, u16, high(16)),
+        VecOp::I16x8Shl => map!(a, u16s, from_u16s, |x| x.wrapping_shl(c as u32)),
+        VecOp::I16x8ShrS => map!(a, i16s, from_i16s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I16x8ShrU => map!(a, u16s, from_u16s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I16x8Add => zip!(a, b, u16s, from_u16s, |x, y| x.wrapping_add(y)),
+        VecOp::I16x8AddSatS => zip!(a, b, i16s, from_i16s, |x, y| x.saturating_add(y)),
+        VecOp::I16x8AddSatU => zip!(a, b, u16s, from_u16s, |x, y| x.saturating_add(y)),
+        VecOp::I16x8Sub => zip!(a, b, u16s, from_u16s, |x, y| x.wrapping_sub(y)),
+        VecOp::I16x8SubSatS => zip!(a, b, i16s, from_i16s, |x, y| x.saturating_sub(y)),
+        VecOp::I16x8SubSatU => zip!(a, b, u16s, from_u16s, |x, y| x.saturating_sub(y)),
+        VecOp::I16x8Mul => zip!(a, b, u16s, from_u16s, |x, y| x.wrapping_mul(y)),
+        VecOp::I16x8MinS => zip!(a, b, i16s, from_i16s, |x, y| x.min(y)),
+        VecOp::I16x8MinU => zip!(a, b, u16s, from_u16s, |x, y| x.min(y)),
+        VecOp::I16x8MaxS => zip!(a, b, i16s, from_i16s, |x, y| x.max(y)),
+        VecOp::I16x8MaxU => zip!(a, b, u16s, from_u16s, |x, y| x.max(y)),
+        VecOp::I16x8AvgrU => zip!(
+            a,
+            b,
+            u16s,
+            from_u16s,
+            |x, y| ((u32::from(x) + u32::from(y) + 1) >> 1) as u16
+        ),
+        VecOp::I16x8ExtMulLowI8x16S => extmul!(a, b, i8s, from_i16s, i16, low(16)),
+        VecOp::I16x8ExtMulHighI8x16S => extmul!(a, b, i8s, from_i16s, i16, high(16)),
+        VecOp::I16x8ExtMulLowI8x16U => extmul!(a, b, u8s, from_u16s, u16, low(16)),
+        VecOp::I16x8ExtMulHighI8x16U => extmul!(a, b, u8s, from_u16s, u16, high(16)),
+        VecOp::I32x4ExtAddPairwiseI16x8S => pairwise!(a, i16s, from_i32s, i32),
+        VecOp::I32x4ExtAddPairwiseI16x8U => pairwise!(a, u16s, from_u32s, u32),
+        VecOp::I32x4Abs => map!(a, i32s, from_i32s, |x| x.wrapping_abs()),
+        VecOp::I32x4Neg => map!(a, i32s, from_i32s, |x| x.wrapping_neg()),
+        VecOp::I32x4AllTrue => u128::from(u32s(a).iter().all(|x| *x != 0)),
+        VecOp::I32x4Bitmask => u128::from(bitmask!(a, i32s)),
+        VecOp::I32x4ExtendLowI16x8S => widen!(a, i16s, from_i32s, i32, low(8)),
+        VecOp::I32x4ExtendHighI16x8S => widen!(a, i16s, from_i32s, i32, high(8)),
+        VecOp::I32x4ExtendLowI16x8U => widen!(a, u16s, from_u32s, u32, low(8)),
+        VecOp::I32x4ExtendHighI16x8U => widen!(a, u16s, from_u32s, u32, high(8)),
+        VecOp::I32x4Shl => map!(a, u32s, from_u32s, |x| x.wrapping_shl(c as u32)),
+        VecOp::I32x4ShrS => map!(a, i32s, from_i32s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I32x4ShrU => map!(a, u32s, from_u32s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I32x4Add => zip!(a, b, u32s, from_u32s, |x, y| x.wrapping_add(y)),
+        VecOp::I32x4Sub => zip!(a, b, u32s, from_u32s, |x, y| x.wrapping_sub(y)),
+        VecOp::I32x4Mul => zip!(a, b, u32s, from_u32s, |x, y| x.wrapping_mul(y)),
+        VecOp::I32x4MinS => zip!(a, b, i32s, from_i32s, |x, y| x.min(y)),
+        VecOp::I32x4MinU => zip!(a, b, u32s, from_u32s, |x, y| x.min(y)),
+        VecOp::I32x4MaxS => zip!(a, b, i32s, from_i32s, |x, y| x.max(y)),
+        VecOp::I32x4MaxU => zip!(a, b, u32s, from_u32s, |x, y| x.max(y)),
+        VecOp::I32x4DotI16x8S => {
+            let (l, r) = (i16s(a), i16s(b));
+            let mut out = [0i32; 4];
+            for (i, o) in out.iter_mut().enumerate() {
+                let p0 = i32::from(l[2 * i]) * i32::from(r[2 * i]);
+                let p1 = i32::from(l[2 * i + 1]) * i32::from(r[2 * i + 1]);
+                *o = p0.wrapping_add(p1);
+            }
+            from_i32s(out)
+        }
+        VecOp::I32x4ExtMulLowI16x8S => extmul!(a, b, i16s, from_i32s, i32, low(8)),
+        VecOp::I32x4ExtMulHighI16x8S => extmul!(a, b, i16s, from_i32s, i32, high(8)),
+        VecOp::I32x4ExtMulLowI16x8U => extmul!(a, b, u16s, from_u32s, u32, low(8)),
+        VecOp::I32x4ExtMulHighI16x8U => extmul!(a, b, u16s, from_u32s, u32, high(8)),
+        VecOp::I64x2Abs => map!(a, i64s, from_i64s, |x| x.wrapping_abs()),
+        VecOp::I64x2Neg => map!(a, i64s, from_i64s, |x| x.wrapping_neg()),
+        VecOp::I64x2AllTrue => u128::from(u64s(a).iter().all(|x| *x != 0)),
+        VecOp::I64x2Bitmask => u128::from(bitmask!(a, i64s)),
+        VecOp::I64x2ExtendLowI32x4S => widen!(a, i32s, from_i64s, i64, low(4)),
+        VecOp::I64x2ExtendHighI32x4S => widen!(a, i32s, from_i64s, i64, high(4)),
+        VecOp::I64x2ExtendLowI32x4U => widen!(a, u32s, from_u64s, u64, low(4)),
+        VecOp::I64x2ExtendHighI32x4U => widen!(a, u32s, from_u64s, u64, high(4)),
+        VecOp::I64x2Shl => map!(a, u64s, from_u64s, |x| x.wrapping_shl(c as u32)),
+        VecOp::I64x2ShrS => map!(a, i64s, from_i64s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I64x2ShrU => map!(a, u64s, from_u64s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I64x2Add => zip!(a, b, u64s, from_u64s, |x, y| x.wrapping_add(y)),
+        VecOp::I64x2Sub => zip!(a, b, u64s, from_u64s, |x, y| x.wrapping_sub(y)),
+        VecOp::I64x2Mul => zip!(a, b, u64s, from_u64s, |x, y| x.wrapping_mul(y)),
+        VecOp::I64x2ExtMulLowI32x4S => extmul!(a, b, i32s, from_i64s, i64, low(4)),
+        VecOp::I64x2ExtMulHighI32x4S => extmul!(a, b, i32s, from_i64s, i64, high(4)),
+        VecOp::I64x2ExtMulLowI32x4U => extmul!(a, b, u32s, from_u64s, u64, low(4)),
+        VecOp::I64x2ExtMulHighI32x4U => extmul!(a, b, u32s, from_u64s, u64, high(4)),
+        VecOp::F32x4Ceil => map!(a, f32s, from_f32s, |x| float::round32(x, f32::ceil)),
+        VecOp::F32x4Floor => map!(a, f32s, from_f32s, |x| float::round32(x, f32::floor)),
+        VecOp::F32x4Trunc => map!(a, f32s, from_f32s, |x| float::round32(x, f32::trunc)),
+        VecOp::F32x4Nearest => {
+            map!(a, f32s, from_f32s, |x| float::round32(
+                x,
+                f32::round_ties_even
+            ))
+        }
+        VecOp::F32x4Abs => map!(a, u32s, from_u32s, |x| x & 0x7fff_ffff),
+        VecOp::F32x4Neg => map!(a, u32s, from_u32s, |x| x ^ 0x8000_0000),
+        VecOp::F32x4Sqrt => map!(a, f32s, from_f32s, |x| x.sqrt()),
+        VecOp::F32x4Add => zip!(a, b, f32s, from_f32s, |x, y| x + y),
+        VecOp::F32x4Sub => zip!(a, b, f32s, from_f32s, |x, y| x - y),
+        VecOp::F32x4Mul => zip!(a, b, f32s, from_f32s, |x, y| x * y),
+        VecOp::F32x4Div => zip!(a, b, f32s, from_f32s, |x, y| x / y),
+        VecOp::F32x4Min => zip!(a, b, f32s, from_f32s, |x, y| float::min32(x, y)),
+        VecOp::F32x4Max => zip!(a, b, f32s, from_f32s, |x, y| float::max32(x, y)),
+        VecOp::F32x4PMin => zip!(a, b, f32s, from_f32s, |x, y| pmin32(x, y)),
+        VecOp::F32x4PMax => zip!(a, b, f32s, from_f32s, |x, y| pmax32(x, y)),
+        VecOp::F64x2Ceil => map!(a, f64s, from_f64s, |x| float::round64(x, f64::ceil)),
+        VecOp::F64x2Floor => map!(a, f64s, from_f64s, |x| float::round64(x, f64::floor)),
+        VecOp::F64x2Trunc => map!(a, f64s, from_f64s, |x| float::round64(x, f64::trunc)),
+        VecOp::F64x2Nearest => {
+            map!(a, f64s, from_f64s, |x| float::round64(
+                x,
+                f64::round_ties_even
+            ))
+        }
+        VecOp::F64x2Abs => map!(a, u64s, from_u64s, |x| x & 0x7fff_ffff_ffff_ffff),
+        VecOp::F64x2Neg => map!(a, u64s, from_u64s, |x| x ^ 0x8000_0000_0000_0000),
+        VecOp::F64x2Sqrt => map!(a, f64s, from_f64s, |x| x.sqrt()),
+        VecOp::F64x2Add => zip!(a, b, f64s, from_f64s, |x, y| x + y),
+        VecOp::F64x2Sub => zip!(a, b, f64s, from_f64s, |x, y| x - y),
+        VecOp::F64x2Mul => zip!(a, b, f64s, from_f64s, |x, y| x * y),
+        VecOp::F64x2Div => zip!(a, b, f64s, from_f64s, |x, y| x / y),
+        VecOp::F64x2Min => zip!(a, b, f64s, from_f64s, |x, y| float::min64(x, y)),
+        VecOp::F64x2Max => zip!(a, b, f64s, from_f64s, |x, y| float::max64(x, y)),
+        VecOp::F64x2PMin => zip!(a, b, f64s, from_f64s, |x, y| pmin64(x, y)),
+        VecOp::F64x2PMax => zip!(a, b, f64s, from_f64s, |x, y| pmax64(x, y)),
+        // `as` from a float saturates and sends NaN to 0, as `trunc_sat` does.
+        VecOp::I32x4TruncSatF32x4S => {
+            let l = f32s(a);
+            from_i32s(l.map(|x| x as i32))
+        }
+        VecOp::I32x4TruncSatF32x4U => {
+            let l = f32s(a);
+            from_u32s(l.map(|x| x as u32))
+        }
+        VecOp::F32x4ConvertI32x4S => from_f32s(i32s(a).map(|x| x as f32)),
+        VecOp::F32x4ConvertI32x4U => from_f32s(u32s(a).map(|x| x as f32)),
+        VecOp::I32x4TruncSatF64x2SZero => {
+            let l = f64s(a);
+            from_i32s([l[0] as i32, l[1] as i32, 0, 0])
+        }
+        VecOp::I32x4TruncSatF64x2UZero => {
+            let l = f64s(a);
+            from_u32s([l[0] as u32, l[1] as u32, 0, 0])
+        }
+        VecOp::F64x2ConvertLowI32x4S => {
+            let l = i32s(a);
+            from_f64s([f64::from(l[0]), f64::from(l[1])])
+        }
+        VecOp::F64x2ConvertLowI32x4U => {
+            let l = u32s(a);
+            from_f64s([f64::from(l[0]), f64::from(l[1])])
+        }
+        VecOp::F32x4DemoteF64x2Zero => {
+            let l = f64s(a);
+            from_f32s([l[0] as f32, l[1] as f32, 0.0, 0.0])
+        }
+        VecOp::F64x2PromoteLowF32x4 => {
+            let l = f32s(a);
+            from_f64s([f64::from(l[0]), f64::from(l[1])])
+        }
+    }
+}
+
+/// `i8x16.shuffle` of `a` and `b` by `lanes` (each below 32).
+pub fn shuffle(a: u128, b: u128, lanes: &[u8; 16]) -> u128 {
+    let (l, r) = (u8s(a), u8s(b));
+    from_u8s(lanes.map(|i| {
+        let i = usize::from(i);
+        if i < 16 { l[i] } else { r[i - 16] }
+    }))
+}
+
+/// Lane `lane` of `a` as a slot value (sign- or zero-extended to 32 bits
+/// for the narrow shapes), for a lane extraction `op`.
+pub fn extract(op: LaneOp, a: u128, lane: u8) -> u64 {
+    let i = usize::from(lane);
+    match op {
+        LaneOp::I8x16ExtractLaneS => i8s(a)[i] as i32 as u32 as u64,
+        LaneOp::I8x16ExtractLaneU => u64::from(u8s(a)[i]),
+        LaneOp::I16x8ExtractLaneS => i16s(a)[i] as i32 as u32 as u64,
+        LaneOp::I16x8ExtractLaneU => u64::from(u16s(a)[i]),
+        LaneOp::I32x4ExtractLane | LaneOp::F32x4ExtractLane => u64::from(u32s(a)[i]),
+        LaneOp::I64x2ExtractLane | LaneOp::F64x2ExtractLane => u64s(a)[i],
+        LaneOp::I8x16ReplaceLane
+        | LaneOp::I16x8ReplaceLane
+        | LaneOp::I32x4ReplaceLane
+        | LaneOp::I64x2ReplaceLane
+        | LaneOp::F32x4ReplaceLane
+        | LaneOp::F64x2ReplaceLane => unreachable!("{op:?} replaces a lane"),
+    }
+}
+
+/// `a` with lane `lane` replaced by the slot value `x`, the bytes of a lane
+/// `width` bytes wide.
+pub fn replace(a: u128, x: u64, lane: u8, width: u32) -> u128 {
+    let mut bytes = a.to_le_bytes();
+    let (w, i) = (width as usize, usize::from(lane));
+    bytes[i * w..i * w + w].copy_from_slice(&x.to_le_bytes()[..w]);
+    u128::from_le_bytes(bytes)
+}
+
+/// The vector a load reads from `bytes` (as many as it reads).
+pub fn load(op: VecLoad, bytes: &[u8]) -> u128 {
+    macro_rules! extend {
+        ($t:ty, $wide:ty, $from:ident, $n:literal) => {{
+            const W: usize = std::mem::size_of::<$t>();
+            let mut out = [<$wide>::default(); $n];
+            for (i, o) in out.iter_mut().enumerate() {
+                let mut b = [0u8; W];
+                b.copy_from_slice(&bytes[i * W..i * W + W]);
+                *o = <$wide>::from(<$t>::from_le_bytes(b));
+            }
+            $from(out)
+        }};
+    }
+    let scalar = |n: usize| {
+        let mut b = [0u8; 8];
+        b[..n].copy_from_slice(&bytes[..n]);
+        u64::from_le_bytes(b)
+    };
+    match op {
+        VecLoad::V128Load => {
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&bytes[..16]);
+            u128::from_le_bytes(b)
+        }
+        VecLoad::V128Load8x8S => extend!(i8, i16, from_i16s, 8),
+        VecLoad::V128Load8x8U => extend!(u8, u16, from_u16s, 8),
+        VecLoad::V128Load16x4S => extend!(i16, i32, from_i32s, 4),
+        VecLoad::V128Load16x4U => extend!(u16, u32, from_u32s, 4),
+        VecLoad::V128Load32x2S => extend!(i32, i64, from_i64s, 2),
+        VecLoad::V128Load32x2U => extend!(u32, u64, from_u64s, 2),
+        VecLoad::V128Load8Splat => from_u8s([bytes[0]; 16]),
+        VecLoad::V128Load16Splat => from_u16s([scalar(2) as u16; 8]),
+        VecLoad::V128Load32Splat => from_u32s([scalar(4) as u32; 4]),
+        VecLoad::V128Load64Splat => from_u64s([scalar(8); 2]),
+        VecLoad::V128Load32Zero => u128::from(scalar(4)),
+        VecLoad::V128Load64Zero => u128::from(scalar(8)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_are_little_endian_and_ops_are_lane_wise() {
+        let a = from_i32s([1, -2, 3, i32::MIN]);
+        assert_eq!(i32s(a), [1, -2, 3, i32::MIN]);
+        assert_eq!(i32s(eval(VecOp::I32x4Abs, a, 0, 0)), [1, 2, 3, i32::MIN]);
+        let b = from_i16s([300, -300, 5, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            i8s(eval(VecOp::I8x16NarrowI16x8S, b, 0, 0))[..3],
+            [127, -128, 5]
+        );
+        assert_eq!(eval(VecOp::I32x4Bitmask, a, 0, 0), 0b1010);
+        assert_eq!(
+            u8s(eval(VecOp::I8x16Shl, from_u8s([1; 16]), 0, 9)),
+            [2; 16],
+            "shift counts wrap at the lane width"
+        );
+        assert_eq!(
+            extract(LaneOp::I8x16ExtractLaneS, from_i8s([-1; 16]), 3),
+            0xffff_ffff
+        );
+        assert_eq!(replace(0, 0xabcd, 1, 2), 0xabcd << 16);
+    }
+}

@@ -1,0 +1,157 @@
+//! Translating vector instructions. A `v128` is two entries of the virtual
+//! stack (two slots, its low half first): constants stay pending as two
+//! 64-bit constants, a local's two slots are read where they are, and each
+//! operator becomes one `VOp` naming it.
+
+#![deny(
+    clippy::wildcard_enum_match_arm,
+    reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
+)]
+
+use super::{Operand, Translator};
+use crate::code::{Op, Slot};
+use skiff_vm::Error;
+use skiff_vm::isa::{self, Vector};
+use skiff_vm::types::ValType;
+
+impl isa::TranslateVector for Translator<'_, '_> {
+    fn vector(&mut self, v: Vector) -> Result<(), Error> {
+        match v {
+            Vector::Const(bits) => {
+                self.s.stack.push(Operand::Const(bits as u64));
+                self.s.stack.push(Operand::Const((bits >> 64) as u64));
+            }
+            Vector::Shuffle(lanes) => {
+                let base = self.run_of_v128(2);
+                let mask = self.code.shuffles.len() as u32;
+                self.code.shuffles.push(lanes);
+                self.emit(Op::VShuffle {
+                    dst: base,
+                    base,
+                    mask,
+                });
+                self.push_v128();
+            }
+            Vector::Load(op, memarg) => {
+                let addr = self.pop_slot();
+                let dst = self.top_slot();
+                self.emit(Op::VLoad {
+                    dst,
+                    addr,
+                    offset: memarg.offset as u32,
+                    op,
+                });
+                self.push_v128();
+            }
+            Vector::Store(memarg) => {
+                let value = self.pop_v128();
+                let addr = self.pop_slot();
+                self.emit(Op::VStore {
+                    addr,
+                    value,
+                    offset: memarg.offset as u32,
+                });
+            }
+            Vector::Lane { op, memarg, lane } => {
+                // The operands are the address, then the vector (on top).
+                let width = op.bytes() as u8;
+                let offset = memarg.offset as u32;
+                if op.is_store() {
+                    let vec = self.pop_v128();
+                    let addr = self.pop_slot();
+                    self.emit(Op::VStoreLane {
+                        vec,
+                        addr,
+                        offset,
+                        lane,
+                        width,
+                    });
+                } else {
+                    // The vector is read from its own stack position, just
+                    // above the result's (the address's).
+                    self.in_own_slots_v128(0);
+                    self.pop_v128();
+                    let addr = self.pop_slot();
+                    let dst = self.top_slot();
+                    self.emit(Op::VLoadLane {
+                        dst,
+                        addr,
+                        offset,
+                        lane,
+                        width,
+                    });
+                    self.push_v128();
+                }
+            }
+            Vector::LaneOp { op, lane } if op.is_replace() => {
+                let vec = self.in_own_slots_v128(1);
+                let x = self.pop_slot();
+                self.pop_v128();
+                let width = op.lane_bytes();
+                self.emit(Op::VReplace {
+                    vec,
+                    x,
+                    lane,
+                    width,
+                });
+                self.push_v128();
+            }
+            Vector::LaneOp { op, lane } => {
+                let src = self.pop_v128();
+                let dst = self.top_slot();
+                self.emit(Op::VExtract { dst, src, lane, op });
+                self.s.stack.push(Operand::InSlot);
+            }
+            Vector::Op(op) => {
+                let sig = op.signature();
+                let (a, b) = match sig.params {
+                    [ValType::V128] => (self.pop_v128(), 0),
+                    [_] => (self.pop_slot(), 0),
+                    [ValType::V128, ValType::V128] => {
+                        let b = self.pop_v128();
+                        (self.pop_v128(), b)
+                    }
+                    [_, _] => {
+                        let b = self.pop_slot();
+                        (self.pop_v128(), b)
+                    }
+                    // `v128.bitselect`: the three vectors side by side.
+                    _ => (self.run_of_v128(3), 0),
+                };
+                let dst = self.top_slot();
+                self.emit(Op::VOp { dst, a, b, op });
+                if sig.result == ValType::V128 {
+                    self.push_v128();
+                } else {
+                    self.s.stack.push(Operand::InSlot);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Translator<'_, '_> {
+    /// Pushes a vector just written to the two slots at the top.
+    fn push_v128(&mut self) {
+        self.s.stack.extend([Operand::InSlot; 2]);
+    }
+
+    /// Pops `n` vectors that an instruction reads side by side from their
+    /// stack positions; returns the first slot.
+    fn run_of_v128(&mut self, n: usize) -> Slot {
+        self.materialize_top(2 * n);
+        self.s.stack.truncate(self.s.stack.len() - 2 * n);
+        self.top_slot()
+    }
+
+    /// The first slot of the vector below the `above` scalars at the top,
+    /// written to its own stack position first when it is not there yet (an
+    /// instruction that changes it in place may not change a local).
+    fn in_own_slots_v128(&mut self, above: usize) -> Slot {
+        let n = self.s.stack.len() - above;
+        self.materialize(n - 2);
+        self.materialize(n - 1);
+        self.base + (n - 2) as Slot
+    }
+}
