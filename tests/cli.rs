@@ -469,10 +469,7 @@ fn wast_fails_a_module_the_host_lacks_resources_for() {
         "{stdout}"
     );
     // A feature Skiff does not implement is still a skip.
-    let simd = temp_wat(
-        "tail.wast",
-        "(module (func $f (return_call $f)))\n",
-    );
+    let simd = temp_wat("tail.wast", "(module (func $f (return_call $f)))\n");
     let out = skiff(&["wast", simd.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}");

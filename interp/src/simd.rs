@@ -456,7 +456,56 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
             let l = f32s(a);
             from_f64s([f64::from(l[0]), f64::from(l[1])])
         }
+        // Relaxed SIMD: Skiff's choices, as `skiff_vm::isa` documents them.
+        VecOp::I8x16RelaxedSwizzle => eval(VecOp::I8x16Swizzle, a, b, c),
+        VecOp::I32x4RelaxedTruncF32x4S => eval(VecOp::I32x4TruncSatF32x4S, a, b, c),
+        VecOp::I32x4RelaxedTruncF32x4U => eval(VecOp::I32x4TruncSatF32x4U, a, b, c),
+        VecOp::I32x4RelaxedTruncF64x2SZero => eval(VecOp::I32x4TruncSatF64x2SZero, a, b, c),
+        VecOp::I32x4RelaxedTruncF64x2UZero => eval(VecOp::I32x4TruncSatF64x2UZero, a, b, c),
+        VecOp::F32x4RelaxedMadd => {
+            let (x, y, z) = (f32s(a), f32s(b), f32s(c));
+            from_f32s(std::array::from_fn(|i| x[i] * y[i] + z[i]))
+        }
+        VecOp::F32x4RelaxedNmadd => {
+            let (x, y, z) = (f32s(a), f32s(b), f32s(c));
+            from_f32s(std::array::from_fn(|i| -(x[i] * y[i]) + z[i]))
+        }
+        VecOp::F64x2RelaxedMadd => {
+            let (x, y, z) = (f64s(a), f64s(b), f64s(c));
+            from_f64s(std::array::from_fn(|i| x[i] * y[i] + z[i]))
+        }
+        VecOp::F64x2RelaxedNmadd => {
+            let (x, y, z) = (f64s(a), f64s(b), f64s(c));
+            from_f64s(std::array::from_fn(|i| -(x[i] * y[i]) + z[i]))
+        }
+        VecOp::I8x16RelaxedLaneselect
+        | VecOp::I16x8RelaxedLaneselect
+        | VecOp::I32x4RelaxedLaneselect
+        | VecOp::I64x2RelaxedLaneselect => (a & c) | (b & !c),
+        VecOp::F32x4RelaxedMin => eval(VecOp::F32x4Min, a, b, c),
+        VecOp::F32x4RelaxedMax => eval(VecOp::F32x4Max, a, b, c),
+        VecOp::F64x2RelaxedMin => eval(VecOp::F64x2Min, a, b, c),
+        VecOp::F64x2RelaxedMax => eval(VecOp::F64x2Max, a, b, c),
+        VecOp::I16x8RelaxedQ15mulrS => eval(VecOp::I16x8Q15MulrSatS, a, b, c),
+        VecOp::I16x8RelaxedDotI8x16I7x16S => from_i16s(dot_i8x16(a, b)),
+        VecOp::I32x4RelaxedDotI8x16I7x16AddS => {
+            let (d, acc) = (dot_i8x16(a, b), i32s(c));
+            from_i32s(std::array::from_fn(|i| {
+                (i32::from(d[2 * i]) + i32::from(d[2 * i + 1])).wrapping_add(acc[i])
+            }))
+        }
     }
+}
+
+/// The signed products of the lane pairs of `a` and `b`, each pair summed
+/// wrapping to 16 bits (Skiff's relaxed dot product).
+fn dot_i8x16(a: u128, b: u128) -> [i16; 8] {
+    let (l, r) = (i8s(a), i8s(b));
+    std::array::from_fn(|i| {
+        let p0 = i16::from(l[2 * i]) * i16::from(r[2 * i]);
+        let p1 = i16::from(l[2 * i + 1]) * i16::from(r[2 * i + 1]);
+        p0.wrapping_add(p1)
+    })
 }
 
 /// `i8x16.shuffle` of `a` and `b` by `lanes` (each below 32).

@@ -573,6 +573,62 @@ impl Translator<'_, '_, '_> {
             }
             VecOp::F32x4DemoteF64x2Zero => un!(F64, fvdemote),
             VecOp::F64x2PromoteLowF32x4 => un!(F32, fvpromote_low),
+            // Relaxed SIMD: Skiff's choices, as `skiff_vm::isa` documents them.
+            VecOp::I8x16RelaxedSwizzle => self.vector_op(VecOp::I8x16Swizzle),
+            VecOp::I32x4RelaxedTruncF32x4S => self.vector_op(VecOp::I32x4TruncSatF32x4S),
+            VecOp::I32x4RelaxedTruncF32x4U => self.vector_op(VecOp::I32x4TruncSatF32x4U),
+            VecOp::I32x4RelaxedTruncF64x2SZero => self.vector_op(VecOp::I32x4TruncSatF64x2SZero),
+            VecOp::I32x4RelaxedTruncF64x2UZero => self.vector_op(VecOp::I32x4TruncSatF64x2UZero),
+            VecOp::F32x4RelaxedMadd => self.madd(F32, false),
+            VecOp::F32x4RelaxedNmadd => self.madd(F32, true),
+            VecOp::F64x2RelaxedMadd => self.madd(F64, false),
+            VecOp::F64x2RelaxedNmadd => self.madd(F64, true),
+            VecOp::I8x16RelaxedLaneselect
+            | VecOp::I16x8RelaxedLaneselect
+            | VecOp::I32x4RelaxedLaneselect
+            | VecOp::I64x2RelaxedLaneselect => self.vector_op(VecOp::V128Bitselect),
+            VecOp::F32x4RelaxedMin => self.vector_op(VecOp::F32x4Min),
+            VecOp::F32x4RelaxedMax => self.vector_op(VecOp::F32x4Max),
+            VecOp::F64x2RelaxedMin => self.vector_op(VecOp::F64x2Min),
+            VecOp::F64x2RelaxedMax => self.vector_op(VecOp::F64x2Max),
+            VecOp::I16x8RelaxedQ15mulrS => self.vector_op(VecOp::I16x8Q15MulrSatS),
+            VecOp::I16x8RelaxedDotI8x16I7x16S => {
+                let b = self.pop_as(I8);
+                let a = self.pop_as(I8);
+                let v = self.dot_i8x16(a, b);
+                self.push_vector(v);
+            }
+            VecOp::I32x4RelaxedDotI8x16I7x16AddS => {
+                let c = self.pop_as(I32);
+                let b = self.pop_as(I8);
+                let a = self.pop_as(I8);
+                let d = self.dot_i8x16(a, b);
+                let (lo, hi) = (self.b.ins().swiden_low(d), self.b.ins().swiden_high(d));
+                let sum = self.b.ins().iadd_pairwise(lo, hi);
+                let v = self.b.ins().iadd(sum, c);
+                self.push_vector(v);
+            }
         }
+    }
+
+    /// `a * b + c` (or `-(a * b) + c`), rounded after each operation.
+    fn madd(&mut self, ty: Type, negate: bool) {
+        let c = self.pop_as(ty);
+        let b = self.pop_as(ty);
+        let a = self.pop_as(ty);
+        let p = self.b.ins().fmul(a, b);
+        let p = if negate { self.b.ins().fneg(p) } else { p };
+        let v = self.b.ins().fadd(p, c);
+        self.push_vector(v);
+    }
+
+    /// The signed products of the lane pairs of `a` and `b` (`i8x16`), each
+    /// pair summed wrapping to 16 bits.
+    fn dot_i8x16(&mut self, a: Value, b: Value) -> Value {
+        let (al, ah) = (self.b.ins().swiden_low(a), self.b.ins().swiden_high(a));
+        let (bl, bh) = (self.b.ins().swiden_low(b), self.b.ins().swiden_high(b));
+        let lo = self.b.ins().imul(al, bl);
+        let hi = self.b.ins().imul(ah, bh);
+        self.b.ins().iadd_pairwise(lo, hi)
     }
 }

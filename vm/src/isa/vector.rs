@@ -1,4 +1,19 @@
-//! Vector (128-bit SIMD) instructions.
+//! Vector (128-bit SIMD) instructions, relaxed SIMD included.
+//!
+//! Relaxed SIMD lets an engine choose among several results per
+//! instruction; Skiff makes one choice per instruction, the same on every
+//! tier (so they agree with each other, and runs are reproducible):
+//!
+//! | instruction | Skiff's choice |
+//! | --- | --- |
+//! | `i8x16.relaxed_swizzle` | `i8x16.swizzle` (an index above 15 gives 0) |
+//! | `i32x4.relaxed_trunc_*` | the saturating `i32x4.trunc_sat_*` (NaN gives 0) |
+//! | `f32x4/f64x2.relaxed_madd`, `relaxed_nmadd` | `a * b + c` and `-(a * b) + c`, rounded after each operation (not fused) |
+//! | `*.relaxed_laneselect` | `v128.bitselect` (every bit chosen by the mask's bit) |
+//! | `f32x4/f64x2.relaxed_min`, `relaxed_max` | `min` and `max` (NaN propagates, -0 below +0) |
+//! | `i16x8.relaxed_q15mulr_s` | `i16x8.q15mulr_sat_s` (saturating) |
+//! | `i16x8.relaxed_dot_i8x16_i7x16_s` | signed products of lane pairs, summed wrapping to 16 bits |
+//! | `i32x4.relaxed_dot_i8x16_i7x16_add_s` | that 16-bit dot product, its pairs summed to 32 bits, plus the accumulator (wrapping) |
 
 use super::memory::MemArg;
 use super::numeric::Signature;
@@ -209,6 +224,27 @@ macro_rules! for_each_vec_op {
             F64x2ConvertLowI32x4U(v128) -> v128,
             F32x4DemoteF64x2Zero(v128) -> v128,
             F64x2PromoteLowF32x4(v128) -> v128,
+            // relaxed SIMD (WebAssembly 3.0)
+            I8x16RelaxedSwizzle(v128, v128) -> v128,
+            I32x4RelaxedTruncF32x4S(v128) -> v128,
+            I32x4RelaxedTruncF32x4U(v128) -> v128,
+            I32x4RelaxedTruncF64x2SZero(v128) -> v128,
+            I32x4RelaxedTruncF64x2UZero(v128) -> v128,
+            F32x4RelaxedMadd(v128, v128, v128) -> v128,
+            F32x4RelaxedNmadd(v128, v128, v128) -> v128,
+            F64x2RelaxedMadd(v128, v128, v128) -> v128,
+            F64x2RelaxedNmadd(v128, v128, v128) -> v128,
+            I8x16RelaxedLaneselect(v128, v128, v128) -> v128,
+            I16x8RelaxedLaneselect(v128, v128, v128) -> v128,
+            I32x4RelaxedLaneselect(v128, v128, v128) -> v128,
+            I64x2RelaxedLaneselect(v128, v128, v128) -> v128,
+            F32x4RelaxedMin(v128, v128) -> v128,
+            F32x4RelaxedMax(v128, v128) -> v128,
+            F64x2RelaxedMin(v128, v128) -> v128,
+            F64x2RelaxedMax(v128, v128) -> v128,
+            I16x8RelaxedQ15mulrS(v128, v128) -> v128,
+            I16x8RelaxedDotI8x16I7x16S(v128, v128) -> v128,
+            I32x4RelaxedDotI8x16I7x16AddS(v128, v128, v128) -> v128,
         }
     };
 }
