@@ -22,7 +22,8 @@
 # Environment: NATIVE_CC (default: clang, else gcc), CLANG (default: clang),
 #   WASI_SYSROOT (default: found below), CHECK_PYTHON, NODE.
 #
-# What it does: compiles every src/*.c to NAME.wasm with the flags below and
+# What it does: compiles every src/*.c to NAME.wasm (and NAME-simd.wasm, see
+# BUILDS below) with the flags below and
 # natively with NATIVE_CC, runs each native build at its SMALL and BENCH size
 # (table below) to get the expected checksums, writes manifest.txt, then
 # runs the .wasm files in a Wasm runtime and fails unless they print the
@@ -47,20 +48,28 @@ for arg in "$@"; do
     esac
 done
 
-# Program table: NAME SMALL_SIZE BENCH_SIZE.
+# Program table: NAME SMALL_SIZE BENCH_SIZE BUILDS.
 # SMALL: a few ms natively and under ~2 million executed Wasm instructions
 #        (tests run it in a debug-build interpreter).
 # BENCH: about 0.5-1.0 s for the native -O2 build (calibrated on the
 #        project's 2-core machine; see README.md).
+# BUILDS: "scalar+simd": NAME.wasm at -O2 without SIMD, and NAME-simd.wasm
+#        from the same source at -O3 -msimd128 (clang's auto-vectorizer),
+#        both checked against the same native checksums;
+#        "simd": a kernel written with wasm_simd128.h intrinsics, NAME.wasm
+#        at -O2 -msimd128 (its native build runs the same arithmetic in
+#        scalar code).
 PROGRAMS=(
-    "fib        22      41"
-    "loops      500     1500000"
-    "nbody      150     1500000"
-    "sha256     2       30000"
-    "matmul     24      1100"
-    "bytecode   150     1300000"
-    "sort       1500    4000000"
-    "memcopy    10      20000"
+    "fib        22      41       scalar+simd"
+    "loops      500     1500000  scalar+simd"
+    "nbody      150     1500000  scalar+simd"
+    "sha256     2       30000    scalar+simd"
+    "matmul     24      1100     scalar+simd"
+    "bytecode   150     1300000  scalar+simd"
+    "sort       1500    4000000  scalar+simd"
+    "memcopy    10      20000    scalar+simd"
+    "imgfilter  1       5000     simd"
+    "dotprod    20      200000   simd"
 )
 
 PACKAGES=(clang lld wasi-libc libclang-rt-dev-wasm32 python3)
@@ -128,11 +137,11 @@ echo "sysroot:      $WASI_SYSROOT"
 echo "wasm flags:   ${WASM_CFLAGS[*]} ${WASM_LDFLAGS[*]}"
 echo "native flags: ${NATIVE_CFLAGS[*]} -lm"
 
-table_entry() { # NAME -> "SMALL BENCH" or nothing
+table_entry() { # NAME -> "SMALL BENCH BUILDS" or nothing
     local row
     for row in "${PROGRAMS[@]}"; do
-        read -r n s b <<<"$row"
-        if [[ $n == "$1" ]]; then echo "$s $b"; return; fi
+        read -r n s b k <<<"$row"
+        if [[ $n == "$1" ]]; then echo "$s $b $k"; return; fi
     done
 }
 
@@ -143,14 +152,33 @@ checksum_of() { # stdout text -> token after "checksum: "
 echo "== compile"
 for src in src/*.c; do
     name="$(basename "$src" .c)"
-    if [[ $name != empty && -z "$(table_entry "$name")" ]]; then
-        echo "build.sh: $src has no row in PROGRAMS" >&2
-        exit 1
+    builds=scalar
+    if [[ $name != empty ]]; then
+        entry="$(table_entry "$name")"
+        if [[ -z $entry ]]; then
+            echo "build.sh: $src has no row in PROGRAMS" >&2
+            exit 1
+        fi
+        read -r _ _ builds <<<"$entry"
     fi
-    "$CLANG" "${WASM_CFLAGS[@]}" "$src" "${WASM_LDFLAGS[@]}" -o "$name.wasm"
-    chmod 644 "$name.wasm"
+    case "$builds" in
+        scalar)
+            "$CLANG" "${WASM_CFLAGS[@]}" "$src" "${WASM_LDFLAGS[@]}" -o "$name.wasm" ;;
+        scalar+simd)
+            "$CLANG" "${WASM_CFLAGS[@]}" "$src" "${WASM_LDFLAGS[@]}" -o "$name.wasm"
+            "$CLANG" "${WASM_CFLAGS[@]}" -O3 -msimd128 "$src" "${WASM_LDFLAGS[@]}" -o "$name-simd.wasm" ;;
+        simd)
+            "$CLANG" "${WASM_CFLAGS[@]}" -msimd128 "$src" "${WASM_LDFLAGS[@]}" -o "$name.wasm" ;;
+        *)
+            echo "build.sh: $name: unknown BUILDS '$builds'" >&2
+            exit 1 ;;
+    esac
     "$NATIVE_CC" "${NATIVE_CFLAGS[@]}" "$src" -o "$TMP/$name" -lm
-    printf '  %-14s %7d bytes\n' "$name.wasm" "$(stat -c %s "$name.wasm")"
+    for w in "$name.wasm" "$name-simd.wasm"; do
+        [[ $w == "$name-simd.wasm" && $builds != scalar+simd ]] && continue
+        chmod 644 "$w"
+        printf '  %-18s %7d bytes\n' "$w" "$(stat -c %s "$w")"
+    done
 done
 
 echo "== native runs (expected checksums)"
@@ -161,7 +189,7 @@ echo "== native runs (expected checksums)"
     echo "# one line \"checksum: CHECKSUM\" and the exit status is 0."
 } >"$TMP/manifest.txt"
 for row in "${PROGRAMS[@]}"; do
-    read -r name small bench <<<"$row"
+    read -r name small bench builds <<<"$row"
     out_small="$("$TMP/$name" "$small")"
     start=$EPOCHREALTIME
     out_bench="$("$TMP/$name" "$bench")"
@@ -175,6 +203,9 @@ for row in "${PROGRAMS[@]}"; do
     printf '  %-10s small %-9s %-22s bench %-9s %-22s native %.2fs\n' \
         "$name" "$small" "$cs_small" "$bench" "$cs_bench" "$(awk "BEGIN { print $end - $start }")"
     echo "$name $small $cs_small $bench $cs_bench" >>"$TMP/manifest.txt"
+    if [[ $builds == scalar+simd ]]; then
+        echo "$name-simd $small $cs_small $bench $cs_bench" >>"$TMP/manifest.txt"
+    fi
 done
 cp "$TMP/manifest.txt" manifest.txt
 echo "  wrote manifest.txt"
@@ -204,7 +235,7 @@ fi
 
 echo "== imports"
 for w in *.wasm; do
-    printf '  %-14s %s\n' "$w" "$(python3 tools/wasm_info.py --imports "$w" | sed 's/^wasi_snapshot_preview1\.//; s/ func$//' | tr '\n' ' ')"
+    printf '  %-18s %s\n' "$w" "$(python3 tools/wasm_info.py --imports "$w" | sed 's/^wasi_snapshot_preview1\.//; s/ func$//' | tr '\n' ' ')"
 done
 
 if [[ $CHECK == 0 ]]; then

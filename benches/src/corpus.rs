@@ -35,7 +35,9 @@ pub struct Workload {
 /// One line of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
-    /// The program's name: its module is `NAME.wasm`, its source `src/NAME.c`.
+    /// The program's name: its module is `NAME.wasm`. Its source is
+    /// `src/NAME.c`, or for a SIMD build `NAME = BASE-simd` (the same source
+    /// compiled with `-O3 -msimd128`) `src/BASE.c`.
     pub name: String,
     /// The SMALL workload.
     pub small: Workload,

@@ -1,5 +1,5 @@
-//! wasmi 2, default `Config` (lazy translation of function bodies, checked
-//! eagerly), with `wasmi_wasi` 2's preview1.
+//! wasmi 2 with its `simd` feature, default `Config` (lazy translation of
+//! function bodies, checked eagerly), with `wasmi_wasi` 2's preview1.
 
 use crate::{Compiled, Engine, RunOutput};
 use wasmi::{Linker, Module, Store};
