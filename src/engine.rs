@@ -146,7 +146,7 @@ impl Engine {
         Ok(Engine {
             kind,
             tier,
-            features: Features::WASM2,
+            features: Features::ALL,
             memory,
             metering,
             epoch: Epoch::new(),

@@ -67,8 +67,10 @@ pub fn files(name: &str) -> Option<Vec<TestFile>> {
 
 /// The features suite `name` is run with.
 pub fn features(name: &str) -> Features {
+    let later = !WASM2_SUITES.contains(&name);
     Features {
-        decode_later_proposals: !WASM2_SUITES.contains(&name),
+        relaxed_simd: later,
+        decode_later_proposals: later,
         ..Features::WASM2
     }
 }

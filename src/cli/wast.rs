@@ -17,7 +17,7 @@ pub fn wast(engine: EngineKind, files: &[PathBuf]) -> ExitCode {
     let features = skiff::Features {
         // User scripts may use later proposals: what Skiff lacks is skipped, not failed.
         decode_later_proposals: true,
-        ..skiff::Features::WASM2
+        ..skiff::Features::ALL
     };
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();

@@ -2,7 +2,7 @@
 
 /// The set of WebAssembly features that decoding and validation accept.
 ///
-/// Skiff implements WebAssembly 2.0, SIMD included. A module that uses a later
+/// Skiff implements WebAssembly 2.0, SIMD included, and relaxed SIMD. A module that uses a later
 /// proposal (multiple memories, tail calls, GC, ...) is rejected with an
 /// [`Unsupported`](crate::ErrorKind::Unsupported) error naming the proposal; under
 /// the 2.0 spec such a module is invalid or malformed, which is why a 2.0 test
@@ -12,6 +12,9 @@ pub struct Features {
     /// 128-bit vectors. Off, a module using `v128` is `Unsupported`; useful for a
     /// tier that does not execute SIMD yet.
     pub simd: bool,
+    /// Relaxed SIMD (standardized in WebAssembly 3.0; needs `simd`). Off, a
+    /// module using a relaxed instruction is `Unsupported`.
+    pub relaxed_simd: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -19,10 +22,18 @@ pub struct Features {
 }
 
 impl Features {
-    /// WebAssembly 2.0, SIMD included: everything Skiff implements.
+    /// WebAssembly 2.0 exactly, SIMD included.
     pub const WASM2: Features = Features {
         simd: true,
+        relaxed_simd: false,
         decode_later_proposals: false,
+    };
+
+    /// Everything Skiff implements: WebAssembly 2.0 and relaxed SIMD. What an
+    /// engine accepts unless its configuration restricts it.
+    pub const ALL: Features = Features {
+        relaxed_simd: true,
+        ..Features::WASM2
     };
 
     /// The wasmparser feature set used to decode bytes under these features.
@@ -34,6 +45,8 @@ impl Features {
             F::WASM3
         } else {
             let mut f = F::WASM2;
+            // Skiff decides whether a vector instruction is allowed, so that
+            // its refusal names the feature.
             f.set(F::SIMD, true);
             f
         }
@@ -41,7 +54,8 @@ impl Features {
 }
 
 impl Default for Features {
+    /// [`Features::ALL`].
     fn default() -> Self {
-        Features::WASM2
+        Features::ALL
     }
 }

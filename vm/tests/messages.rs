@@ -262,3 +262,14 @@ fn valid_modules_record_what_tiers_need() {
     assert_eq!(info.blocks.len(), 2);
     assert!(info.blocks.iter().all(|b| b.end > b.start && b.else_ == 0));
 }
+
+#[test]
+fn relaxed_simd_is_outside_webassembly_2() {
+    let wat = b"(module (func (param v128 v128) (result v128)
+        (i8x16.relaxed_swizzle (local.get 0) (local.get 1))))";
+    let e = load(wat, &Features::WASM2).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    assert!(e.to_string().contains("relaxed simd"), "{e}");
+    assert!(load(wat, &Features::ALL).is_ok());
+    assert_eq!(Features::default(), Features::ALL);
+}

@@ -147,11 +147,13 @@ fn listed(op: &Operator<'_>, features: &Features, pos: usize) -> Result<Option<I
         };
     }
     crate::for_each_load_store!(loads_stores);
-    if !is_vector(op) {
-        return Ok(None);
-    }
-    if !features.simd {
-        return Err(Error::unsupported(pos, "simd"));
+    match vector_proposal(op) {
+        None => return Ok(None),
+        Some(Proposal::Simd) if !features.simd => return Err(Error::unsupported(pos, "simd")),
+        Some(Proposal::RelaxedSimd) if !features.simd || !features.relaxed_simd => {
+            return Err(Error::unsupported(pos, "relaxed simd"));
+        }
+        Some(_) => {}
     }
     macro_rules! vec_ops {
         ($($name:ident($($p:ident),*) -> $r:ident,)*) => {
@@ -195,18 +197,25 @@ fn listed(op: &Operator<'_>, features: &Features, pos: usize) -> Result<Option<I
     crate::for_each_vec_access!(vec_access)
 }
 
-/// Whether `op` is a SIMD instruction: WebAssembly 2.0's, or relaxed SIMD's
-/// (which only decodes with 3.0's encodings recognized).
-fn is_vector(op: &Operator<'_>) -> bool {
+/// The proposal that defines a vector instruction.
+enum Proposal {
+    /// WebAssembly 2.0's SIMD.
+    Simd,
+    /// Relaxed SIMD, standardized in 3.0.
+    RelaxedSimd,
+}
+
+/// Which vector proposal `op` belongs to, if it is a vector instruction.
+fn vector_proposal(op: &Operator<'_>) -> Option<Proposal> {
     macro_rules! simd_ops {
-        (@is simd) => { true };
-        (@is relaxed_simd) => { true };
-        (@is $other:ident) => { false };
+        (@is simd) => { Some(Proposal::Simd) };
+        (@is relaxed_simd) => { Some(Proposal::RelaxedSimd) };
+        (@is $other:ident) => { None };
         ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
             #[allow(unreachable_patterns)]
             match op {
                 $( Operator::$op { .. } => simd_ops!(@is $proposal), )*
-                _ => false,
+                _ => None,
             }
         };
     }
