@@ -14,7 +14,7 @@ fn main() -> Result<(), String> {
         return Err("usage: dump MODULE PATTERN".into());
     };
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let module = load(&bytes, &Features::WASM2).map_err(|e| format!("{path}: {e}"))?;
+    let module = load(&bytes, &Features::ALL).map_err(|e| format!("{path}: {e}"))?;
     let m = module.module();
     for (i, info) in module.func_infos.iter().enumerate() {
         let index = m.num_imported_funcs + i as u32;

@@ -288,6 +288,9 @@ with_op_lists!(define_ops {
         CallIndirect { base: Slot, ty: u32, table: u32 },
         /// `dst` = `src`.
         Copy { dst: Slot, src: Slot },
+        /// `dst`, `dst + 1` = `src`, `src + 1`: a `v128`, read whole before
+        /// it is written.
+        Copy2 { dst: Slot, src: Slot },
         /// `dst` = a constant, as 64 raw bits.
         Const { dst: Slot, bits: u64 },
         /// `dst` = `cond` != 0 ? `dst` : `b` (the first operand is already in `dst`).
@@ -407,6 +410,7 @@ macro_rules! result_slot_arms {
                     | Op::RefFunc { dst, .. }
                     | Op::I32AddImm { dst, .. }
                     | Op::SelectSmall { dst, .. }
+                    | Op::VExtract { dst, .. }
                     | Op::F64MulAdd { dst, .. } => Some(dst),
                     _ => None,
                 }

@@ -1,5 +1,5 @@
-//! The semantics of the 128-bit SIMD instructions on `u128` values, lane by
-//! lane, in portable Rust (the compiler uses the host's vector instructions
+//! The semantics of the 128-bit SIMD instructions on [`V128`] values, lane
+//! by lane, in portable Rust (the compiler uses the host's vector instructions
 //! where it can).
 //!
 //! Each function takes the operator as a value: the interpreter's handlers
@@ -9,12 +9,48 @@
 use crate::float;
 use skiff_vm::isa::{LaneOp, VecLoad, VecOp};
 
-/// Lane views of a `u128`, little-endian, and back.
+/// A vector: its 16 bytes, lane 0 first (little-endian, the order of the
+/// two slots that hold it). Bytes rather than a `u128`: the compiler keeps a
+/// byte array that is loaded from and stored to memory in a vector register
+/// and turns the lane-wise loops below into single vector instructions,
+/// where a `u128` lives in two general registers and each lane operation
+/// becomes a sequence of masks and shifts.
+pub type V128 = [u8; 16];
+
+/// The array of `f(i)` for each index `i`: `std::array::from_fn`, but
+/// always inlined. A handler must not call out with an array in memory:
+/// an out-of-line call that returns one through the stack costs the
+/// handler its tail call (`tests/threaded.rs` holds that).
+#[inline(always)]
+fn each<T: Copy + Default, const N: usize>(f: impl Fn(usize) -> T) -> [T; N] {
+    let mut out = [T::default(); N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = f(i);
+    }
+    out
+}
+
+/// A scalar operand or result in a vector's low 8 bytes.
+#[inline(always)]
+pub fn scalar(x: u64) -> V128 {
+    let mut v = [0; 16];
+    v[..8].copy_from_slice(&x.to_le_bytes());
+    v
+}
+
+/// The low 8 bytes of a vector: a scalar operand or result.
+#[inline(always)]
+pub fn low64(v: V128) -> u64 {
+    let mut b = [0; 8];
+    b.copy_from_slice(&v[..8]);
+    u64::from_le_bytes(b)
+}
+
+/// Lane views of a [`V128`], little-endian, and back.
 macro_rules! lanes {
     ($($to:ident / $from:ident: $t:ty, $n:literal;)*) => {$(
         #[inline(always)]
-        fn $to(x: u128) -> [$t; $n] {
-            let bytes = x.to_le_bytes();
+        fn $to(bytes: V128) -> [$t; $n] {
             let mut out = [<$t>::default(); $n];
             for (i, lane) in out.iter_mut().enumerate() {
                 const W: usize = 16 / $n;
@@ -26,13 +62,13 @@ macro_rules! lanes {
         }
 
         #[inline(always)]
-        fn $from(lanes: [$t; $n]) -> u128 {
+        fn $from(lanes: [$t; $n]) -> V128 {
             let mut bytes = [0u8; 16];
             for (i, lane) in lanes.iter().enumerate() {
                 const W: usize = 16 / $n;
                 bytes[i * W..i * W + W].copy_from_slice(&lane.to_le_bytes());
             }
-            u128::from_le_bytes(bytes)
+            bytes
         }
     )*};
 }
@@ -192,17 +228,17 @@ fn q15mulr(a: i16, b: i16) -> i16 {
 /// a shift count or a splatted scalar in `a`'s low bits for those): the
 /// result as a vector, or as an `i32` in the low 32 bits for the tests.
 #[inline(always)]
-pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
+pub fn eval(op: VecOp, a: V128, b: V128, c: V128) -> V128 {
     let _ = LO;
     match op {
-        VecOp::V128Not => !a,
-        VecOp::V128And => a & b,
-        VecOp::V128AndNot => a & !b,
-        VecOp::V128Or => a | b,
-        VecOp::V128Xor => a ^ b,
-        VecOp::V128Bitselect => (a & c) | (b & !c),
-        VecOp::V128AnyTrue => u128::from(a != 0),
-        VecOp::I8x16Swizzle => {
+        VecOp::V128Not => each(|i| !a[i]),
+        VecOp::V128And => each(|i| a[i] & b[i]),
+        VecOp::V128AndNot => each(|i| a[i] & !b[i]),
+        VecOp::V128Or => each(|i| a[i] | b[i]),
+        VecOp::V128Xor => each(|i| a[i] ^ b[i]),
+        VecOp::V128Bitselect => bitselect(a, b, c),
+        VecOp::V128AnyTrue => scalar(u64::from(a.iter().any(|x| *x != 0))),
+        VecOp::I8x16Swizzle | VecOp::I8x16RelaxedSwizzle => {
             let (l, idx) = (u8s(a), u8s(b));
             let mut out = [0u8; 16];
             for (o, i) in out.iter_mut().zip(idx) {
@@ -210,12 +246,12 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
             }
             from_u8s(out)
         }
-        VecOp::I8x16Splat => from_u8s([a as u8; 16]),
-        VecOp::I16x8Splat => from_u16s([a as u16; 8]),
-        VecOp::I32x4Splat => from_u32s([a as u32; 4]),
-        VecOp::I64x2Splat => from_u64s([a as u64; 2]),
-        VecOp::F32x4Splat => from_u32s([a as u32; 4]),
-        VecOp::F64x2Splat => from_u64s([a as u64; 2]),
+        VecOp::I8x16Splat => from_u8s([low64(a) as u8; 16]),
+        VecOp::I16x8Splat => from_u16s([low64(a) as u16; 8]),
+        VecOp::I32x4Splat => from_u32s([low64(a) as u32; 4]),
+        VecOp::I64x2Splat => from_u64s([low64(a); 2]),
+        VecOp::F32x4Splat => from_u32s([low64(a) as u32; 4]),
+        VecOp::F64x2Splat => from_u64s([low64(a); 2]),
         VecOp::I8x16Eq => cmp!(a, b, i8s, from_u8s, u8, |x, y| x == y),
         VecOp::I8x16Ne => cmp!(a, b, i8s, from_u8s, u8, |x, y| x != y),
         VecOp::I8x16LtS => cmp!(a, b, i8s, from_u8s, u8, |x, y| x < y),
@@ -267,13 +303,13 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
         VecOp::I8x16Abs => map!(a, i8s, from_i8s, |x| x.wrapping_abs()),
         VecOp::I8x16Neg => map!(a, i8s, from_i8s, |x| x.wrapping_neg()),
         VecOp::I8x16Popcnt => map!(a, u8s, from_u8s, |x| x.count_ones() as u8),
-        VecOp::I8x16AllTrue => u128::from(u8s(a).iter().all(|x| *x != 0)),
-        VecOp::I8x16Bitmask => u128::from(bitmask!(a, i8s)),
+        VecOp::I8x16AllTrue => scalar(u64::from(u8s(a).iter().all(|x| *x != 0))),
+        VecOp::I8x16Bitmask => scalar(u64::from(bitmask!(a, i8s))),
         VecOp::I8x16NarrowI16x8S => narrow!(a, b, i16s, from_i8s, i8),
         VecOp::I8x16NarrowI16x8U => narrow!(a, b, i16s, from_u8s, u8),
-        VecOp::I8x16Shl => map!(a, u8s, from_u8s, |x| x.wrapping_shl(c as u32)),
-        VecOp::I8x16ShrS => map!(a, i8s, from_i8s, |x| x.wrapping_shr(c as u32)),
-        VecOp::I8x16ShrU => map!(a, u8s, from_u8s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I8x16Shl => map!(a, u8s, from_u8s, |x| x.wrapping_shl(low64(c) as u32)),
+        VecOp::I8x16ShrS => map!(a, i8s, from_i8s, |x| x.wrapping_shr(low64(c) as u32)),
+        VecOp::I8x16ShrU => map!(a, u8s, from_u8s, |x| x.wrapping_shr(low64(c) as u32)),
         VecOp::I8x16Add => zip!(a, b, u8s, from_u8s, |x, y| x.wrapping_add(y)),
         VecOp::I8x16AddSatS => zip!(a, b, i8s, from_i8s, |x, y| x.saturating_add(y)),
         VecOp::I8x16AddSatU => zip!(a, b, u8s, from_u8s, |x, y| x.saturating_add(y)),
@@ -295,18 +331,20 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
         VecOp::I16x8ExtAddPairwiseI8x16U => pairwise!(a, u8s, from_u16s, u16),
         VecOp::I16x8Abs => map!(a, i16s, from_i16s, |x| x.wrapping_abs()),
         VecOp::I16x8Neg => map!(a, i16s, from_i16s, |x| x.wrapping_neg()),
-        VecOp::I16x8Q15MulrSatS => zip!(a, b, i16s, from_i16s, |x, y| q15mulr(x, y)),
-        VecOp::I16x8AllTrue => u128::from(u16s(a).iter().all(|x| *x != 0)),
-        VecOp::I16x8Bitmask => u128::from(bitmask!(a, i16s)),
+        VecOp::I16x8Q15MulrSatS | VecOp::I16x8RelaxedQ15mulrS => {
+            zip!(a, b, i16s, from_i16s, |x, y| q15mulr(x, y))
+        }
+        VecOp::I16x8AllTrue => scalar(u64::from(u16s(a).iter().all(|x| *x != 0))),
+        VecOp::I16x8Bitmask => scalar(u64::from(bitmask!(a, i16s))),
         VecOp::I16x8NarrowI32x4S => narrow!(a, b, i32s, from_i16s, i16),
         VecOp::I16x8NarrowI32x4U => narrow!(a, b, i32s, from_u16s, u16),
         VecOp::I16x8ExtendLowI8x16S => widen!(a, i8s, from_i16s, i16, low(16)),
         VecOp::I16x8ExtendHighI8x16S => widen!(a, i8s, from_i16s, i16, high(16)),
         VecOp::I16x8ExtendLowI8x16U => widen!(a, u8s, from_u16s, u16, low(16)),
         VecOp::I16x8ExtendHighI8x16U => widen!(a, u8s, from_u16s, u16, high(16)),
-        VecOp::I16x8Shl => map!(a, u16s, from_u16s, |x| x.wrapping_shl(c as u32)),
-        VecOp::I16x8ShrS => map!(a, i16s, from_i16s, |x| x.wrapping_shr(c as u32)),
-        VecOp::I16x8ShrU => map!(a, u16s, from_u16s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I16x8Shl => map!(a, u16s, from_u16s, |x| x.wrapping_shl(low64(c) as u32)),
+        VecOp::I16x8ShrS => map!(a, i16s, from_i16s, |x| x.wrapping_shr(low64(c) as u32)),
+        VecOp::I16x8ShrU => map!(a, u16s, from_u16s, |x| x.wrapping_shr(low64(c) as u32)),
         VecOp::I16x8Add => zip!(a, b, u16s, from_u16s, |x, y| x.wrapping_add(y)),
         VecOp::I16x8AddSatS => zip!(a, b, i16s, from_i16s, |x, y| x.saturating_add(y)),
         VecOp::I16x8AddSatU => zip!(a, b, u16s, from_u16s, |x, y| x.saturating_add(y)),
@@ -333,15 +371,15 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
         VecOp::I32x4ExtAddPairwiseI16x8U => pairwise!(a, u16s, from_u32s, u32),
         VecOp::I32x4Abs => map!(a, i32s, from_i32s, |x| x.wrapping_abs()),
         VecOp::I32x4Neg => map!(a, i32s, from_i32s, |x| x.wrapping_neg()),
-        VecOp::I32x4AllTrue => u128::from(u32s(a).iter().all(|x| *x != 0)),
-        VecOp::I32x4Bitmask => u128::from(bitmask!(a, i32s)),
+        VecOp::I32x4AllTrue => scalar(u64::from(u32s(a).iter().all(|x| *x != 0))),
+        VecOp::I32x4Bitmask => scalar(u64::from(bitmask!(a, i32s))),
         VecOp::I32x4ExtendLowI16x8S => widen!(a, i16s, from_i32s, i32, low(8)),
         VecOp::I32x4ExtendHighI16x8S => widen!(a, i16s, from_i32s, i32, high(8)),
         VecOp::I32x4ExtendLowI16x8U => widen!(a, u16s, from_u32s, u32, low(8)),
         VecOp::I32x4ExtendHighI16x8U => widen!(a, u16s, from_u32s, u32, high(8)),
-        VecOp::I32x4Shl => map!(a, u32s, from_u32s, |x| x.wrapping_shl(c as u32)),
-        VecOp::I32x4ShrS => map!(a, i32s, from_i32s, |x| x.wrapping_shr(c as u32)),
-        VecOp::I32x4ShrU => map!(a, u32s, from_u32s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I32x4Shl => map!(a, u32s, from_u32s, |x| x.wrapping_shl(low64(c) as u32)),
+        VecOp::I32x4ShrS => map!(a, i32s, from_i32s, |x| x.wrapping_shr(low64(c) as u32)),
+        VecOp::I32x4ShrU => map!(a, u32s, from_u32s, |x| x.wrapping_shr(low64(c) as u32)),
         VecOp::I32x4Add => zip!(a, b, u32s, from_u32s, |x, y| x.wrapping_add(y)),
         VecOp::I32x4Sub => zip!(a, b, u32s, from_u32s, |x, y| x.wrapping_sub(y)),
         VecOp::I32x4Mul => zip!(a, b, u32s, from_u32s, |x, y| x.wrapping_mul(y)),
@@ -365,15 +403,15 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
         VecOp::I32x4ExtMulHighI16x8U => extmul!(a, b, u16s, from_u32s, u32, high(8)),
         VecOp::I64x2Abs => map!(a, i64s, from_i64s, |x| x.wrapping_abs()),
         VecOp::I64x2Neg => map!(a, i64s, from_i64s, |x| x.wrapping_neg()),
-        VecOp::I64x2AllTrue => u128::from(u64s(a).iter().all(|x| *x != 0)),
-        VecOp::I64x2Bitmask => u128::from(bitmask!(a, i64s)),
+        VecOp::I64x2AllTrue => scalar(u64::from(u64s(a).iter().all(|x| *x != 0))),
+        VecOp::I64x2Bitmask => scalar(u64::from(bitmask!(a, i64s))),
         VecOp::I64x2ExtendLowI32x4S => widen!(a, i32s, from_i64s, i64, low(4)),
         VecOp::I64x2ExtendHighI32x4S => widen!(a, i32s, from_i64s, i64, high(4)),
         VecOp::I64x2ExtendLowI32x4U => widen!(a, u32s, from_u64s, u64, low(4)),
         VecOp::I64x2ExtendHighI32x4U => widen!(a, u32s, from_u64s, u64, high(4)),
-        VecOp::I64x2Shl => map!(a, u64s, from_u64s, |x| x.wrapping_shl(c as u32)),
-        VecOp::I64x2ShrS => map!(a, i64s, from_i64s, |x| x.wrapping_shr(c as u32)),
-        VecOp::I64x2ShrU => map!(a, u64s, from_u64s, |x| x.wrapping_shr(c as u32)),
+        VecOp::I64x2Shl => map!(a, u64s, from_u64s, |x| x.wrapping_shl(low64(c) as u32)),
+        VecOp::I64x2ShrS => map!(a, i64s, from_i64s, |x| x.wrapping_shr(low64(c) as u32)),
+        VecOp::I64x2ShrU => map!(a, u64s, from_u64s, |x| x.wrapping_shr(low64(c) as u32)),
         VecOp::I64x2Add => zip!(a, b, u64s, from_u64s, |x, y| x.wrapping_add(y)),
         VecOp::I64x2Sub => zip!(a, b, u64s, from_u64s, |x, y| x.wrapping_sub(y)),
         VecOp::I64x2Mul => zip!(a, b, u64s, from_u64s, |x, y| x.wrapping_mul(y)),
@@ -397,8 +435,12 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
         VecOp::F32x4Sub => zip!(a, b, f32s, from_f32s, |x, y| x - y),
         VecOp::F32x4Mul => zip!(a, b, f32s, from_f32s, |x, y| x * y),
         VecOp::F32x4Div => zip!(a, b, f32s, from_f32s, |x, y| x / y),
-        VecOp::F32x4Min => zip!(a, b, f32s, from_f32s, |x, y| float::min32(x, y)),
-        VecOp::F32x4Max => zip!(a, b, f32s, from_f32s, |x, y| float::max32(x, y)),
+        VecOp::F32x4Min | VecOp::F32x4RelaxedMin => {
+            zip!(a, b, f32s, from_f32s, |x, y| float::min32(x, y))
+        }
+        VecOp::F32x4Max | VecOp::F32x4RelaxedMax => {
+            zip!(a, b, f32s, from_f32s, |x, y| float::max32(x, y))
+        }
         VecOp::F32x4PMin => zip!(a, b, f32s, from_f32s, |x, y| pmin32(x, y)),
         VecOp::F32x4PMax => zip!(a, b, f32s, from_f32s, |x, y| pmax32(x, y)),
         VecOp::F64x2Ceil => map!(a, f64s, from_f64s, |x| float::round64(x, f64::ceil)),
@@ -417,26 +459,36 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
         VecOp::F64x2Sub => zip!(a, b, f64s, from_f64s, |x, y| x - y),
         VecOp::F64x2Mul => zip!(a, b, f64s, from_f64s, |x, y| x * y),
         VecOp::F64x2Div => zip!(a, b, f64s, from_f64s, |x, y| x / y),
-        VecOp::F64x2Min => zip!(a, b, f64s, from_f64s, |x, y| float::min64(x, y)),
-        VecOp::F64x2Max => zip!(a, b, f64s, from_f64s, |x, y| float::max64(x, y)),
+        VecOp::F64x2Min | VecOp::F64x2RelaxedMin => {
+            zip!(a, b, f64s, from_f64s, |x, y| float::min64(x, y))
+        }
+        VecOp::F64x2Max | VecOp::F64x2RelaxedMax => {
+            zip!(a, b, f64s, from_f64s, |x, y| float::max64(x, y))
+        }
         VecOp::F64x2PMin => zip!(a, b, f64s, from_f64s, |x, y| pmin64(x, y)),
         VecOp::F64x2PMax => zip!(a, b, f64s, from_f64s, |x, y| pmax64(x, y)),
         // `as` from a float saturates and sends NaN to 0, as `trunc_sat` does.
-        VecOp::I32x4TruncSatF32x4S => {
+        VecOp::I32x4TruncSatF32x4S | VecOp::I32x4RelaxedTruncF32x4S => {
             let l = f32s(a);
-            from_i32s(l.map(|x| x as i32))
+            from_i32s(each(|i| l[i] as i32))
         }
-        VecOp::I32x4TruncSatF32x4U => {
+        VecOp::I32x4TruncSatF32x4U | VecOp::I32x4RelaxedTruncF32x4U => {
             let l = f32s(a);
-            from_u32s(l.map(|x| x as u32))
+            from_u32s(each(|i| l[i] as u32))
         }
-        VecOp::F32x4ConvertI32x4S => from_f32s(i32s(a).map(|x| x as f32)),
-        VecOp::F32x4ConvertI32x4U => from_f32s(u32s(a).map(|x| x as f32)),
-        VecOp::I32x4TruncSatF64x2SZero => {
+        VecOp::F32x4ConvertI32x4S => {
+            let l = i32s(a);
+            from_f32s(each(|i| l[i] as f32))
+        }
+        VecOp::F32x4ConvertI32x4U => {
+            let l = u32s(a);
+            from_f32s(each(|i| l[i] as f32))
+        }
+        VecOp::I32x4TruncSatF64x2SZero | VecOp::I32x4RelaxedTruncF64x2SZero => {
             let l = f64s(a);
             from_i32s([l[0] as i32, l[1] as i32, 0, 0])
         }
-        VecOp::I32x4TruncSatF64x2UZero => {
+        VecOp::I32x4TruncSatF64x2UZero | VecOp::I32x4RelaxedTruncF64x2UZero => {
             let l = f64s(a);
             from_u32s([l[0] as u32, l[1] as u32, 0, 0])
         }
@@ -456,52 +508,52 @@ pub fn eval(op: VecOp, a: u128, b: u128, c: u128) -> u128 {
             let l = f32s(a);
             from_f64s([f64::from(l[0]), f64::from(l[1])])
         }
-        // Relaxed SIMD: Skiff's choices, as `skiff_vm::isa` documents them.
-        VecOp::I8x16RelaxedSwizzle => eval(VecOp::I8x16Swizzle, a, b, c),
-        VecOp::I32x4RelaxedTruncF32x4S => eval(VecOp::I32x4TruncSatF32x4S, a, b, c),
-        VecOp::I32x4RelaxedTruncF32x4U => eval(VecOp::I32x4TruncSatF32x4U, a, b, c),
-        VecOp::I32x4RelaxedTruncF64x2SZero => eval(VecOp::I32x4TruncSatF64x2SZero, a, b, c),
-        VecOp::I32x4RelaxedTruncF64x2UZero => eval(VecOp::I32x4TruncSatF64x2UZero, a, b, c),
+        // Relaxed SIMD: Skiff's choices, as `skiff_vm::isa` documents them
+        // (the relaxed operators that behave as a 2.0 one share its arm
+        // above: `eval` must not call itself, or it could not be inlined
+        // into the handlers).
         VecOp::F32x4RelaxedMadd => {
             let (x, y, z) = (f32s(a), f32s(b), f32s(c));
-            from_f32s(std::array::from_fn(|i| x[i] * y[i] + z[i]))
+            from_f32s(each(|i| x[i] * y[i] + z[i]))
         }
         VecOp::F32x4RelaxedNmadd => {
             let (x, y, z) = (f32s(a), f32s(b), f32s(c));
-            from_f32s(std::array::from_fn(|i| -(x[i] * y[i]) + z[i]))
+            from_f32s(each(|i| -(x[i] * y[i]) + z[i]))
         }
         VecOp::F64x2RelaxedMadd => {
             let (x, y, z) = (f64s(a), f64s(b), f64s(c));
-            from_f64s(std::array::from_fn(|i| x[i] * y[i] + z[i]))
+            from_f64s(each(|i| x[i] * y[i] + z[i]))
         }
         VecOp::F64x2RelaxedNmadd => {
             let (x, y, z) = (f64s(a), f64s(b), f64s(c));
-            from_f64s(std::array::from_fn(|i| -(x[i] * y[i]) + z[i]))
+            from_f64s(each(|i| -(x[i] * y[i]) + z[i]))
         }
         VecOp::I8x16RelaxedLaneselect
         | VecOp::I16x8RelaxedLaneselect
         | VecOp::I32x4RelaxedLaneselect
-        | VecOp::I64x2RelaxedLaneselect => (a & c) | (b & !c),
-        VecOp::F32x4RelaxedMin => eval(VecOp::F32x4Min, a, b, c),
-        VecOp::F32x4RelaxedMax => eval(VecOp::F32x4Max, a, b, c),
-        VecOp::F64x2RelaxedMin => eval(VecOp::F64x2Min, a, b, c),
-        VecOp::F64x2RelaxedMax => eval(VecOp::F64x2Max, a, b, c),
-        VecOp::I16x8RelaxedQ15mulrS => eval(VecOp::I16x8Q15MulrSatS, a, b, c),
+        | VecOp::I64x2RelaxedLaneselect => bitselect(a, b, c),
         VecOp::I16x8RelaxedDotI8x16I7x16S => from_i16s(dot_i8x16(a, b)),
         VecOp::I32x4RelaxedDotI8x16I7x16AddS => {
             let (d, acc) = (dot_i8x16(a, b), i32s(c));
-            from_i32s(std::array::from_fn(|i| {
+            from_i32s(each(|i| {
                 (i32::from(d[2 * i]) + i32::from(d[2 * i + 1])).wrapping_add(acc[i])
             }))
         }
     }
 }
 
+/// The bits of `a` where `c` has ones, of `b` elsewhere.
+#[inline(always)]
+fn bitselect(a: V128, b: V128, c: V128) -> V128 {
+    each(|i| (a[i] & c[i]) | (b[i] & !c[i]))
+}
+
 /// The signed products of the lane pairs of `a` and `b`, each pair summed
 /// wrapping to 16 bits (Skiff's relaxed dot product).
-fn dot_i8x16(a: u128, b: u128) -> [i16; 8] {
+#[inline(always)]
+fn dot_i8x16(a: V128, b: V128) -> [i16; 8] {
     let (l, r) = (i8s(a), i8s(b));
-    std::array::from_fn(|i| {
+    each(|i| {
         let p0 = i16::from(l[2 * i]) * i16::from(r[2 * i]);
         let p1 = i16::from(l[2 * i + 1]) * i16::from(r[2 * i + 1]);
         p0.wrapping_add(p1)
@@ -509,25 +561,28 @@ fn dot_i8x16(a: u128, b: u128) -> [i16; 8] {
 }
 
 /// `i8x16.shuffle` of `a` and `b` by `lanes` (each below 32).
-pub fn shuffle(a: u128, b: u128, lanes: &[u8; 16]) -> u128 {
-    let (l, r) = (u8s(a), u8s(b));
-    from_u8s(lanes.map(|i| {
-        let i = usize::from(i);
-        if i < 16 { l[i] } else { r[i - 16] }
-    }))
+#[inline(always)]
+pub fn shuffle(a: V128, b: V128, lanes: &[u8; 16]) -> V128 {
+    each(|k| {
+        let i = usize::from(lanes[k]);
+        if i < 16 { a[i] } else { b[i - 16] }
+    })
 }
 
-/// Lane `lane` of `a` as a slot value (sign- or zero-extended to 32 bits
-/// for the narrow shapes), for a lane extraction `op`.
-pub fn extract(op: LaneOp, a: u128, lane: u8) -> u64 {
-    let i = usize::from(lane);
+/// The slot value of a lane whose bits are `bits` (zero above the lane's
+/// width), for a lane extraction `op`: sign- or zero-extended to 32 bits
+/// for the narrow shapes.
+#[inline(always)]
+pub fn extend_lane(op: LaneOp, bits: u64) -> u64 {
     match op {
-        LaneOp::I8x16ExtractLaneS => i8s(a)[i] as i32 as u32 as u64,
-        LaneOp::I8x16ExtractLaneU => u64::from(u8s(a)[i]),
-        LaneOp::I16x8ExtractLaneS => i16s(a)[i] as i32 as u32 as u64,
-        LaneOp::I16x8ExtractLaneU => u64::from(u16s(a)[i]),
-        LaneOp::I32x4ExtractLane | LaneOp::F32x4ExtractLane => u64::from(u32s(a)[i]),
-        LaneOp::I64x2ExtractLane | LaneOp::F64x2ExtractLane => u64s(a)[i],
+        LaneOp::I8x16ExtractLaneS => bits as i8 as i32 as u32 as u64,
+        LaneOp::I16x8ExtractLaneS => bits as i16 as i32 as u32 as u64,
+        LaneOp::I8x16ExtractLaneU
+        | LaneOp::I16x8ExtractLaneU
+        | LaneOp::I32x4ExtractLane
+        | LaneOp::F32x4ExtractLane
+        | LaneOp::I64x2ExtractLane
+        | LaneOp::F64x2ExtractLane => bits,
         LaneOp::I8x16ReplaceLane
         | LaneOp::I16x8ReplaceLane
         | LaneOp::I32x4ReplaceLane
@@ -539,15 +594,44 @@ pub fn extract(op: LaneOp, a: u128, lane: u8) -> u64 {
 
 /// `a` with lane `lane` replaced by the slot value `x`, the bytes of a lane
 /// `width` bytes wide.
-pub fn replace(a: u128, x: u64, lane: u8, width: u32) -> u128 {
-    let mut bytes = a.to_le_bytes();
-    let (w, i) = (width as usize, usize::from(lane));
-    bytes[i * w..i * w + w].copy_from_slice(&x.to_le_bytes()[..w]);
-    u128::from_le_bytes(bytes)
+#[inline(always)]
+pub fn replace(a: V128, x: u64, lane: u8, width: u32) -> V128 {
+    // A blend of `a` and `x` repeated in every lane, selected by comparing
+    // each byte's lane number with `lane`: vector compares and masks, where
+    // writing the lane's bytes in place would go through the stack.
+    let repeated = match width {
+        1 => (x & 0xff) * 0x0101_0101_0101_0101,
+        2 => (x & 0xffff) * 0x0001_0001_0001_0001,
+        4 => (x & 0xffff_ffff) * 0x0000_0001_0000_0001,
+        _ => x,
+    };
+    let repeated = (u128::from(repeated) << 64 | u128::from(repeated)).to_le_bytes();
+    let mask = LANE_MASKS[width.trailing_zeros() as usize & 3][usize::from(lane) & 15];
+    each(|i| (a[i] & !mask[i]) | (repeated[i] & mask[i]))
 }
 
+/// By lane width (1, 2, 4 and 8 bytes, as its base-2 logarithm) and lane,
+/// the vector whose bytes of that lane are all ones and the others zero. A
+/// mask from memory keeps [`replace`] in vector registers: the compiler
+/// turns a computed one back into byte-wise selects.
+static LANE_MASKS: [[V128; 16]; 4] = {
+    let mut masks = [[[0; 16]; 16]; 4];
+    let mut log = 0;
+    while log < 4 {
+        let width = 1 << log;
+        let mut byte = 0;
+        while byte < 16 {
+            masks[log][byte / width][byte] = 0xff;
+            byte += 1;
+        }
+        log += 1;
+    }
+    masks
+};
+
 /// The vector a load reads from `bytes` (as many as it reads).
-pub fn load(op: VecLoad, bytes: &[u8]) -> u128 {
+#[inline(always)]
+pub fn load(op: VecLoad, bytes: &[u8]) -> V128 {
     macro_rules! extend {
         ($t:ty, $wide:ty, $from:ident, $n:literal) => {{
             const W: usize = std::mem::size_of::<$t>();
@@ -560,7 +644,7 @@ pub fn load(op: VecLoad, bytes: &[u8]) -> u128 {
             $from(out)
         }};
     }
-    let scalar = |n: usize| {
+    let read = |n: usize| {
         let mut b = [0u8; 8];
         b[..n].copy_from_slice(&bytes[..n]);
         u64::from_le_bytes(b)
@@ -569,7 +653,7 @@ pub fn load(op: VecLoad, bytes: &[u8]) -> u128 {
         VecLoad::V128Load => {
             let mut b = [0u8; 16];
             b.copy_from_slice(&bytes[..16]);
-            u128::from_le_bytes(b)
+            b
         }
         VecLoad::V128Load8x8S => extend!(i8, i16, from_i16s, 8),
         VecLoad::V128Load8x8U => extend!(u8, u16, from_u16s, 8),
@@ -578,11 +662,11 @@ pub fn load(op: VecLoad, bytes: &[u8]) -> u128 {
         VecLoad::V128Load32x2S => extend!(i32, i64, from_i64s, 2),
         VecLoad::V128Load32x2U => extend!(u32, u64, from_u64s, 2),
         VecLoad::V128Load8Splat => from_u8s([bytes[0]; 16]),
-        VecLoad::V128Load16Splat => from_u16s([scalar(2) as u16; 8]),
-        VecLoad::V128Load32Splat => from_u32s([scalar(4) as u32; 4]),
-        VecLoad::V128Load64Splat => from_u64s([scalar(8); 2]),
-        VecLoad::V128Load32Zero => u128::from(scalar(4)),
-        VecLoad::V128Load64Zero => u128::from(scalar(8)),
+        VecLoad::V128Load16Splat => from_u16s([read(2) as u16; 8]),
+        VecLoad::V128Load32Splat => from_u32s([read(4) as u32; 4]),
+        VecLoad::V128Load64Splat => from_u64s([read(8); 2]),
+        VecLoad::V128Load32Zero => scalar(read(4)),
+        VecLoad::V128Load64Zero => scalar(read(8)),
     }
 }
 
@@ -594,22 +678,35 @@ mod tests {
     fn lanes_are_little_endian_and_ops_are_lane_wise() {
         let a = from_i32s([1, -2, 3, i32::MIN]);
         assert_eq!(i32s(a), [1, -2, 3, i32::MIN]);
-        assert_eq!(i32s(eval(VecOp::I32x4Abs, a, 0, 0)), [1, 2, 3, i32::MIN]);
+        assert_eq!(
+            i32s(eval(VecOp::I32x4Abs, a, [0; 16], [0; 16])),
+            [1, 2, 3, i32::MIN]
+        );
         let b = from_i16s([300, -300, 5, 0, 0, 0, 0, 0]);
         assert_eq!(
-            i8s(eval(VecOp::I8x16NarrowI16x8S, b, 0, 0))[..3],
+            i8s(eval(VecOp::I8x16NarrowI16x8S, b, [0; 16], [0; 16]))[..3],
             [127, -128, 5]
         );
-        assert_eq!(eval(VecOp::I32x4Bitmask, a, 0, 0), 0b1010);
         assert_eq!(
-            u8s(eval(VecOp::I8x16Shl, from_u8s([1; 16]), 0, 9)),
+            low64(eval(VecOp::I32x4Bitmask, a, [0; 16], [0; 16])),
+            0b1010
+        );
+        assert_eq!(
+            u8s(eval(VecOp::I8x16Shl, from_u8s([1; 16]), [0; 16], scalar(9))),
             [2; 16],
             "shift counts wrap at the lane width"
         );
+        assert_eq!(extend_lane(LaneOp::I8x16ExtractLaneS, 0xff), 0xffff_ffff);
+        assert_eq!(extend_lane(LaneOp::I16x8ExtractLaneU, 0xffff), 0xffff);
+        assert_eq!(replace([0; 16], 0xabcd, 1, 2), scalar(0xabcd << 16));
         assert_eq!(
-            extract(LaneOp::I8x16ExtractLaneS, from_i8s([-1; 16]), 3),
-            0xffff_ffff
+            replace(from_u8s([7; 16]), 0x1ff, 15, 1),
+            from_u8s([7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0xff])
         );
-        assert_eq!(replace(0, 0xabcd, 1, 2), 0xabcd << 16);
+        assert_eq!(
+            u64s(replace([0; 16], u64::MAX, 1, 8)),
+            [0, u64::MAX],
+            "a lane of 8 bytes"
+        );
     }
 }

@@ -600,6 +600,7 @@ macro_rules! list_handlers {
                 Op::BrIf { .. } => BrIf,
                 Op::BrTable { .. } => BrTable,
                 Op::Copy { .. } => Copy,
+                Op::Copy2 { .. } => vector::Copy2,
                 Op::Const { .. } => Const,
                 Op::Select { .. } => Select,
                 Op::SelectSmall { .. } => SelectSmall,
@@ -616,10 +617,10 @@ macro_rules! list_handlers {
                 Op::VOp { op, .. } => vector::vop_handler(*op),
                 Op::VLoad { op, .. } => vector::vload_handler(*op),
                 Op::VStore { .. } => vector::VStore,
-                Op::VLoadLane { .. } => vector::VLoadLane,
-                Op::VStoreLane { .. } => vector::VStoreLane,
-                Op::VExtract { .. } => vector::VExtract,
-                Op::VReplace { .. } => vector::VReplace,
+                Op::VExtract { op, .. } => vector::extract_handler(*op),
+                Op::VReplace { width, .. }
+                | Op::VLoadLane { width, .. }
+                | Op::VStoreLane { width, .. } => vector::lane_width_handler(op, *width),
                 Op::VShuffle { .. } => vector::VShuffle,
                 Op::GlobalGet128 { .. } | Op::GlobalSet128 { .. } => slow,
                 Op::CallIndirect { .. }

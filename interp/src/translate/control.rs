@@ -206,6 +206,7 @@ impl Translator<'_, '_> {
     fn join(&mut self) {
         self.straight = false;
         self.last_result = None;
+        self.last_v128 = None;
         self.fuse_from = self.ops.len();
     }
 

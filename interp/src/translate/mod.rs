@@ -151,6 +151,8 @@ pub struct Scratch {
     stack: Vec<Operand>,
     /// Constant slots by value.
     const_slots: HashMap<u64, Slot, BuildHasherDefault<ConstHasher>>,
+    /// The first of two adjacent constant slots, by the `v128` they hold.
+    const_pairs: HashMap<u128, Slot>,
     /// Per local, whether it still holds the zero it starts with, as long as
     /// the translator's `straight` holds.
     zero_locals: Vec<bool>,
@@ -230,12 +232,14 @@ pub fn translate_with(
         unreachable: false,
         pos: 0,
         last_result: None,
+        last_v128: None,
         straight: true,
         fuse_from: 0,
     };
     t.s.ctrls.clear();
     t.s.stack.clear();
     t.s.const_slots.clear();
+    t.s.const_pairs.clear();
     t.s.zero_locals.clear();
     t.s.zero_locals
         .extend((0..local_slots).map(|l| l >= params));
@@ -302,6 +306,8 @@ struct Translator<'m, 's> {
     /// The last instruction, when it wrote the slot of the top operand and
     /// nothing else: a following `local.set` may retarget it.
     last_result: Option<usize>,
+    /// The same for a `v128` in the two slots at the top.
+    last_v128: Option<usize>,
     /// No join point (loop header, `else`, block end) passed yet: the code so
     /// far runs once, in order, from the function's entry.
     straight: bool,
@@ -352,15 +358,20 @@ impl Translator<'_, '_> {
     }
 
     /// Pops a `v128` (two entries of the virtual stack) and returns the first
-    /// of the two consecutive slots it is in: a local's own, or its stack
-    /// position's (written there first when it is not yet).
+    /// of the two consecutive slots it is in: a local's own, a constant's, or
+    /// its stack position's (written there first when it is not yet).
     fn pop_v128(&mut self) -> Slot {
         let n = self.s.stack.len();
-        if let (Operand::Local(lo), Operand::Local(hi)) = (self.s.stack[n - 2], self.s.stack[n - 1])
-            && hi == lo + 1
-        {
-            self.s.stack.truncate(n - 2);
-            return lo;
+        match (self.s.stack[n - 2], self.s.stack[n - 1]) {
+            (Operand::Local(lo), Operand::Local(hi)) if hi == lo + 1 => {
+                self.s.stack.truncate(n - 2);
+                return lo;
+            }
+            (Operand::Const(lo), Operand::Const(hi)) => {
+                self.s.stack.truncate(n - 2);
+                return self.const_pair_slot(u128::from(lo) | (u128::from(hi) << 64));
+            }
+            _ => {}
         }
         self.materialize(n - 2);
         self.materialize(n - 1);
@@ -382,6 +393,7 @@ impl Translator<'_, '_> {
 
     fn emit(&mut self, op: Op) {
         self.last_result = None;
+        self.last_v128 = None;
         if let Some(fused) = self.fused(op) {
             *self.ops.last_mut().expect("fused with the last") = fused;
             return;
@@ -400,6 +412,18 @@ impl Translator<'_, '_> {
         let small = |slot: Slot| u16::try_from(slot).ok();
         let short = |imm: i32| i16::try_from(imm).ok();
         match (*self.ops.last()?, next) {
+            // The two halves of a `v128` copied one after the other, in either
+            // order, when the first copy does not write what the second reads.
+            (Op::Copy { dst: d, src: s }, Op::Copy { dst: d2, src: s2 })
+                if d2 == d + 1 && s2 == s + 1 && d != s + 1 =>
+            {
+                Some(Op::Copy2 { dst: d, src: s })
+            }
+            (Op::Copy { dst: d2, src: s2 }, Op::Copy { dst: d, src: s })
+                if d2 == d + 1 && s2 == s + 1 && s != d + 1 =>
+            {
+                Some(Op::Copy2 { dst: d, src: s })
+            }
             // A `select` by a comparison just made.
             (last, Op::SelectSmall { .. }) if last.fused_branch().is_some() => {
                 Op::fuse_select(last, next)
@@ -622,6 +646,17 @@ impl Translator<'_, '_> {
         let s = self.code.locals + self.code.consts.len() as Slot;
         self.code.consts.push(bits);
         self.s.const_slots.insert(bits, s);
+        s
+    }
+
+    /// The first of the two (provisional) slots holding `v128` constant `bits`.
+    fn const_pair_slot(&mut self, bits: u128) -> Slot {
+        if let Some(&s) = self.s.const_pairs.get(&bits) {
+            return s;
+        }
+        let s = self.code.locals + self.code.consts.len() as Slot;
+        self.code.consts.extend([bits as u64, (bits >> 64) as u64]);
+        self.s.const_pairs.insert(bits, s);
         s
     }
 

@@ -22,8 +22,7 @@ impl isa::TranslateVariable for Translator<'_, '_> {
             }
             Variable::GlobalGet(index) if self.global_is_v128(index) => {
                 let dst = self.top_slot();
-                self.emit(Op::GlobalGet128 { dst, index });
-                self.s.stack.extend([Operand::InSlot; 2]);
+                self.push_v128_result(Op::GlobalGet128 { dst, index });
             }
             Variable::GlobalSet(index) if self.global_is_v128(index) => {
                 let src = self.pop_v128();
@@ -68,9 +67,46 @@ impl Translator<'_, '_> {
     fn local_set_any(&mut self, index: u32) {
         let (slot, wide) = self.s.locals[index as usize];
         if wide {
+            if self.retarget_v128(slot) {
+                return;
+            }
             self.local_set(slot + 1);
         }
         self.local_set(slot);
+    }
+
+    /// `local.set` of a `v128` that the last instruction just computed into
+    /// the top two slots: that instruction writes local slots `l`, `l + 1`
+    /// instead, when nothing else on the stack still reads the local.
+    fn retarget_v128(&mut self, l: Slot) -> bool {
+        let n = self.s.stack.len();
+        let Some(i) = self.last_v128 else {
+            return false;
+        };
+        if self.s.stack[n - 2..] != [Operand::InSlot; 2]
+            || self.s.stack[..n - 2]
+                .iter()
+                .any(|o| o.reads(l) || o.reads(l + 1))
+        {
+            return false;
+        }
+        let top = self.base + (n - 2) as Slot;
+        let (Op::VOp { dst, .. }
+        | Op::VLoad { dst, .. }
+        | Op::VShuffle { dst, .. }
+        | Op::GlobalGet128 { dst, .. }) = &mut self.ops[i]
+        else {
+            return false;
+        };
+        if *dst != top {
+            return false;
+        }
+        *dst = l;
+        self.s.zero_locals[l as usize] = false;
+        self.s.zero_locals[l as usize + 1] = false;
+        self.s.stack.truncate(n - 2);
+        self.last_v128 = None;
+        true
     }
 
     fn local_set(&mut self, l: Slot) {

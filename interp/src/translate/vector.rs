@@ -25,23 +25,21 @@ impl isa::TranslateVector for Translator<'_, '_> {
                 let base = self.run_of_v128(2);
                 let mask = self.code.shuffles.len() as u32;
                 self.code.shuffles.push(lanes);
-                self.emit(Op::VShuffle {
+                self.push_v128_result(Op::VShuffle {
                     dst: base,
                     base,
                     mask,
                 });
-                self.push_v128();
             }
             Vector::Load(op, memarg) => {
                 let addr = self.pop_slot();
                 let dst = self.top_slot();
-                self.emit(Op::VLoad {
+                self.push_v128_result(Op::VLoad {
                     dst,
                     addr,
                     offset: memarg.offset as u32,
                     op,
                 });
-                self.push_v128();
             }
             Vector::Store(memarg) => {
                 let value = self.pop_v128();
@@ -99,8 +97,7 @@ impl isa::TranslateVector for Translator<'_, '_> {
             Vector::LaneOp { op, lane } => {
                 let src = self.pop_v128();
                 let dst = self.top_slot();
-                self.emit(Op::VExtract { dst, src, lane, op });
-                self.s.stack.push(Operand::InSlot);
+                self.push_result(Op::VExtract { dst, src, lane, op });
             }
             Vector::Op(op) => {
                 let sig = op.signature();
@@ -119,11 +116,10 @@ impl isa::TranslateVector for Translator<'_, '_> {
                     _ => (self.run_of_v128(3), 0),
                 };
                 let dst = self.top_slot();
-                self.emit(Op::VOp { dst, a, b, op });
                 if sig.result == ValType::V128 {
-                    self.push_v128();
+                    self.push_v128_result(Op::VOp { dst, a, b, op });
                 } else {
-                    self.s.stack.push(Operand::InSlot);
+                    self.push_result(Op::VOp { dst, a, b, op });
                 }
             }
         }
@@ -135,6 +131,15 @@ impl Translator<'_, '_> {
     /// Pushes a vector just written to the two slots at the top.
     fn push_v128(&mut self) {
         self.s.stack.extend([Operand::InSlot; 2]);
+    }
+
+    /// Emits `op`, which writes a vector to the two slots at the top and
+    /// nothing else, after reading its operands: a `local.set` that follows
+    /// may retarget it.
+    pub(super) fn push_v128_result(&mut self, op: Op) {
+        self.emit(op);
+        self.push_v128();
+        self.last_v128 = Some(self.ops.len() - 1);
     }
 
     /// Pops `n` vectors that an instruction reads side by side from their

@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// Instantiates `wat` on the interpreter in a fresh store and calls its
 /// export `f` with `args`.
 pub fn call(wat: &str, args: &[Value]) -> Result<Vec<Value>, Trap> {
-    let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
+    let module = Arc::new(load(wat.as_bytes(), &Features::ALL).expect("valid module"));
     let code = Interpreter::new().compile(&module).expect("translates");
     let mut store = Store::default();
     let inst = Linker::new()

@@ -412,6 +412,10 @@ macro_rules! define_vec_access {
         }
 
         impl LaneOp {
+            /// Every lane operator, extractions first, in the order of the
+            /// list (an operator's index is `op as usize`).
+            pub const ALL: &'static [LaneOp] = &[$(LaneOp::$extract,)* $(LaneOp::$replace),*];
+
             /// The number of lanes of its shape.
             pub fn lanes(self) -> u8 {
                 match self {

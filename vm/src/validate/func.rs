@@ -20,8 +20,9 @@ pub struct FuncInfo {
     pub max_stack: u32,
     /// The greatest nesting depth of control frames, the function's own included.
     pub max_depth: u32,
-    /// How many constant instructions (`*.const`, `ref.null`) the body has:
-    /// a bound on its distinct constants.
+    /// How many constant instructions (`*.const`, `ref.null`) the body has,
+    /// `v128.const` counting twice: a bound on the 64-bit slots its distinct
+    /// constants need.
     pub num_consts: u32,
     /// Every `block`, `loop` and `if`, in the order they open.
     pub blocks: Vec<BlockInfo>,
@@ -252,9 +253,10 @@ impl<'a> FuncValidator<'a> {
         self.note_height();
     }
 
-    /// Pushes the result of a constant instruction, counting it.
+    /// Pushes the result of a constant instruction, counting it (twice for a
+    /// `v128`, which takes two 64-bit slots).
     pub(super) fn push_const(&mut self, t: ValType) {
-        self.info.num_consts += 1;
+        self.info.num_consts += if t == ValType::V128 { 2 } else { 1 };
         self.push(t);
     }
 

@@ -15,7 +15,7 @@ const V128: ValType = ValType::V128;
 impl FuncValidator<'_> {
     pub(super) fn vector(&mut self, v: Vector) -> Result<()> {
         match v {
-            Vector::Const(_) => self.push(V128),
+            Vector::Const(_) => self.push_const(V128),
             Vector::Shuffle(lanes) => {
                 if let Some(bad) = lanes.iter().find(|&&l| l >= 32) {
                     return Err(self.err(format!(
