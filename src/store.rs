@@ -79,7 +79,7 @@ impl<T: 'static> Store<T> {
     /// let limits = StoreLimitsBuilder::new().memory_size(1 << 20).build();
     /// let mut store = Store::new(&engine, limits);
     /// store.limiter(|limits: &mut StoreLimits| limits);
-    /// let module = Module::new(&engine, r#"(module (memory 1)
+    /// let module = Module::new(&engine, br#"(module (memory 1)
     ///     (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#).unwrap();
     /// let instance = Linker::new().instantiate(&mut store, &module).unwrap();
     /// let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
