@@ -167,3 +167,42 @@ fn runaway_recursion_with_a_512k_stack_is_stack_exhaustion() {
         assert!(!stderr.contains("out of bounds"), "{stderr}");
     }
 }
+
+#[test]
+fn a_frame_larger_than_the_stack_is_stack_exhaustion() {
+    // 45,000 locals live across the recursive call: a compiled frame of
+    // about 360 KiB, larger than the 300 KiB stack, so the stack check at
+    // the function's entry comes too late; the frame's probes fault in the
+    // stack's guard instead, which is reported as stack exhaustion.
+    let n = 45_000;
+    let mut wat = format!(
+        "(module (func $f (export \"f\") (param i32) (result i64) (local {})",
+        "i64 ".repeat(n)
+    );
+    for i in 0..n {
+        wat.push_str(&format!(
+            "(local.set {} (i64.extend_i32_u (i32.add (local.get 0) (i32.const {i}))))",
+            i + 1
+        ));
+    }
+    wat.push_str("(call $f (i32.add (local.get 0) (i32.const 1)))");
+    for i in 0..n {
+        wat.push_str(&format!("(local.get {}) i64.add ", i + 1));
+    }
+    wat.push_str("))");
+    let path = temp_wat("bigframe.wat", &wat);
+    for engine in ENGINES {
+        let script = format!(
+            "ulimit -s 300 && exec '{}' run --engine {engine} --invoke f '{}' 0",
+            env!("CARGO_BIN_EXE_skiff"),
+            path.display()
+        );
+        let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{engine}: {stderr}");
+        assert!(
+            stderr.contains("wasm trap: call stack exhausted\n  at func 0 (f)"),
+            "{engine}: {stderr}"
+        );
+    }
+}
