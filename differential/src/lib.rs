@@ -93,6 +93,10 @@ pub struct Run {
 /// The first difference between two runs.
 #[derive(Debug, Clone)]
 pub struct Divergence {
+    /// Whether Skiff's tiers agree with each other and only wasmi differs:
+    /// a bug of all of Skiff's tiers alike (in the runtime they share, say)
+    /// or of wasmi, which a third engine decides.
+    pub oracle_only: bool,
     /// The engine that differs.
     pub engine: &'static str,
     /// The engine it was compared with.
@@ -292,6 +296,7 @@ impl Engines {
         let mut runs = Vec::with_capacity(self.skiff.len());
         for (name, engine) in &self.skiff {
             let run = run_skiff(engine, bytes, &names).map_err(|e| Divergence {
+                oracle_only: false,
                 engine: name,
                 oracle: "wasmi",
                 what: format!("rejected the module: {e}"),
@@ -301,6 +306,7 @@ impl Engines {
         let (first, reference) = &runs[0];
         for (name, run) in &runs[1..] {
             compare(reference, run).map_err(|what| Divergence {
+                oracle_only: false,
                 engine: name,
                 oracle: first,
                 what,
@@ -313,6 +319,7 @@ impl Engines {
             }),
             Err(_) if wasmi_suspect(bytes) => Ok(Verdict::OracleSuspect),
             Err(what) => Err(Divergence {
+                oracle_only: true,
                 engine: first,
                 oracle: "wasmi",
                 what,
