@@ -1,0 +1,47 @@
+//! wasmi 2.0.0, the oracle, miscompiles `select` whose condition an `eqz`
+//! computes: the differential comparison then trusts Skiff's tiers among
+//! themselves only (`Verdict::OracleSuspect`). These tests hold the facts
+//! that workaround rests on, and fail once wasmi is fixed, to say that it
+//! can go.
+
+use skiff::{Engine, EngineKind, Linker, Module, Store};
+use skiff_differential::{Engines, Verdict, wasmi_suspect};
+
+const SELECT_AFTER_EQZ: &str = r#"(module
+  (func (export "f") (result i32) (local i32 i32)
+    (select (i32.ctz (local.get 0)) (i32.const 5) (i32.eqz (local.get 1)))))"#;
+
+#[test]
+fn skiff_selects_the_first_operand_when_the_condition_holds() {
+    let bytes = wat::parse_str(SELECT_AFTER_EQZ).unwrap();
+    for kind in [EngineKind::Interp, EngineKind::Jit] {
+        let engine = Engine::new(kind).unwrap();
+        let module = Module::new(&engine, &bytes).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let f = instance.get_typed_func::<(), i32>(&store, "f").unwrap();
+        assert_eq!(f.call(&mut store, ()).unwrap(), 32, "{kind}");
+    }
+}
+
+#[test]
+fn wasmi_2_0_0_selects_the_second() {
+    let bytes = wat::parse_str(SELECT_AFTER_EQZ).unwrap();
+    let engine = wasmi::Engine::default();
+    let module = wasmi::Module::new(&engine, &bytes).unwrap();
+    let mut store = wasmi::Store::new(&engine, ());
+    let instance = wasmi::Linker::<()>::new(&engine)
+        .instantiate_and_start(&mut store, &module)
+        .unwrap();
+    let f = instance.get_typed_func::<(), i32>(&store, "f").unwrap();
+    assert_eq!(
+        f.call(&mut store, ()).unwrap(),
+        5,
+        "wasmi now gets select right: drop `wasmi_suspect` from the comparison"
+    );
+    assert!(wasmi_suspect(&bytes));
+    assert_eq!(
+        Engines::new().check(&bytes).unwrap(),
+        Verdict::OracleSuspect
+    );
+}
