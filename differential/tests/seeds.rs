@@ -13,9 +13,15 @@ fn seed_len(seed: u64) -> usize {
 /// Checks the modules of seeds `range`; panics with the first divergence.
 fn check_seeds(range: std::ops::Range<u64>) {
     let engines = Engines::new();
-    let (mut compared, mut skipped, mut suspect) = (0, 0, 0);
+    let (mut compared, mut skipped, mut suspect, mut relaxed) = (0, 0, 0, 0);
     let (mut calls, mut traps) = (0, 0);
+    // A crash of the process loses the panic message: SKIFF_DIFF_TRACE=1
+    // names each seed before it runs.
+    let trace = std::env::var_os("SKIFF_DIFF_TRACE").is_some();
     for seed in range.clone() {
+        if trace {
+            eprintln!("seed {seed}");
+        }
         let Some(bytes) = generate(&seed_bytes(seed, seed_len(seed))) else {
             skipped += 1;
             continue;
@@ -27,19 +33,24 @@ fn check_seeds(range: std::ops::Range<u64>) {
                 traps += t;
             }
             Ok(Verdict::OracleSuspect) => suspect += 1,
+            Ok(Verdict::Relaxed) => relaxed += 1,
             Ok(Verdict::Rejected) => skipped += 1,
             Err(d) => panic!("seed {seed}: {d}"),
         }
     }
     eprintln!(
         "{range:?}: {compared} compared with wasmi ({calls} calls, {traps} trapped), \
-         {suspect} only between Skiff's tiers, {skipped} skipped"
+         {suspect} only between Skiff's tiers (wasmi suspect), {relaxed} only between Skiff's \
+         tiers (relaxed SIMD), {skipped} skipped"
     );
-    // Nearly every seed makes a module wasmi accepts and runs right.
+    // Nearly every seed makes a module wasmi accepts and runs right; about
+    // one in six uses relaxed SIMD.
     assert!(
-        compared * 10 >= (range.end - range.start) as usize * 7,
-        "only {compared} of the seeds compared with wasmi ({suspect} only among Skiff's tiers, {skipped} skipped)"
+        (compared + relaxed) * 10 >= (range.end - range.start) as usize * 7,
+        "only {compared} of the seeds compared with wasmi and {relaxed} among Skiff's tiers \
+         ({suspect} wasmi suspects, {skipped} skipped)"
     );
+    assert!(compared * 2 >= (range.end - range.start) as usize, "only {compared} compared with wasmi");
 }
 
 #[test]
