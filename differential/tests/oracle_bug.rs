@@ -45,3 +45,22 @@ fn wasmi_2_0_0_selects_the_second() {
         Verdict::OracleSuspect
     );
 }
+
+/// wasmi 2.0.0 built without its `memory64` feature crashed the process on
+/// a narrow lane store with a large offset; the oracle is built with it, and
+/// every engine traps alike.
+#[test]
+fn a_narrow_lane_store_at_a_large_offset_traps_everywhere() {
+    let bytes = wat::parse_str(
+        r#"(module (memory 1)
+          (func (export "f") (local v128)
+            (v128.store8_lane offset=65536 0 (i32.const 0) (local.get 0)))
+          (func (export "g") (param v128)
+            (v128.store16_lane offset=65536 1 (i32.const 0) (local.get 0))))"#,
+    )
+    .unwrap();
+    assert_eq!(
+        Engines::new().check(&bytes).unwrap(),
+        Verdict::Same { calls: 2, traps: 2 }
+    );
+}
