@@ -80,7 +80,7 @@ fn every_instruction_costs_one_unit_on_both_tiers() {
     for kind in kinds() {
         // `i32.const 2; end`: one run of two instructions.
         assert_eq!(consumed(kind, "two", None), 2, "{kind}");
-        // `block` and `loop` are runs of one each; a pass is the test
+        // `block` and `loop` are one run of two; a pass is the test
         // (`local.get`, `i32.eqz`, `br_if`: 3) and the body up to `br` (9);
         // the last test exits to the tail (`local.get`, `end`: 2).
         assert_eq!(consumed(kind, "sum", Some(0)), 2 + 3 + 2, "{kind}");

@@ -50,7 +50,10 @@ fn check_seeds(range: std::ops::Range<u64>) {
         "only {compared} of the seeds compared with wasmi and {relaxed} among Skiff's tiers \
          ({suspect} wasmi suspects, {skipped} skipped)"
     );
-    assert!(compared * 2 >= (range.end - range.start) as usize, "only {compared} compared with wasmi");
+    assert!(
+        compared * 2 >= (range.end - range.start) as usize,
+        "only {compared} compared with wasmi"
+    );
 }
 
 #[test]

@@ -64,6 +64,39 @@ fn jit_error(what: impl std::fmt::Display) -> Error {
     Error::without_offset(ErrorKind::Unsupported, format!("JIT: {what}"))
 }
 
+/// The x86-64 extensions beyond the baseline (SSE2) that the JIT's code uses:
+/// Cranelift lowers several vector instructions (lane-wise 32-bit multiply,
+/// min and max, `all_true`, rounding) with SSE4.1 and its predecessors, and
+/// falls back on nothing older.
+pub const REQUIRED_CPU_FEATURES: [&str; 3] = ["sse3", "ssse3", "sse4.1"];
+
+/// Those of [`REQUIRED_CPU_FEATURES`] that `has` says the processor lacks.
+pub fn missing_cpu_features(has: impl Fn(&str) -> bool) -> Vec<&'static str> {
+    REQUIRED_CPU_FEATURES
+        .into_iter()
+        .filter(|f| !has(f))
+        .collect()
+}
+
+/// Whether this processor has extension `feature` (one of
+/// [`REQUIRED_CPU_FEATURES`]).
+fn host_has(feature: &str) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match feature {
+            "sse3" => std::arch::is_x86_feature_detected!("sse3"),
+            "ssse3" => std::arch::is_x86_feature_detected!("ssse3"),
+            "sse4.1" => std::arch::is_x86_feature_detected!("sse4.1"),
+            _ => false,
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = feature;
+        false
+    }
+}
+
 impl Jit {
     /// A JIT for the host processor, compiling for memories with the full
     /// guard reservation ([`MemoryConfig::GUARDED`]): no bounds checks.
@@ -78,6 +111,13 @@ impl Jit {
     pub fn with_memory_config(memory: MemoryConfig) -> Result<Jit, Error> {
         if !sys::SUPPORTED {
             return Err(jit_error("only x86-64 Linux is supported"));
+        }
+        let missing = missing_cpu_features(host_has);
+        if !missing.is_empty() {
+            return Err(jit_error(format!(
+                "this processor lacks {}, which the JIT's code needs; use the interpreter",
+                missing.join(", ")
+            )));
         }
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").map_err(jit_error)?;

@@ -75,10 +75,12 @@ pub trait Translate:
 }
 
 /// Whether `instr` ends a straight-line run of instructions: control may
-/// go elsewhere after it, or arrive after it from elsewhere.
+/// go elsewhere after it, or arrive after it from elsewhere. A `block` does
+/// neither (its branch target is its `end`), so the blocks nested at the top
+/// of a `br_table` dispatch share one run instead of one check each.
 fn ends_run(instr: &Instr) -> bool {
     match instr {
-        Instr::Control(c) => !matches!(c, Control::Nop),
+        Instr::Control(c) => !matches!(c, Control::Nop | Control::Block(_)),
         Instr::Reference(_)
         | Instr::Parametric(_)
         | Instr::Variable(_)
