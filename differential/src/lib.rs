@@ -15,7 +15,7 @@
 //! table), so a large `memory.grow` fails the same way everywhere.
 //!
 //! [`generate`] turns bytes (a fuzzer's input, or a seed's expansion by
-//! [`seed_bytes`]) into a module; [`check`] runs it everywhere and returns
+//! [`seed_bytes`]) into a module; [`Engines::check`] runs it everywhere and returns
 //! the first divergence.
 
 use arbitrary::Unstructured;

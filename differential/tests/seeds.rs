@@ -75,3 +75,14 @@ fn seeds_1000_to_1500() {
 fn seeds_1500_to_2000() {
     check_seeds(1500..2000);
 }
+
+/// A longer run over the seeds `SKIFF_DIFF_SEEDS` names (`START..END`):
+/// `SKIFF_DIFF_SEEDS=2000..100000 cargo test --release -p skiff-differential
+/// --test seeds -- --ignored`.
+#[test]
+#[ignore = "a long run; set SKIFF_DIFF_SEEDS=START..END"]
+fn seeds_from_the_environment() {
+    let spec = std::env::var("SKIFF_DIFF_SEEDS").expect("SKIFF_DIFF_SEEDS=START..END");
+    let (start, end) = spec.split_once("..").expect("START..END");
+    check_seeds(start.parse().expect("START")..end.parse().expect("END"));
+}
