@@ -31,7 +31,7 @@ const SCRIPT: &str = r#"
 (assert_trap (module (func unreachable) (start 0)) "unreachable")
 (invoke $A "add" (i32.const 0) (i32.const 0))
 (invoke $B "add")
-(assert_return (invoke $A "add" (v128.const i32x4 0 0 0 0)))
+(module (memory 1) (memory 1))
 (module definition $D (func (export "f") (result i32) (i32.const 7)))
 (module instance $I $D)
 (assert_return (invoke $I "f") (i32.const 7))
@@ -45,7 +45,9 @@ const FAILING: &[usize] = &[8, 9, 11, 12, 14, 26];
 
 fn run(engine: &str) -> FileReport {
     let engine = Engine::by_name(engine).expect("engine exists");
-    script::run("runner.wast", SCRIPT, &suites::features("wasm-v2"), &engine)
+    // 3.0's encodings are read, so that a module with two memories (which
+    // Skiff does not implement yet) is a skip.
+    script::run("runner.wast", SCRIPT, &suites::features("wasm-v3"), &engine)
 }
 
 fn check_engine(engine: &str) {
@@ -62,7 +64,7 @@ fn check_engine(engine: &str) {
         "{engine} failures:\n{}",
         messages.join("\n")
     );
-    assert_eq!(r.skipped, ["v128 values need SIMD"], "{engine}");
+    assert_eq!(r.skipped, ["unsupported feature: multi-memory"], "{engine}");
     assert_eq!(r.passed, 23 - FAILING.len() - 1, "{engine}");
 }
 
