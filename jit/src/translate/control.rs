@@ -194,6 +194,7 @@ impl Translator<'_, '_, '_> {
             all.extend(params);
             let call = self.b.ins().call(f, &all);
             let results = self.b.inst_results(call).to_vec();
+            self.reload_fuel();
             self.stack.extend(results);
         } else {
             let (slot, addr) = self.spill(

@@ -156,6 +156,20 @@ pub fn translate_body(
     let over = builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
     builder.ins().trapnz(over, TrapCode::STACK_OVERFLOW);
 
+    // Fuel lives in a variable (a register) between the store's copy, which
+    // every run writes through and every call reloads.
+    let fuel = env.metering.fuel.then(|| {
+        let var = builder.declare_var(types::I64);
+        let meter = builder
+            .ins()
+            .load(types::I64, flags.trusted_ro, vmctx, offsets::METER);
+        let left = builder
+            .ins()
+            .load(types::I64, flags.trusted, meter, offsets::METER_FUEL);
+        builder.def_var(var, left);
+        var
+    });
+
     let results: Vec<Type> = ty
         .results()
         .iter()
@@ -183,6 +197,7 @@ pub fn translate_body(
         }],
         unreachable: false,
         flags,
+        fuel,
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
     };
@@ -214,6 +229,9 @@ struct Translator<'a, 'b, 'e> {
     frames: Vec<Frame>,
     unreachable: bool,
     flags: Flags,
+    /// The fuel left, when the code meters fuel: the store's count as of the
+    /// last run or call.
+    fuel: Option<Variable>,
     /// Defined functions this body calls, declared in it on first use.
     callees: HashMap<u32, FuncRef>,
     /// Signatures of the builtins this body calls, imported on first use.
@@ -256,6 +274,18 @@ impl Translator<'_, '_, '_> {
         self.b
             .ins()
             .load(types::I64, ro, self.vmctx, offsets::METER)
+    }
+
+    /// After a call, which may have spent fuel or set it: the store's count.
+    fn reload_fuel(&mut self) {
+        if let Some(var) = self.fuel {
+            let meter = self.meter();
+            let left = self
+                .b
+                .ins()
+                .load(types::I64, self.flags.trusted, meter, offsets::METER_FUEL);
+            self.b.def_var(var, left);
+        }
     }
 
     fn pop(&mut self) -> Value {
@@ -425,7 +455,9 @@ impl Translator<'_, '_, '_> {
         let mut all = vec![self.vmctx];
         all.extend_from_slice(call_args);
         let call = self.b.ins().call_indirect(sig, callee, &all);
-        self.b.inst_results(call).to_vec()
+        let results = self.b.inst_results(call).to_vec();
+        self.reload_fuel();
+        results
     }
 
     /// A builtin that returns a trap status: traps with the pending trap on 1.
@@ -517,20 +549,23 @@ impl isa::Translate for Translator<'_, '_, '_> {
     }
 
     fn consume_fuel(&mut self, amount: u32) {
-        let meter = self.meter();
-        let flags = self.flags.trusted;
-        let fuel = self
-            .b
-            .ins()
-            .load(types::I64, flags, meter, offsets::METER_FUEL);
+        let var = self.fuel.expect("fuel is metered");
+        let fuel = self.b.use_var(var);
         let enough =
             self.b
                 .ins()
                 .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fuel, i64::from(amount));
         self.b.ins().trapz(enough, TRAP_OUT_OF_FUEL);
         let left = self.b.ins().iadd_imm_s(fuel, -i64::from(amount));
-        self.b.ins().store(flags, left, meter, offsets::METER_FUEL);
+        // Written through, so that the store's count is exact whenever the
+        // code traps or calls out; read back only after calls.
+        let meter = self.meter();
+        self.b
+            .ins()
+            .store(self.flags.trusted, left, meter, offsets::METER_FUEL);
+        self.b.def_var(var, left);
     }
+
 
     fn check_epoch(&mut self) {
         let ro = self.flags.trusted_ro;
