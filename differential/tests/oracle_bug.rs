@@ -64,3 +64,28 @@ fn a_narrow_lane_store_at_a_large_offset_traps_everywhere() {
         Verdict::Same { calls: 2, traps: 2 }
     );
 }
+
+/// wasmi 2.0.0's tail-call dispatch took a native frame for each
+/// `memory.grow` it ran, so a loop of them overflowed a thread's stack (found
+/// by seed 2,166 of the long run); the oracle dispatches by a loop.
+#[test]
+fn a_loop_of_memory_grow_runs_in_a_small_thread() {
+    let bytes = wat::parse_str(
+        r#"(module (memory 1)
+          (func (export "f") (param $delta i32) (result i32) (local $i i32)
+            (loop $l
+              (drop (memory.grow (local.get $delta)))
+              (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                                (i32.const 100000))))
+            (memory.size)))"#,
+    )
+    .unwrap();
+    let verdict = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || Engines::new().check(&bytes))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    // The harness passes 0 as the first export's first argument.
+    assert_eq!(verdict.unwrap(), Verdict::Same { calls: 1, traps: 0 });
+}

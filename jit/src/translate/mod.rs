@@ -280,10 +280,10 @@ impl Translator<'_, '_, '_> {
     fn reload_fuel(&mut self) {
         if let Some(var) = self.fuel {
             let meter = self.meter();
-            let left = self
-                .b
-                .ins()
-                .load(types::I64, self.flags.trusted, meter, offsets::METER_FUEL);
+            let left =
+                self.b
+                    .ins()
+                    .load(types::I64, self.flags.trusted, meter, offsets::METER_FUEL);
             self.b.def_var(var, left);
         }
     }
@@ -565,7 +565,6 @@ impl isa::Translate for Translator<'_, '_, '_> {
             .store(self.flags.trusted, left, meter, offsets::METER_FUEL);
         self.b.def_var(var, left);
     }
-
 
     fn check_epoch(&mut self) {
         let ro = self.flags.trusted_ro;
