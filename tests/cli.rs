@@ -1,28 +1,9 @@
 //! The `skiff` command line, run as a user would.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{ENGINES, skiff, temp_wat, text};
 use std::process::Command;
-
-/// The engines of this build.
-#[cfg(feature = "jit")]
-const ENGINES: [&str; 2] = ["interp", "jit"];
-/// The engines of this build: no JIT.
-#[cfg(not(feature = "jit"))]
-const ENGINES: [&str; 1] = ["interp"];
-
-fn skiff(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_skiff"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("skiff runs")
-}
-
-fn temp_wat(name: &str, text: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("skiff-cli-{}-{name}", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn validate_reports_ok_and_errors() {
@@ -196,10 +177,6 @@ fn options_before_the_module_are_skiffs() {
     let out = skiff(&["run", "--help"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("MODULE"));
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A reactor's `_initialize` runs before `--invoke` calls its export.

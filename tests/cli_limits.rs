@@ -2,27 +2,10 @@
 //! have, `--max-memory`, deep recursion, and runaway recursion on a small
 //! stack (`ulimit -s 512`).
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-const ENGINES: [&str; 2] = ["interp", "jit"];
-
-fn skiff(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_skiff"))
-        .args(args)
-        .output()
-        .expect("skiff runs")
-}
-
-fn temp_wat(name: &str, text: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("skiff-cli-limits-{}-{name}", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{ENGINES, skiff, temp_wat, text};
+use std::process::Command;
 
 #[test]
 fn a_table_of_4294967295_elements_is_refused_cleanly() {

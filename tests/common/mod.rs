@@ -1,0 +1,33 @@
+//! What the command-line test files share: the engines of this build and a
+//! way to run `skiff` as a user would.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The engines of this build.
+#[cfg(feature = "jit")]
+pub const ENGINES: [&str; 2] = ["interp", "jit"];
+/// The engines of this build: no JIT.
+#[cfg(not(feature = "jit"))]
+pub const ENGINES: [&str; 1] = ["interp"];
+
+/// Runs the `skiff` binary with `args` from the package's folder.
+pub fn skiff(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("skiff runs")
+}
+
+/// Writes `text` to a file of this test process named after `name`.
+pub fn temp_wat(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("skiff-test-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
