@@ -437,3 +437,35 @@ fn vectors_move_whole_and_results_land_in_locals() {
     assert!(!ops.iter().any(|op| op.starts_with("Copy {")), "{ops:?}");
     assert!(!ops.iter().any(|op| op.starts_with("Const {")), "{ops:?}");
 }
+
+/// The instructions that write the stack's values to their slots at a loop's
+/// entry run once, before the loop: the body's first instruction is not
+/// fused with them (its back edge would skip the fused pair).
+#[test]
+fn nothing_before_a_loop_is_fused_into_its_body() {
+    // A copy before the loop and the copy that starts the body.
+    let copies = r#"(module
+      (func $id (param i32) (result i32) (local.get 0))
+      (func (export "f") (result i32) (local $a i32) (local $b i32) (local $sum i32)
+        (local.get $a)
+        (loop
+          (local.set $sum (i32.add (call $id (local.get $b)) (local.get $sum)))
+          (br_if 0 (i32.lt_u (local.tee $b (i32.add (local.get $b) (i32.const 1)))
+                             (i32.const 3))))
+        (drop)
+        (local.get $sum)))"#;
+    assert_eq!(common::call(copies, &[]).unwrap(), vec![Value::I32(3)]);
+    // A pending addition before the loop and a counter's update in the body.
+    let updates = r#"(module (memory 1)
+      (func (export "f") (param $p i32) (result i32) (local $i i32)
+        (i32.add (local.get $p) (i32.const 4))
+        (loop
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if 0 (i32.lt_u (local.get $i) (i32.const 5))))
+        (drop)
+        (local.get $i)))"#;
+    assert_eq!(
+        common::call(updates, &[Value::I32(8)]).unwrap(),
+        vec![Value::I32(5)]
+    );
+}

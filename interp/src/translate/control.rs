@@ -24,8 +24,12 @@ impl isa::TranslateControl for Translator<'_, '_> {
                 self.push_ctrl(Kind::Block, blockty, None);
             }
             Control::Loop(blockty) => {
-                self.join();
+                // The values on the stack go to their slots first; the loop's
+                // header is the join point after them, so that no instruction
+                // of the body is fused with one of those copies (its back
+                // edge would skip it).
                 self.materialize_all();
+                self.join();
                 self.push_ctrl(Kind::Loop, blockty, None);
             }
             Control::If(blockty) => {
