@@ -5,7 +5,17 @@
 mod common;
 
 use common::{ENGINES, skiff, temp_wat, text};
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// Runs `skiff ARGS` (shell words) with a main-thread stack of `kib` KiB
+/// (`ulimit -s`).
+fn skiff_on_stack(kib: u32, args: &str) -> Output {
+    let script = format!(
+        "ulimit -s {kib} && exec '{}' {args}",
+        env!("CARGO_BIN_EXE_skiff")
+    );
+    Command::new("sh").args(["-c", &script]).output().unwrap()
+}
 
 #[test]
 fn a_table_of_4294967295_elements_is_refused_cleanly() {
@@ -135,12 +145,10 @@ fn a_recursion_30000_deep_runs() {
 fn runaway_recursion_with_a_512k_stack_is_stack_exhaustion() {
     let wat = temp_wat("forever.wat", RECURSE);
     for engine in ENGINES {
-        let script = format!(
-            "ulimit -s 512 && exec '{}' run --engine {engine} --invoke forever '{}'",
-            env!("CARGO_BIN_EXE_skiff"),
-            wat.display()
+        let out = skiff_on_stack(
+            512,
+            &format!("run --engine {engine} --invoke forever '{}'", wat.display()),
         );
-        let out = Command::new("sh").args(["-c", &script]).output().unwrap();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(134), "{engine}: {stderr}");
         assert!(
@@ -175,12 +183,10 @@ fn a_frame_larger_than_the_stack_is_stack_exhaustion() {
     wat.push_str("))");
     let path = temp_wat("bigframe.wat", &wat);
     for engine in ENGINES {
-        let script = format!(
-            "ulimit -s 300 && exec '{}' run --engine {engine} --invoke f '{}' 0",
-            env!("CARGO_BIN_EXE_skiff"),
-            path.display()
+        let out = skiff_on_stack(
+            300,
+            &format!("run --engine {engine} --invoke f '{}' 0", path.display()),
         );
-        let out = Command::new("sh").args(["-c", &script]).output().unwrap();
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(134), "{engine}: {stderr}");
         assert!(

@@ -94,6 +94,19 @@ pub struct Run {
     pub tables: Vec<(String, Vec<bool>)>,
 }
 
+impl Run {
+    /// A run whose module instantiated, before anything is recorded.
+    fn instantiated() -> Run {
+        Run {
+            instantiation: Ok(()),
+            calls: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+}
+
 /// The first difference between two runs.
 #[derive(Debug, Clone)]
 pub struct Divergence {
@@ -375,16 +388,10 @@ pub enum Verdict {
 
 /// Whether `bytes` uses a relaxed SIMD instruction.
 pub fn uses_relaxed_simd(bytes: &[u8]) -> bool {
-    use wasmparser::{Operator as O, Payload};
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        let Ok(Payload::CodeSectionEntry(body)) = payload else {
-            continue;
-        };
-        let Ok(mut ops) = body.get_operators_reader() else {
-            continue;
-        };
-        while let Ok(op) = ops.read() {
-            if matches!(
+    use wasmparser::Operator as O;
+    any_body(bytes, |ops| {
+        ops.iter().any(|op| {
+            matches!(
                 op,
                 O::I8x16RelaxedSwizzle
                     | O::I32x4RelaxedTruncF32x4S
@@ -406,12 +413,9 @@ pub fn uses_relaxed_simd(bytes: &[u8]) -> bool {
                     | O::I16x8RelaxedQ15mulrS
                     | O::I16x8RelaxedDotI8x16I7x16S
                     | O::I32x4RelaxedDotI8x16I7x16AddS
-            ) {
-                return true;
-            }
-        }
-    }
-    false
+            )
+        })
+    })
 }
 
 /// Whether `bytes` holds what wasmi 2.0.0 miscompiles: a `select` whose
@@ -420,23 +424,28 @@ pub fn uses_relaxed_simd(bytes: &[u8]) -> bool {
 /// with both locals 0, where the specification (and wasmtime) say 32.
 /// wasm-smith makes that pattern whenever it guards a division against zero.
 pub fn wasmi_suspect(bytes: &[u8]) -> bool {
-    use wasmparser::{Operator, Payload};
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        let Ok(Payload::CodeSectionEntry(body)) = payload else {
-            continue;
+    use wasmparser::Operator as O;
+    any_body(bytes, |ops| {
+        ops.windows(2).any(|pair| {
+            matches!(pair[0], O::I32Eqz | O::I64Eqz)
+                && matches!(pair[1], O::Select | O::TypedSelect { .. })
+        })
+    })
+}
+
+/// Whether `pred` holds for the operators of some function body of `bytes`
+/// (each read up to its end, or to what does not decode).
+fn any_body(bytes: &[u8], mut pred: impl FnMut(&[wasmparser::Operator<'_>]) -> bool) -> bool {
+    wasmparser::Parser::new(0).parse_all(bytes).any(|payload| {
+        let Ok(wasmparser::Payload::CodeSectionEntry(body)) = payload else {
+            return false;
         };
-        let Ok(mut ops) = body.get_operators_reader() else {
-            continue;
+        let Ok(reader) = body.get_operators_reader() else {
+            return false;
         };
-        let mut after_eqz = false;
-        while let Ok(op) = ops.read() {
-            if after_eqz && matches!(op, Operator::Select | Operator::TypedSelect { .. }) {
-                return true;
-            }
-            after_eqz = matches!(op, Operator::I32Eqz | Operator::I64Eqz);
-        }
-    }
-    false
+        let ops: Vec<_> = reader.into_iter().map_while(Result::ok).collect();
+        pred(&ops)
+    })
 }
 
 /// The names of the module's exports, in the order of its export section:
@@ -551,13 +560,7 @@ pub fn run_skiff(engine: &skiff::Engine, bytes: &[u8], names: &[String]) -> Resu
         .build();
     let mut store = Store::new(engine, limits);
     store.limiter(|l: &mut StoreLimits| l);
-    let mut run = Run {
-        instantiation: Ok(()),
-        calls: Vec::new(),
-        memories: Vec::new(),
-        globals: Vec::new(),
-        tables: Vec::new(),
-    };
+    let mut run = Run::instantiated();
     let instance = match Linker::new().instantiate(&mut store, &module) {
         Ok(i) => i,
         Err(skiff::InstantiationError::Trap(t)) => {
@@ -681,13 +684,7 @@ pub fn run_wasmi(engine: &wasmi::Engine, bytes: &[u8], names: &[String]) -> Opti
         .build();
     let mut store = Store::new(engine, limits);
     store.limiter(|l: &mut StoreLimits| l);
-    let mut run = Run {
-        instantiation: Ok(()),
-        calls: Vec::new(),
-        memories: Vec::new(),
-        globals: Vec::new(),
-        tables: Vec::new(),
-    };
+    let mut run = Run::instantiated();
     let instance =
         match Linker::<StoreLimits>::new(engine).instantiate_and_start(&mut store, &module) {
             Ok(i) => i,
