@@ -42,6 +42,18 @@ const PROGRAM: &str = r#"(module
   (func (export "via_host") (param i32) (result i32) (call $back (local.get 0)))
   (func (export "two") (result i32) (i32.const 2))
   (func (export "spin") (loop $l (br $l)))
+  (memory 1)
+  (type $unary (func (param i32) (result i32)))
+  (table funcref (elem $sink))
+  ;; Calls itself through the table, then loads out of bounds: a trap below
+  ;; calls of both kinds.
+  (func $sink (export "sink") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (i32.add (i32.const 1)
+        (call_indirect (type $unary) (i32.sub (local.get 0) (i32.const 1)) (i32.const 0))))
+      (else (i32.load (i32.const 70000)))))
+  (func (export "sink_direct") (param i32) (result i32)
+    (i32.add (call $sink (local.get 0)) (call $sink (local.get 0))))
   (func $down (export "down") (param i32) (result i32)
     (if (result i32) (local.get 0)
       (then (call $down (i32.sub (local.get 0) (i32.const 1))))
@@ -125,6 +137,37 @@ fn running_out_of_fuel_traps_at_the_same_point_on_both_tiers() {
     }
     // Each pass (`br`) costs 1: the loop stops with nothing left.
     assert!(left.iter().all(|&l| l == 0), "{left:?}");
+    assert!(left.windows(2).all(|w| w[0] == w[1]), "{left:?}");
+}
+
+#[test]
+fn a_trap_below_calls_leaves_the_same_fuel_on_both_tiers() {
+    let left: Vec<_> = kinds()
+        .into_iter()
+        .map(|kind| {
+            let (mut store, inst) = instantiate(&engine(kind, true, false));
+            let mut left = Vec::new();
+            for export in ["sink", "sink_direct"] {
+                store.set_fuel(1_000_000).unwrap();
+                let f = inst.get_typed_func::<i32, i32>(&store, export).unwrap();
+                let trap = f.call(&mut store, 5).unwrap_err();
+                assert_eq!(trap.kind(), TrapKind::MemoryOutOfBounds, "{kind}");
+                left.push(store.get_fuel().unwrap());
+            }
+            left
+        })
+        .collect();
+    // Runs are charged whole on entry, and a call does not end one. Each of
+    // the five indirect calls runs `local.get`, `if` (2), then the then-arm
+    // up to `else`, past the call (8); the last runs `local.get`, `if` (2),
+    // then `i32.const`, `i32.load`, `end` (3). `sink_direct`'s first run
+    // holds both of its calls and its `end` (6).
+    let sink = 5 * (2 + 8) + 2 + 3;
+    assert_eq!(
+        left[0],
+        vec![1_000_000 - sink, 1_000_000 - sink - 6],
+        "interp"
+    );
     assert!(left.windows(2).all(|w| w[0] == w[1]), "{left:?}");
 }
 

@@ -10,6 +10,7 @@
 //! result, does not depend on how the work was split.
 
 use crate::traps;
+use crate::vmctx::offsets;
 use crate::{jit_error, translate};
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
@@ -86,7 +87,7 @@ impl<'m> Plan<'m> {
         let mut sigs = Vec::with_capacity(defined);
         for i in 0..defined {
             let index = module.num_imported_funcs + i as u32;
-            let sig = translate::wasm_signature(module.func_type(index), call_conv)?;
+            let sig = translate::wasm_signature(module.func_type(index), call_conv, metering)?;
             let id = jit
                 .declare_function(&format!("wasm{index}"), Linkage::Local, &sig)
                 .map_err(jit_error)?;
@@ -196,7 +197,8 @@ impl<'p, 'm> Worker<'p, 'm> {
 
     /// The array-call trampoline of defined function `i`: `(vmctx, args)`
     /// loads the parameters from `args`, calls the function and stores its
-    /// results back.
+    /// results back (and, for metered code, passes the store's fuel in and
+    /// writes what is left back).
     fn build_trampoline(&mut self, i: usize) -> Result<(), Error> {
         let p = self.plan;
         let index = p.module.num_imported_funcs + i as u32;
@@ -213,6 +215,17 @@ impl<'p, 'm> Worker<'p, 'm> {
         let flags = translate::Flags::new(&mut b);
         // Each value takes one 8-byte slot of `args`, a vector two.
         let mut call_args = vec![vmctx];
+        // Metered code takes the store's fuel in and hands it back.
+        let meter = p.metering.fuel.then(|| {
+            let meter = b
+                .ins()
+                .load(types::I64, flags.trusted_ro, vmctx, offsets::METER);
+            let fuel = b
+                .ins()
+                .load(types::I64, flags.trusted, meter, offsets::METER_FUEL);
+            call_args.push(fuel);
+            meter
+        });
         let mut offset = 0;
         for t in ty.params() {
             let t = translate::cl_type(*t)?;
@@ -220,7 +233,12 @@ impl<'p, 'm> Worker<'p, 'm> {
             offset += t.bytes().max(8) as i32;
         }
         let call = b.ins().call(callee, &call_args);
-        let results = b.inst_results(call).to_vec();
+        let mut results = b.inst_results(call).to_vec();
+        if let Some(meter) = meter {
+            let fuel = results.pop().expect("the fuel result");
+            b.ins()
+                .store(flags.trusted, fuel, meter, offsets::METER_FUEL);
+        }
         let mut offset = 0;
         for r in &results {
             b.ins().store(flags.trusted, *r, args, offset);

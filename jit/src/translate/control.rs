@@ -191,10 +191,11 @@ impl Translator<'_, '_, '_> {
                 }
             };
             let mut all = vec![self.vmctx];
+            all.extend(self.fuel_arg());
             all.extend(params);
             let call = self.b.ins().call(f, &all);
             let results = self.b.inst_results(call).to_vec();
-            self.reload_fuel();
+            let results = self.take_fuel_result(results);
             self.stack.extend(results);
         } else {
             let (slot, addr) = self.spill(
@@ -258,7 +259,8 @@ impl Translator<'_, '_, '_> {
         self.unreachable = !frame.dest_reached;
         if frame.kind == Kind::Func {
             if frame.dest_reached {
-                let vals = self.stack.clone();
+                let mut vals = self.stack.clone();
+                vals.extend(self.fuel_arg());
                 self.b.ins().return_(&vals);
             } else {
                 self.b.ins().trap(TRAP_UNREACHABLE);

@@ -67,10 +67,12 @@ impl isa::TranslateMemory for Translator<'_, '_, '_> {
                 self.store(&memarg, 4, Some(types::I32))
             }
             MemoryInstr::Size { .. } => {
-                let mem =
-                    self.b
-                        .ins()
-                        .load(types::I64, self.flags.trusted, self.vmctx, offsets::MEMORY);
+                let mem = self.b.ins().load(
+                    types::I64,
+                    self.flags.trusted_ro,
+                    self.vmctx,
+                    offsets::MEMORY,
+                );
                 let len =
                     self.b
                         .ins()

@@ -50,15 +50,28 @@ pub fn cl_type(t: ValType) -> Result<Type, Error> {
 }
 
 /// The signature of a WebAssembly function in generated code: the context
-/// block, then its parameters; its results.
-pub fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<Signature, Error> {
+/// block, then its parameters; its results. Code that meters fuel passes
+/// the fuel left in a register both ways, as a parameter after the context
+/// block and a result after the function's own, so that a call keeps the
+/// count out of memory on its critical path.
+pub fn wasm_signature(
+    ty: &FuncType,
+    call_conv: CallConv,
+    metering: Metering,
+) -> Result<Signature, Error> {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(types::I64));
+    if metering.fuel {
+        sig.params.push(AbiParam::new(types::I64));
+    }
     for p in ty.params() {
         sig.params.push(AbiParam::new(cl_type(*p)?));
     }
     for r in ty.results() {
         sig.returns.push(AbiParam::new(cl_type(*r)?));
+    }
+    if metering.fuel {
+        sig.returns.push(AbiParam::new(types::I64));
     }
     Ok(sig)
 }
@@ -128,12 +141,13 @@ pub fn translate_body(
     builder.switch_to_block(entry);
     builder.seal_block(entry);
     let vmctx = builder.block_params(entry)[0];
+    let first_param = if env.metering.fuel { 2 } else { 1 };
 
     // Locals: parameters first, then declared locals set to zero.
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = builder.declare_var(cl_type(*p)?);
-        let v = builder.block_params(entry)[i + 1];
+        let v = builder.block_params(entry)[i + first_param];
         builder.def_var(var, v);
         locals.push(var);
     }
@@ -156,16 +170,12 @@ pub fn translate_body(
     let over = builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
     builder.ins().trapnz(over, TrapCode::STACK_OVERFLOW);
 
-    // Fuel lives in a variable (a register) between the store's copy, which
-    // every run writes through and every call reloads.
+    // Fuel lives in a variable (a register): it arrives as a parameter and
+    // leaves as a result, and every run writes it through to the store's
+    // copy, so that the copy is exact whenever the code traps or calls out.
     let fuel = env.metering.fuel.then(|| {
         let var = builder.declare_var(types::I64);
-        let meter = builder
-            .ins()
-            .load(types::I64, flags.trusted_ro, vmctx, offsets::METER);
-        let left = builder
-            .ins()
-            .load(types::I64, flags.trusted, meter, offsets::METER_FUEL);
+        let left = builder.block_params(entry)[1];
         builder.def_var(var, left);
         var
     });
@@ -252,12 +262,30 @@ pub struct Flags {
 }
 
 impl Flags {
-    /// The flag sets.
-    pub fn new(_b: &mut FunctionBuilder<'_>) -> Flags {
+    /// The flag sets, with the two alias regions they need declared in the
+    /// function `b` builds: linear memory, and the runtime's own objects
+    /// (context block, store meter, globals) that no guest access reaches.
+    /// Keeping them apart lets Cranelift keep a value loaded from one region
+    /// across stores to the other.
+    pub fn new(b: &mut FunctionBuilder<'_>) -> Flags {
+        let mut region = |user_id, description: &'static str| {
+            Some(b.func.dfg.alias_regions.insert(ir::AliasRegionData {
+                user_id,
+                description: description.into(),
+            }))
+        };
+        let heap = region(0, "heap");
+        let runtime = region(1, "runtime");
+        let trusted = MemFlagsData::trusted().with_alias_region(runtime);
         Flags {
-            trusted: MemFlagsData::trusted(),
-            trusted_ro: MemFlagsData::trusted().with_readonly(),
-            heap: MemFlagsData::new().with_endianness(ir::Endianness::Little),
+            trusted,
+            // `can_move`: such a load may be hoisted out of loops and shared,
+            // since the context block outlives the code and these fields never
+            // change while it runs.
+            trusted_ro: trusted.with_readonly().with_can_move(),
+            heap: MemFlagsData::new()
+                .with_endianness(ir::Endianness::Little)
+                .with_alias_region(heap),
             plain: MemFlagsData::new(),
         }
     }
@@ -276,7 +304,24 @@ impl Translator<'_, '_, '_> {
             .load(types::I64, ro, self.vmctx, offsets::METER)
     }
 
-    /// After a call, which may have spent fuel or set it: the store's count.
+    /// The fuel argument of a call to a defined function: none, or the
+    /// fuel left.
+    fn fuel_arg(&mut self) -> Option<Value> {
+        self.fuel.map(|var| self.b.use_var(var))
+    }
+
+    /// After a call to a defined function: takes the fuel it returned (its
+    /// last result) and hands back the others.
+    fn take_fuel_result(&mut self, mut results: Vec<Value>) -> Vec<Value> {
+        if let Some(var) = self.fuel {
+            let left = results.pop().expect("the fuel result");
+            self.b.def_var(var, left);
+        }
+        results
+    }
+
+    /// After a call out of generated code (a builtin, an import), which may
+    /// have spent fuel or set it: the store's count.
     fn reload_fuel(&mut self) {
         if let Some(var) = self.fuel {
             let meter = self.meter();
@@ -385,10 +430,12 @@ impl Translator<'_, '_, '_> {
             // Not caught by the guard region: check explicitly.
             let ea = self.b.ins().iadd_imm_u(index, memarg.offset as i64);
             let end = self.b.ins().iadd_imm_u(ea, size as i64);
-            let mem =
-                self.b
-                    .ins()
-                    .load(types::I64, self.flags.trusted, self.vmctx, offsets::MEMORY);
+            let mem = self.b.ins().load(
+                types::I64,
+                self.flags.trusted_ro,
+                self.vmctx,
+                offsets::MEMORY,
+            );
             let len = self
                 .b
                 .ins()

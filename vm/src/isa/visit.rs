@@ -74,41 +74,100 @@ pub trait Translate:
     fn check_epoch(&mut self);
 }
 
-/// Whether `instr` ends a straight-line run of instructions: control may
-/// go elsewhere after it, or arrive after it from elsewhere. A `block` does
-/// neither (its branch target is its `end`), so the blocks nested at the top
-/// of a `br_table` dispatch share one run instead of one check each.
-fn ends_run(instr: &Instr) -> bool {
-    match instr {
-        Instr::Control(c) => !matches!(c, Control::Nop | Control::Block(_)),
-        Instr::Reference(_)
-        | Instr::Parametric(_)
-        | Instr::Variable(_)
-        | Instr::Table(_)
-        | Instr::Memory(_)
-        | Instr::Numeric(_)
-        | Instr::Vector(_) => false,
-    }
+/// The kind of an open block, as far as fuel runs care.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opened {
+    Func,
+    Block,
+    Loop,
+    If,
 }
 
-/// The fuel cost of each straight-line run of the body, in order: one unit
-/// an instruction, the control instruction that ends the run included.
-fn run_costs(module: &Module, body: &FuncBody) -> Result<Vec<u32>, Error> {
-    let mut reader = Reader::validated(module, body);
-    let mut costs = Vec::new();
-    let mut cost = 0u32;
-    while !reader.eof() {
-        let instr = reader.read()?;
-        cost = cost.saturating_add(1);
-        if ends_run(&instr) {
-            costs.push(cost);
-            cost = 0;
+/// The body's straight-line runs, which fuel is charged by: a run starts
+/// where control may arrive from elsewhere (a loop header, an `else`, the
+/// `end` of an `if` or of a block some branch targets) or continue
+/// elsewhere (after a branch, `return`, `unreachable`). A call does not end
+/// its run (control comes back to the next instruction), nor does a `block`
+/// (its branch target is its `end`) or the `end` of a `loop` or of a block
+/// no branch targets, which control only reaches by falling through; so the
+/// blocks nested at the top of a `br_table` dispatch share one check, and a
+/// call costs no check of its own.
+struct Runs {
+    /// Per instruction, in order: whether a run ends with it.
+    ends: Vec<bool>,
+    /// The cost of each run, in order: one unit an instruction, the one that
+    /// ends the run included.
+    costs: Vec<u32>,
+}
+
+impl Runs {
+    fn of(module: &Module, body: &FuncBody) -> Result<Runs, Error> {
+        let mut reader = Reader::validated(module, body);
+        let mut opened = vec![(Opened::Func, false)];
+        let (mut ends, mut costs, mut cost) = (Vec::new(), Vec::new(), 0u32);
+        let target = |opened: &mut Vec<(Opened, bool)>, depth: u32| {
+            let i = opened.len() - 1 - depth as usize;
+            opened[i].1 = true;
+        };
+        while !reader.eof() {
+            let ends_run = match reader.read()? {
+                Instr::Control(c) => match c {
+                    Control::Nop | Control::Block(_) => {
+                        if matches!(c, Control::Block(_)) {
+                            opened.push((Opened::Block, false));
+                        }
+                        false
+                    }
+                    Control::Call(_) | Control::CallIndirect { .. } => false,
+                    Control::Loop(_) => {
+                        opened.push((Opened::Loop, false));
+                        true
+                    }
+                    Control::If(_) => {
+                        opened.push((Opened::If, false));
+                        true
+                    }
+                    Control::Else => true,
+                    Control::End => {
+                        let (kind, targeted) = opened.pop().expect("validated nesting");
+                        match kind {
+                            Opened::Loop => false,
+                            Opened::Block => targeted,
+                            Opened::If | Opened::Func => true,
+                        }
+                    }
+                    Control::Br(d) | Control::BrIf(d) => {
+                        target(&mut opened, d);
+                        true
+                    }
+                    Control::BrTable(t) => {
+                        for &d in t.targets.iter().chain([&t.default]) {
+                            target(&mut opened, d);
+                        }
+                        true
+                    }
+                    Control::Return | Control::Unreachable => true,
+                },
+                Instr::Reference(_)
+                | Instr::Parametric(_)
+                | Instr::Variable(_)
+                | Instr::Table(_)
+                | Instr::Memory(_)
+                | Instr::Numeric(_)
+                | Instr::Vector(_) => false,
+            };
+            cost = cost.saturating_add(1);
+            ends.push(ends_run);
+            if ends_run {
+                costs.push(cost);
+                cost = 0;
+            }
         }
+        if cost > 0 {
+            costs.push(cost);
+        }
+        Ok(Runs { ends, costs })
     }
-    if cost > 0 {
-        costs.push(cost);
-    }
-    Ok(costs)
 }
 
 /// Reads defined function `body` of `module` (validated) and hands its
@@ -124,26 +183,30 @@ pub fn translate_body(
     t: &mut impl Translate,
     metering: Metering,
 ) -> Result<(), Error> {
-    let costs = if metering.fuel {
-        run_costs(module, body)?
+    let runs = if metering.fuel {
+        Some(Runs::of(module, body)?)
     } else {
-        Vec::new()
+        None
     };
     let mut reader = Reader::validated(module, body);
     let (mut dead_depth, mut run, mut run_starts) = (0u32, 0usize, true);
+    let mut ordinal = 0usize;
     if metering.epochs {
         t.check_epoch();
     }
     while !reader.eof() {
         let reachable = t.at(reader.position());
         let instr = reader.read()?;
-        if run_starts {
-            if reachable && metering.fuel {
-                t.consume_fuel(costs[run]);
+        if let Some(runs) = &runs {
+            if run_starts {
+                if reachable {
+                    t.consume_fuel(runs.costs[run]);
+                }
+                run += 1;
             }
-            run += 1;
+            run_starts = runs.ends[ordinal];
+            ordinal += 1;
         }
-        run_starts = ends_run(&instr);
         let is_loop = matches!(instr, Instr::Control(Control::Loop(_)));
         if reachable {
             match instr {
