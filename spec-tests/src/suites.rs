@@ -70,6 +70,7 @@ pub fn features(name: &str) -> Features {
     let later = !WASM2_SUITES.contains(&name);
     Features {
         relaxed_simd: later,
+        extended_const: later,
         decode_later_proposals: later,
         ..Features::WASM2
     }

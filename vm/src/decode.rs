@@ -8,8 +8,8 @@
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{
-    ConstExpr, ConstOp, DataMode, DataSegment, ElemItems, ElemMode, ElemSegment, Export, FuncBody,
-    Import, ImportDesc, Module, Names,
+    ConstArith, ConstExpr, ConstOp, DataMode, DataSegment, ElemItems, ElemMode, ElemSegment,
+    Export, FuncBody, Import, ImportDesc, Module, Names,
 };
 use crate::types::{
     ExternKind, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
@@ -555,6 +555,12 @@ fn decode_const_expr(expr: &wasmparser::ConstExpr<'_>, features: &Features) -> R
             )?),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::I32Add if features.extended_const => ConstOp::Arith(ConstArith::I32Add),
+            Operator::I32Sub if features.extended_const => ConstOp::Arith(ConstArith::I32Sub),
+            Operator::I32Mul if features.extended_const => ConstOp::Arith(ConstArith::I32Mul),
+            Operator::I64Add if features.extended_const => ConstOp::Arith(ConstArith::I64Add),
+            Operator::I64Sub if features.extended_const => ConstOp::Arith(ConstArith::I64Sub),
+            Operator::I64Mul if features.extended_const => ConstOp::Arith(ConstArith::I64Mul),
             Operator::I32Add
             | Operator::I32Sub
             | Operator::I32Mul

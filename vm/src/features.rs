@@ -15,6 +15,10 @@ pub struct Features {
     /// Relaxed SIMD (standardized in WebAssembly 3.0; needs `simd`). Off, a
     /// module using a relaxed instruction is `Unsupported`.
     pub relaxed_simd: bool,
+    /// Extended constant expressions (standardized in WebAssembly 3.0):
+    /// `i32`/`i64` `add`, `sub` and `mul` in initializers and offsets. Off,
+    /// they are not constant (2.0).
+    pub extended_const: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -26,13 +30,16 @@ impl Features {
     pub const WASM2: Features = Features {
         simd: true,
         relaxed_simd: false,
+        extended_const: false,
         decode_later_proposals: false,
     };
 
-    /// Everything Skiff implements: WebAssembly 2.0 and relaxed SIMD. What an
-    /// engine accepts unless its configuration restricts it.
+    /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD and extended
+    /// constant expressions. What an engine accepts unless its configuration
+    /// restricts it.
     pub const ALL: Features = Features {
         relaxed_simd: true,
+        extended_const: true,
         ..Features::WASM2
     };
 

@@ -163,9 +163,52 @@ pub enum ConstOp {
     RefFunc(u32),
     /// `global.get`.
     GlobalGet(u32),
+    /// An `i32` or `i64` `add`, `sub` or `mul` (extended constants).
+    Arith(ConstArith),
     /// An instruction that is not allowed in a constant expression; the
     /// validator rejects it. The string names the instruction.
     NotConstant(&'static str),
+}
+
+/// The arithmetic extended constant expressions allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstArith {
+    /// `i32.add`.
+    I32Add,
+    /// `i32.sub`.
+    I32Sub,
+    /// `i32.mul`.
+    I32Mul,
+    /// `i64.add`.
+    I64Add,
+    /// `i64.sub`.
+    I64Sub,
+    /// `i64.mul`.
+    I64Mul,
+}
+
+impl ConstArith {
+    /// The type of its operands and result.
+    pub fn ty(self) -> crate::types::ValType {
+        use crate::types::ValType;
+        match self {
+            ConstArith::I32Add | ConstArith::I32Sub | ConstArith::I32Mul => ValType::I32,
+            ConstArith::I64Add | ConstArith::I64Sub | ConstArith::I64Mul => ValType::I64,
+        }
+    }
+
+    /// Applies it to two operands' raw bits (wrapping, as the instructions do).
+    pub fn apply(self, a: u64, b: u64) -> u64 {
+        let (a32, b32) = (a as u32, b as u32);
+        match self {
+            ConstArith::I32Add => u64::from(a32.wrapping_add(b32)),
+            ConstArith::I32Sub => u64::from(a32.wrapping_sub(b32)),
+            ConstArith::I32Mul => u64::from(a32.wrapping_mul(b32)),
+            ConstArith::I64Add => a.wrapping_add(b),
+            ConstArith::I64Sub => a.wrapping_sub(b),
+            ConstArith::I64Mul => a.wrapping_mul(b),
+        }
+    }
 }
 
 /// A constant expression: an initializer or a segment offset.

@@ -273,3 +273,24 @@ fn relaxed_simd_is_outside_webassembly_2() {
     assert!(load(wat, &Features::ALL).is_ok());
     assert_eq!(Features::default(), Features::ALL);
 }
+
+#[test]
+fn extended_constants_are_outside_webassembly_2() {
+    let wat =
+        b"(module (global i32 (i32.add (i32.const 1) (i32.mul (i32.const 2) (i32.const 3)))))";
+    let e = load(wat, &Features::WASM2).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(
+        e.to_string().contains("constant expression required"),
+        "{e}"
+    );
+    assert!(load(wat, &Features::ALL).is_ok());
+    // Operands are typed like any others.
+    let e = load(
+        b"(module (global i32 (i32.add (i32.const 1) (i64.const 2))))",
+        &Features::ALL,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Invalid);
+    assert!(e.to_string().contains("type mismatch"), "{e}");
+}

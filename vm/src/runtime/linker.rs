@@ -325,9 +325,9 @@ fn check_counts(store: &mut Store, m: &Module) -> Result<(), InstantiationError>
 /// Evaluates a validated constant expression to the raw bits of its value
 /// (a scalar in the low 64).
 pub fn eval_const(store: &Store, inst: &InstanceEntity, expr: &ConstExpr) -> u128 {
-    let mut value = 0;
+    let mut stack: Vec<u128> = Vec::with_capacity(2);
     for op in &expr.ops {
-        value = match *op {
+        let value = match *op {
             ConstOp::I32Const(v) => u128::from(v as u32),
             ConstOp::I64Const(v) => u128::from(v as u64),
             ConstOp::F32Const(b) => u128::from(b),
@@ -336,8 +336,16 @@ pub fn eval_const(store: &Store, inst: &InstanceEntity, expr: &ConstExpr) -> u12
             ConstOp::RefNull(_) => u128::from(NULL_REF),
             ConstOp::RefFunc(f) => u128::from(func_ref(inst.funcs[f as usize])),
             ConstOp::GlobalGet(g) => store.global_raw(inst.globals[g as usize]),
+            ConstOp::Arith(op) => {
+                let b = stack.pop().expect("validated operands") as u64;
+                let a = stack.pop().expect("validated operands") as u64;
+                u128::from(op.apply(a, b))
+            }
             ConstOp::NotConstant(_) => unreachable!("validated constant expressions are constant"),
         };
+        stack.push(value);
     }
-    value
+    stack
+        .pop()
+        .expect("a validated constant expression has a value")
 }

@@ -65,6 +65,27 @@ impl<'m> ConstContext<'m> {
                     }
                     ty.content
                 }
+                ConstOp::Arith(op) => {
+                    let ty = op.ty();
+                    for _ in 0..2 {
+                        match stack.pop() {
+                            Some(t) if t == ty => {}
+                            Some(t) => {
+                                return Err(Error::invalid(
+                                    at,
+                                    format!("type mismatch: expected {ty}, found {t}"),
+                                ));
+                            }
+                            None => {
+                                return Err(Error::invalid(
+                                    at,
+                                    format!("type mismatch: expected {ty}, found nothing"),
+                                ));
+                            }
+                        }
+                    }
+                    ty
+                }
                 ConstOp::NotConstant(what) => {
                     return Err(Error::invalid(
                         at,
