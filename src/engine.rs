@@ -46,20 +46,23 @@ pub struct Engine {
     epoch: Epoch,
 }
 
-/// How an engine is made: its tier, how memories are reserved, and whether
-/// its code meters fuel or checks epochs.
+/// How an engine is made: its tier, the features modules may use, how
+/// memories are reserved, and whether its code meters fuel or checks epochs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
     kind: EngineKind,
+    features: Features,
     memory: MemoryConfig,
     metering: Metering,
 }
 
 impl Default for Config {
-    /// The JIT, the default memory reservation, no fuel, no epochs.
+    /// The JIT, every feature Skiff implements ([`Features::ALL`]), the
+    /// default memory reservation, no fuel, no epochs.
     fn default() -> Self {
         Config {
             kind: EngineKind::Jit,
+            features: Features::ALL,
             memory: MemoryConfig::GUARDED,
             metering: Metering::default(),
         }
@@ -75,6 +78,13 @@ impl Config {
     /// Runs code on `kind`.
     pub fn strategy(&mut self, kind: EngineKind) -> &mut Config {
         self.kind = kind;
+        self
+    }
+
+    /// Accepts only modules within `features`: [`Features::WASM2`], say, to
+    /// refuse anything beyond WebAssembly 2.0.
+    pub fn features(&mut self, features: Features) -> &mut Config {
+        self.features = features;
         self
     }
 
@@ -139,6 +149,7 @@ impl Engine {
     /// An engine made as `config` says; an error when its tier is not available.
     pub fn with_config(config: &Config) -> Result<Engine, Error> {
         let (kind, memory, metering) = (config.kind, config.memory, config.metering);
+        let features = config.features;
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::with_metering(metering)),
             EngineKind::Jit => jit_tier(memory, metering)?,
@@ -146,7 +157,7 @@ impl Engine {
         Ok(Engine {
             kind,
             tier,
-            features: Features::ALL,
+            features,
             memory,
             metering,
             epoch: Epoch::new(),

@@ -457,3 +457,28 @@ fn wast_fails_a_module_the_host_lacks_resources_for() {
     std::fs::remove_file(script).ok();
     std::fs::remove_file(simd).ok();
 }
+
+#[test]
+fn later_features_run_by_default_and_wasm2_refuses_them() {
+    // Two memories, an extended constant offset, and a copy between them.
+    let wat = temp_wat(
+        "two_memories.wat",
+        r#"(module
+             (memory $a 1) (memory $b 1)
+             (data (memory $b) (i32.add (i32.const 8) (i32.const 8)) "\2a")
+             (func (export "f") (result i32)
+               (memory.copy $a $b (i32.const 0) (i32.const 16) (i32.const 1))
+               (i32.add (i32.load8_u $a (i32.const 0)) (i32.load8_u $b (i32.const 16)))))"#,
+    );
+    let path = wat.to_str().unwrap();
+    for engine in ENGINES {
+        let out = skiff(&["run", "--engine", engine, "--invoke", "f", path]);
+        assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "84\n", "{engine}");
+        let out = skiff(&["run", "--engine", engine, "--wasm2", "--invoke", "f", path]);
+        assert!(!out.status.success(), "{engine}");
+        // Under the 2.0 binary format, a memory index is a reserved flag.
+        let err = text(&out.stderr);
+        assert!(err.contains("malformed memop"), "{engine}: {err}");
+    }
+}

@@ -5,7 +5,8 @@
 //! values or trap with the same kind, and the exported memories, globals
 //! and tables must end the same.
 //!
-//! Generated modules use WebAssembly 2.0, SIMD included, and some relaxed
+//! Generated modules use WebAssembly 2.0, SIMD included, with extended
+//! constants and up to two memories, and some relaxed
 //! SIMD (whose results the specification leaves to each engine: such a
 //! module is compared among Skiff's tiers only, which make the same
 //! choices); they import nothing and export everything; wasm-smith
@@ -132,8 +133,9 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// The wasm-smith configuration: WebAssembly 2.0 (SIMD in three modules of
-/// four) and, in one module of four with SIMD, relaxed SIMD; modules of a
+/// The wasm-smith configuration: WebAssembly 2.0 with extended constants and
+/// up to two memories (SIMD in three modules of four) and, in one module of
+/// four with SIMD, relaxed SIMD; modules of a
 /// few functions of up to a few hundred instructions, some choices left to
 /// `u`.
 fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
@@ -158,7 +160,7 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
         wide_arithmetic_enabled: false,
         acquire_release_atomics_enabled: false,
         multibyte_array_access_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         allow_invalid_funcs: false,
         canonicalize_nans: true,
         export_everything: true,
@@ -169,7 +171,7 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
         min_types: 1,
         max_types: 16,
         max_instructions: u.int_in_range(10..=300)?,
-        max_memories: 1,
+        max_memories: u.int_in_range(1..=2)?,
         max_tables: u.int_in_range(0..=3)?,
         max_globals: 12,
         max_data_segments: 8,
@@ -287,8 +289,8 @@ impl Engines {
         let mut config = wasmi::Config::default();
         config
             .wasm_tail_call(false)
-            .wasm_extended_const(false)
-            .wasm_multi_memory(false)
+            .wasm_extended_const(true)
+            .wasm_multi_memory(true)
             .wasm_custom_page_sizes(false)
             .wasm_wide_arithmetic(false)
             .wasm_simd(true)

@@ -301,12 +301,19 @@ with_op_lists!(define_ops {
         GlobalGet { dst: Slot, index: u32 },
         /// Global `index` = `src`.
         GlobalSet { src: Slot, index: u32 },
-        /// `dst` = memory size in pages.
-        MemorySize { dst: Slot },
-        /// `dst` = grow memory by `delta` pages.
-        MemoryGrow { dst: Slot, delta: Slot },
+        /// `dst` = memory `memory`'s size in pages.
+        MemorySize { dst: Slot, memory: u32 },
+        /// `dst` = grow memory `memory` by `delta` pages.
+        MemoryGrow { dst: Slot, delta: Slot, memory: u32 },
         /// Operands (destination, source offset, length) at `base..base + 3`.
-        MemoryInit { base: Slot, data: u32 },
+        MemoryInit { base: Slot, data: u32, memory: u32 },
+        /// The instructions up to the next `UseMemory` access memory `memory`
+        /// instead of memory 0 (its base and length take memory 0's place
+        /// for them). `UseMemory { memory: 0 }` goes back.
+        UseMemory { memory: u32 },
+        /// `memory.copy` between two different memories; operands
+        /// (destination, source, length) at `base..base + 3`.
+        MemoryCopyAcross { base: Slot, dst: u32, src: u32 },
         /// Drop data segment `data`.
         DataDrop { data: u32 },
         /// Operands (destination, source, length) at `base..base + 3`.
@@ -402,7 +409,7 @@ macro_rules! result_slot_arms {
                     Op::Copy { dst, .. }
                     | Op::Const { dst, .. }
                     | Op::GlobalGet { dst, .. }
-                    | Op::MemorySize { dst }
+                    | Op::MemorySize { dst, .. }
                     | Op::MemoryGrow { dst, .. }
                     | Op::TableGet { dst, .. }
                     | Op::TableSize { dst, .. }

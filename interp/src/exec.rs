@@ -57,6 +57,15 @@ fn memory_of(store: &Store, inst: InstanceId) -> Option<MemoryId> {
     store.instance(inst).memories().first().copied()
 }
 
+/// The base and accessible length of memory `memory` of instance `inst`, or of
+/// none (null and 0).
+fn memory_view(store: &Store, mem: Option<MemoryId>) -> (*mut u8, usize) {
+    match mem {
+        Some(m) => (store.memory_ref(m).base(), store.memory_ref(m).len()),
+        None => (std::ptr::null_mut(), 0),
+    }
+}
+
 /// Runs defined function `func` (an index among the module's defined functions)
 /// of `instance`, whose code is `module`, with `args`.
 pub(crate) fn invoke(
@@ -474,10 +483,7 @@ impl Machine {
         }
         // Memory 0's base and length, read once: only `memory.grow` changes the
         // length (and never the base), and calls leave this function.
-        let (mem_base, mut mem_len) = match self.mem {
-            Some(m) => (store.memory_ref(m).base(), store.memory_ref(m).len()),
-            None => (std::ptr::null_mut(), 0),
-        };
+        let (mut mem_base, mut mem_len) = memory_view(store, self.mem);
         macro_rules! three {
             ($base:expr) => {{
                 let b: Slot = $base;
@@ -564,20 +570,35 @@ impl Machine {
                     let v = u128::from(get!(src)) | (u128::from(get!(src + 1)) << 64);
                     ops::global_set(store, inst, index, v);
                 }
-                Op::MemorySize { dst } => set!(dst, ops::memory_size(store, inst, 0)),
-                Op::MemoryGrow { dst, delta } => {
+                Op::MemorySize { dst, memory } => {
+                    set!(dst, ops::memory_size(store, inst, memory))
+                }
+                Op::MemoryGrow { dst, delta, memory } => {
                     let delta = get!(delta) as u32;
-                    let old = match ops::memory_grow(store, inst, 0, delta.into()) {
+                    let old = match ops::memory_grow(store, inst, memory, delta.into()) {
                         Ok(old) => old,
                         Err(t) => trap_value!(t),
                     };
                     mem_len = self.mem.map_or(0, |m| store.memory_ref(m).len());
                     set!(dst, old.map_or(u32::MAX as u64, |o| o));
                 }
-                Op::MemoryInit { base, data } => {
+                Op::MemoryInit { base, data, memory } => {
                     let (d, s, n) = three!(base);
                     let s = s as u32 as u64;
-                    if let Err(t) = ops::memory_init(store, inst, 0, data, d as u64, s, n as u64) {
+                    if let Err(t) =
+                        ops::memory_init(store, inst, memory, data, d as u64, s, n as u64)
+                    {
+                        trap!(t.kind());
+                    }
+                }
+                Op::UseMemory { memory } => {
+                    let id = store.instance(inst).memories()[memory as usize];
+                    (mem_base, mem_len) = memory_view(store, Some(id));
+                }
+                Op::MemoryCopyAcross { base, dst, src } => {
+                    let (d, s, n) = three!(base);
+                    let s = s as u32 as u64;
+                    if let Err(t) = ops::memory_copy(store, inst, dst, src, d as u64, s, n as u64) {
                         trap!(t.kind());
                     }
                 }

@@ -629,6 +629,8 @@ macro_rules! list_handlers {
                 | Op::MemorySize { .. }
                 | Op::MemoryGrow { .. }
                 | Op::MemoryInit { .. }
+                | Op::UseMemory { .. }
+                | Op::MemoryCopyAcross { .. }
                 | Op::DataDrop { .. }
                 | Op::TableInit { .. }
                 | Op::ElemDrop { .. }

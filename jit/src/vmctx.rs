@@ -14,6 +14,9 @@ pub struct VMContext {
     pub memory: *const VMMemory,
     /// Memory 0's base, copied: it never changes.
     pub memory_base: *mut u8,
+    /// Every memory of the instance by index (memory 0 included): where its
+    /// base and length are.
+    pub memories: *const *const VMMemory,
     /// The lowest stack address generated code may use.
     pub stack_limit: usize,
     /// The store, set each time generated code is entered.
@@ -37,6 +40,8 @@ pub mod offsets {
     pub const MEMORY: i32 = offset_of!(VMContext, memory) as i32;
     /// `memory_base`.
     pub const MEMORY_BASE: i32 = offset_of!(VMContext, memory_base) as i32;
+    /// `memories`.
+    pub const MEMORIES: i32 = offset_of!(VMContext, memories) as i32;
     /// `stack_limit`.
     pub const STACK_LIMIT: i32 = offset_of!(VMContext, stack_limit) as i32;
     /// `globals`.
@@ -51,6 +56,8 @@ pub mod offsets {
     pub const METER_FUEL: i32 = offset_of!(MeterState, fuel) as i32;
     /// `MeterState::deadline`.
     pub const METER_DEADLINE: i32 = offset_of!(MeterState, deadline) as i32;
+    /// `VMMemory::base`.
+    pub const MEMORY_BASE_OF: i32 = offset_of!(VMMemory, base) as i32;
     /// `VMMemory::len`.
     pub const MEMORY_LEN: i32 = offset_of!(VMMemory, len) as i32;
 }
@@ -65,6 +72,8 @@ pub(crate) struct InstanceState {
     vmctx: NonNull<VMContext>,
     /// The global pointers `vmctx.globals` points to.
     _globals: Box<[*mut u64]>,
+    /// The memory pointers `vmctx.memories` points to.
+    _memories: Box<[*const VMMemory]>,
 }
 
 impl Drop for InstanceState {
@@ -90,8 +99,13 @@ impl InstanceState {
     /// Builds the context block of `instance`, whose objects exist in `store`.
     pub(crate) fn new(store: &mut Store, instance: InstanceId) -> InstanceState {
         let inst = store.instance(instance);
-        let (global_ids, memory0) = (inst.globals().to_vec(), inst.memories().first().copied());
+        let (global_ids, memory_ids) = (inst.globals().to_vec(), inst.memories().to_vec());
+        let memory0 = memory_ids.first().copied();
         let globals: Box<[*mut u64]> = global_ids.iter().map(|g| store.global_ptr(*g)).collect();
+        let memories: Box<[*const VMMemory]> = memory_ids
+            .iter()
+            .map(|m| store.memory_ref(*m).vm_memory())
+            .collect();
         let (memory, memory_base) = match memory0 {
             Some(m) => {
                 let mem = store.memory_ref(m);
@@ -102,6 +116,7 @@ impl InstanceState {
         let vmctx = Box::into_raw(Box::new(VMContext {
             memory,
             memory_base,
+            memories: memories.as_ptr(),
             stack_limit: 0,
             store: std::ptr::null_mut(),
             globals: globals.as_ptr(),
@@ -113,6 +128,7 @@ impl InstanceState {
         InstanceState {
             vmctx: NonNull::new(vmctx).expect("a box is not null"),
             _globals: globals,
+            _memories: memories,
         }
     }
 }

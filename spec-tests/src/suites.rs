@@ -71,6 +71,7 @@ pub fn features(name: &str) -> Features {
     Features {
         relaxed_simd: later,
         extended_const: later,
+        multi_memory: later,
         decode_later_proposals: later,
         ..Features::WASM2
     }

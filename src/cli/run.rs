@@ -8,7 +8,8 @@ const MAX_EXIT_STATUS: u8 = 126;
 use clap::Args;
 use skiff::wasi::{self, DirPerms, WasiCtxBuilder};
 use skiff::{
-    Config, Engine, EngineKind, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
+    Config, Engine, EngineKind, Features, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
+    Trap, Val,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,11 @@ pub struct RunArgs {
     /// instantiated.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     max_memory: Option<usize>,
+    /// Accept only WebAssembly 2.0 (SIMD included): a module using anything
+    /// later (relaxed SIMD, extended constants, several memories, ...) is
+    /// refused.
+    #[arg(long)]
+    wasm2: bool,
     /// Stop the guest (as a trap) once it has run N instructions.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
@@ -172,14 +178,15 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// A size in bytes: digits, then optionally `K`, `M` or `G` (powers of 1024;
-/// `KiB`, `MiB`, `GiB` and `B` read the same).
-/// The engine the flags ask for: the tier, with fuel and epoch checks only
-/// when `--fuel` or `--timeout` need them.
+/// The engine the flags ask for: the tier and the features, with fuel and
+/// epoch checks only when `--fuel` or `--timeout` need them.
 fn make_engine(args: &RunArgs) -> Result<Engine, skiff::Error> {
     let mut config = Config::new();
     if let Some(kind) = args.engine {
         config.strategy(kind);
+    }
+    if args.wasm2 {
+        config.features(Features::WASM2);
     }
     config
         .consume_fuel(args.fuel.is_some())
@@ -207,6 +214,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     })
 }
 
+/// A size in bytes: digits, then optionally `K`, `M` or `G` (powers of 1024;
+/// `KiB`, `MiB`, `GiB` and `B` read the same).
 fn parse_bytes(text: &str) -> Result<usize, String> {
     let upper = text.trim().to_ascii_uppercase();
     let digits_end = upper

@@ -19,6 +19,10 @@ pub struct Features {
     /// `i32`/`i64` `add`, `sub` and `mul` in initializers and offsets. Off,
     /// they are not constant (2.0).
     pub extended_const: bool,
+    /// Multiple memories (standardized in WebAssembly 3.0): more than one
+    /// memory, and instructions and segments naming one by index. Off, a
+    /// second memory is `Unsupported` (or invalid under the 2.0 rules).
+    pub multi_memory: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -31,15 +35,17 @@ impl Features {
         simd: true,
         relaxed_simd: false,
         extended_const: false,
+        multi_memory: false,
         decode_later_proposals: false,
     };
 
-    /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD and extended
-    /// constant expressions. What an engine accepts unless its configuration
-    /// restricts it.
+    /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD, extended
+    /// constant expressions and multiple memories. What an engine accepts
+    /// unless its configuration restricts it.
     pub const ALL: Features = Features {
         relaxed_simd: true,
         extended_const: true,
+        multi_memory: true,
         ..Features::WASM2
     };
 
@@ -55,6 +61,8 @@ impl Features {
             // Skiff decides whether a vector instruction is allowed, so that
             // its refusal names the feature.
             f.set(F::SIMD, true);
+            // Memory indices in memory instructions are Skiff's to allow too.
+            f.set(F::MULTI_MEMORY, self.multi_memory);
             f
         }
     }

@@ -15,32 +15,53 @@ use skiff_vm::isa::{self, Load, MemArg, MemoryInstr, Store};
 impl isa::TranslateMemory for Translator<'_, '_> {
     fn memory(&mut self, m: MemoryInstr) -> Result<(), Error> {
         match m {
-            MemoryInstr::Load(op, memarg) => self.load(op, memarg),
-            MemoryInstr::Store(op, memarg) => self.store(op, memarg),
-            MemoryInstr::Size { .. } => {
-                let dst = self.top_slot();
-                self.push_result(Op::MemorySize { dst });
+            MemoryInstr::Load(op, memarg) => {
+                self.open_memory(memarg.memory);
+                self.load(op, memarg);
+                self.close_memory(memarg.memory);
             }
-            MemoryInstr::Grow { .. } => self.unary(|dst, delta| Op::MemoryGrow { dst, delta }),
+            MemoryInstr::Store(op, memarg) => {
+                self.open_memory(memarg.memory);
+                self.store(op, memarg);
+                self.close_memory(memarg.memory);
+            }
+            MemoryInstr::Size { memory } => {
+                let dst = self.top_slot();
+                self.push_result(Op::MemorySize { dst, memory });
+            }
+            MemoryInstr::Grow { memory } => {
+                self.unary(|dst, delta| Op::MemoryGrow { dst, delta, memory })
+            }
             MemoryInstr::Init {
-                data: data_index, ..
+                data: data_index,
+                memory,
             } => {
                 let base = self.run_of(3);
                 self.emit(Op::MemoryInit {
                     base,
                     data: data_index,
+                    memory,
                 });
             }
             MemoryInstr::DataDrop { data: data_index } => {
                 self.emit(Op::DataDrop { data: data_index })
             }
-            MemoryInstr::Copy { .. } => {
+            MemoryInstr::Copy { dst, src } if dst != src => {
                 let base = self.run_of(3);
-                self.emit(Op::MemoryCopy { base });
+                self.emit(Op::MemoryCopyAcross { base, dst, src });
             }
-            MemoryInstr::Fill { .. } => {
+            MemoryInstr::Copy { dst, .. } => {
+                // Within one memory: the copy of memory 0, on `dst`.
                 let base = self.run_of(3);
+                self.open_memory(dst);
+                self.emit(Op::MemoryCopy { base });
+                self.close_memory(dst);
+            }
+            MemoryInstr::Fill { memory } => {
+                let base = self.run_of(3);
+                self.open_memory(memory);
                 self.emit(Op::MemoryFill { base });
+                self.close_memory(memory);
             }
         }
         Ok(())

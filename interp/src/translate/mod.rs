@@ -535,6 +535,25 @@ impl Translator<'_, '_> {
         self.base + self.s.stack.len() as Slot
     }
 
+    /// Before an access to memory `memory`: for a memory other than 0, the
+    /// instructions from here to [`Self::close_memory`] run on it in memory
+    /// 0's place. Nothing is fused across either end, so no access of one
+    /// memory merges with an access of another.
+    fn open_memory(&mut self, memory: u32) {
+        if memory != 0 {
+            self.emit(Op::UseMemory { memory });
+            self.fuse_from = self.ops.len();
+        }
+    }
+
+    /// After an access to memory `memory`: back to memory 0.
+    fn close_memory(&mut self, memory: u32) {
+        if memory != 0 {
+            self.emit(Op::UseMemory { memory: 0 });
+            self.fuse_from = self.ops.len();
+        }
+    }
+
     /// Pushes a value that an instruction wrote to its slot.
     fn push_result(&mut self, op: Op) {
         self.emit(op);

@@ -16,6 +16,19 @@ use skiff_vm::types::ValType;
 
 impl isa::TranslateVector for Translator<'_, '_> {
     fn vector(&mut self, v: Vector) -> Result<(), Error> {
+        let memory = match &v {
+            Vector::Load(_, m) | Vector::Store(m) | Vector::Lane { memarg: m, .. } => m.memory,
+            Vector::Const(_) | Vector::Shuffle(_) | Vector::LaneOp { .. } | Vector::Op(_) => 0,
+        };
+        self.open_memory(memory);
+        self.vector_op(v)?;
+        self.close_memory(memory);
+        Ok(())
+    }
+}
+
+impl Translator<'_, '_> {
+    fn vector_op(&mut self, v: Vector) -> Result<(), Error> {
         match v {
             Vector::Const(bits) => {
                 self.s.stack.push(Operand::Const(bits as u64));

@@ -1,6 +1,6 @@
-//! Lowering memory instructions: loads and stores against memory 0's base
-//! (checked explicitly where the guard region does not cover them), and the
-//! instructions on the whole memory through builtins.
+//! Lowering memory instructions: loads and stores against their memory's
+//! base (checked explicitly where the guard region does not cover them), and
+//! the instructions on a whole memory through builtins.
 
 #![deny(
     clippy::wildcard_enum_match_arm,
@@ -9,7 +9,6 @@
 
 use super::Translator;
 use crate::builtins::Builtin;
-use crate::vmctx::offsets;
 use cranelift_codegen::ir::{InstBuilder, types};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Load, MemoryInstr, Store};
@@ -66,32 +65,24 @@ impl isa::TranslateMemory for Translator<'_, '_, '_> {
             MemoryInstr::Store(Store::I64Store32, memarg) => {
                 self.store(&memarg, 4, Some(types::I32))
             }
-            MemoryInstr::Size { .. } => {
-                let mem = self.b.ins().load(
-                    types::I64,
-                    self.flags.trusted_ro,
-                    self.vmctx,
-                    offsets::MEMORY,
-                );
-                let len =
-                    self.b
-                        .ins()
-                        .load(types::I64, self.flags.trusted, mem, offsets::MEMORY_LEN);
+            MemoryInstr::Size { memory } => {
+                let len = self.memory_len(memory);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
                 let v = self.b.ins().ireduce(types::I32, pages);
                 self.stack.push(v);
             }
-            MemoryInstr::Grow { .. } => {
+            MemoryInstr::Grow { memory } => {
                 let delta = self.pop();
-                let mem = self.u32_const(0);
+                let mem = self.u32_const(memory);
                 self.builtin_value(Builtin::MemoryGrow, &[mem, delta], types::I32);
             }
             MemoryInstr::Init {
-                data: data_index, ..
+                data: data_index,
+                memory,
             } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                let mem = self.u32_const(0);
+                let mem = self.u32_const(memory);
                 let data = self.u32_const(data_index);
                 self.checked_builtin(Builtin::MemoryInit, &[mem, data, d, s, n]);
             }
@@ -99,16 +90,16 @@ impl isa::TranslateMemory for Translator<'_, '_, '_> {
                 let data = self.u32_const(data_index);
                 self.builtin(Builtin::DataDrop, &[data]);
             }
-            MemoryInstr::Copy { .. } => {
+            MemoryInstr::Copy { dst, src } => {
                 let n = self.pop();
                 let (d, s) = self.pop2();
-                let mem = self.u32_const(0);
-                self.checked_builtin(Builtin::MemoryCopy, &[mem, mem, d, s, n]);
+                let (dst, src) = (self.u32_const(dst), self.u32_const(src));
+                self.checked_builtin(Builtin::MemoryCopy, &[dst, src, d, s, n]);
             }
-            MemoryInstr::Fill { .. } => {
+            MemoryInstr::Fill { memory } => {
                 let n = self.pop();
                 let (d, v) = self.pop2();
-                let mem = self.u32_const(0);
+                let mem = self.u32_const(memory);
                 self.checked_builtin(Builtin::MemoryFill, &[mem, d, v, n]);
             }
         }

@@ -407,22 +407,55 @@ impl Translator<'_, '_, '_> {
         }
     }
 
-    /// Memory 0's base. It never changes, so the load is read-only and
-    /// Cranelift may share it between accesses.
-    fn base(&mut self) -> Value {
-        self.b.ins().load(
-            types::I64,
-            self.flags.trusted_ro,
-            self.vmctx,
-            offsets::MEMORY_BASE,
-        )
+    /// Where memory `memory`'s base and length are (its `VMMemory`).
+    fn vm_memory(&mut self, memory: u32) -> Value {
+        let ro = self.flags.trusted_ro;
+        if memory == 0 {
+            return self
+                .b
+                .ins()
+                .load(types::I64, ro, self.vmctx, offsets::MEMORY);
+        }
+        let all = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.vmctx, offsets::MEMORIES);
+        let offset = (memory as usize * std::mem::size_of::<usize>()) as i32;
+        self.b.ins().load(types::I64, ro, all, offset)
+    }
+
+    /// Memory `memory`'s base. It never changes, so the load is read-only and
+    /// Cranelift may share it between accesses and hoist it out of loops.
+    /// Memory 0's is a field of the context block; another's is one more
+    /// load away.
+    fn base(&mut self, memory: u32) -> Value {
+        let ro = self.flags.trusted_ro;
+        if memory == 0 {
+            return self
+                .b
+                .ins()
+                .load(types::I64, ro, self.vmctx, offsets::MEMORY_BASE);
+        }
+        let mem = self.vm_memory(memory);
+        self.b
+            .ins()
+            .load(types::I64, ro, mem, offsets::MEMORY_BASE_OF)
+    }
+
+    /// Memory `memory`'s accessible length in bytes (it changes when the
+    /// memory grows, through a call).
+    fn memory_len(&mut self, memory: u32) -> Value {
+        let mem = self.vm_memory(memory);
+        self.b
+            .ins()
+            .load(types::I64, self.flags.trusted, mem, offsets::MEMORY_LEN)
     }
 
     /// The native address of a memory access of `size` bytes.
     fn address(&mut self, memarg: &MemArg, size: u64) -> (Value, i32) {
         let index = self.pop();
         let index = self.b.ins().uextend(types::I64, index);
-        let base = self.base();
+        let base = self.base(memarg.memory);
         if self.env.memory.guard_covers(memarg.offset, size) {
             let addr = self.b.ins().iadd(base, index);
             (addr, memarg.offset as i32)
@@ -430,16 +463,7 @@ impl Translator<'_, '_, '_> {
             // Not caught by the guard region: check explicitly.
             let ea = self.b.ins().iadd_imm_u(index, memarg.offset as i64);
             let end = self.b.ins().iadd_imm_u(ea, size as i64);
-            let mem = self.b.ins().load(
-                types::I64,
-                self.flags.trusted_ro,
-                self.vmctx,
-                offsets::MEMORY,
-            );
-            let len = self
-                .b
-                .ins()
-                .load(types::I64, self.flags.trusted, mem, offsets::MEMORY_LEN);
+            let len = self.memory_len(memarg.memory);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
             let addr = self.b.ins().iadd(base, ea);

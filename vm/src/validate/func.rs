@@ -507,7 +507,7 @@ impl<'a> FuncValidator<'a> {
 
     pub(super) fn memory(&self, i: u32) -> Result<()> {
         if (i as usize) < self.module.memories.len() {
-            if i != 0 {
+            if i != 0 && !self.features.multi_memory {
                 return Err(later_proposal(
                     self.features,
                     self.pos,

@@ -173,7 +173,7 @@ impl<'m> Validator<'m> {
                 "memory size must be at most 65536 pages (4GiB)",
             )?;
         }
-        if m.memories.len() > 1 {
+        if m.memories.len() > 1 && !self.features.multi_memory {
             return Err(later_proposal(
                 &self.features,
                 m.memory_offsets[1],
