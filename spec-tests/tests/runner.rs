@@ -97,12 +97,7 @@ fn what_a_skipped_module_touches_is_skipped() {
 "#;
     let engine = Engine::by_name("interp").expect("engine exists");
     // 64-bit memories are recognized in this suite, and unsupported.
-    let r = script::run(
-        "taint.wast",
-        TAINT,
-        &suites::features("memory64"),
-        &engine,
-    );
+    let r = script::run("taint.wast", TAINT, &suites::features("memory64"), &engine);
     assert!(
         r.failures.is_empty(),
         "{:?}",
