@@ -6,7 +6,7 @@
 //! and tables must end the same.
 //!
 //! Generated modules use WebAssembly 2.0, SIMD included, with extended
-//! constants and up to two memories, and some relaxed
+//! constants, tail calls and up to two memories, and some relaxed
 //! SIMD (whose results the specification leaves to each engine: such a
 //! module is compared among Skiff's tiers only, which make the same
 //! choices); they import nothing and export everything; wasm-smith
@@ -133,8 +133,8 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// The wasm-smith configuration: WebAssembly 2.0 with extended constants and
-/// up to two memories (SIMD in three modules of four) and, in one module of
+/// The wasm-smith configuration: WebAssembly 2.0 with extended constants, tail
+/// calls and up to two memories (SIMD in three modules of four) and, in one module of
 /// four with SIMD, relaxed SIMD; modules of a
 /// few functions of up to a few hundred instructions, some choices left to
 /// `u`.
@@ -155,7 +155,7 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
         custom_page_sizes_enabled: false,
         memory64_enabled: false,
         shared_everything_threads_enabled: false,
-        tail_call_enabled: false,
+        tail_call_enabled: true,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
         acquire_release_atomics_enabled: false,
@@ -288,7 +288,7 @@ impl Engines {
         ];
         let mut config = wasmi::Config::default();
         config
-            .wasm_tail_call(false)
+            .wasm_tail_call(true)
             .wasm_extended_const(true)
             .wasm_multi_memory(true)
             .wasm_custom_page_sizes(false)

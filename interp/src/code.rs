@@ -286,6 +286,11 @@ with_op_lists!(define_ops {
         /// Call through table `table`, expecting type `ty`; the arguments start
         /// at `base`, the table index follows them.
         CallIndirect { base: Slot, ty: u32, table: u32 },
+        /// Tail call of function `func`: its arguments, starting at `base`,
+        /// move to the bottom of this frame, which becomes the callee's.
+        ReturnCall { func: u32, base: Slot },
+        /// Tail call through table `table`, as `CallIndirect` finds its callee.
+        ReturnCallIndirect { base: Slot, ty: u32, table: u32 },
         /// `dst` = `src`.
         Copy { dst: Slot, src: Slot },
         /// `dst`, `dst + 1` = `src`, `src + 1`: a `v128`, read whole before

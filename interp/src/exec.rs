@@ -50,6 +50,9 @@ enum Transfer {
     Call { addr: u32, base: u32 },
     /// The current function returned; its results start at slot `src`.
     Return { src: u32 },
+    /// Tail call of the store function with address `addr`: its arguments
+    /// start at slot `base`, and the current frame becomes its.
+    TailCall { addr: u32, base: u32 },
 }
 
 /// Instance `inst`'s first memory, if it has one.
@@ -325,16 +328,56 @@ impl Machine {
         }
     }
 
+    /// Tail-calls the store's function `addr`, whose arguments start at
+    /// frame slot `base`: they move to the bottom of the running frame, which
+    /// becomes the callee's, so the stack does not grow. A function the loop
+    /// does not run itself is called through the store and then returned
+    /// from; `true` when that return was the outermost.
+    fn tail_call(&mut self, store: &mut Store, addr: u32, base: u32) -> Result<bool, Trap> {
+        let n = slot_count(store.func_type(Func(addr)).params());
+        let from = self.fp + base as usize;
+        self.slots.copy_within(from..from + n, self.fp);
+        if let FuncKind::Wasm { instance, index } = *store.func(Func(addr)).kind() {
+            if instance == self.inst {
+                self.func = index - self.cur.num_imported_funcs;
+                self.enter(self.fp)?;
+                return Ok(false);
+            }
+            let code = store.instance(instance).code().clone();
+            if let Ok(callee) = code.into_any().downcast::<InterpModule>() {
+                // The caller's caller gets the results: when it runs in this
+                // instance, its frame must now say so to switch back.
+                if let Some(top) = self.frames.last_mut()
+                    && top.module.is_none()
+                {
+                    top.module = Some(self.cur.clone());
+                }
+                self.func = index - callee.num_imported_funcs;
+                self.cur = callee;
+                self.inst = instance;
+                self.mem = memory_of(store, instance);
+                self.enter(self.fp)?;
+                return Ok(false);
+            }
+        }
+        let at = self.fp;
+        self.call_through_store(store, addr, at)?;
+        Ok(self.ret(store, 0))
+    }
+
     fn run(&mut self, store: &mut Store) -> Result<(), Trap> {
         loop {
             let cur = self.cur.clone();
-            match self.run_function(store, &cur)? {
-                Transfer::Call { addr, base } => self.call(store, addr, base)?,
-                Transfer::Return { src } => {
-                    if self.ret(store, src) {
-                        return Ok(());
-                    }
+            let done = match self.run_function(store, &cur)? {
+                Transfer::Call { addr, base } => {
+                    self.call(store, addr, base)?;
+                    false
                 }
+                Transfer::Return { src } => self.ret(store, src),
+                Transfer::TailCall { addr, base } => self.tail_call(store, addr, base)?,
+            };
+            if done {
+                return Ok(());
             }
         }
     }
@@ -539,6 +582,19 @@ impl Machine {
                     // is an import, or a call for `Machine::call` to check.
                     let addr = ops::import(store, inst, f).0;
                     leave!(Transfer::Call { addr, base });
+                }
+                Op::ReturnCall { func: f, base } => {
+                    let addr = ops::import(store, inst, f).0;
+                    leave!(Transfer::TailCall { addr, base });
+                }
+                Op::ReturnCallIndirect { base, ty, table } => {
+                    let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
+                    let i = get!(base + params) as u32;
+                    let f = match ops::call_indirect_target(store, inst, table, ty, i.into()) {
+                        Ok(f) => f,
+                        Err(t) => trap!(t.kind()),
+                    };
+                    leave!(Transfer::TailCall { addr: f.0, base });
                 }
                 Op::CallIndirect { base, ty, table } => {
                     let params = slot_count(cur.module.types[ty as usize].params()) as Slot;

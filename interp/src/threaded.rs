@@ -624,6 +624,8 @@ macro_rules! list_handlers {
                 Op::VShuffle { .. } => vector::VShuffle,
                 Op::GlobalGet128 { .. } | Op::GlobalSet128 { .. } => slow,
                 Op::CallIndirect { .. }
+                | Op::ReturnCall { .. }
+                | Op::ReturnCallIndirect { .. }
                 | Op::GlobalGet { .. }
                 | Op::GlobalSet { .. }
                 | Op::MemorySize { .. }

@@ -61,8 +61,8 @@ fn status(
 
 /// Writes a builtin's result to its `out` slot.
 fn put(out: *mut u64, value: u64) {
-    // SAFETY: generated code passes the address of an 8-byte stack slot of
-    // its own frame as `out`.
+    // SAFETY: generated code passes the address of a stack slot of its own
+    // frame as `out`, 8 bytes for each result.
     unsafe { *out = value };
 }
 
@@ -219,5 +219,15 @@ builtins! {
     call_indirect = CallIndirect(table: u32, ty: u32, i: u32, args: ptr) -> trap |store, inst| {
         let f = ops::call_indirect_target(store, inst, table, ty, i.into())?;
         store.call_raw(f, Some(inst), slots(store, f, args))
+    };
+    /// `return_call_indirect`'s checks through `table` with element `i`,
+    /// expecting type `ty`; writes the callee's code and context block to
+    /// `out` and `out + 1` when generated code can jump to it, else zeros.
+    tail_target = TailTarget(table: u32, ty: u32, i: u32, out: ptr) -> trap |store, inst| {
+        let f = ops::call_indirect_target(store, inst, table, ty, i.into())?;
+        let (code, vmctx) = crate::tail_target(store, inst, f).unwrap_or((0, 0));
+        put(out, code as u64);
+        put(out.wrapping_add(1), vmctx as u64);
+        Ok(())
     };
 }

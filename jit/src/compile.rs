@@ -64,6 +64,7 @@ pub struct Plan<'m> {
     memory: MemoryConfig,
     metering: Metering,
     call_conv: CallConv,
+    wasm_conv: CallConv,
     func_ids: Vec<FuncId>,
     sigs: Vec<Signature>,
     tramp_ids: Vec<Option<FuncId>>,
@@ -77,17 +78,25 @@ impl<'m> Plan<'m> {
     pub fn declare(
         isa: &'m OwnedTargetIsa,
         module: &'m Module,
-        (memory, metering): (MemoryConfig, Metering),
+        (memory, metering, tail_calls): (MemoryConfig, Metering, bool),
         callable: &[bool],
         jit: &mut JITModule,
     ) -> Result<Plan<'m>, Error> {
         let call_conv = isa.default_call_conv();
         let defined = module.code.len();
+        // A module with tail calls compiles its functions with Cranelift's
+        // tail calling convention, which `return_call` needs on both sides;
+        // the others keep the platform's (trampolines and builtins always do).
+        let wasm_conv = if tail_calls {
+            CallConv::Tail
+        } else {
+            call_conv
+        };
         let mut func_ids = Vec::with_capacity(defined);
         let mut sigs = Vec::with_capacity(defined);
         for i in 0..defined {
             let index = module.num_imported_funcs + i as u32;
-            let sig = translate::wasm_signature(module.func_type(index), call_conv, metering)?;
+            let sig = translate::wasm_signature(module.func_type(index), wasm_conv, metering)?;
             let id = jit
                 .declare_function(&format!("wasm{index}"), Linkage::Local, &sig)
                 .map_err(jit_error)?;
@@ -116,11 +125,17 @@ impl<'m> Plan<'m> {
             memory,
             metering,
             call_conv,
+            wasm_conv,
             func_ids,
             sigs,
             tramp_ids,
             tramp_sig,
         })
+    }
+
+    /// The ids of the defined functions, by defined index.
+    pub fn func_ids(&self) -> &[FuncId] {
+        &self.func_ids
     }
 
     /// The trampoline ids, by defined index.
@@ -173,6 +188,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 func_ids: &p.func_ids,
                 sigs: &p.sigs,
                 call_conv: p.call_conv,
+                wasm_conv: p.wasm_conv,
                 memory: p.memory,
                 metering: p.metering,
             };

@@ -35,7 +35,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
 use skiff_vm::runtime::value::{read_slots, slot_count, write_slots};
 use skiff_vm::runtime::{
-    CompiledModule, InstanceId, MemoryConfig, Metering, Store, Tier, TierState, Trap, Value,
+    CompiledModule, Func, InstanceId, MemoryConfig, Metering, Store, Tier, TierState, Trap, Value,
     WasmFunc,
 };
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
@@ -181,6 +181,15 @@ pub struct JitModule {
     /// instances can call (exported, in a table, or the start function); 0
     /// for the others.
     trampolines: Vec<usize>,
+    /// The code of every defined function, which generated code calls with
+    /// the module's WebAssembly calling convention.
+    func_ptrs: Vec<usize>,
+    /// Whether the functions use Cranelift's tail calling convention (the
+    /// module has tail calls), so that another module's `return_call_indirect`
+    /// may jump to them.
+    tail_calls: bool,
+    /// The fuel and epoch checks the code has (which its signatures follow).
+    metering: Metering,
     /// The code's entry in the registry the signal handler reads; dropped
     /// (unregistered) before the code's memory is freed.
     registration: Option<registry::Registration>,
@@ -252,10 +261,13 @@ fn compile(
         isa.clone(),
         cranelift_module::default_libcall_names(),
     ));
+    let tail_calls = (0..m.code.len() as u32)
+        .filter_map(|i| module.func_info(m.num_imported_funcs + i))
+        .any(|info| info.tail_calls);
     let plan = compile::Plan::declare(
         isa,
         m,
-        (memory, metering),
+        (memory, metering, tail_calls),
         &callable_from_outside(m),
         &mut jit,
     )?;
@@ -287,6 +299,11 @@ fn compile(
         })
         .collect();
     let registration = Some(registry::register(funcs));
+    let func_ptrs = plan
+        .func_ids()
+        .iter()
+        .map(|id| jit.get_finalized_function(*id) as usize)
+        .collect();
     let trampolines = plan
         .tramp_ids()
         .iter()
@@ -296,9 +313,54 @@ fn compile(
         module: module.clone(),
         memory,
         trampolines,
+        func_ptrs,
+        tail_calls,
+        metering,
         registration,
         jit: Mutex::new(Some(jit)),
     })
+}
+
+/// Where a `return_call_indirect` of instance `caller` jumps for function
+/// `f`: the code and context block of a defined function of a module compiled
+/// alike (the tail calling convention, the same fuel and epoch checks), or
+/// `None` when `f` must be called and returned from instead (a host
+/// function, code of another tier or compiled otherwise).
+pub(crate) fn tail_target(store: &Store, caller: InstanceId, f: Func) -> Option<(usize, usize)> {
+    let (instance, index) = store.func(f).wasm()?;
+    let jit_code = |i: InstanceId| {
+        store
+            .instance(i)
+            .code()
+            .clone()
+            .into_any()
+            .downcast::<JitModule>()
+            .ok()
+    };
+    let (target, from) = (jit_code(instance)?, jit_code(caller)?);
+    if !target.tail_calls || target.metering != from.metering {
+        return None;
+    }
+    let defined = index.checked_sub(target.module.module().num_imported_funcs)?;
+    let state = |i: InstanceId| {
+        store
+            .instance(i)
+            .tier_state()
+            .and_then(|s| s.downcast_ref::<InstanceState>())
+            .map(InstanceState::vmctx)
+    };
+    let (to, from) = (state(instance)?, state(caller)?);
+    if to != from {
+        // SAFETY: both context blocks live as long as their instances in
+        // `store`, and only this thread, which runs the caller's code, uses
+        // them now. The callee's builtins and stack check need the store and
+        // stack limit the caller's entry set.
+        unsafe {
+            (*to).store = (*from).store;
+            (*to).stack_limit = (*from).stack_limit;
+        }
+    }
+    Some((target.func_ptrs[defined as usize], to as usize))
 }
 
 impl CompiledModule for JitModule {

@@ -72,6 +72,7 @@ pub fn features(name: &str) -> Features {
         relaxed_simd: later,
         extended_const: later,
         multi_memory: later,
+        tail_call: later,
         decode_later_proposals: later,
         ..Features::WASM2
     }

@@ -47,8 +47,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     max_memory: Option<usize>,
     /// Accept only WebAssembly 2.0 (SIMD included): a module using anything
-    /// later (relaxed SIMD, extended constants, several memories, ...) is
-    /// refused.
+    /// later (relaxed SIMD, extended constants, several memories, tail
+    /// calls, ...) is refused.
     #[arg(long)]
     wasm2: bool,
     /// Stop the guest (as a trap) once it has run N instructions.

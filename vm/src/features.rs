@@ -23,6 +23,10 @@ pub struct Features {
     /// memory, and instructions and segments naming one by index. Off, a
     /// second memory is `Unsupported` (or invalid under the 2.0 rules).
     pub multi_memory: bool,
+    /// Tail calls (standardized in WebAssembly 3.0): `return_call` and
+    /// `return_call_indirect`, which leave the caller's frame before the
+    /// callee runs. Off, they are `Unsupported` (or malformed under 2.0).
+    pub tail_call: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -36,16 +40,18 @@ impl Features {
         relaxed_simd: false,
         extended_const: false,
         multi_memory: false,
+        tail_call: false,
         decode_later_proposals: false,
     };
 
     /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD, extended
-    /// constant expressions and multiple memories. What an engine accepts
-    /// unless its configuration restricts it.
+    /// constant expressions, multiple memories and tail calls. What an
+    /// engine accepts unless its configuration restricts it.
     pub const ALL: Features = Features {
         relaxed_simd: true,
         extended_const: true,
         multi_memory: true,
+        tail_call: true,
         ..Features::WASM2
     };
 
@@ -63,6 +69,7 @@ impl Features {
             f.set(F::SIMD, true);
             // Memory indices in memory instructions are Skiff's to allow too.
             f.set(F::MULTI_MEMORY, self.multi_memory);
+            f.set(F::TAIL_CALL, self.tail_call);
             f
         }
     }

@@ -111,6 +111,24 @@ impl isa::TranslateControl for Translator<'_, '_> {
                     .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
+            Control::ReturnCall(function_index) => {
+                let ty = self.module.func_type(function_index);
+                let params = slot_count(ty.params());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot;
+                self.emit(Op::ReturnCall {
+                    func: function_index,
+                    base,
+                });
+                self.unreachable = true;
+            }
+            Control::ReturnCallIndirect { ty, table } => {
+                let params = slot_count(self.module.types[ty as usize].params());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot - 1;
+                self.emit(Op::ReturnCallIndirect { base, ty, table });
+                self.unreachable = true;
+            }
             Control::CallIndirect { ty, table } => {
                 let ty_index = ty;
                 let ty = &self.module.types[ty as usize];

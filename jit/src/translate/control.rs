@@ -5,10 +5,10 @@
     reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
 )]
 
-use super::{Frame, Kind, Translator, args, cl_type, declare_callee};
+use super::{Frame, Kind, Translator, args, cl_type, declare_callee, wasm_signature};
 use crate::builtins::Builtin;
 use crate::traps::TRAP_UNREACHABLE;
-use cranelift_codegen::ir::{self, Block, InstBuilder, Type};
+use cranelift_codegen::ir::{self, Block, FuncRef, InstBuilder, Type, types};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Control};
 use skiff_vm::runtime::value::slot_count;
@@ -138,11 +138,10 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 }
                 self.end_unreachable_tail();
             }
-            Control::Return => {
-                self.jump_to_label((self.frames.len() - 1) as u32);
-                self.end_unreachable_tail();
-            }
+            Control::Return => self.return_top(),
             Control::Call(function_index) => self.call(function_index)?,
+            Control::ReturnCall(function_index) => self.return_call(function_index)?,
+            Control::ReturnCallIndirect { ty, table } => self.return_call_indirect(ty, table)?,
             Control::CallIndirect { ty, table } => {
                 let type_index = ty;
                 let ty = self.env.module.types[ty as usize].clone();
@@ -170,6 +169,87 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
 }
 
 impl Translator<'_, '_, '_> {
+    /// Defined function `d`, declared in this body on first use.
+    fn callee(&mut self, d: u32) -> FuncRef {
+        if let Some(f) = self.callees.get(&d) {
+            return *f;
+        }
+        let f = declare_callee(
+            self.b.func,
+            self.env.func_ids[d as usize],
+            &self.env.sigs[d as usize],
+        );
+        self.callees.insert(d, f);
+        f
+    }
+
+    /// Returns the values on top of the stack from the function.
+    fn return_top(&mut self) {
+        self.jump_to_label((self.frames.len() - 1) as u32);
+        self.end_unreachable_tail();
+    }
+
+    /// `return_call`: a Cranelift tail call of a defined function, so that
+    /// the native stack does not grow; an import is called, then returned
+    /// from.
+    fn return_call(&mut self, index: u32) -> Result<(), Error> {
+        let m = self.env.module;
+        if index < m.num_imported_funcs {
+            self.call(index)?;
+            self.return_top();
+            return Ok(());
+        }
+        let n = m.func_type(index).params().len();
+        let params = self.top_n(n);
+        self.stack.truncate(self.stack.len() - n);
+        let f = self.callee(index - m.num_imported_funcs);
+        let mut all = vec![self.vmctx];
+        all.extend(self.fuel_arg());
+        all.extend(params);
+        self.b.ins().return_call(f, &all);
+        self.end_unreachable_tail();
+        Ok(())
+    }
+
+    /// `return_call_indirect`: a builtin checks the element and finds where
+    /// the callee is; generated code compiled alike is jumped to with a
+    /// Cranelift tail call, anything else called and returned from.
+    fn return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
+        let ty = self.env.module.types[type_index as usize].clone();
+        let elem = self.pop();
+        let params = self.top_n(ty.params().len());
+        let (slot, addr) = self.spill(&[], 2);
+        let t = self.u32_const(table);
+        let tyi = self.u32_const(type_index);
+        self.checked_builtin(Builtin::TailTarget, &[t, tyi, elem, addr]);
+        let code = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
+        let callee_vmctx = self.b.ins().stack_load(types::I64, types::I64, slot, 8);
+        let (jump, call) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(code, jump, &[], call, &[]);
+        self.b.seal_block(jump);
+        self.b.seal_block(call);
+
+        self.b.switch_to_block(jump);
+        let sig = wasm_signature(&ty, self.env.wasm_conv, self.env.metering)?;
+        let sig = self.b.import_signature(sig);
+        let mut all = vec![callee_vmctx];
+        all.extend(self.fuel_arg());
+        all.extend(params);
+        self.b.ins().return_call_indirect(sig, code, &all);
+
+        self.b.switch_to_block(call);
+        self.stack.push(elem);
+        isa::TranslateControl::control(
+            self,
+            Control::CallIndirect {
+                ty: type_index,
+                table,
+            },
+        )?;
+        self.return_top();
+        Ok(())
+    }
+
     fn call(&mut self, index: u32) -> Result<(), Error> {
         let m = self.env.module;
         let ty = m.func_type(index).clone();
@@ -177,19 +257,7 @@ impl Translator<'_, '_, '_> {
         let params = self.top_n(n);
         self.stack.truncate(self.stack.len() - n);
         if index >= m.num_imported_funcs {
-            let d = index - m.num_imported_funcs;
-            let f = match self.callees.get(&d) {
-                Some(f) => *f,
-                None => {
-                    let f = declare_callee(
-                        self.b.func,
-                        self.env.func_ids[d as usize],
-                        &self.env.sigs[d as usize],
-                    );
-                    self.callees.insert(d, f);
-                    f
-                }
-            };
+            let f = self.callee(index - m.num_imported_funcs);
             let mut all = vec![self.vmctx];
             all.extend(self.fuel_arg());
             all.extend(params);

@@ -100,8 +100,10 @@ pub struct Env<'m> {
     pub func_ids: &'m [FuncId],
     /// Signatures of the defined functions (index = defined index).
     pub sigs: &'m [Signature],
-    /// The calling convention of generated code.
+    /// The platform's calling convention: builtins'.
     pub call_conv: CallConv,
+    /// The calling convention of the module's WebAssembly functions.
+    pub wasm_conv: CallConv,
     /// The memory configuration the code is compiled for: accesses its
     /// guard region does not catch are checked explicitly.
     pub memory: MemoryConfig,

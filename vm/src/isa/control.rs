@@ -72,4 +72,14 @@ pub enum Control {
         /// The table.
         table: u32,
     },
+    /// `return_call` of a function index: the caller's frame ends, then the
+    /// callee runs and returns to the caller's caller.
+    ReturnCall(u32),
+    /// `return_call_indirect`.
+    ReturnCallIndirect {
+        /// The expected type's index.
+        ty: u32,
+        /// The table.
+        table: u32,
+    },
 }

@@ -252,6 +252,16 @@ fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
             ty: type_index,
             table: table_index,
         }),
+        O::ReturnCall { function_index } if features.tail_call => {
+            Instr::Control(Control::ReturnCall(function_index))
+        }
+        O::ReturnCallIndirect {
+            type_index,
+            table_index,
+        } if features.tail_call => Instr::Control(Control::ReturnCallIndirect {
+            ty: type_index,
+            table: table_index,
+        }),
         O::Drop => Instr::Parametric(Parametric::Drop),
         O::Select => Instr::Parametric(Parametric::Select),
         O::TypedSelect { ty } => {

@@ -146,7 +146,10 @@ impl Runs {
                         }
                         true
                     }
-                    Control::Return | Control::Unreachable => true,
+                    Control::Return
+                    | Control::Unreachable
+                    | Control::ReturnCall(_)
+                    | Control::ReturnCallIndirect { .. } => true,
                 },
                 Instr::Reference(_)
                 | Instr::Parametric(_)

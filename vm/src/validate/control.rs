@@ -8,9 +8,9 @@
 use super::func::{BlockTy, Frame, FrameKind, FuncValidator, I32, list};
 use crate::error::{Error, Result};
 use crate::isa::Control;
-use crate::types::RefType;
+use crate::types::{FuncType, RefType};
 
-impl FuncValidator<'_> {
+impl<'a> FuncValidator<'a> {
     pub(super) fn control(&mut self, c: Control) -> Result<()> {
         match c {
             Control::Unreachable => self.unreachable(),
@@ -84,17 +84,51 @@ impl FuncValidator<'_> {
                 self.call(self.module.func_type(f))?;
             }
             Control::CallIndirect { ty, table } => {
-                let elem = self.table(table)?;
-                if elem != RefType::FuncRef {
-                    return Err(self.err(format!(
-                        "type mismatch: call_indirect on table {table} of {elem}, expected funcref"
-                    )));
-                }
-                let ty = self.func_type_of(ty)?;
+                let ty = self.indirect_callee(ty, table, "call_indirect")?;
                 self.pop(I32)?;
                 self.call(ty)?;
             }
+            Control::ReturnCall(f) => {
+                self.info.tail_calls = true;
+                if f as usize >= self.module.funcs.len() {
+                    return Err(self.err(format!("unknown function {f}")));
+                }
+                self.return_call(self.module.func_type(f))?;
+            }
+            Control::ReturnCallIndirect { ty, table } => {
+                self.info.tail_calls = true;
+                let ty = self.indirect_callee(ty, table, "return_call_indirect")?;
+                self.pop(I32)?;
+                self.return_call(ty)?;
+            }
         }
+        Ok(())
+    }
+
+    /// The type a `call_indirect` or `return_call_indirect` (`what`) through
+    /// `table` expects: type `ty`, and the table must hold functions.
+    fn indirect_callee(&self, ty: u32, table: u32, what: &str) -> Result<&'a FuncType> {
+        let elem = self.table(table)?;
+        if elem != RefType::FuncRef {
+            return Err(self.err(format!(
+                "type mismatch: {what} on table {table} of {elem}, expected funcref"
+            )));
+        }
+        self.func_type_of(ty)
+    }
+
+    /// A tail call of a function of type `ty`: its results become the
+    /// caller's, so they must be the caller's result types.
+    fn return_call(&mut self, ty: &'a FuncType) -> Result<()> {
+        if ty.results() != self.ty.results() {
+            return Err(self.err(format!(
+                "type mismatch: tail call of a function returning [{}] from one returning [{}]",
+                list(ty.results()),
+                list(self.ty.results())
+            )));
+        }
+        self.pop_all(ty.params())?;
+        self.unreachable();
         Ok(())
     }
 

@@ -28,6 +28,8 @@ pub struct FuncInfo {
     pub blocks: Vec<BlockInfo>,
     /// Whether a `v128` is ever on the operand stack (or a local).
     pub uses_v128: bool,
+    /// Whether the body has a tail call (`return_call`, `return_call_indirect`).
+    pub tail_calls: bool,
     /// The byte offsets, in order, of the `drop`s and untyped `select`s
     /// whose operands are `v128`: the one thing about an operand's type a
     /// tier cannot tell from the instruction itself.
@@ -127,6 +129,7 @@ pub(super) fn validate_body(
                 || ty.results().contains(&ValType::V128)
                 || locals_v128,
             v128_operands: Vec::new(),
+            tail_calls: false,
         },
         pos: body.operators.start,
     };
