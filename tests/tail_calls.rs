@@ -116,3 +116,23 @@ fn tail_calls_cross_instances_and_reach_the_host() {
         assert_eq!(trap.kind(), TrapKind::UndefinedElement, "{kind}");
     }
 }
+
+/// `tests/programs/tailcall.c`, built with clang's `-mtail-call`: handlers
+/// that `musttail`-call each other through a table and a mutual recursion,
+/// ten million calls deep, print what the native build prints.
+#[test]
+fn a_c_program_of_musttail_handlers_runs_as_natively() {
+    let expected = std::fs::read_to_string("tests/programs/tailcall.expected").unwrap();
+    let engines = ["interp", "jit"]
+        .into_iter()
+        .filter(|e| *e == "interp" || Engine::new(EngineKind::Jit).is_ok());
+    for engine in engines {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+            .args(["run", "--engine", engine, "tests/programs/tailcall.wasm"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{engine}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{engine}");
+    }
+}
