@@ -86,6 +86,37 @@ impl Translator<'_, '_, '_> {
         }
     }
 
+    /// `relaxed_min` (or `relaxed_max`) on vectors of `ty`: `min` (`max`),
+    /// with every NaN lane the positive canonical NaN, as the interpreter
+    /// gives it. Cranelift's `fmin` and `fmax` give NaNs of either sign (any
+    /// NaN is a valid `min`), but a relaxed instruction must give the same
+    /// bits on both tiers.
+    fn relaxed_min_max(&mut self, ty: Type, min: bool) {
+        let b = self.pop_as(ty);
+        let a = self.pop_as(ty);
+        let v = if min {
+            self.b.ins().fmin(a, b)
+        } else {
+            self.b.ins().fmax(a, b)
+        };
+        let unordered = self.b.ins().fcmp(FloatCC::Unordered, a, b);
+        let unordered = self.cast(unordered, ty);
+        let nan: u128 = if ty == F32 {
+            0x7fc0_0000_7fc0_0000_7fc0_0000_7fc0_0000
+        } else {
+            0x7ff8_0000_0000_0000_7ff8_0000_0000_0000
+        };
+        let c = self
+            .b
+            .func
+            .dfg
+            .constants
+            .insert(ConstantData::from(nan.to_le_bytes().as_slice()));
+        let nan = self.b.ins().vconst(ty, c);
+        let v = self.b.ins().bitselect(unordered, nan, v);
+        self.push_vector(v);
+    }
+
     /// Pops a vector as `ty`.
     fn pop_as(&mut self, ty: Type) -> Value {
         let x = self.pop();
@@ -587,10 +618,10 @@ impl Translator<'_, '_, '_> {
             | VecOp::I16x8RelaxedLaneselect
             | VecOp::I32x4RelaxedLaneselect
             | VecOp::I64x2RelaxedLaneselect => self.vector_op(VecOp::V128Bitselect),
-            VecOp::F32x4RelaxedMin => self.vector_op(VecOp::F32x4Min),
-            VecOp::F32x4RelaxedMax => self.vector_op(VecOp::F32x4Max),
-            VecOp::F64x2RelaxedMin => self.vector_op(VecOp::F64x2Min),
-            VecOp::F64x2RelaxedMax => self.vector_op(VecOp::F64x2Max),
+            VecOp::F32x4RelaxedMin => self.relaxed_min_max(F32, true),
+            VecOp::F32x4RelaxedMax => self.relaxed_min_max(F32, false),
+            VecOp::F64x2RelaxedMin => self.relaxed_min_max(F64, true),
+            VecOp::F64x2RelaxedMax => self.relaxed_min_max(F64, false),
             VecOp::I16x8RelaxedQ15mulrS => self.vector_op(VecOp::I16x8Q15MulrSatS),
             VecOp::I16x8RelaxedDotI8x16I7x16S => {
                 let b = self.pop_as(I8);
