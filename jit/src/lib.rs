@@ -183,7 +183,7 @@ pub struct JitModule {
     trampolines: Vec<usize>,
     /// The code of every defined function, which generated code calls with
     /// the module's WebAssembly calling convention.
-    func_ptrs: Vec<usize>,
+    func_ptrs: Arc<[usize]>,
     /// Whether the functions use Cranelift's tail calling convention (the
     /// module has tail calls), so that another module's `return_call_indirect`
     /// may jump to them.
@@ -328,28 +328,19 @@ fn compile(
 /// function, code of another tier or compiled otherwise).
 pub(crate) fn tail_target(store: &Store, caller: InstanceId, f: Func) -> Option<(usize, usize)> {
     let (instance, index) = store.func(f).wasm()?;
-    let jit_code = |i: InstanceId| {
-        store
-            .instance(i)
-            .code()
-            .clone()
-            .into_any()
-            .downcast::<JitModule>()
-            .ok()
-    };
-    let (target, from) = (jit_code(instance)?, jit_code(caller)?);
-    if !target.tail_calls || target.metering != from.metering {
-        return None;
-    }
-    let defined = index.checked_sub(target.module.module().num_imported_funcs)?;
     let state = |i: InstanceId| {
         store
             .instance(i)
             .tier_state()
             .and_then(|s| s.downcast_ref::<InstanceState>())
-            .map(InstanceState::vmctx)
     };
-    let (to, from) = (state(instance)?, state(caller)?);
+    let (target, from) = (state(instance)?, state(caller)?);
+    let (code, metering) = target.tail_entry.as_ref()?;
+    if Some(*metering) != from.tail_entry.as_ref().map(|(_, m)| *m) {
+        return None;
+    }
+    let defined = index.checked_sub(store.instance(instance).module().num_imported_funcs)?;
+    let (to, from) = (target.vmctx(), from.vmctx());
     if to != from {
         // SAFETY: both context blocks live as long as their instances in
         // `store`, and only this thread, which runs the caller's code, uses
@@ -360,7 +351,7 @@ pub(crate) fn tail_target(store: &Store, caller: InstanceId, f: Func) -> Option<
             (*to).stack_limit = (*from).stack_limit;
         }
     }
-    Some((target.func_ptrs[defined as usize], to as usize))
+    Some((code[defined as usize], to as usize))
 }
 
 impl CompiledModule for JitModule {
@@ -377,7 +368,12 @@ impl CompiledModule for JitModule {
                 store.memory_config()
             )));
         }
-        Ok(Some(Box::new(InstanceState::new(store, instance))))
+        let tail_entry = self
+            .tail_calls
+            .then(|| (self.func_ptrs.clone(), self.metering));
+        Ok(Some(Box::new(InstanceState::new(
+            store, instance, tail_entry,
+        ))))
     }
 
     fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap> {

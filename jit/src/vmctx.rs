@@ -1,9 +1,10 @@
 //! The context block generated code reads by offset: one per instance.
 
 use crate::builtins::{self, Addresses};
-use skiff_vm::runtime::{InstanceId, MeterState, Store, VMMemory};
+use skiff_vm::runtime::{InstanceId, MeterState, Metering, Store, VMMemory};
 use std::mem::offset_of;
 use std::ptr::NonNull;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 /// The per-instance context block. Its address is stable (it is boxed) and
@@ -74,6 +75,10 @@ pub(crate) struct InstanceState {
     _globals: Box<[*mut u64]>,
     /// The memory pointers `vmctx.memories` points to.
     _memories: Box<[*const VMMemory]>,
+    /// Where a `return_call_indirect` may jump into this instance's code:
+    /// the code of each defined function, when the module was compiled with
+    /// the tail calling convention, with the checks it was compiled with.
+    pub(crate) tail_entry: Option<(Arc<[usize]>, Metering)>,
 }
 
 impl Drop for InstanceState {
@@ -96,8 +101,13 @@ impl InstanceState {
         self.vmctx.as_ptr()
     }
 
-    /// Builds the context block of `instance`, whose objects exist in `store`.
-    pub(crate) fn new(store: &mut Store, instance: InstanceId) -> InstanceState {
+    /// Builds the context block of `instance`, whose objects exist in `store`;
+    /// `tail_entry` as the field says.
+    pub(crate) fn new(
+        store: &mut Store,
+        instance: InstanceId,
+        tail_entry: Option<(Arc<[usize]>, Metering)>,
+    ) -> InstanceState {
         let inst = store.instance(instance);
         let (global_ids, memory_ids) = (inst.globals().to_vec(), inst.memories().to_vec());
         let memory0 = memory_ids.first().copied();
@@ -129,6 +139,7 @@ impl InstanceState {
             vmctx: NonNull::new(vmctx).expect("a box is not null"),
             _globals: globals,
             _memories: memories,
+            tail_entry,
         }
     }
 }
