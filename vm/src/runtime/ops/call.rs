@@ -23,12 +23,12 @@ pub fn call_indirect_target(
     let r = usize::try_from(i)
         .ok()
         .and_then(|i| store.tables[t.0 as usize].elements.get(i).copied())
-        .ok_or(Trap::new(TrapKind::UndefinedElement))?;
-    let f = ref_to_func(r).ok_or(Trap::new(TrapKind::UninitializedElement))?;
+        .ok_or_else(|| Trap::new(TrapKind::UndefinedElement))?;
+    let f = ref_to_func(r).ok_or_else(|| Trap::new(TrapKind::UninitializedElement))?;
     let callee = store
         .funcs
         .get(f.0 as usize)
-        .ok_or(Trap::new(TrapKind::UninitializedElement))?;
+        .ok_or_else(|| Trap::new(TrapKind::UninitializedElement))?;
     if callee.ty != instance.module().types[ty as usize] {
         return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
     }
