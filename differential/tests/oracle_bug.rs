@@ -89,3 +89,33 @@ fn a_loop_of_memory_grow_runs_in_a_small_thread() {
     // The harness passes 0 as the first export's first argument.
     assert_eq!(verdict.unwrap(), Verdict::Same { calls: 1, traps: 0 });
 }
+
+/// Seed 55,673 of the long run (tail calls): after its three exports run,
+/// Skiff's tiers leave global "6" at 0, as wasmtime 48 does; wasmi 2.0.0
+/// leaves 65,536. Fails once wasmi agrees, to say the seed can be compared
+/// again.
+#[test]
+fn seed_55673_skiff_agrees_with_wasmtime_and_wasmi_2_0_0_differs() {
+    use skiff_differential::{Value, export_names, generate, run_skiff, run_wasmi, seed_bytes};
+    let seed = 55_673;
+    let bytes = generate(&seed_bytes(seed, 1024 + (seed % 8) as usize * 1024)).unwrap();
+    let names = export_names(&bytes).unwrap();
+    let engines = Engines::new();
+    let global = |globals: &[(String, Value)]| {
+        globals
+            .iter()
+            .find(|(n, _)| n == "6")
+            .map(|(_, v)| *v)
+            .expect("global \"6\" is exported")
+    };
+    for (name, engine) in engines.skiff() {
+        let run = run_skiff(engine, &bytes, &names).unwrap();
+        assert_eq!(global(&run.globals), Value::I64(0), "{name}");
+    }
+    let run = run_wasmi(engines.wasmi(), &bytes, &names).unwrap();
+    assert_eq!(
+        global(&run.globals),
+        Value::I64(65_536),
+        "wasmi now agrees: the seed needs no exception"
+    );
+}
