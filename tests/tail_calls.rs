@@ -12,8 +12,9 @@ fn engines() -> Vec<Engine> {
     engines
 }
 
-/// Counts down through the other instance's table, which holds this module's
-/// `down` too: the chain alternates between the two instances.
+/// Counts down through the table it imports from `MAIN`, whose element 0 is
+/// this `down`: `MAIN`'s `across` tail-calls into this instance, which then
+/// tail-calls itself through the other instance's table.
 const PEER: &str = r#"(module
   (type $down (func (param i64 i64) (result i64)))
   (import "main" "table" (table 2 funcref))
@@ -100,8 +101,8 @@ fn tail_calls_cross_instances_and_reach_the_host() {
     for engine in engines() {
         let kind = engine.kind();
         let (mut store, main) = setup(&engine);
-        // main's `across` enters the peer, which calls itself through main's
-        // table a million times.
+        // main's `across` enters the peer, which tail-calls itself through
+        // main's table a million times.
         let across = main.get_typed_func::<i64, i64>(&store, "across").unwrap();
         assert_eq!(
             across.call(&mut store, 1_000_000).unwrap(),
