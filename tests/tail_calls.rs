@@ -2,6 +2,10 @@
 //! grow the stack, within a module, between instances and through a table,
 //! and a tail call of a host function returns its results.
 
+#[allow(dead_code, reason = "this file needs some of the shared helpers")]
+mod common;
+
+use common::{ENGINES, skiff, text};
 use skiff::{Caller, Engine, EngineKind, Linker, Module, Store, Trap, TrapKind, Val};
 
 fn engines() -> Vec<Engine> {
@@ -124,16 +128,9 @@ fn tail_calls_cross_instances_and_reach_the_host() {
 #[test]
 fn a_c_program_of_musttail_handlers_runs_as_natively() {
     let expected = std::fs::read_to_string("tests/programs/tailcall.expected").unwrap();
-    let engines = ["interp", "jit"]
-        .into_iter()
-        .filter(|e| *e == "interp" || Engine::new(EngineKind::Jit).is_ok());
-    for engine in engines {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
-            .args(["run", "--engine", engine, "tests/programs/tailcall.wasm"])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{engine}: {stderr}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{engine}");
+    for engine in ENGINES {
+        let out = skiff(&["run", "--engine", engine, "tests/programs/tailcall.wasm"]);
+        assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), expected, "{engine}");
     }
 }

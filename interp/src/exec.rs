@@ -60,8 +60,7 @@ fn memory_of(store: &Store, inst: InstanceId) -> Option<MemoryId> {
     store.instance(inst).memories().first().copied()
 }
 
-/// The base and accessible length of memory `memory` of instance `inst`, or of
-/// none (null and 0).
+/// The base and accessible length of memory `mem`, or of none (null and 0).
 fn memory_view(store: &Store, mem: Option<MemoryId>) -> (*mut u8, usize) {
     match mem {
         Some(m) => (store.memory_ref(m).base(), store.memory_ref(m).len()),
@@ -527,6 +526,20 @@ impl Machine {
         // Memory 0's base and length, read once: only `memory.grow` changes the
         // length (and never the base), and calls leave this function.
         let (mut mem_base, mut mem_len) = memory_view(store, self.mem);
+        // The function a `call_indirect` or `return_call_indirect` whose
+        // arguments start at slot `$base` (the table index after them) calls
+        // through `$table`, expecting type `$ty`; or its trap.
+        macro_rules! indirect_callee {
+            ($base:expr, $ty:expr, $table:expr) => {{
+                let (base, ty, table): (Slot, u32, u32) = ($base, $ty, $table);
+                let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
+                let i = get!(base + params) as u32;
+                match ops::call_indirect_target(store, inst, table, ty, i.into()) {
+                    Ok(f) => f,
+                    Err(t) => trap!(t.kind()),
+                }
+            }};
+        }
         macro_rules! three {
             ($base:expr) => {{
                 let b: Slot = $base;
@@ -588,21 +601,11 @@ impl Machine {
                     leave!(Transfer::TailCall { addr, base });
                 }
                 Op::ReturnCallIndirect { base, ty, table } => {
-                    let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
-                    let i = get!(base + params) as u32;
-                    let f = match ops::call_indirect_target(store, inst, table, ty, i.into()) {
-                        Ok(f) => f,
-                        Err(t) => trap!(t.kind()),
-                    };
+                    let f = indirect_callee!(base, ty, table);
                     leave!(Transfer::TailCall { addr: f.0, base });
                 }
                 Op::CallIndirect { base, ty, table } => {
-                    let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
-                    let i = get!(base + params) as u32;
-                    let f = match ops::call_indirect_target(store, inst, table, ty, i.into()) {
-                        Ok(f) => f,
-                        Err(t) => trap!(t.kind()),
-                    };
+                    let f = indirect_callee!(base, ty, table);
                     if let Some((instance, index)) = store.func(f).wasm()
                         && instance == inst
                         && index >= num_imported

@@ -181,15 +181,11 @@ pub struct JitModule {
     /// instances can call (exported, in a table, or the start function); 0
     /// for the others.
     trampolines: Vec<usize>,
-    /// The code of every defined function, which generated code calls with
-    /// the module's WebAssembly calling convention.
-    func_ptrs: Arc<[usize]>,
-    /// Whether the functions use Cranelift's tail calling convention (the
-    /// module has tail calls), so that another module's `return_call_indirect`
-    /// may jump to them.
-    tail_calls: bool,
-    /// The fuel and epoch checks the code has (which its signatures follow).
-    metering: Metering,
+    /// When the functions use Cranelift's tail calling convention (the module
+    /// has tail calls), so that a `return_call_indirect` may jump to them:
+    /// the code of every defined function, and the fuel and epoch checks it
+    /// has (which its signatures follow). Each instance's state gets it.
+    tail_entry: Option<(Arc<[usize]>, Metering)>,
     /// The code's entry in the registry the signal handler reads; dropped
     /// (unregistered) before the code's memory is freed.
     registration: Option<registry::Registration>,
@@ -299,11 +295,14 @@ fn compile(
         })
         .collect();
     let registration = Some(registry::register(funcs));
-    let func_ptrs = plan
-        .func_ids()
-        .iter()
-        .map(|id| jit.get_finalized_function(*id) as usize)
-        .collect();
+    let tail_entry = tail_calls.then(|| {
+        let code = plan
+            .func_ids()
+            .iter()
+            .map(|id| jit.get_finalized_function(*id) as usize)
+            .collect();
+        (code, metering)
+    });
     let trampolines = plan
         .tramp_ids()
         .iter()
@@ -313,9 +312,7 @@ fn compile(
         module: module.clone(),
         memory,
         trampolines,
-        func_ptrs,
-        tail_calls,
-        metering,
+        tail_entry,
         registration,
         jit: Mutex::new(Some(jit)),
     })
@@ -368,9 +365,7 @@ impl CompiledModule for JitModule {
                 store.memory_config()
             )));
         }
-        let tail_entry = self
-            .tail_calls
-            .then(|| (self.func_ptrs.clone(), self.metering));
+        let tail_entry = self.tail_entry.clone();
         Ok(Some(Box::new(InstanceState::new(
             store, instance, tail_entry,
         ))))

@@ -30,13 +30,7 @@ impl isa::TranslateVector for Translator<'_, '_, '_> {
     fn vector(&mut self, v: Vector) -> Result<(), Error> {
         match v {
             Vector::Const(bits) => {
-                let c = self
-                    .b
-                    .func
-                    .dfg
-                    .constants
-                    .insert(ConstantData::from(bits.to_le_bytes().as_slice()));
-                let v = self.b.ins().vconst(V, c);
+                let v = self.vconst(V, bits);
                 self.stack.push(v);
             }
             Vector::Shuffle(lanes) => {
@@ -86,6 +80,17 @@ impl Translator<'_, '_, '_> {
         }
     }
 
+    /// A vector of type `ty` whose 16 bytes are `bits`, little-endian.
+    fn vconst(&mut self, ty: Type, bits: u128) -> Value {
+        let c = self
+            .b
+            .func
+            .dfg
+            .constants
+            .insert(ConstantData::from(bits.to_le_bytes().as_slice()));
+        self.b.ins().vconst(ty, c)
+    }
+
     /// `relaxed_min` (or `relaxed_max`) on vectors of `ty`: `min` (`max`),
     /// with every NaN lane the positive canonical NaN, as the interpreter
     /// gives it. Cranelift's `fmin` and `fmax` give NaNs of either sign (any
@@ -106,13 +111,7 @@ impl Translator<'_, '_, '_> {
         } else {
             0x7ff8_0000_0000_0000_7ff8_0000_0000_0000
         };
-        let c = self
-            .b
-            .func
-            .dfg
-            .constants
-            .insert(ConstantData::from(nan.to_le_bytes().as_slice()));
-        let nan = self.b.ins().vconst(ty, c);
+        let nan = self.vconst(ty, nan);
         let v = self.b.ins().bitselect(unordered, nan, v);
         self.push_vector(v);
     }

@@ -78,10 +78,8 @@ impl<'a> FuncValidator<'a> {
                 self.unreachable();
             }
             Control::Call(f) => {
-                if f as usize >= self.module.funcs.len() {
-                    return Err(self.err(format!("unknown function {f}")));
-                }
-                self.call(self.module.func_type(f))?;
+                let ty = self.direct_callee(f)?;
+                self.call(ty)?;
             }
             Control::CallIndirect { ty, table } => {
                 let ty = self.indirect_callee(ty, table, "call_indirect")?;
@@ -90,10 +88,8 @@ impl<'a> FuncValidator<'a> {
             }
             Control::ReturnCall(f) => {
                 self.info.tail_calls = true;
-                if f as usize >= self.module.funcs.len() {
-                    return Err(self.err(format!("unknown function {f}")));
-                }
-                self.return_call(self.module.func_type(f))?;
+                let ty = self.direct_callee(f)?;
+                self.return_call(ty)?;
             }
             Control::ReturnCallIndirect { ty, table } => {
                 self.info.tail_calls = true;
@@ -103,6 +99,14 @@ impl<'a> FuncValidator<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The type of function `f`, which a `call` or `return_call` names.
+    fn direct_callee(&self, f: u32) -> Result<&'a FuncType> {
+        if f as usize >= self.module.funcs.len() {
+            return Err(self.err(format!("unknown function {f}")));
+        }
+        Ok(self.module.func_type(f))
     }
 
     /// The type a `call_indirect` or `return_call_indirect` (`what`) through
