@@ -98,7 +98,10 @@ impl Config {
     /// Meters fuel: every WebAssembly instruction costs one unit of the
     /// store's fuel ([`Store::set_fuel`](crate::Store::set_fuel)), and code
     /// traps with [`TrapKind::OutOfFuel`](crate::TrapKind::OutOfFuel) when
-    /// it runs out; both tiers count the same. Off, the code has no checks.
+    /// it runs out. What is left is checked at function entries and loop
+    /// headers, so straight-line code may overdraw it by what it costs up
+    /// to the next one; both tiers count the same and trap at the same
+    /// point. Off, the code has no checks.
     pub fn consume_fuel(&mut self, on: bool) -> &mut Config {
         self.metering.fuel = on;
         self

@@ -60,7 +60,8 @@ impl<T: 'static> Store<T> {
         Ok(())
     }
 
-    /// The fuel left; an error unless the store's engine meters fuel.
+    /// The fuel left (zero when straight-line code overdrew it); an error
+    /// unless the store's engine meters fuel.
     pub fn get_fuel(&self) -> Result<u64, Trap> {
         self.check_fuel()?;
         Ok(self.inner.fuel())

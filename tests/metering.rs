@@ -171,6 +171,118 @@ fn a_trap_below_calls_leaves_the_same_fuel_on_both_tiers() {
     assert!(left.windows(2).all(|w| w[0] == w[1]), "{left:?}");
 }
 
+/// A pure function called first (its fuel comes back in a register on the
+/// JIT, unsaved), then each kind of trap.
+const TRAPS: &str = r#"(module
+  (memory 1)
+  (table 2 funcref)
+  (type $v (func))
+  (func $pure (param i32) (result i32)
+    (i32.mul (i32.add (local.get 0) (i32.const 3)) (i32.const 7)))
+  (func $lead (result i32)
+    (i32.add (call $pure (i32.const 1)) (call $pure (i32.const 2))))
+  (func (export "div") (result i32) (i32.div_u (call $lead) (i32.const 0)))
+  (func (export "div_s") (result i32)
+    (drop (call $lead)) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "trunc") (result i32) (drop (call $lead)) (i32.trunc_f32_s (f32.const nan)))
+  (func (export "unreachable") (result i32) (drop (call $lead)) (unreachable))
+  (func (export "load") (result i32) (i32.load (i32.mul (call $lead) (i32.const 100000))))
+  (func (export "store") (result i32)
+    (i32.store (i32.const 65535) (call $lead)) (i32.const 0))
+  (func (export "fill") (result i32)
+    (memory.fill (call $lead) (i32.const 0) (i32.const 65536)) (i32.const 0))
+  (func (export "null") (result i32)
+    (call_indirect (type $v) (i32.and (call $lead) (i32.const 1))) (i32.const 0))
+  (func (export "table") (result i32) (drop (table.get (call $lead))) (i32.const 0))
+  (func (export "loop") (result i32)
+    (loop $l (br_if $l (call $lead))) (i32.const 0)))"#;
+
+#[test]
+fn every_kind_of_trap_leaves_the_same_fuel_on_both_tiers() {
+    let cases = [
+        ("div", TrapKind::IntegerDivisionByZero),
+        ("div_s", TrapKind::IntegerOverflow),
+        ("trunc", TrapKind::InvalidConversionToInteger),
+        ("unreachable", TrapKind::Unreachable),
+        ("load", TrapKind::MemoryOutOfBounds),
+        ("store", TrapKind::MemoryOutOfBounds),
+        ("fill", TrapKind::MemoryOutOfBounds),
+        ("null", TrapKind::UninitializedElement),
+        ("table", TrapKind::TableOutOfBounds),
+        ("loop", TrapKind::OutOfFuel),
+    ];
+    let left: Vec<Vec<u64>> = kinds()
+        .into_iter()
+        .map(|kind| {
+            let engine = engine(kind, true, false);
+            let module = Module::new(&engine, TRAPS.as_bytes()).unwrap();
+            let mut store = Store::new(&engine, ());
+            let inst = Linker::new().instantiate(&mut store, &module).unwrap();
+            cases
+                .iter()
+                .map(|&(export, expected)| {
+                    store.set_fuel(1_000).unwrap();
+                    let f = inst.get_typed_func::<(), i32>(&store, export).unwrap();
+                    let result = f.call(&mut store, ());
+                    let trap = result.expect_err(&format!("{kind} {export} traps"));
+                    assert_eq!(trap.kind(), expected, "{kind} {export}");
+                    store.get_fuel().unwrap()
+                })
+                .collect()
+        })
+        .collect();
+    // `$pure` is one run of 6, `$lead` one of 6 around two calls of it: 18
+    // before the trapping run's own instructions (`div`'s: 4).
+    let lead = 6 + 2 * 6;
+    assert_eq!(left[0][0], 1_000 - lead - 4, "interp, div");
+    // An iteration of the loop spends 2 + 18 and it stops with less left.
+    assert!(left[0][9] < 2 + lead, "interp, loop: {}", left[0][9]);
+    assert!(left.windows(2).all(|w| w[0] == w[1]), "{left:?}");
+}
+
+#[test]
+fn fuel_is_checked_at_function_entries_and_loop_headers() {
+    const WAT: &str = r#"(module
+      (func (export "straight") (param i32) (result i32)
+        (if (result i32) (local.get 0)
+          (then (i32.add (i32.add (i32.const 1) (i32.const 2))
+                         (i32.add (i32.const 3) (i32.const 4))))
+          (else (i32.const 0))))
+      (func (export "looping") (result i32)
+        (loop $l (br $l)) (i32.const 0)))"#;
+    for kind in kinds() {
+        let engine = engine(kind, true, false);
+        let module = Module::new(&engine, WAT.as_bytes()).unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new().instantiate(&mut store, &module).unwrap();
+        let straight = inst.get_typed_func::<i32, i32>(&store, "straight").unwrap();
+        // The entry run (`local.get`, `if`: 2) is checked; the then-arm (8)
+        // is taken unchecked: the call completes, overdrawing the fuel.
+        store.set_fuel(5).unwrap();
+        assert_eq!(straight.call(&mut store, 1).unwrap(), 10, "{kind}");
+        assert_eq!(store.get_fuel().unwrap(), 0, "{kind}");
+        // The next entry finds less than it needs: it traps, taking nothing.
+        let trap = straight.call(&mut store, 1).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::OutOfFuel, "{kind}");
+        store.set_fuel(1).unwrap();
+        assert_eq!(
+            straight.call(&mut store, 1).unwrap_err().kind(),
+            TrapKind::OutOfFuel,
+            "{kind}"
+        );
+        assert_eq!(store.get_fuel().unwrap(), 1, "{kind}");
+        // A loop stops at its header.
+        store.set_fuel(1_000).unwrap();
+        let looping = inst.get_typed_func::<(), i32>(&store, "looping").unwrap();
+        assert_eq!(
+            looping.call(&mut store, ()).unwrap_err().kind(),
+            TrapKind::OutOfFuel,
+            "{kind}"
+        );
+        assert_eq!(store.get_fuel().unwrap(), 0, "{kind}");
+    }
+}
+
 #[test]
 fn fuel_needs_an_engine_that_meters_it() {
     let (mut store, _) = instantiate(&engine(EngineKind::Interp, false, false));

@@ -371,8 +371,12 @@ with_op_lists!(define_ops {
         GlobalGet128 { dst: Slot, index: u32 },
         /// `v128` global `index` = slots `src`, `src + 1`.
         GlobalSet128 { src: Slot, index: u32 },
-        /// Take `amount` fuel, or trap (taking nothing) when less is left.
+        /// Take `amount` fuel, or trap (taking nothing) when less is left:
+        /// at function entries and loop headers.
         Fuel { amount: u32 },
+        /// Take `amount` fuel, whatever is left (the count may go below
+        /// zero): where other runs start.
+        Charge { amount: u32 },
         /// Trap when the engine's epoch has reached the store's deadline.
         CheckEpoch,
         /// `dst` = `a` + constant `imm` (i32).

@@ -95,6 +95,82 @@ macro_rules! next {
     }};
 }
 
+/// Continues with instruction `$ip` in code that meters fuel: a `Fuel` there
+/// (where every run starts, so at jump targets, after conditional jumps and
+/// at function entries) is run here, one dispatch fewer, and the chain
+/// continues after it; anything else as [`next!`]. A jump continues so when
+/// its handler's `FUEL` is set (by `metered_handler_of`).
+macro_rules! next_metered {
+    ($ip:expr, $regs:expr, $mem:ident, $len:ident, $code:expr, $m:ident) => {{
+        let mut ip: *const Instr = $ip;
+        // SAFETY: `ip` is an instruction of `$code`, as for `next!`, and `$m`
+        // the machine running it (see `run`).
+        if unsafe { run_fuel(ip, $m) } {
+            // SAFETY: the code ends with `Return`, so it is not the last.
+            ip = unsafe { ip.add(1) };
+        }
+        // With too little fuel left, the `Fuel`'s own handler stops the
+        // chain. One call site, no other exit: it stays a tail call.
+        next!(ip, $regs, $mem, $len, $code, $m)
+    }};
+}
+
+/// Continues at `$ip` with [`next_metered!`] when `$fuel`, else [`next!`].
+macro_rules! jump {
+    ($fuel:ident, $ip:expr, $regs:expr, $mem:ident, $len:ident, $code:expr, $m:ident) => {{
+        if $fuel {
+            next_metered!($ip, $regs, $mem, $len, $code, $m)
+        }
+        next!($ip, $regs, $mem, $len, $code, $m)
+    }};
+}
+
+/// Runs instruction `ip` when it is a `Charge`, or a `Fuel` that finds
+/// enough fuel left; answers whether it did.
+///
+/// # Safety
+/// `ip` points to an instruction, and `m` is the machine running the code
+/// (see [`run`]).
+#[inline(always)]
+unsafe fn run_fuel(ip: *const Instr, m: *mut Machine) -> bool {
+    // SAFETY: the caller's guarantees.
+    match unsafe { (*ip).op } {
+        Op::Fuel { amount } => unsafe { take_fuel(m, amount) },
+        Op::Charge { amount } => {
+            unsafe { charge(m, amount) };
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Takes `amount` fuel from the store's meter, whatever is left.
+///
+/// # Safety
+/// As for [`take_fuel`].
+#[inline(always)]
+unsafe fn charge(m: *mut Machine, amount: u32) {
+    // SAFETY: the caller's guarantee.
+    unsafe { (*(*m).meter).fuel -= i64::from(amount) };
+}
+
+/// Takes `amount` fuel from the store's meter; false, taking nothing, when
+/// less is left.
+///
+/// # Safety
+/// `m` is the machine running the code (see [`run`]): its meter is the
+/// store's, which outlives the call, and only this thread uses it.
+#[inline(always)]
+unsafe fn take_fuel(m: *mut Machine, amount: u32) -> bool {
+    // SAFETY: the caller's guarantee.
+    let meter = unsafe { &mut *(*m).meter };
+    if meter.fuel < i64::from(amount) {
+        return false;
+    }
+    meter.fuel -= i64::from(amount);
+    true
+}
+
 /// Defines a handler: `$name(pattern of its instruction) { body }`, the body
 /// seeing `ip`, `regs`, `mem`, `len`, `code` and `m`. A handler may take
 /// const parameters (`$name<const P: T>(...)`): flags of its instruction that
@@ -422,14 +498,15 @@ unsafe fn branch_carrying(
 
 /// Takes branch table entry `$entry`: copies what the label carries, then jumps.
 macro_rules! branch {
-    ($entry:expr, $ip:ident, $regs:ident, $mem:ident, $len:ident, $code:ident, $m:ident) => {{
+    ($fuel:ident, $entry:expr, $ip:ident, $regs:ident, $mem:ident, $len:ident, $code:ident, $m:ident) => {{
         let to = $code.branch_tables[$entry as usize];
         if to.keep != 0 {
             // SAFETY: the handler's own arguments, passed on.
             return unsafe { branch_carrying($ip, $regs, $mem, $len, $code, $m) };
         }
         // SAFETY: branch targets were checked by `translate`.
-        next!(
+        jump!(
+            $fuel,
             unsafe { at($code, to.target) },
             $regs,
             $mem,
@@ -457,15 +534,15 @@ macro_rules! list_handlers {
     ) => {
         // The fused compare-and-jumps.
         $(
-            handler!($fused(Op::$fused { a, b, target }) ip regs mem len code m {
+            handler!($fused<const FUEL: bool>(Op::$fused { a, b, target }) ip regs mem len code m {
                 // SAFETY: slots of translated code are in the frame.
                 let holds = unsafe { $get(get(regs, a)) $cmp $get(get(regs, b)) };
                 if holds {
                     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-                    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+                    jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
                 }
                 // SAFETY: jump targets were checked by `translate`.
-                next!(unsafe { at(code, target) }, regs, mem, len, code, m)
+                jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
             });
         )*
         // The comparisons fused with the `select` by their result.
@@ -568,7 +645,7 @@ macro_rules! list_handlers {
                 $(Op::$store_at { .. } => $store_at as Handler,)*
                 $(Op::$unary { .. } => $unary as Handler,)*
                 $(Op::$binary { .. } => $binary as Handler,)*
-                $(Op::$fused { .. } => $fused as Handler,)*
+                $(Op::$fused { .. } => $fused::<false> as Handler,)*
                 $(Op::$select { .. } => $select as Handler,)*
                 $(Op::$count { .. } => $count as Handler,)*
                 $(&Op::$load_op { wrap, swap, .. } => match (wrap, swap) {
@@ -593,12 +670,12 @@ macro_rules! list_handlers {
                     (true, true) => $update::<true, true>,
                 },)*
                 Op::Unreachable => Unreachable,
-                Op::Jump { .. } => Jump,
-                Op::JumpIf { .. } => JumpIf,
-                Op::JumpIfZero { .. } => JumpIfZero,
-                Op::Br { .. } => Br,
-                Op::BrIf { .. } => BrIf,
-                Op::BrTable { .. } => BrTable,
+                Op::Jump { .. } => Jump::<false>,
+                Op::JumpIf { .. } => JumpIf::<false>,
+                Op::JumpIfZero { .. } => JumpIfZero::<false>,
+                Op::Br { .. } => Br::<false>,
+                Op::BrIf { .. } => BrIf::<false>,
+                Op::BrTable { .. } => BrTable::<false>,
                 Op::Copy { .. } => Copy,
                 Op::Copy2 { .. } => vector::Copy2,
                 Op::Const { .. } => Const,
@@ -608,11 +685,12 @@ macro_rules! list_handlers {
                 Op::I32AddImm2 { .. } => I32AddImm2,
                 Op::F64MulAdd { .. } => F64MulAdd,
                 Op::RefIsNull { .. } => RefIsNull,
-                Op::Call { .. } => Call,
+                Op::Call { .. } => Call::<false>,
                 Op::Return { .. } => Return,
                 Op::MemoryCopy { .. } => MemoryCopy,
                 Op::MemoryFill { .. } => MemoryFill,
                 Op::Fuel { .. } => Fuel,
+                Op::Charge { .. } => Charge,
                 Op::CheckEpoch => CheckEpoch,
                 Op::VOp { op, .. } => vector::vop_handler(*op),
                 Op::VLoad { op, .. } => vector::vload_handler(*op),
@@ -645,6 +723,22 @@ macro_rules! list_handlers {
                 | Op::RefFunc { .. } => slow,
             }
         }
+
+        /// The handler that runs `op` in code that meters fuel: a jump or a
+        /// call runs the `Fuel` it lands on itself.
+        pub(crate) fn metered_handler_of(op: &Op) -> Handler {
+            match op {
+                $(Op::$fused { .. } => $fused::<true> as Handler,)*
+                Op::Jump { .. } => Jump::<true>,
+                Op::JumpIf { .. } => JumpIf::<true>,
+                Op::JumpIfZero { .. } => JumpIfZero::<true>,
+                Op::Br { .. } => Br::<true>,
+                Op::BrIf { .. } => BrIf::<true>,
+                Op::BrTable { .. } => BrTable::<true>,
+                Op::Call { .. } => Call::<true>,
+                op => handler_of(op),
+            }
+        }
     };
 }
 
@@ -664,7 +758,7 @@ pub(crate) unsafe fn slow(
     (ip, Stop::Slow)
 }
 
-handler!(Call(Op::Call { func, base }) ip regs mem len code m {
+handler!(Call<const FUEL: bool>(Op::Call { func, base }) ip regs mem len code m {
     // SAFETY: `m` is the machine running this code, and lent to it (see `run`).
     let machine = unsafe { &mut *m };
     let Some(callee) = func.checked_sub(machine.cur.num_imported_funcs) else {
@@ -677,7 +771,7 @@ handler!(Call(Op::Call { func, base }) ip regs mem len code m {
         Some((callee, regs)) => {
             // SAFETY: the callee's code is in the running module, which stays.
             let callee = unsafe { &*callee };
-            next!(callee.instrs.as_ptr(), regs, mem, len, callee, m)
+            jump!(FUEL, callee.instrs.as_ptr(), regs, mem, len, callee, m)
         }
         // Too deep, or the slots must grow: the executor's loop sees to it.
         None => (ip, Stop::Slow),
@@ -742,15 +836,22 @@ handler!(MemoryFill(Op::MemoryFill { base }) ip regs mem len code m {
 });
 
 handler!(Fuel(Op::Fuel { amount }) ip regs mem len code m {
-    // SAFETY: `m` is the machine running this code (see `run`); its meter is
-    // the store's, which outlives the call, and only this thread uses it.
-    let meter = unsafe { &mut *(*m).meter };
-    if meter.fuel < i64::from(amount) {
+    // SAFETY: `m` is the machine running this code (see `run`).
+    if !unsafe { take_fuel(m, amount) } {
         return (ip, Stop::OutOfFuel);
     }
-    meter.fuel -= i64::from(amount);
-    // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+    // SAFETY: the code ends with `Return`, so `ip` is not the last. A run
+    // that is all blocks and loops (nothing of its own) may be followed by
+    // the next run's `Fuel`, run here too.
+    next_metered!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(Charge(Op::Charge { amount }) ip regs mem len code m {
+    // SAFETY: `m` is the machine running this code (see `run`).
+    unsafe { charge(m, amount) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last. It may
+    // be followed by the next run's `Fuel`, as after `Fuel`.
+    next_metered!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
 handler!(CheckEpoch(Op::CheckEpoch) ip regs mem len code m {
@@ -771,48 +872,48 @@ handler!(Unreachable(Op::Unreachable) ip regs mem len code m {
     (ip, Stop::Unreachable)
 });
 
-handler!(Jump(Op::Jump { target }) ip regs mem len code m {
+handler!(Jump<const FUEL: bool>(Op::Jump { target }) ip regs mem len code m {
     // SAFETY: jump targets were checked by `translate`.
-    next!(unsafe { at(code, target) }, regs, mem, len, code, m)
+    jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
 });
 
-handler!(JumpIf(Op::JumpIf { cond, target }) ip regs mem len code m {
+handler!(JumpIf<const FUEL: bool>(Op::JumpIf { cond, target }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
         // SAFETY: jump targets were checked by `translate`.
-        next!(unsafe { at(code, target) }, regs, mem, len, code, m)
+        jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+    jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(JumpIfZero(Op::JumpIfZero { cond, target }) ip regs mem len code m {
+handler!(JumpIfZero<const FUEL: bool>(Op::JumpIfZero { cond, target }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 == 0 {
         // SAFETY: jump targets were checked by `translate`.
-        next!(unsafe { at(code, target) }, regs, mem, len, code, m)
+        jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+    jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(Br(Op::Br { entry }) ip regs mem len code m {
-    branch!(entry, ip, regs, mem, len, code, m)
+handler!(Br<const FUEL: bool>(Op::Br { entry }) ip regs mem len code m {
+    branch!(FUEL, entry, ip, regs, mem, len, code, m)
 });
 
-handler!(BrIf(Op::BrIf { cond, entry }) ip regs mem len code m {
+handler!(BrIf<const FUEL: bool>(Op::BrIf { cond, entry }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
-        branch!(entry, ip, regs, mem, len, code, m)
+        branch!(FUEL, entry, ip, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+    jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(BrTable(Op::BrTable { index, start, len: n }) ip regs mem len code m {
+handler!(BrTable<const FUEL: bool>(Op::BrTable { index, start, len: n }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     let i = (unsafe { get(regs, index) } as u32).min(n - 1);
-    branch!(start + i, ip, regs, mem, len, code, m)
+    branch!(FUEL, start + i, ip, regs, mem, len, code, m)
 });
 
 handler!(Copy(Op::Copy { dst, src }) ip regs mem len code m {

@@ -276,6 +276,40 @@ fn tail_calls_keep_the_stack_flat() {
     assert_eq!(result, vec![Value::I32(ITERATIONS)]);
 }
 
+#[test]
+fn tail_calls_keep_the_stack_flat_in_code_that_meters_fuel() {
+    // Its jumps and calls run the fuel checks they land on themselves: the
+    // loop over every instruction, and a loop of calls.
+    const CALLS: &str = r#"(module
+      (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "f") (param $n i32) (result i32) (local $i i32)
+        (loop $top
+          (local.set $i (call $inc (local.get $i)))
+          (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $i)))"#;
+    let fuel = 1 << 40;
+    let spent = std::thread::Builder::new()
+        .stack_size(512 << 10)
+        .spawn(move || {
+            let n = [Value::I32(ITERATIONS)];
+            let mut spent = Vec::new();
+            for wat in [every_instruction(), CALLS.to_string()] {
+                let (result, left) = common::call_metered(&wat, &n, Some(fuel)).expect("no trap");
+                assert_eq!(result, n);
+                spent.push(fuel - left);
+            }
+            spent
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    // A pass of the call loop: `local.get`, `call`, `local.set`, `local.get`
+    // twice, `i32.lt_u`, `br_if` (7) and `$inc`'s four instructions; before
+    // the passes `loop` (1), after them `end`, `local.get`, `end` (3).
+    assert!(spent[0] > 2 * ITERATIONS as u64, "{spent:?}");
+    assert_eq!(spent[1], ITERATIONS as u64 * 11 + 1 + 3, "{spent:?}");
+}
+
 /// The text name of a vector instruction from its variant name:
 /// `I16x8ExtAddPairwiseI8x16S` is `i16x8.extadd_pairwise_i8x16_s`.
 fn vector_text_name(variant: &str) -> String {

@@ -273,10 +273,20 @@ fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<
     {
         return bad("a jump leaves the code");
     }
+    // Code that meters fuel gets the jumps and calls that run the `Fuel`
+    // they land on.
+    let metered = ops
+        .iter()
+        .any(|op| matches!(op, Op::Fuel { .. } | Op::Charge { .. }));
+    let handler_of = if metered {
+        threaded::metered_handler_of
+    } else {
+        threaded::handler_of
+    };
     code.instrs = ops
         .iter()
         .map(|&op| Instr {
-            handler: threaded::handler_of(&op),
+            handler: handler_of(&op),
             op,
         })
         .collect();
@@ -330,8 +340,12 @@ impl isa::Translate for Translator<'_, '_> {
         Ok(())
     }
 
-    fn consume_fuel(&mut self, amount: u32) {
-        self.emit(Op::Fuel { amount });
+    fn consume_fuel(&mut self, amount: u32, check: bool) {
+        self.emit(if check {
+            Op::Fuel { amount }
+        } else {
+            Op::Charge { amount }
+        });
     }
 
     fn check_epoch(&mut self) {

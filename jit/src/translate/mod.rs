@@ -173,8 +173,8 @@ pub fn translate_body(
     builder.ins().trapnz(over, TrapCode::STACK_OVERFLOW);
 
     // Fuel lives in a variable (a register): it arrives as a parameter and
-    // leaves as a result, and every run writes it through to the store's
-    // copy, so that the copy is exact whenever the code traps or calls out.
+    // leaves as a result. It is written back to the store's copy before
+    // whatever may trap or call out, so that the copy is exact then.
     let fuel = env.metering.fuel.then(|| {
         let var = builder.declare_var(types::I64);
         let left = builder.block_params(entry)[1];
@@ -210,6 +210,7 @@ pub fn translate_body(
         unreachable: false,
         flags,
         fuel,
+        fuel_unsaved: false,
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
     };
@@ -241,9 +242,11 @@ struct Translator<'a, 'b, 'e> {
     frames: Vec<Frame>,
     unreachable: bool,
     flags: Flags,
-    /// The fuel left, when the code meters fuel: the store's count as of the
-    /// last run or call.
+    /// The fuel left, when the code meters fuel.
     fuel: Option<Variable>,
+    /// Whether the fuel left may differ from the store's copy here: since
+    /// the last run's charge or call, nothing has written it back.
+    fuel_unsaved: bool,
     /// Defined functions this body calls, declared in it on first use.
     callees: HashMap<u32, FuncRef>,
     /// Signatures of the builtins this body calls, imported on first use.
@@ -318,13 +321,48 @@ impl Translator<'_, '_, '_> {
         if let Some(var) = self.fuel {
             let left = results.pop().expect("the fuel result");
             self.b.def_var(var, left);
+            self.fuel_unsaved = true;
         }
         results
+    }
+
+    /// Writes the fuel left back to the store's copy, when it may differ.
+    fn save_fuel(&mut self) {
+        if self.fuel_unsaved {
+            self.store_fuel();
+            self.fuel_unsaved = false;
+        }
+    }
+
+    /// Writes the fuel left to the store's copy.
+    fn store_fuel(&mut self) {
+        if let Some(var) = self.fuel {
+            let left = self.b.use_var(var);
+            let meter = self.meter();
+            self.b
+                .ins()
+                .store(self.flags.trusted, left, meter, offsets::METER_FUEL);
+        }
+    }
+
+    /// Traps with `code` when `cond` is not zero, in a cold block that
+    /// first writes the fuel left back to the store.
+    fn trap_saving_fuel(&mut self, cond: Value, code: TrapCode) {
+        let (cold, next) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(cond, cold, &[], next, &[]);
+        self.b.seal_block(cold);
+        self.b.seal_block(next);
+        self.b.switch_to_block(cold);
+        self.store_fuel();
+        self.b.ins().trap(code);
+        self.b.switch_to_block(next);
     }
 
     /// After a call out of generated code (a builtin, an import), which may
     /// have spent fuel or set it: the store's count.
     fn reload_fuel(&mut self) {
+        self.fuel_unsaved = false;
         if let Some(var) = self.fuel {
             let meter = self.meter();
             let left =
@@ -527,6 +565,7 @@ impl Translator<'_, '_, '_> {
         let callee = self.b.ins().load(types::I64, ro, table, offset);
         let mut all = vec![self.vmctx];
         all.extend_from_slice(call_args);
+        self.save_fuel();
         let call = self.b.ins().call_indirect(sig, callee, &all);
         let results = self.b.inst_results(call).to_vec();
         self.reload_fuel();
@@ -621,22 +660,23 @@ impl isa::Translate for Translator<'_, '_, '_> {
         !self.unreachable
     }
 
-    fn consume_fuel(&mut self, amount: u32) {
+    fn consume_fuel(&mut self, amount: u32, check: bool) {
         let var = self.fuel.expect("fuel is metered");
         let fuel = self.b.use_var(var);
-        let enough =
-            self.b
+        if check {
+            let short = self
+                .b
                 .ins()
-                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, fuel, i64::from(amount));
-        self.b.ins().trapz(enough, TRAP_OUT_OF_FUEL);
+                .icmp_imm_s(IntCC::SignedLessThan, fuel, i64::from(amount));
+            self.trap_saving_fuel(short, TRAP_OUT_OF_FUEL);
+        }
         let left = self.b.ins().iadd_imm_s(fuel, -i64::from(amount));
-        // Written through, so that the store's count is exact whenever the
-        // code traps or calls out; read back only after calls.
-        let meter = self.meter();
-        self.b
-            .ins()
-            .store(self.flags.trusted, left, meter, offsets::METER_FUEL);
         self.b.def_var(var, left);
+        self.fuel_unsaved = true;
+    }
+
+    fn before_trap(&mut self) {
+        self.save_fuel();
     }
 
     fn check_epoch(&mut self) {
@@ -660,6 +700,10 @@ impl isa::Translate for Translator<'_, '_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
-        self.b.ins().trapnz(over, TRAP_INTERRUPTED);
+        if self.fuel.is_some() {
+            self.trap_saving_fuel(over, TRAP_INTERRUPTED);
+        } else {
+            self.b.ins().trapnz(over, TRAP_INTERRUPTED);
+        }
     }
 }

@@ -76,3 +76,43 @@ pub enum Instr {
     /// 128-bit SIMD.
     Vector(Vector),
 }
+
+impl Instr {
+    /// Whether the instruction may trap by itself, or hand control to the
+    /// runtime or the host, which may trap. A call of a function by index
+    /// counts as not trapping: a trap in the callee is the callee's, and a
+    /// call of an import is a call into the runtime, which a tier handles
+    /// where it makes it. Conservative: an instruction that could trap in
+    /// some form counts as trapping.
+    ///
+    /// A tier that keeps the fuel left in a register writes it back to the
+    /// store before such an instruction, so that the store's count is exact
+    /// when the code traps.
+    pub fn may_trap(&self) -> bool {
+        match self {
+            Instr::Control(c) => !matches!(
+                c,
+                Control::Nop
+                    | Control::Block(_)
+                    | Control::Loop(_)
+                    | Control::If(_)
+                    | Control::Else
+                    | Control::End
+                    | Control::Br(_)
+                    | Control::BrIf(_)
+                    | Control::BrTable(_)
+                    | Control::Return
+                    | Control::Call(_)
+                    | Control::ReturnCall(_)
+            ),
+            Instr::Reference(r) => matches!(r, Reference::Func(_)),
+            Instr::Parametric(_) | Instr::Variable(_) => false,
+            Instr::Table(_) | Instr::Memory(_) => true,
+            Instr::Numeric(Numeric::Op(op)) => op.may_trap(),
+            Instr::Numeric(_) => false,
+            Instr::Vector(v) => {
+                matches!(v, Vector::Load(..) | Vector::Store(_) | Vector::Lane { .. })
+            }
+        }
+    }
+}

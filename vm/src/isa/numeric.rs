@@ -220,6 +220,34 @@ macro_rules! define_num_op {
 
 for_each_num_op!(define_num_op);
 
+impl NumOp {
+    /// Whether it may trap: integer division and remainder (by zero, or
+    /// overflow), and the float-to-integer truncations that are not
+    /// saturating (NaN, out of range).
+    pub fn may_trap(self) -> bool {
+        use NumOp::*;
+        matches!(
+            self,
+            I32DivS
+                | I32DivU
+                | I32RemS
+                | I32RemU
+                | I64DivS
+                | I64DivU
+                | I64RemS
+                | I64RemU
+                | I32TruncF32S
+                | I32TruncF32U
+                | I32TruncF64S
+                | I32TruncF64U
+                | I64TruncF32S
+                | I64TruncF32U
+                | I64TruncF64S
+                | I64TruncF64U
+        )
+    }
+}
+
 /// A numeric instruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Numeric {

@@ -65,13 +65,20 @@ pub trait Translate:
     /// `end` (of a block that ends unreachable) that makes code reachable again.
     fn after_unreachable(&mut self, c: Control) -> Result<(), Error>;
 
-    /// With fuel on: takes `amount` fuel here, or traps with
-    /// `OutOfFuel` (taking nothing) when less is left.
-    fn consume_fuel(&mut self, amount: u32);
+    /// With fuel on: takes `amount` fuel here. With `check` (at the
+    /// function's entry and at loop headers) it first traps with
+    /// `OutOfFuel`, taking nothing, when less is left; without, it takes
+    /// the amount whatever is left, which may go below zero.
+    fn consume_fuel(&mut self, amount: u32, check: bool);
 
     /// With epochs on: traps with `Interrupted` here when the engine's epoch
     /// has reached the store's deadline.
     fn check_epoch(&mut self);
+
+    /// With fuel on: called before each instruction that [may
+    /// trap](Instr::may_trap), so that a tier keeping the fuel left in a
+    /// register can write it back to the store first. Nothing by default.
+    fn before_trap(&mut self) {}
 }
 
 /// The kind of an open block, as far as fuel runs care.
@@ -178,8 +185,10 @@ impl Runs {
 /// unreachable code only the `else` or `end` that makes code reachable
 /// again (blocks opened in unreachable code are followed to their `end` and
 /// skipped whole). With `metering`, it also asks `t` to take each run's fuel
-/// where the run starts and to check the epoch at the function's entry and
-/// at every loop header, so that both tiers meter at the same points.
+/// where the run starts (checking what is left only where the run starts at
+/// the function's entry or a loop header, the points every repetition
+/// passes) and to check the epoch at the function's entry and at every loop
+/// header, so that both tiers meter at the same points.
 pub fn translate_body(
     module: &Module,
     body: &FuncBody,
@@ -193,6 +202,8 @@ pub fn translate_body(
     };
     let mut reader = Reader::validated(module, body);
     let (mut dead_depth, mut run, mut run_starts) = (0u32, 0usize, true);
+    // Whether the run starting next starts at the entry or a loop header.
+    let mut at_header = true;
     let mut ordinal = 0usize;
     if metering.epochs {
         t.check_epoch();
@@ -203,7 +214,7 @@ pub fn translate_body(
         if let Some(runs) = &runs {
             if run_starts {
                 if reachable {
-                    t.consume_fuel(runs.costs[run]);
+                    t.consume_fuel(runs.costs[run], at_header);
                 }
                 run += 1;
             }
@@ -211,7 +222,11 @@ pub fn translate_body(
             ordinal += 1;
         }
         let is_loop = matches!(instr, Instr::Control(Control::Loop(_)));
+        at_header = is_loop;
         if reachable {
+            if metering.fuel && instr.may_trap() {
+                t.before_trap();
+            }
             match instr {
                 Instr::Control(c) => t.control(c)?,
                 Instr::Reference(r) => t.reference(r)?,

@@ -5,11 +5,16 @@
 //! without them has no checks at all. With fuel, every WebAssembly
 //! instruction costs one unit. The cost of each straight-line run of
 //! instructions (up to and including the control instruction that ends it)
-//! is taken when the run starts, and a run the remaining fuel does not cover
-//! traps with [`TrapKind::OutOfFuel`](super::TrapKind::OutOfFuel) before any
-//! of it executes; both tiers take the same amounts at the same points
-//! (`vm::isa::translate_body` places them), so a program consumes the same
-//! fuel whichever tier runs it. With epochs, code checks at every function
+//! is taken when the run starts. Where a run starts at a function's entry
+//! or a loop header (every repetition passes one), a run the remaining fuel
+//! does not cover traps with [`TrapKind::OutOfFuel`](super::TrapKind::OutOfFuel)
+//! before any of it executes; elsewhere the cost is taken without a check,
+//! so that the count may go below zero by what the straight-line code up to
+//! the next entry or loop header costs, and reads as zero then (wasmtime
+//! checks at the same points). Both tiers take the same amounts at the same
+//! points (`vm::isa::translate_body` places them), so a program consumes the
+//! same fuel, and traps at the same point, whichever tier runs it; the count
+//! is exact when code traps. With epochs, code checks at every function
 //! entry and loop header whether the engine's epoch counter has reached the
 //! store's deadline, and traps with
 //! [`TrapKind::Interrupted`](super::TrapKind::Interrupted) when it has; any
