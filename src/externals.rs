@@ -179,6 +179,7 @@ impl Memory {
                 min: m.pages(),
                 max: m.declared_max(),
             },
+            addr: m.addr(),
         }
     }
 

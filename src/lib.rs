@@ -96,7 +96,9 @@ pub use skiff_vm::runtime::{
     Frame, InstantiationError, MemoryConfig, ResourceLimiter, StoreLimits, StoreLimitsBuilder,
     Trap, TrapKind,
 };
-pub use skiff_vm::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+pub use skiff_vm::types::{
+    AddrType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
+};
 pub use skiff_vm::{Error, ErrorKind, Features};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};

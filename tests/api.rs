@@ -235,6 +235,7 @@ fn objects_made_by_the_host_link_and_check_their_types() {
                     min: 1,
                     max: Some(2),
                 },
+                addr: skiff::AddrType::I32,
             },
         )
         .unwrap();
@@ -252,6 +253,7 @@ fn objects_made_by_the_host_link_and_check_their_types() {
             TableType {
                 elem: skiff::RefType::FuncRef,
                 limits: skiff::Limits { min: 1, max: None },
+                addr: skiff::AddrType::I32,
             },
             Val::FuncRef(None),
         )

@@ -189,6 +189,7 @@ fn total_memory_counts_every_memory_of_the_store() {
         );
         let ty = MemoryType {
             limits: Limits { min: 1, max: None },
+            addr: skiff::AddrType::I32,
         };
         let err = Memory::new(&mut store, ty).unwrap_err();
         assert!(err.to_string().contains("past the store's limit"), "{err}");

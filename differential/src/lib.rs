@@ -134,11 +134,12 @@ impl fmt::Display for Divergence {
 }
 
 /// The wasm-smith configuration: WebAssembly 2.0 with extended constants, tail
-/// calls and up to two memories (SIMD in three modules of four) and, in one module of
+/// calls and up to two memories (SIMD in three modules of four; 64-bit
+/// memories and tables allowed where `memory64`) and, in one module of
 /// four with SIMD, relaxed SIMD; modules of a
 /// few functions of up to a few hundred instructions, some choices left to
 /// `u`.
-fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
+fn config(u: &mut Unstructured<'_>, memory64: bool) -> arbitrary::Result<wasm_smith::Config> {
     let simd = u.ratio(3, 4)?;
     Ok(wasm_smith::Config {
         simd_enabled: simd,
@@ -153,7 +154,7 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
         compact_imports_enabled: false,
         custom_descriptors_enabled: false,
         custom_page_sizes_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: memory64,
         shared_everything_threads_enabled: false,
         tail_call_enabled: true,
         threads_enabled: false,
@@ -178,6 +179,7 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
         max_element_segments: 8,
         max_elements: 40,
         max_memory32_bytes: MEMORY_LIMIT as u64,
+        max_memory64_bytes: MEMORY_LIMIT as u128,
         max_table_elements: 1_000,
         disallow_traps: u.arbitrary()?,
         ..wasm_smith::Config::default()
@@ -187,8 +189,12 @@ fn config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
 /// A module of WebAssembly 2.0 (and relaxed SIMD) from `data`, whose every loop
 /// and call spends fuel (so it ends); `None` when `data` runs out first.
 pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
+    // 64-bit memories and tables in one module of four, chosen by the sum of
+    // the bytes rather than drawn from `data`, so that every other module is
+    // the one its seed gave before they were added (a seed held in tests).
+    let memory64 = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) % 4 == 0;
     let mut u = Unstructured::new(data);
-    let config = config(&mut u).ok()?;
+    let config = config(&mut u, memory64).ok()?;
     let mut module = wasm_smith::Module::new(config, &mut u).ok()?;
     module.ensure_termination(FUEL).ok()?;
     Some(module.to_bytes())

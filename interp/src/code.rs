@@ -325,6 +325,14 @@ with_op_lists!(define_ops {
         MemoryCopy { base: Slot },
         /// Operands (destination, byte, length) at `base..base + 3`.
         MemoryFill { base: Slot },
+        /// `memory.fill` of memory `memory` (a 64-bit one), run by the
+        /// executor; operands as for `MemoryFill`.
+        MemoryFillAt { base: Slot, memory: u32 },
+        /// An access to a 64-bit memory: slot `dst` = the address in slot
+        /// `addr` plus `offset`; a trap when that is not below the memory's
+        /// length (then it fits 32 bits, and the 32-bit access that follows,
+        /// at `dst`, checks its size).
+        Address64 { dst: Slot, addr: Slot, offset: u32 },
         /// Operands (destination, source offset, length) at `base..base + 3`.
         TableInit { base: Slot, elem: u32, table: u32 },
         /// Drop element segment `elem`.

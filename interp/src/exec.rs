@@ -533,20 +533,29 @@ impl Machine {
             ($base:expr, $ty:expr, $table:expr) => {{
                 let (base, ty, table): (Slot, u32, u32) = ($base, $ty, $table);
                 let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
-                let i = get!(base + params) as u32;
-                match ops::call_indirect_target(store, inst, table, ty, i.into()) {
+                let i = addr!(base + params, table64!(table));
+                match ops::call_indirect_target(store, inst, table, ty, i) {
                     Ok(f) => f,
                     Err(t) => trap!(t.kind()),
                 }
             }};
         }
-        macro_rules! three {
-            ($base:expr) => {{
-                let b: Slot = $base;
-                debug_assert!(b + 2 < code.frame_size);
-                // SAFETY: in the frame, as above.
-                unsafe { threaded::three(regs, b) }
+        // An address, index or length in a slot, of 64 bits or of 32.
+        macro_rules! addr {
+            ($slot:expr, $is_64:expr) => {{
+                let v = get!($slot);
+                if $is_64 { v } else { v as u32 as u64 }
             }};
+        }
+        macro_rules! mem64 {
+            ($memory:expr) => {
+                cur.module.memories[$memory as usize].addr.is_64()
+            };
+        }
+        macro_rules! table64 {
+            ($table:expr) => {
+                cur.module.tables[$table as usize].addr.is_64()
+            };
         }
 
         loop {
@@ -633,20 +642,20 @@ impl Machine {
                     set!(dst, ops::memory_size(store, inst, memory))
                 }
                 Op::MemoryGrow { dst, delta, memory } => {
-                    let delta = get!(delta) as u32;
-                    let old = match ops::memory_grow(store, inst, memory, delta.into()) {
+                    let is_64 = mem64!(memory);
+                    let delta = addr!(delta, is_64);
+                    let old = match ops::memory_grow(store, inst, memory, delta) {
                         Ok(old) => old,
                         Err(t) => trap_value!(t),
                     };
                     mem_len = self.mem.map_or(0, |m| store.memory_ref(m).len());
-                    set!(dst, old.map_or(u32::MAX as u64, |o| o));
+                    let failed = if is_64 { u64::MAX } else { u32::MAX as u64 };
+                    set!(dst, old.unwrap_or(failed));
                 }
                 Op::MemoryInit { base, data, memory } => {
-                    let (d, s, n) = three!(base);
-                    let s = s as u32 as u64;
-                    if let Err(t) =
-                        ops::memory_init(store, inst, memory, data, d as u64, s, n as u64)
-                    {
+                    let d = addr!(base, mem64!(memory));
+                    let (s, n) = (addr!(base + 1, false), addr!(base + 2, false));
+                    if let Err(t) = ops::memory_init(store, inst, memory, data, d, s, n) {
                         trap!(t.kind());
                     }
                 }
@@ -655,32 +664,43 @@ impl Machine {
                     (mem_base, mem_len) = memory_view(store, Some(id));
                 }
                 Op::MemoryCopyAcross { base, dst, src } => {
-                    let (d, s, n) = three!(base);
-                    let s = s as u32 as u64;
-                    if let Err(t) = ops::memory_copy(store, inst, dst, src, d as u64, s, n as u64) {
+                    let (d64, s64) = (mem64!(dst), mem64!(src));
+                    let d = addr!(base, d64);
+                    let s = addr!(base + 1, s64);
+                    let n = addr!(base + 2, d64 && s64);
+                    if let Err(t) = ops::memory_copy(store, inst, dst, src, d, s, n) {
+                        trap!(t.kind());
+                    }
+                }
+                Op::MemoryFillAt { base, memory } => {
+                    let is_64 = mem64!(memory);
+                    let (d, n) = (addr!(base, is_64), addr!(base + 2, is_64));
+                    let value = get!(base + 1) as u8;
+                    if let Err(t) = ops::memory_fill(store, inst, memory, d, value, n) {
                         trap!(t.kind());
                     }
                 }
                 Op::DataDrop { data } => ops::data_drop(store, inst, data),
                 Op::TableInit { base, elem, table } => {
-                    let (d, s, n) = three!(base);
-                    let s = s as u32 as u64;
-                    if let Err(t) = ops::table_init(store, inst, table, elem, d as u64, s, n as u64)
-                    {
+                    let d = addr!(base, table64!(table));
+                    let (s, n) = (addr!(base + 1, false), addr!(base + 2, false));
+                    if let Err(t) = ops::table_init(store, inst, table, elem, d, s, n) {
                         trap!(t.kind());
                     }
                 }
                 Op::ElemDrop { elem } => ops::elem_drop(store, inst, elem),
                 Op::TableCopy { base, dst, src } => {
-                    let (d, s, n) = three!(base);
-                    let s = s as u32 as u64;
-                    if let Err(t) = ops::table_copy(store, inst, dst, src, d as u64, s, n as u64) {
+                    let (d64, s64) = (table64!(dst), table64!(src));
+                    let d = addr!(base, d64);
+                    let s = addr!(base + 1, s64);
+                    let n = addr!(base + 2, d64 && s64);
+                    if let Err(t) = ops::table_copy(store, inst, dst, src, d, s, n) {
                         trap!(t.kind());
                     }
                 }
                 Op::TableGet { dst, index, table } => {
-                    let i = get!(index) as u32;
-                    match ops::table_get(store, inst, table, i.into()) {
+                    let i = addr!(index, table64!(table));
+                    match ops::table_get(store, inst, table, i) {
                         Ok(r) => set!(dst, r),
                         Err(t) => trap!(t.kind()),
                     }
@@ -690,8 +710,8 @@ impl Machine {
                     value,
                     table,
                 } => {
-                    let i = get!(index) as u32;
-                    if let Err(t) = ops::table_set(store, inst, table, i.into(), get!(value)) {
+                    let i = addr!(index, table64!(table));
+                    if let Err(t) = ops::table_set(store, inst, table, i, get!(value)) {
                         trap!(t.kind());
                     }
                 }
@@ -699,17 +719,20 @@ impl Machine {
                     set!(dst, ops::table_size(store, inst, table) as u64)
                 }
                 Op::TableGrow { base, table } => {
+                    let is_64 = table64!(table);
                     let init = get!(base);
-                    let n = get!(base + 1) as u32;
+                    let n = addr!(base + 1, is_64);
                     let old = match ops::table_grow(store, inst, table, init, n) {
                         Ok(old) => old,
                         Err(t) => trap_value!(t),
                     };
-                    set!(base, old.unwrap_or(u32::MAX) as u64);
+                    let failed = if is_64 { u64::MAX } else { u32::MAX as u64 };
+                    set!(base, old.map_or(failed, u64::from));
                 }
                 Op::TableFill { base, table } => {
-                    let (i, r, n) = three!(base);
-                    if let Err(t) = ops::table_fill(store, inst, table, i as u64, r, n as u64) {
+                    let is_64 = table64!(table);
+                    let (i, n) = (addr!(base, is_64), addr!(base + 2, is_64));
+                    if let Err(t) = ops::table_fill(store, inst, table, i, get!(base + 1), n) {
                         trap!(t.kind());
                     }
                 }

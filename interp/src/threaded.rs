@@ -689,6 +689,7 @@ macro_rules! list_handlers {
                 Op::Return { .. } => Return,
                 Op::MemoryCopy { .. } => MemoryCopy,
                 Op::MemoryFill { .. } => MemoryFill,
+                Op::Address64 { .. } => Address64,
                 Op::Fuel { .. } => Fuel,
                 Op::Charge { .. } => Charge,
                 Op::CheckEpoch => CheckEpoch,
@@ -711,6 +712,7 @@ macro_rules! list_handlers {
                 | Op::MemoryInit { .. }
                 | Op::UseMemory { .. }
                 | Op::MemoryCopyAcross { .. }
+                | Op::MemoryFillAt { .. }
                 | Op::DataDrop { .. }
                 | Op::TableInit { .. }
                 | Op::ElemDrop { .. }
@@ -819,6 +821,18 @@ handler!(MemoryCopy(Op::MemoryCopy { base }) ip regs mem len code m {
     // SAFETY: both ranges lie in memory 0's accessible bytes, checked just
     // above; `copy` allows them to overlap.
     unsafe { std::ptr::copy(mem.add(s), mem.add(d), n) };
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(Address64(Op::Address64 { dst, addr, offset }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    let a = unsafe { get(regs, addr) };
+    match a.checked_add(offset.into()) {
+        // SAFETY: as above.
+        Some(ea) if ea < len as u64 => unsafe { set(regs, dst, ea) },
+        _ => return (ip, Stop::MemoryOutOfBounds),
+    }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });

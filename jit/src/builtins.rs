@@ -156,53 +156,55 @@ unsafe impl Sync for Addresses {}
 
 builtins! {
     /// `memory.grow`: writes the old size in pages, or -1, to `out`.
-    memory_grow = MemoryGrow(mem: u32, delta: u32, out: ptr) -> trap |store, inst| {
-        let old = ops::memory_grow(store, inst, mem, delta.into())?;
-        put(out, old.map_or(u32::MAX, |o| o as u32).into());
+    memory_grow = MemoryGrow(mem: u32, delta: u64, out: ptr) -> trap |store, inst| {
+        let old = ops::memory_grow(store, inst, mem, delta)?;
+        put(out, old.unwrap_or(u64::MAX));
         Ok(())
     };
     /// `memory.init`.
-    memory_init = MemoryInit(mem: u32, data: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
-        ops::memory_init(store, inst, mem, data, d.into(), s.into(), n.into())
+    memory_init = MemoryInit(mem: u32, data: u32, d: u64, s: u32, n: u32) -> trap |store, inst| {
+        ops::memory_init(store, inst, mem, data, d, s.into(), n.into())
     };
     /// `data.drop`.
     data_drop = DataDrop(data: u32) -> none |store, inst| ops::data_drop(store, inst, data);
     /// `memory.copy`.
-    memory_copy = MemoryCopy(dst: u32, src: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
-        ops::memory_copy(store, inst, dst, src, d.into(), s.into(), n.into())
+    memory_copy = MemoryCopy(dst: u32, src: u32, d: u64, s: u64, n: u64) -> trap |store, inst| {
+        ops::memory_copy(store, inst, dst, src, d, s, n)
     };
     /// `memory.fill`.
-    memory_fill = MemoryFill(mem: u32, d: u32, value: u32, n: u32) -> trap |store, inst| {
-        ops::memory_fill(store, inst, mem, d.into(), value as u8, n.into())
+    memory_fill = MemoryFill(mem: u32, d: u64, value: u32, n: u64) -> trap |store, inst| {
+        ops::memory_fill(store, inst, mem, d, value as u8, n)
     };
     /// `table.get`: writes the element to `out`.
-    table_get = TableGet(table: u32, i: u32, out: ptr) -> trap |store, inst| {
-        put(out, ops::table_get(store, inst, table, i.into())?);
+    table_get = TableGet(table: u32, i: u64, out: ptr) -> trap |store, inst| {
+        put(out, ops::table_get(store, inst, table, i)?);
         Ok(())
     };
     /// `table.set`.
-    table_set = TableSet(table: u32, i: u32, value: u64) -> trap |store, inst| {
-        ops::table_set(store, inst, table, i.into(), value)
+    table_set = TableSet(table: u32, i: u64, value: u64) -> trap |store, inst| {
+        ops::table_set(store, inst, table, i, value)
     };
     /// `table.size`.
-    table_size = TableSize(table: u32) -> u32 |store, inst| ops::table_size(store, inst, table);
+    table_size = TableSize(table: u32) -> u64 |store, inst| {
+        ops::table_size(store, inst, table).into()
+    };
     /// `table.grow`: writes the old size, or -1, to `out`.
-    table_grow = TableGrow(table: u32, init: u64, delta: u32, out: ptr) -> trap |store, inst| {
+    table_grow = TableGrow(table: u32, init: u64, delta: u64, out: ptr) -> trap |store, inst| {
         let old = ops::table_grow(store, inst, table, init, delta)?;
-        put(out, old.unwrap_or(u32::MAX).into());
+        put(out, old.map_or(u64::MAX, u64::from));
         Ok(())
     };
     /// `table.fill`.
-    table_fill = TableFill(table: u32, i: u32, value: u64, n: u32) -> trap |store, inst| {
-        ops::table_fill(store, inst, table, i.into(), value, n.into())
+    table_fill = TableFill(table: u32, i: u64, value: u64, n: u64) -> trap |store, inst| {
+        ops::table_fill(store, inst, table, i, value, n)
     };
     /// `table.copy`.
-    table_copy = TableCopy(dst: u32, src: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
-        ops::table_copy(store, inst, dst, src, d.into(), s.into(), n.into())
+    table_copy = TableCopy(dst: u32, src: u32, d: u64, s: u64, n: u64) -> trap |store, inst| {
+        ops::table_copy(store, inst, dst, src, d, s, n)
     };
     /// `table.init`.
-    table_init = TableInit(table: u32, elem: u32, d: u32, s: u32, n: u32) -> trap |store, inst| {
-        ops::table_init(store, inst, table, elem, d.into(), s.into(), n.into())
+    table_init = TableInit(table: u32, elem: u32, d: u64, s: u32, n: u32) -> trap |store, inst| {
+        ops::table_init(store, inst, table, elem, d, s.into(), n.into())
     };
     /// `elem.drop`.
     elem_drop = ElemDrop(elem: u32) -> none |store, inst| ops::elem_drop(store, inst, elem);
@@ -216,15 +218,15 @@ builtins! {
     };
     /// `call_indirect` through `table` with element `i`, expecting type
     /// `ty`, with its arguments at `args`, where its results go.
-    call_indirect = CallIndirect(table: u32, ty: u32, i: u32, args: ptr) -> trap |store, inst| {
-        let f = ops::call_indirect_target(store, inst, table, ty, i.into())?;
+    call_indirect = CallIndirect(table: u32, ty: u32, i: u64, args: ptr) -> trap |store, inst| {
+        let f = ops::call_indirect_target(store, inst, table, ty, i)?;
         store.call_raw(f, Some(inst), slots(store, f, args))
     };
     /// `return_call_indirect`'s checks through `table` with element `i`,
     /// expecting type `ty`; writes the callee's code and context block to
     /// `out` and `out + 1` when generated code can jump to it, else zeros.
-    tail_target = TailTarget(table: u32, ty: u32, i: u32, out: ptr) -> trap |store, inst| {
-        let f = ops::call_indirect_target(store, inst, table, ty, i.into())?;
+    tail_target = TailTarget(table: u32, ty: u32, i: u64, out: ptr) -> trap |store, inst| {
+        let f = ops::call_indirect_target(store, inst, table, ty, i)?;
         let (code, vmctx) = crate::tail_target(store, inst, f).unwrap_or((0, 0));
         put(out, code as u64);
         put(out.wrapping_add(1), vmctx as u64);

@@ -73,6 +73,7 @@ pub fn features(name: &str) -> Features {
         extended_const: later,
         multi_memory: later,
         tail_call: later,
+        memory64: later,
         decode_later_proposals: later,
         ..Features::WASM2
     }

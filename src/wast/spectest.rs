@@ -3,7 +3,9 @@
 //! that do nothing here, four immutable globals, a table and a memory.
 
 use skiff_vm::runtime::{Extern, Linker, Store, Value};
-use skiff_vm::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+use skiff_vm::types::{
+    AddrType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
+};
 
 /// The module name scripts import from.
 pub const NAME: &str = "spectest";
@@ -50,6 +52,7 @@ pub fn define(store: &mut Store, linker: &mut Linker) -> Result<(), String> {
                 min: 10,
                 max: Some(20),
             },
+            addr: AddrType::I32,
         })
         .map_err(|e| format!("cannot make spectest.table: {e}"))?;
     linker.define(NAME, "table", Extern::Table(table));
@@ -59,6 +62,7 @@ pub fn define(store: &mut Store, linker: &mut Linker) -> Result<(), String> {
                 min: 1,
                 max: Some(2),
             },
+            addr: AddrType::I32,
         })
         .map_err(|e| format!("cannot make spectest.memory: {e}"))?;
     linker.define(NAME, "memory", Extern::Memory(memory));

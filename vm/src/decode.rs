@@ -12,7 +12,7 @@ use crate::module::{
     Export, FuncBody, Import, ImportDesc, Module, Names,
 };
 use crate::types::{
-    ExternKind, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
+    AddrType, ExternKind, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
 };
 use wasmparser::{Operator, Parser, Payload};
 
@@ -294,7 +294,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn table_type(&self, ty: &wasmparser::TableType, pos: usize) -> Result<TableType> {
-        if ty.table64 {
+        if ty.table64 && !self.features.memory64 {
             return Err(later(&self.features, pos, "memory64 (64-bit tables)"));
         }
         if ty.shared {
@@ -306,11 +306,16 @@ impl<'a> Decoder<'a> {
                 min: ty.initial,
                 max: ty.maximum,
             },
+            addr: if ty.table64 {
+                AddrType::I64
+            } else {
+                AddrType::I32
+            },
         })
     }
 
     fn memory_type(&self, ty: &wasmparser::MemoryType, pos: usize) -> Result<MemoryType> {
-        if ty.memory64 {
+        if ty.memory64 && !self.features.memory64 {
             return Err(later(&self.features, pos, "memory64"));
         }
         if ty.shared {
@@ -323,6 +328,11 @@ impl<'a> Decoder<'a> {
             limits: Limits {
                 min: ty.initial,
                 max: ty.maximum,
+            },
+            addr: if ty.memory64 {
+                AddrType::I64
+            } else {
+                AddrType::I32
             },
         })
     }

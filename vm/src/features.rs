@@ -2,8 +2,10 @@
 
 /// The set of WebAssembly features that decoding and validation accept.
 ///
-/// Skiff implements WebAssembly 2.0, SIMD included, and relaxed SIMD. A module that uses a later
-/// proposal (multiple memories, tail calls, GC, ...) is rejected with an
+/// Skiff implements WebAssembly 2.0, SIMD included, and of 3.0 relaxed SIMD,
+/// extended constants, multiple memories, tail calls and memory64. A module
+/// that uses a feature this set leaves out (or one Skiff lacks: exceptions,
+/// function references, GC, ...) is rejected with an
 /// [`Unsupported`](crate::ErrorKind::Unsupported) error naming the proposal; under
 /// the 2.0 spec such a module is invalid or malformed, which is why a 2.0 test
 /// suite counts an `Unsupported` rejection as a validation failure.
@@ -27,6 +29,10 @@ pub struct Features {
     /// `return_call_indirect`, which leave the caller's frame before the
     /// callee runs. Off, they are `Unsupported` (or malformed under 2.0).
     pub tail_call: bool,
+    /// 64-bit memories and tables (memory64, standardized in WebAssembly
+    /// 3.0): `i64` addresses, sizes and indices. Off, they are
+    /// `Unsupported` (or malformed under 2.0).
+    pub memory64: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -41,17 +47,20 @@ impl Features {
         extended_const: false,
         multi_memory: false,
         tail_call: false,
+        memory64: false,
         decode_later_proposals: false,
     };
 
     /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD, extended
-    /// constant expressions, multiple memories and tail calls. What an
-    /// engine accepts unless its configuration restricts it.
+    /// constant expressions, multiple memories, tail calls and 64-bit
+    /// memories and tables. What an engine accepts unless its configuration
+    /// restricts it.
     pub const ALL: Features = Features {
         relaxed_simd: true,
         extended_const: true,
         multi_memory: true,
         tail_call: true,
+        memory64: true,
         ..Features::WASM2
     };
 
@@ -70,6 +79,7 @@ impl Features {
             // Memory indices in memory instructions are Skiff's to allow too.
             f.set(F::MULTI_MEMORY, self.multi_memory);
             f.set(F::TAIL_CALL, self.tail_call);
+            f.set(F::MEMORY64, self.memory64);
             f
         }
     }

@@ -137,6 +137,42 @@ impl Limits {
     }
 }
 
+/// The type of the addresses of a memory or the indices of a table: 32-bit,
+/// or 64-bit (memory64, standardized in WebAssembly 3.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AddrType {
+    /// `i32` addresses.
+    #[default]
+    I32,
+    /// `i64` addresses.
+    I64,
+}
+
+impl AddrType {
+    /// The value type of its addresses.
+    pub fn val_type(self) -> ValType {
+        match self {
+            AddrType::I32 => ValType::I32,
+            AddrType::I64 => ValType::I64,
+        }
+    }
+
+    /// Whether addresses are 64-bit.
+    pub fn is_64(self) -> bool {
+        self == AddrType::I64
+    }
+
+    /// The narrower of two (for a copy between two memories or tables, the
+    /// type of its length).
+    pub fn min(self, other: AddrType) -> AddrType {
+        if self.is_64() && other.is_64() {
+            AddrType::I64
+        } else {
+            AddrType::I32
+        }
+    }
+}
+
 /// The type of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableType {
@@ -144,6 +180,8 @@ pub struct TableType {
     pub elem: RefType,
     /// Its size limits, in elements.
     pub limits: Limits,
+    /// The type of its indices.
+    pub addr: AddrType,
 }
 
 /// The type of a linear memory.
@@ -151,6 +189,8 @@ pub struct TableType {
 pub struct MemoryType {
     /// Its size limits, in 64 KiB pages.
     pub limits: Limits,
+    /// The type of its addresses.
+    pub addr: AddrType,
 }
 
 /// The number of bytes in a page of linear memory.
@@ -158,6 +198,9 @@ pub const PAGE_SIZE: u64 = 65536;
 
 /// The most pages a 32-bit memory may have.
 pub const MAX_PAGES: u64 = 65536;
+
+/// The most pages a 64-bit memory may declare (2^48: 2^64 bytes).
+pub const MAX_PAGES_64: u64 = 1 << 48;
 
 /// The type of a global.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@
 )]
 
 use super::Translator;
-use crate::code::{Op, with_op_lists};
+use crate::code::{Op, Slot, with_op_lists};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Load, MemArg, MemoryInstr, Store};
 
@@ -24,6 +24,15 @@ impl isa::TranslateMemory for Translator<'_, '_> {
                 self.open_memory(memarg.memory);
                 self.store(op, memarg);
                 self.close_memory(memarg.memory);
+            }
+            MemoryInstr::Copy { dst, src } if self.memory64(dst) || self.memory64(src) => {
+                // Operands of 64 bits: the executor reads them.
+                let base = self.run_of(3);
+                self.emit(Op::MemoryCopyAcross { base, dst, src });
+            }
+            MemoryInstr::Fill { memory } if self.memory64(memory) => {
+                let base = self.run_of(3);
+                self.emit(Op::MemoryFillAt { base, memory });
             }
             MemoryInstr::Size { memory } => {
                 let dst = self.top_slot();
@@ -79,8 +88,7 @@ macro_rules! loads_and_stores {
     ) => {
         impl Translator<'_, '_> {
             fn load(&mut self, op: Load, memarg: MemArg) {
-                let offset = memarg.offset as u32;
-                let (addr, imm) = self.pop_address(memarg.offset);
+                let (addr, offset, imm) = self.pop_access(memarg);
                 let dst = self.top_slot();
                 self.push_result(match (op, imm) {
                     $(
@@ -91,9 +99,8 @@ macro_rules! loads_and_stores {
             }
 
             fn store(&mut self, op: Store, memarg: MemArg) {
-                let offset = memarg.offset as u32;
                 let value = self.pop_slot();
-                let (addr, imm) = self.pop_address(memarg.offset);
+                let (addr, offset, imm) = self.pop_access(memarg);
                 self.emit(match (op, imm) {
                     $(
                         (Store::$store, None) => Op::$store { addr, value, offset },
@@ -106,3 +113,48 @@ macro_rules! loads_and_stores {
 }
 
 with_op_lists!(loads_and_stores {});
+
+impl Translator<'_, '_> {
+    /// Whether memory `memory` has 64-bit addresses.
+    pub(super) fn memory64(&self, memory: u32) -> bool {
+        self.module.memories[memory as usize].addr.is_64()
+    }
+
+    /// Pops the address of an access: its slot and offset, or its slot and
+    /// the constant a pending `i32.add` adds. For a 64-bit memory, the
+    /// address plus offset is first checked and brought to 32 bits by an
+    /// `Address64` (an access there has offset 0).
+    fn pop_access(&mut self, memarg: MemArg) -> (Slot, u32, Option<u32>) {
+        if self.memory64(memarg.memory) {
+            let addr = self.pop_slot();
+            return (self.address64(addr, memarg.offset), 0, None);
+        }
+        let (addr, imm) = self.pop_address(memarg.offset);
+        (addr, memarg.offset as u32, imm)
+    }
+
+    /// An `Address64` of `addr` plus `offset`, into a free slot (the one
+    /// above the operand stack); returns that slot.
+    pub(super) fn address64(&mut self, addr: Slot, offset: u64) -> Slot {
+        let dst = self.top_slot();
+        match u32::try_from(offset) {
+            Ok(offset) => self.emit(Op::Address64 { dst, addr, offset }),
+            Err(_) => {
+                // At least 2^32 past the address: past any memory here (at
+                // most 4 GiB), so the second addition traps if the first
+                // does not.
+                self.emit(Op::Address64 {
+                    dst,
+                    addr,
+                    offset: u32::MAX,
+                });
+                self.emit(Op::Address64 {
+                    dst,
+                    addr: dst,
+                    offset: 1,
+                });
+            }
+        }
+        dst
+    }
+}

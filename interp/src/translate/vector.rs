@@ -11,7 +11,7 @@
 use super::{Operand, Translator};
 use crate::code::{Op, Slot};
 use skiff_vm::Error;
-use skiff_vm::isa::{self, Vector};
+use skiff_vm::isa::{self, MemArg, Vector};
 use skiff_vm::types::ValType;
 
 impl isa::TranslateVector for Translator<'_, '_> {
@@ -28,6 +28,17 @@ impl isa::TranslateVector for Translator<'_, '_> {
 }
 
 impl Translator<'_, '_> {
+    /// Pops the address of a vector access: its slot and offset (for a
+    /// 64-bit memory, an `Address64`'s slot and 0).
+    fn pop_vector_address(&mut self, memarg: &MemArg) -> (Slot, u32) {
+        let addr = self.pop_slot();
+        if self.memory64(memarg.memory) {
+            (self.address64(addr, memarg.offset), 0)
+        } else {
+            (addr, memarg.offset as u32)
+        }
+    }
+
     fn vector_op(&mut self, v: Vector) -> Result<(), Error> {
         match v {
             Vector::Const(bits) => {
@@ -45,31 +56,30 @@ impl Translator<'_, '_> {
                 });
             }
             Vector::Load(op, memarg) => {
-                let addr = self.pop_slot();
+                let (addr, offset) = self.pop_vector_address(&memarg);
                 let dst = self.top_slot();
                 self.push_v128_result(Op::VLoad {
                     dst,
                     addr,
-                    offset: memarg.offset as u32,
+                    offset,
                     op,
                 });
             }
             Vector::Store(memarg) => {
                 let value = self.pop_v128();
-                let addr = self.pop_slot();
+                let (addr, offset) = self.pop_vector_address(&memarg);
                 self.emit(Op::VStore {
                     addr,
                     value,
-                    offset: memarg.offset as u32,
+                    offset,
                 });
             }
             Vector::Lane { op, memarg, lane } => {
                 // The operands are the address, then the vector (on top).
                 let width = op.bytes() as u8;
-                let offset = memarg.offset as u32;
                 if op.is_store() {
                     let vec = self.pop_v128();
-                    let addr = self.pop_slot();
+                    let (addr, offset) = self.pop_vector_address(&memarg);
                     self.emit(Op::VStoreLane {
                         vec,
                         addr,
@@ -82,7 +92,7 @@ impl Translator<'_, '_> {
                     // above the result's (the address's).
                     self.in_own_slots_v128(0);
                     self.pop_v128();
-                    let addr = self.pop_slot();
+                    let (addr, offset) = self.pop_vector_address(&memarg);
                     let dst = self.top_slot();
                     self.emit(Op::VLoadLane {
                         dst,

@@ -145,7 +145,7 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
             Control::CallIndirect { ty, table } => {
                 let type_index = ty;
                 let ty = self.env.module.types[ty as usize].clone();
-                let elem = self.pop();
+                let elem = self.pop_u64();
                 let n = ty.params().len();
                 let params = self.top_n(n);
                 self.stack.truncate(self.stack.len() - n);
@@ -216,7 +216,7 @@ impl Translator<'_, '_, '_> {
     /// Cranelift tail call, anything else called and returned from.
     fn return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
         let ty = self.env.module.types[type_index as usize].clone();
-        let elem = self.pop();
+        let elem = self.pop_u64();
         let params = self.top_n(ty.params().len());
         let (slot, addr) = self.spill(&[], 2);
         let t = self.u32_const(table);

@@ -68,20 +68,26 @@ impl isa::TranslateMemory for Translator<'_, '_, '_> {
             MemoryInstr::Size { memory } => {
                 let len = self.memory_len(memory);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(types::I32, pages);
+                let v = if self.memory64(memory) {
+                    pages
+                } else {
+                    self.b.ins().ireduce(types::I32, pages)
+                };
                 self.stack.push(v);
             }
             MemoryInstr::Grow { memory } => {
-                let delta = self.pop();
+                let delta = self.pop_u64();
                 let mem = self.u32_const(memory);
-                self.builtin_value(Builtin::MemoryGrow, &[mem, delta], types::I32);
+                let ty = self.addr_type(self.memory64(memory));
+                self.builtin_value(Builtin::MemoryGrow, &[mem, delta], ty);
             }
             MemoryInstr::Init {
                 data: data_index,
                 memory,
             } => {
                 let n = self.pop();
-                let (d, s) = self.pop2();
+                let s = self.pop();
+                let d = self.pop_u64();
                 let mem = self.u32_const(memory);
                 let data = self.u32_const(data_index);
                 self.checked_builtin(Builtin::MemoryInit, &[mem, data, d, s, n]);
@@ -91,14 +97,16 @@ impl isa::TranslateMemory for Translator<'_, '_, '_> {
                 self.builtin(Builtin::DataDrop, &[data]);
             }
             MemoryInstr::Copy { dst, src } => {
-                let n = self.pop();
-                let (d, s) = self.pop2();
+                let n = self.pop_u64();
+                let s = self.pop_u64();
+                let d = self.pop_u64();
                 let (dst, src) = (self.u32_const(dst), self.u32_const(src));
                 self.checked_builtin(Builtin::MemoryCopy, &[dst, src, d, s, n]);
             }
             MemoryInstr::Fill { memory } => {
-                let n = self.pop();
-                let (d, v) = self.pop2();
+                let n = self.pop_u64();
+                let v = self.pop();
+                let d = self.pop_u64();
                 let mem = self.u32_const(memory);
                 self.checked_builtin(Builtin::MemoryFill, &[mem, d, v, n]);
             }

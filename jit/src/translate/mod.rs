@@ -377,6 +377,32 @@ impl Translator<'_, '_, '_> {
         self.stack.pop().expect("validated stack")
     }
 
+    /// Pops an address, index or length (of a 32-bit or 64-bit memory or
+    /// table) as the `u64` the builtins take.
+    fn pop_u64(&mut self) -> Value {
+        let v = self.pop();
+        if self.b.func.dfg.value_type(v) == types::I64 {
+            v
+        } else {
+            self.b.ins().uextend(types::I64, v)
+        }
+    }
+
+    /// Whether memory `memory` has 64-bit addresses.
+    fn memory64(&self, memory: u32) -> bool {
+        self.env.module.memories[memory as usize].addr.is_64()
+    }
+
+    /// Whether table `table` has 64-bit indices.
+    fn table64(&self, table: u32) -> bool {
+        self.env.module.tables[table as usize].addr.is_64()
+    }
+
+    /// The Cranelift type of addresses, 64-bit or not.
+    fn addr_type(&self, is_64: bool) -> Type {
+        if is_64 { types::I64 } else { types::I32 }
+    }
+
     fn pop2(&mut self) -> (Value, Value) {
         let b = self.pop();
         let a = self.pop();
@@ -493,6 +519,9 @@ impl Translator<'_, '_, '_> {
 
     /// The native address of a memory access of `size` bytes.
     fn address(&mut self, memarg: &MemArg, size: u64) -> (Value, i32) {
+        if self.memory64(memarg.memory) {
+            return self.address64(memarg, size);
+        }
         let index = self.pop();
         let index = self.b.ins().uextend(types::I64, index);
         let base = self.base(memarg.memory);
@@ -508,6 +537,34 @@ impl Translator<'_, '_, '_> {
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
             let addr = self.b.ins().iadd(base, ea);
             (addr, 0)
+        }
+    }
+
+    /// The native address of an access of `size` bytes to a 64-bit memory:
+    /// no guard region covers 64-bit addresses, so it is checked, the sum
+    /// of address, offset and size included (it may overflow).
+    fn address64(&mut self, memarg: &MemArg, size: u64) -> (Value, i32) {
+        let index = self.pop();
+        let base = self.base(memarg.memory);
+        let Some(reach) = memarg.offset.checked_add(size) else {
+            // Past any address: the access always traps.
+            let yes = self.b.ins().iconst(types::I8, 1);
+            self.b.ins().trapnz(yes, TrapCode::HEAP_OUT_OF_BOUNDS);
+            return (base, 0);
+        };
+        let reach = self.b.ins().iconst(types::I64, reach as i64);
+        let end = self
+            .b
+            .ins()
+            .uadd_overflow_trap(index, reach, TrapCode::HEAP_OUT_OF_BOUNDS);
+        let len = self.memory_len(memarg.memory);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+        self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        let addr = self.b.ins().iadd(base, index);
+        // In bounds, `offset` is below the memory's length, at most 4 GiB.
+        match i32::try_from(memarg.offset) {
+            Ok(offset) => (addr, offset),
+            Err(_) => (self.b.ins().iadd_imm_u(addr, memarg.offset as i64), 0),
         }
     }
 

@@ -13,7 +13,7 @@ use super::value::{NULL_REF, RawRef, Value, func_ref};
 use crate::module::{
     ConstExpr, ConstOp, DataMode, ElemItems, ElemMode, Import, ImportDesc, Module,
 };
-use crate::types::{ExternKind, FuncType, Limits};
+use crate::types::{AddrType, ExternKind, FuncType, Limits};
 use crate::validate::ValidatedModule;
 use std::collections::HashMap;
 use std::fmt;
@@ -150,7 +150,9 @@ fn check_import(
             (ImportDesc::Func(ty), Extern::Func(f)) => m.types[ty as usize] == *store.func_type(f),
             (ImportDesc::Table(ty), Extern::Table(t)) => {
                 let actual = store.table_ref(t).ty();
-                actual.elem == ty.elem && actual.limits.matches(&ty.limits)
+                actual.elem == ty.elem
+                    && actual.addr == ty.addr
+                    && actual.limits.matches(&ty.limits)
             }
             (ImportDesc::Memory(ty), Extern::Memory(mem)) => {
                 let actual = store.memory_ref(mem);
@@ -158,7 +160,7 @@ fn check_import(
                     min: actual.pages(),
                     max: actual.declared_max(),
                 };
-                limits.matches(&ty.limits)
+                actual.addr() == ty.addr && limits.matches(&ty.limits)
             }
             (ImportDesc::Global(ty), Extern::Global(g)) => store.global_type(g) == ty,
             _ => false,
@@ -262,9 +264,10 @@ pub fn instantiate(
         let i = i as u32;
         match &seg.mode {
             ElemMode::Active { table, offset } => {
-                let offset = eval_const(store, &store.instances[id.0 as usize], offset) as u32;
+                let offset = eval_const(store, &store.instances[id.0 as usize], offset);
+                let offset = address(m.tables[*table as usize].addr, offset);
                 let n = seg.items.len() as u64;
-                ops::table_init(store, id, *table, i, offset.into(), 0, n)?;
+                ops::table_init(store, id, *table, i, offset, 0, n)?;
                 ops::elem_drop(store, id, i);
             }
             ElemMode::Declarative => ops::elem_drop(store, id, i),
@@ -274,9 +277,10 @@ pub fn instantiate(
     for (i, seg) in m.data.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
             let i = i as u32;
-            let offset = eval_const(store, &store.instances[id.0 as usize], offset) as u32;
+            let offset = eval_const(store, &store.instances[id.0 as usize], offset);
+            let offset = address(m.memories[*memory as usize].addr, offset);
             let n = seg.bytes.len() as u64;
-            ops::memory_init(store, id, *memory, i, offset.into(), 0, n)?;
+            ops::memory_init(store, id, *memory, i, offset, 0, n)?;
             ops::data_drop(store, id, i);
         }
     }
@@ -285,6 +289,14 @@ pub fn instantiate(
         store.call(f, &[])?;
     }
     Ok(id)
+}
+
+/// An offset's value (a constant's bits) as an address of type `addr`.
+fn address(addr: AddrType, bits: u128) -> u64 {
+    match addr {
+        AddrType::I32 => bits as u32 as u64,
+        AddrType::I64 => bits as u64,
+    }
 }
 
 /// Checks, before anything is created, that the store's limits leave room

@@ -8,7 +8,7 @@
 //! address space configure a smaller reservation; the memory then cannot grow
 //! past it, and code must check bounds explicitly.
 
-use crate::types::{MAX_PAGES, MemoryType, PAGE_SIZE};
+use crate::types::{AddrType, MAX_PAGES, MemoryType, PAGE_SIZE};
 use std::fmt;
 
 /// How much address space each linear memory reserves.
@@ -88,6 +88,8 @@ pub struct LinearMemory {
     max_pages: u64,
     /// The maximum its type declares, for import matching.
     declared_max: Option<u64>,
+    /// The type of its addresses, for import matching.
+    addr: AddrType,
     /// Base and length for compiled code.
     vm: Box<VMMemory>,
 }
@@ -141,6 +143,7 @@ impl LinearMemory {
             len: 0,
             max_pages,
             declared_max: ty.limits.max,
+            addr: ty.addr,
             vm: Box::new(VMMemory { base, len: 0 }),
         };
         if mem.grow(ty.limits.min).is_none() {
@@ -180,6 +183,11 @@ impl LinearMemory {
     /// The maximum size its type declares, if any.
     pub fn declared_max(&self) -> Option<u64> {
         self.declared_max
+    }
+
+    /// The type of its addresses.
+    pub fn addr(&self) -> AddrType {
+        self.addr
     }
 
     /// The base address; it never changes.
@@ -253,6 +261,7 @@ mod tests {
     fn ty(min: u64, max: Option<u64>) -> MemoryType {
         MemoryType {
             limits: Limits { min, max },
+            addr: AddrType::I32,
         }
     }
 

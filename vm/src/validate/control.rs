@@ -8,7 +8,7 @@
 use super::func::{BlockTy, Frame, FrameKind, FuncValidator, I32, list};
 use crate::error::{Error, Result};
 use crate::isa::Control;
-use crate::types::{FuncType, RefType};
+use crate::types::{FuncType, RefType, ValType};
 
 impl<'a> FuncValidator<'a> {
     pub(super) fn control(&mut self, c: Control) -> Result<()> {
@@ -83,7 +83,8 @@ impl<'a> FuncValidator<'a> {
             }
             Control::CallIndirect { ty, table } => {
                 let ty = self.indirect_callee(ty, table, "call_indirect")?;
-                self.pop(I32)?;
+                let index = self.table_index(table)?;
+                self.pop(index)?;
                 self.call(ty)?;
             }
             Control::ReturnCall(f) => {
@@ -94,7 +95,8 @@ impl<'a> FuncValidator<'a> {
             Control::ReturnCallIndirect { ty, table } => {
                 self.info.tail_calls = true;
                 let ty = self.indirect_callee(ty, table, "return_call_indirect")?;
-                self.pop(I32)?;
+                let index = self.table_index(table)?;
+                self.pop(index)?;
                 self.return_call(ty)?;
             }
         }
@@ -112,13 +114,18 @@ impl<'a> FuncValidator<'a> {
     /// The type a `call_indirect` or `return_call_indirect` (`what`) through
     /// `table` expects: type `ty`, and the table must hold functions.
     fn indirect_callee(&self, ty: u32, table: u32, what: &str) -> Result<&'a FuncType> {
-        let elem = self.table(table)?;
+        let (elem, _) = self.table(table)?;
         if elem != RefType::FuncRef {
             return Err(self.err(format!(
                 "type mismatch: {what} on table {table} of {elem}, expected funcref"
             )));
         }
         self.func_type_of(ty)
+    }
+
+    /// The value type of table `table`'s indices.
+    fn table_index(&self, table: u32) -> Result<ValType> {
+        Ok(self.table(table)?.1)
     }
 
     /// A tail call of a function of type `ty`: its results become the

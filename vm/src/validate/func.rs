@@ -58,6 +58,16 @@ pub(super) use Opd::{Known, Unknown};
 
 pub(super) const I32: ValType = ValType::I32;
 
+/// The narrower of two address types: the type of the length of a copy
+/// between a memory or table of each.
+pub(super) fn narrower(a: ValType, b: ValType) -> ValType {
+    if a == ValType::I64 && b == ValType::I64 {
+        ValType::I64
+    } else {
+        I32
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum BlockTy {
     Empty,
@@ -500,16 +510,18 @@ impl<'a> FuncValidator<'a> {
             .ok_or_else(|| self.err(format!("unknown global {i}")))
     }
 
-    pub(super) fn table(&self, i: u32) -> Result<RefType> {
+    /// Table `i`'s element type and the value type of its indices.
+    pub(super) fn table(&self, i: u32) -> Result<(RefType, ValType)> {
         self.module
             .tables
             .get(i as usize)
-            .map(|t| t.elem)
+            .map(|t| (t.elem, t.addr.val_type()))
             .ok_or_else(|| self.err(format!("unknown table {i}")))
     }
 
-    pub(super) fn memory(&self, i: u32) -> Result<()> {
-        if (i as usize) < self.module.memories.len() {
+    /// The value type of memory `i`'s addresses.
+    pub(super) fn memory(&self, i: u32) -> Result<ValType> {
+        if let Some(m) = self.module.memories.get(i as usize) {
             if i != 0 && !self.features.multi_memory {
                 return Err(later_proposal(
                     self.features,
@@ -518,7 +530,7 @@ impl<'a> FuncValidator<'a> {
                     "multiple memories",
                 ));
             }
-            return Ok(());
+            return Ok(m.addr.val_type());
         }
         Err(self.err(format!("unknown memory {i}")))
     }
@@ -546,8 +558,9 @@ impl<'a> FuncValidator<'a> {
             .ok_or_else(|| self.err(format!("unknown elem segment {i}")))
     }
 
-    pub(super) fn memarg(&self, memarg: &MemArg, natural_log2: u8) -> Result<()> {
-        self.memory(memarg.memory)?;
+    /// Checks a memory access; the value type of its address.
+    pub(super) fn memarg(&self, memarg: &MemArg, natural_log2: u8) -> Result<ValType> {
+        let addr = self.memory(memarg.memory)?;
         check_memop_flags(self.features, self.pos, memarg.align)?;
         if memarg.align > natural_log2 {
             return Err(self.err(format!(
@@ -556,24 +569,24 @@ impl<'a> FuncValidator<'a> {
                 1u32 << natural_log2
             )));
         }
-        if memarg.offset > u32::MAX as u64 {
-            // Only decodable when later proposals (memory64) are recognized; for
-            // a 32-bit memory such an offset is invalid there.
+        if addr == I32 && memarg.offset > u32::MAX as u64 {
+            // Decodable with memory64 (or later proposals) recognized; for a
+            // 32-bit memory such an offset is invalid there.
             return Err(self.err(format!("offset out of range: {:#x}", memarg.offset)));
         }
-        Ok(())
+        Ok(addr)
     }
 
     pub(super) fn load(&mut self, memarg: &MemArg, natural_log2: u8, t: ValType) -> Result<()> {
-        self.memarg(memarg, natural_log2)?;
-        self.pop(I32)?;
+        let addr = self.memarg(memarg, natural_log2)?;
+        self.pop(addr)?;
         self.push(t);
         Ok(())
     }
 
     pub(super) fn store(&mut self, memarg: &MemArg, natural_log2: u8, t: ValType) -> Result<()> {
-        self.memarg(memarg, natural_log2)?;
-        self.pop2(I32, t)
+        let addr = self.memarg(memarg, natural_log2)?;
+        self.pop2(addr, t)
     }
 
     /// An instruction of a proposal beyond WebAssembly 2.0.

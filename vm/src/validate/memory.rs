@@ -5,7 +5,7 @@
     reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
 )]
 
-use super::func::{FuncValidator, I32};
+use super::func::{FuncValidator, I32, narrower};
 use crate::error::Result;
 use crate::isa::MemoryInstr;
 
@@ -19,27 +19,27 @@ impl FuncValidator<'_> {
                 self.store(&memarg, op.bytes().trailing_zeros() as u8, op.ty())?
             }
             MemoryInstr::Size { memory } => {
-                self.memory(memory)?;
-                self.push(I32);
+                let addr = self.memory(memory)?;
+                self.push(addr);
             }
             MemoryInstr::Grow { memory } => {
-                self.memory(memory)?;
-                self.unop(I32)?;
+                let addr = self.memory(memory)?;
+                self.unop(addr)?;
             }
             MemoryInstr::Init { data, memory } => {
-                self.memory(memory)?;
+                let addr = self.memory(memory)?;
                 self.data_segment(data)?;
-                self.pop_all(&[I32, I32, I32])?;
+                self.pop_all(&[addr, I32, I32])?;
             }
             MemoryInstr::DataDrop { data } => self.data_segment(data)?,
             MemoryInstr::Copy { dst, src } => {
-                self.memory(dst)?;
-                self.memory(src)?;
-                self.pop_all(&[I32, I32, I32])?;
+                let d = self.memory(dst)?;
+                let s = self.memory(src)?;
+                self.pop_all(&[d, s, narrower(d, s)])?;
             }
             MemoryInstr::Fill { memory } => {
-                self.memory(memory)?;
-                self.pop_all(&[I32, I32, I32])?;
+                let addr = self.memory(memory)?;
+                self.pop_all(&[addr, I32, addr])?;
             }
         }
         Ok(())

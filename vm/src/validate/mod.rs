@@ -19,7 +19,7 @@ mod vector;
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{DataMode, ElemItems, ElemMode, ImportDesc, Module};
-use crate::types::{ExternKind, Limits, MAX_PAGES, ValType};
+use crate::types::{AddrType, ExternKind, Limits, MAX_PAGES, MAX_PAGES_64, ValType};
 use const_expr::ConstContext;
 use std::collections::HashSet;
 use std::ops::Deref;
@@ -156,22 +156,28 @@ impl<'m> Validator<'m> {
             }
         }
         for (table, &at) in m.tables.iter().zip(&m.table_offsets) {
+            let (bound, too_big) = match table.addr {
+                AddrType::I32 => (u32::MAX as u64, "table size must be at most 2^32-1"),
+                AddrType::I64 => (u64::MAX, "table size must be at most 2^64-1"),
+            };
             check_limits(
                 &self.features,
                 at,
                 &table.limits,
-                u32::MAX as u64,
-                "table size must be at most 2^32-1",
+                table.addr,
+                bound,
+                too_big,
             )?;
         }
         for (mem, &at) in m.memories.iter().zip(&m.memory_offsets) {
-            check_limits(
-                &self.features,
-                at,
-                &mem.limits,
-                MAX_PAGES,
-                "memory size must be at most 65536 pages (4GiB)",
-            )?;
+            let (bound, too_big) = match mem.addr {
+                AddrType::I32 => (MAX_PAGES, "memory size must be at most 65536 pages (4GiB)"),
+                AddrType::I64 => (
+                    MAX_PAGES_64,
+                    "memory size must be at most 2^48 pages (2^64 bytes)",
+                ),
+            };
+            check_limits(&self.features, at, &mem.limits, mem.addr, bound, too_big)?;
         }
         if m.memories.len() > 1 && !self.features.multi_memory {
             return Err(later_proposal(
@@ -249,7 +255,7 @@ impl<'m> Validator<'m> {
                 let Some(t) = m.tables.get(*table as usize) else {
                     return Err(Error::invalid(seg.offset, format!("unknown table {table}")));
                 };
-                cx.check(offset, ValType::I32, u32::MAX)?;
+                cx.check(offset, t.addr.val_type(), u32::MAX)?;
                 if t.elem != seg.ty {
                     return Err(Error::invalid(
                         seg.offset,
@@ -281,13 +287,13 @@ impl<'m> Validator<'m> {
 
         for seg in &m.data {
             if let DataMode::Active { memory, offset } = &seg.mode {
-                if *memory as usize >= m.memories.len() {
+                let Some(mem) = m.memories.get(*memory as usize) else {
                     return Err(Error::invalid(
                         seg.offset,
                         format!("unknown memory {memory}"),
                     ));
-                }
-                cx.check(offset, ValType::I32, u32::MAX)?;
+                };
+                cx.check(offset, mem.addr.val_type(), u32::MAX)?;
             }
         }
         Ok(refs)
@@ -298,13 +304,18 @@ fn check_limits(
     features: &Features,
     at: usize,
     limits: &Limits,
+    addr: AddrType,
     bound: u64,
     too_big: &str,
 ) -> Result<()> {
-    // The 2.0 binary format encodes limits as u32: anything larger was read
-    // with a later proposal's 64-bit encoding, where it is a validation error.
+    // The 2.0 binary format encodes a 32-bit table's or memory's limits as
+    // u32: anything larger was read with a later proposal's 64-bit
+    // encoding, where it is a validation error.
     let wide = |v: u64| v > u32::MAX as u64;
-    if !features.decode_later_proposals && (wide(limits.min) || limits.max.is_some_and(wide)) {
+    if !addr.is_64()
+        && !features.decode_later_proposals
+        && (wide(limits.min) || limits.max.is_some_and(wide))
+    {
         return Err(Error::malformed(
             0,
             "integer too large: limits of a 32-bit table or memory",

@@ -47,9 +47,13 @@ pub fn table_grow(
     inst: InstanceId,
     table: u32,
     init: RawRef,
-    delta: u32,
+    delta: u64,
 ) -> Result<Option<u32>, Trap> {
     let t = table_id(store, inst, table);
+    // No table holds more than 2^32-1 elements here.
+    let Ok(delta) = u32::try_from(delta) else {
+        return Ok(None);
+    };
     store.grow_table_raw(t, delta, init)
 }
 
