@@ -19,6 +19,10 @@
 //! - `instantiate-call/empty.wat`: the same, then call its empty export `run`.
 //! - `command/empty.wasm`: instantiate the smallest WASI command with WASI and
 //!   run its `_start` (what a CLI run costs beyond process start and compile).
+//! - `instantiate-call/memory-DATA`: a fresh store and instance of a module
+//!   with a memory of 17 pages and an active data segment of DATA (none,
+//!   64 KiB, 1 MiB) at offset 0, then a call of its export `run`, which
+//!   reads a byte of the data: one request of an instance-per-request host.
 //!
 //! Every engine of [`benches::selected_engines`] appears in the last three
 //! groups; Skiff's tiers join them by being listed in `benches::skiff::tiers`.
@@ -95,11 +99,44 @@ fn instantiate(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) 
     group.finish();
 }
 
+/// A module with a memory of 17 pages whose first `data` bytes an active
+/// segment fills, and an export `run` reading one of them.
+fn memory_module(data: usize) -> Vec<u8> {
+    let bytes: String = (0..data).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    let segment = if data == 0 {
+        String::new()
+    } else {
+        format!("(data (i32.const 0) \"{bytes}\")")
+    };
+    let wat = format!(
+        "(module (memory 17) {segment}
+           (func (export \"run\") (drop (i32.load8_u (i32.const {at})))))",
+        at = data / 2
+    );
+    skiff_vm::wat_to_binary(&wat).unwrap()
+}
+
+fn instantiate_with_data(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
+    for (label, data) in [("none", 0), ("64KiB", 64 << 10), ("1MiB", 1 << 20)] {
+        let wasm = memory_module(data);
+        let mut group = c.benchmark_group(format!("instantiate-call/memory-{label}"));
+        group.sample_size(30);
+        for engine in engines {
+            let module = engine.compile(&wasm).unwrap();
+            group.bench_function(engine.name(), |b| {
+                b.iter(|| module.instantiate_and_call("run").unwrap())
+            });
+        }
+        group.finish();
+    }
+}
+
 fn startup(c: &mut Criterion) {
     let corpus = Corpus::load().unwrap();
     let engines = selected_engines();
     load(c, &corpus, &engines);
     instantiate(c, &corpus, &engines);
+    instantiate_with_data(c, &engines);
 }
 
 fn config() -> Criterion {

@@ -101,7 +101,12 @@ fn what_a_skipped_module_touches_is_skipped() {
 "#;
     let engine = Engine::by_name("interp").expect("engine exists");
     // Tags are recognized in this suite, and unsupported.
-    let r = script::run("taint.wast", TAINT, &suites::features("exceptions"), &engine);
+    let r = script::run(
+        "taint.wast",
+        TAINT,
+        &suites::features("exceptions"),
+        &engine,
+    );
     assert!(
         r.failures.is_empty(),
         "{:?}",

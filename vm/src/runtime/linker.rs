@@ -221,8 +221,13 @@ pub fn instantiate(
             .map_err(|e| InstantiationError::Resource(e.to_string()))?;
         inst.tables.push(table);
     }
-    for ty in &m.memories[m.num_imported_memories as usize..] {
-        inst.memories.push(store.memory(ty)?);
+    let images = module.memory_images();
+    for (ty, image) in m.memories[m.num_imported_memories as usize..]
+        .iter()
+        .zip(images)
+    {
+        inst.memories
+            .push(store.memory_with_image(ty, image.as_ref())?);
     }
     for (i, init) in m.global_inits.iter().enumerate() {
         let ty = m.globals[m.num_imported_globals as usize + i];
@@ -277,6 +282,14 @@ pub fn instantiate(
     for (i, seg) in m.data.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
             let i = i as u32;
+            let imaged = memory
+                .checked_sub(m.num_imported_memories)
+                .is_some_and(|d| images[d as usize].is_some());
+            if imaged {
+                // Its bytes are in the memory's image, mapped already.
+                ops::data_drop(store, id, i);
+                continue;
+            }
             let offset = eval_const(store, &store.instances[id.0 as usize], offset);
             let offset = address(m.memories[*memory as usize].addr, offset);
             let n = seg.bytes.len() as u64;

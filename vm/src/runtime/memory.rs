@@ -8,6 +8,7 @@
 //! address space configure a smaller reservation; the memory then cannot grow
 //! past it, and code must check bounds explicitly.
 
+use super::image::MemoryImage;
 use crate::types::{AddrType, MAX_PAGES, MemoryType, PAGE_SIZE};
 use std::fmt;
 
@@ -111,8 +112,14 @@ impl fmt::Debug for LinearMemory {
 }
 
 impl LinearMemory {
-    /// Reserves address space for a memory of type `ty` and makes its initial pages accessible.
-    pub fn new(ty: &MemoryType, config: &MemoryConfig) -> Result<Self, MemoryError> {
+    /// Reserves address space for a memory of type `ty` and makes its
+    /// initial pages accessible; with `image`, its first bytes are the
+    /// image's, mapped copy-on-write.
+    pub fn new(
+        ty: &MemoryType,
+        config: &MemoryConfig,
+        image: Option<&MemoryImage>,
+    ) -> Result<Self, MemoryError> {
         let reservable_pages = config.reservation / PAGE_SIZE;
         let max_pages = ty
             .limits
@@ -152,7 +159,47 @@ impl LinearMemory {
                 ty.limits.min
             )));
         }
+        if let Some(image) = image {
+            mem.map_image(image)?;
+        }
         Ok(mem)
+    }
+
+    /// Maps `image` over the first bytes, private to this memory: pages it
+    /// reads are the image's, shared; a page it writes becomes its own.
+    #[cfg(target_os = "linux")]
+    fn map_image(&mut self, image: &MemoryImage) -> Result<(), MemoryError> {
+        use std::os::fd::AsRawFd;
+        if image.len() > self.len {
+            return Err(MemoryError::new("a memory image larger than the memory"));
+        }
+        // SAFETY: `[base, base + image.len())` lies in the accessible part
+        // of our reservation (checked above), which nothing else maps or
+        // references while `&mut self` is held; `MAP_FIXED` replaces those
+        // pages in place, and the reservation's release unmaps them with
+        // the rest. The image is sealed, so the mapping shows fixed bytes.
+        let mapped = unsafe {
+            libc::mmap(
+                self.base().cast(),
+                image.len(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                image.fd().as_raw_fd(),
+                0,
+            )
+        };
+        if mapped == libc::MAP_FAILED {
+            return Err(MemoryError::new(format!(
+                "cannot map a memory image: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn map_image(&mut self, _image: &MemoryImage) -> Result<(), MemoryError> {
+        Err(MemoryError::new("memory images need Linux"))
     }
 
     /// The current size in pages.
@@ -267,7 +314,7 @@ mod tests {
 
     #[test]
     fn grows_in_place_up_to_its_maximum() {
-        let mut m = LinearMemory::new(&ty(1, Some(3)), &MemoryConfig::default()).unwrap();
+        let mut m = LinearMemory::new(&ty(1, Some(3)), &MemoryConfig::default(), None).unwrap();
         let base = m.base();
         assert_eq!(m.pages(), 1);
         assert_eq!(m.grow(2), Some(1));
@@ -280,7 +327,7 @@ mod tests {
 
     #[test]
     fn accesses_past_the_end_are_refused() {
-        let mut m = LinearMemory::new(&ty(1, None), &MemoryConfig::default()).unwrap();
+        let mut m = LinearMemory::new(&ty(1, None), &MemoryConfig::default(), None).unwrap();
         assert_eq!(m.load::<4>(65533, 0), None);
         assert_eq!(m.load::<1>(u32::MAX, u32::MAX), None);
         assert_eq!(m.store(65535, 1, [0u8]), None);
@@ -293,16 +340,16 @@ mod tests {
             reservation: 4 * 65536,
             guard: 65536,
         };
-        let mut m = LinearMemory::new(&ty(1, None), &config).unwrap();
+        let mut m = LinearMemory::new(&ty(1, None), &config, None).unwrap();
         assert_eq!(m.max_pages(), 4);
         assert_eq!(m.grow(3), Some(1));
         assert_eq!(m.grow(1), None);
-        assert!(LinearMemory::new(&ty(5, None), &config).is_err());
+        assert!(LinearMemory::new(&ty(5, None), &config, None).is_err());
     }
 
     #[test]
     fn new_pages_read_as_zero() {
-        let mut m = LinearMemory::new(&ty(0, None), &MemoryConfig::default()).unwrap();
+        let mut m = LinearMemory::new(&ty(0, None), &MemoryConfig::default(), None).unwrap();
         assert!(m.is_empty());
         m.grow(2).unwrap();
         assert!(m.data().iter().all(|&b| b == 0));

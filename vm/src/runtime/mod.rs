@@ -5,6 +5,7 @@
 
 mod caller;
 mod func;
+pub mod image;
 mod instance;
 pub mod limits;
 pub mod linker;

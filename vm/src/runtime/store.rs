@@ -9,6 +9,7 @@
 
 use super::caller::Caller;
 use super::func::{FuncEntity, FuncKind, HostFn};
+use super::image::MemoryImage;
 use super::instance::InstanceEntity;
 use super::limits::{ResourceLimiter, StoreLimits};
 use super::memory::{LinearMemory, MemoryConfig, MemoryError};
@@ -345,6 +346,16 @@ impl Store {
     /// Adds a linear memory of `ty`; an error when the store's limits
     /// refuse it or its address space cannot be reserved.
     pub fn memory(&mut self, ty: &MemoryType) -> Result<MemoryId, MemoryError> {
+        self.memory_with_image(ty, None)
+    }
+
+    /// As [`Store::memory`], its first bytes mapped copy-on-write from
+    /// `image` when there is one.
+    pub fn memory_with_image(
+        &mut self,
+        ty: &MemoryType,
+        image: Option<&MemoryImage>,
+    ) -> Result<MemoryId, MemoryError> {
         let most = self.limiter().memories();
         if self.memories.len() >= most {
             return Err(MemoryError::new(format!(
@@ -368,7 +379,7 @@ impl Store {
                 ty.limits.min
             )));
         }
-        match LinearMemory::new(ty, &self.memory_config) {
+        match LinearMemory::new(ty, &self.memory_config, image) {
             Ok(memory) => self.memories.push(memory),
             Err(e) => {
                 self.limiter().memory_grow_failed(0, min);

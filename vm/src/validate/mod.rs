@@ -19,10 +19,12 @@ mod vector;
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{DataMode, ElemItems, ElemMode, ImportDesc, Module};
+use crate::runtime::image::{self, MemoryImage};
 use crate::types::{AddrType, ExternKind, Limits, MAX_PAGES, MAX_PAGES_64, ValType};
 use const_expr::ConstContext;
 use std::collections::HashSet;
 use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 pub use func::{BlockInfo, FuncInfo};
 
@@ -32,6 +34,8 @@ pub struct ValidatedModule {
     module: Module,
     /// One entry per defined function, in the order of the code section.
     pub func_infos: Vec<FuncInfo>,
+    /// The images of its defined memories, made on first instantiation.
+    images: Arc<OnceLock<Vec<Option<MemoryImage>>>>,
 }
 
 impl ValidatedModule {
@@ -45,6 +49,12 @@ impl ValidatedModule {
     pub fn func_info(&self, func: u32) -> Option<&FuncInfo> {
         func.checked_sub(self.module.num_imported_funcs)
             .and_then(|i| self.func_infos.get(i as usize))
+    }
+
+    /// The initial contents of each defined memory (in order) as an image
+    /// to map, where it can have one (made on first use, then shared).
+    pub fn memory_images(&self) -> &[Option<MemoryImage>] {
+        self.images.get_or_init(|| image::images(&self.module))
     }
 
     /// Takes the IR back out.
@@ -68,7 +78,11 @@ impl Deref for ValidatedModule {
 /// whole module before it validates it.
 pub fn validate(module: Module, features: &Features) -> Result<ValidatedModule> {
     match validate_all(&module, features) {
-        Ok(func_infos) => Ok(ValidatedModule { module, func_infos }),
+        Ok(func_infos) => Ok(ValidatedModule {
+            module,
+            func_infos,
+            images: Arc::default(),
+        }),
         Err(e) if e.kind() == crate::ErrorKind::Malformed => Err(e),
         Err(e) => {
             for (i, body) in module.code.iter().enumerate() {
