@@ -41,6 +41,15 @@ const PROGRAM: &str = r#"(module
     (local.get $acc))
   (func (export "via_host") (param i32) (result i32) (call $back (local.get 0)))
   (func (export "two") (result i32) (i32.const 2))
+  ;; The loop's condition is a run of its own (the `if` ends before it),
+  ;; reached from the then-arm and by the `if`'s false branch.
+  (func (export "odd") (param $n i32) (result i32) (local $i i32) (local $x i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (if (i32.and (local.get $i) (i32.const 1))
+        (then (local.set $x (i32.add (local.get $x) (i32.const 1)))))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $x))
   (func (export "spin") (loop $l (br $l)))
   (memory 1)
   (type $unary (func (param i32) (result i32)))
@@ -99,6 +108,14 @@ fn every_instruction_costs_one_unit_on_both_tiers() {
         assert_eq!(
             consumed(kind, "sum", Some(10)),
             2 + 10 * 12 + 3 + 2,
+            "{kind}"
+        );
+        // `loop` (1); each pass the header up to `if` (8), the condition
+        // (4), and on odd passes the then-arm with the `if`'s `end` (5);
+        // then `end`, `local.get`, `end` (3).
+        assert_eq!(
+            consumed(kind, "odd", Some(10)),
+            1 + 10 * (8 + 4) + 5 * 5 + 3,
             "{kind}"
         );
     }

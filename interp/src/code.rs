@@ -80,8 +80,9 @@ macro_rules! define_ops {
                 $binary { dst: Slot, a: Slot, b: Slot },
             )*
             $(
-                #[doc = concat!("Continue at `target` unless `", stringify!($rel), "`(`a`, `b`) holds.")]
-                $fused { a: Slot, b: Slot, target: u32 },
+                #[doc = concat!("Continue at `target` unless `", stringify!($rel), "`(`a`, `b`) holds; ",
+                    "in code that meters fuel, first take `pre` fuel unchecked (a `Charge` folded in).")]
+                $fused { a: Slot, b: Slot, target: u32, pre: u16 },
             )*
             $(
                 #[doc = concat!("`", stringify!($rel), "` then `select` by its result: `cond` = `",
@@ -446,6 +447,17 @@ macro_rules! result_slot_arms {
                 probe.jump_target_mut().map(|t| *t)
             }
 
+            /// For a `Charge` of `amount` followed by this instruction: the
+            /// instruction taking that charge itself, when it can (a fused
+            /// compare-and-jump that takes none yet).
+            pub fn with_charge(&self, amount: u32) -> Option<Op> {
+                let amount = u16::try_from(amount).ok()?;
+                match *self {
+                    $(Op::$fused { a, b, target, pre: 0 } => Some(Op::$fused { a, b, target, pre: amount }),)*
+                    _ => None,
+                }
+            }
+
             /// The target of a jump instruction, to patch.
             pub fn jump_target_mut(&mut self) -> Option<&mut u32> {
                 match self {
@@ -559,8 +571,8 @@ macro_rules! result_slot_arms {
                 match *self {
                     $(Op::$rel { dst, a, b } => Some((
                         dst,
-                        Op::$fused { a, b, target: u32::MAX },
-                        Op::$neg { a, b, target: u32::MAX },
+                        Op::$fused { a, b, target: u32::MAX, pre: 0 },
+                        Op::$neg { a, b, target: u32::MAX, pre: 0 },
                     )),)*
                     _ => None,
                 }
@@ -603,7 +615,7 @@ macro_rules! result_slot_arms {
                 match *self {
                     Op::JumpIf { cond, .. } => Some(Op::JumpIfZero { cond, target }),
                     Op::JumpIfZero { cond, .. } => Some(Op::JumpIf { cond, target }),
-                    $(Op::$fused { a, b, .. } => Some(Op::$neg { a, b, target }),)*
+                    $(Op::$fused { a, b, pre, .. } => Some(Op::$neg { a, b, target, pre }),)*
                     _ => None,
                 }
             }
@@ -759,7 +771,8 @@ mod tests {
             Op::JumpIfNotI32LtS {
                 a: 1,
                 b: 2,
-                target: u32::MAX
+                target: u32::MAX,
+                pre: 0
             }
         );
         // "Jump when a < b" is "jump unless a >= b".
@@ -768,7 +781,8 @@ mod tests {
             Op::JumpIfNotI32GeS {
                 a: 1,
                 b: 2,
-                target: u32::MAX
+                target: u32::MAX,
+                pre: 0
             }
         );
         assert!(Op::I32Add { dst: 0, a: 0, b: 0 }.fused_branch().is_none());

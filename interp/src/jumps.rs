@@ -194,6 +194,7 @@ mod tests {
             a: 0,
             b: 2,
             target: 0,
+            pre: 0,
         };
         // 0: header: i += 1; dispatch
         // 2: arm: x += 1; jump to the condition
@@ -220,6 +221,7 @@ mod tests {
             a: 0,
             b: 2,
             target: 7,
+            pre: 0,
         };
         assert_eq!(
             ops,

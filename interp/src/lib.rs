@@ -16,6 +16,7 @@
 //! jumps are threaded (`jumps`): a jump to a loop's condition or to a
 //! dispatching `br_table` becomes a copy of what it jumps to.
 
+mod charges;
 pub mod code;
 mod exec;
 mod float;

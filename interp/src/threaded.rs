@@ -534,7 +534,11 @@ macro_rules! list_handlers {
     ) => {
         // The fused compare-and-jumps.
         $(
-            handler!($fused<const FUEL: bool>(Op::$fused { a, b, target }) ip regs mem len code m {
+            handler!($fused<const FUEL: bool, const PRE: bool>(Op::$fused { a, b, target, pre }) ip regs mem len code m {
+                if PRE {
+                    // SAFETY: `m` is the machine running this code (see `run`).
+                    unsafe { charge(m, pre.into()) };
+                }
                 // SAFETY: slots of translated code are in the frame.
                 let holds = unsafe { $get(get(regs, a)) $cmp $get(get(regs, b)) };
                 if holds {
@@ -645,7 +649,7 @@ macro_rules! list_handlers {
                 $(Op::$store_at { .. } => $store_at as Handler,)*
                 $(Op::$unary { .. } => $unary as Handler,)*
                 $(Op::$binary { .. } => $binary as Handler,)*
-                $(Op::$fused { .. } => $fused::<false> as Handler,)*
+                $(Op::$fused { .. } => $fused::<false, false> as Handler,)*
                 $(Op::$select { .. } => $select as Handler,)*
                 $(Op::$count { .. } => $count as Handler,)*
                 $(&Op::$load_op { wrap, swap, .. } => match (wrap, swap) {
@@ -730,7 +734,8 @@ macro_rules! list_handlers {
         /// call runs the `Fuel` it lands on itself.
         pub(crate) fn metered_handler_of(op: &Op) -> Handler {
             match op {
-                $(Op::$fused { .. } => $fused::<true> as Handler,)*
+                $(Op::$fused { pre: 0, .. } => $fused::<true, false> as Handler,)*
+                $(Op::$fused { .. } => $fused::<true, true> as Handler,)*
                 Op::Jump { .. } => Jump::<true>,
                 Op::JumpIf { .. } => JumpIf::<true>,
                 Op::JumpIfZero { .. } => JumpIfZero::<true>,

@@ -12,7 +12,7 @@
 //! Unreachable code is not translated.
 
 use crate::code::{FuncCode, Instr, Op, Slot};
-use crate::{jumps, threaded};
+use crate::{charges, jumps, threaded};
 use skiff_vm::isa::{self, Control, FrameKind as Kind};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::Metering;
@@ -257,6 +257,9 @@ pub fn translate_with(
 /// then threads the code: each instruction gets its handler.
 fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<FuncCode, Error> {
     jumps::thread(ops, &mut code.offsets, &mut code.branch_tables, spare);
+    if ops.iter().any(|op| matches!(op, Op::Charge { .. })) {
+        charges::fold(ops, &mut code.offsets, &mut code.branch_tables, spare);
+    }
     let bad = |what: &str| {
         Err(Error::without_offset(
             ErrorKind::Invalid,
