@@ -52,18 +52,19 @@ pub struct Engine {
 pub struct Config {
     kind: EngineKind,
     features: Features,
-    memory: MemoryConfig,
+    /// `None`: the tier's default.
+    memory: Option<MemoryConfig>,
     metering: Metering,
 }
 
 impl Default for Config {
     /// The JIT, every feature Skiff implements ([`Features::ALL`]), the
-    /// default memory reservation, no fuel, no epochs.
+    /// tier's memory reservation, no fuel, no epochs.
     fn default() -> Self {
         Config {
             kind: EngineKind::Jit,
             features: Features::ALL,
-            memory: MemoryConfig::GUARDED,
+            memory: None,
             metering: Metering::default(),
         }
     }
@@ -89,9 +90,9 @@ impl Config {
     }
 
     /// Reserves linear memories as `memory` says (see
-    /// [`Engine::with_memory_config`]).
+    /// [`Engine::with_memory_config`]) instead of as the tier's default.
     pub fn memory(&mut self, memory: MemoryConfig) -> &mut Config {
-        self.memory = memory;
+        self.memory = Some(memory);
         self
     }
 
@@ -134,11 +135,13 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// An engine running code on `kind`; an error when that tier is not available.
-    /// Its linear memories reserve 4 GiB plus a guard region
-    /// ([`MemoryConfig::GUARDED`]), which spares compiled code bounds checks.
+    /// An engine running code on `kind`; an error when that tier is not
+    /// available. On the JIT its linear memories reserve 4 GiB plus a guard
+    /// region ([`MemoryConfig::GUARDED`]), which spares compiled code bounds
+    /// checks; on the interpreter, which checks every access, no more than
+    /// they can grow to ([`MemoryConfig::CHECKED`]).
     pub fn new(kind: EngineKind) -> Result<Engine, Error> {
-        Engine::with_memory_config(kind, MemoryConfig::GUARDED)
+        Engine::with_config(Config::new().strategy(kind))
     }
 
     /// An engine whose linear memories reserve address space as `memory`
@@ -151,7 +154,11 @@ impl Engine {
 
     /// An engine made as `config` says; an error when its tier is not available.
     pub fn with_config(config: &Config) -> Result<Engine, Error> {
-        let (kind, memory, metering) = (config.kind, config.memory, config.metering);
+        let (kind, metering) = (config.kind, config.metering);
+        let memory = config.memory.unwrap_or(match kind {
+            EngineKind::Interp => MemoryConfig::CHECKED,
+            EngineKind::Jit => MemoryConfig::GUARDED,
+        });
         let features = config.features;
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::with_metering(metering)),

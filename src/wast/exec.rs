@@ -57,7 +57,7 @@ impl Engine {
             "interp" => Some(Engine {
                 name: "interp",
                 tier: Ok(Arc::new(skiff_interp::Interpreter::new())),
-                memory: MemoryConfig::GUARDED,
+                memory: MemoryConfig::CHECKED,
             }),
             "jit" => Some(jit("jit", MemoryConfig::GUARDED)),
             "jit-checked" => Some(jit("jit-checked", CHECKED_MEMORY)),

@@ -22,10 +22,21 @@ pub struct MemoryConfig {
 }
 
 impl MemoryConfig {
-    /// The whole 4 GiB of a 32-bit memory plus a 2 GiB guard: no bounds checks needed.
+    /// The whole 4 GiB of a 32-bit memory plus a 32 MiB guard (as wasmtime
+    /// reserves by default): compiled code checks no access whose static
+    /// offset is under 32 MiB, and about 30,000 such memories fit the
+    /// 128 TiB of a process's address space. The JIT's default.
     pub const GUARDED: MemoryConfig = MemoryConfig {
         reservation: 1 << 32,
-        guard: 1 << 31,
+        guard: 32 << 20,
+    };
+
+    /// Up to 4 GiB and no guard: for code that checks every access, as the
+    /// interpreter's does. A memory then reserves no more than its declared
+    /// maximum. The interpreter's default.
+    pub const CHECKED: MemoryConfig = MemoryConfig {
+        reservation: 1 << 32,
+        guard: 0,
     };
 
     /// Whether every access `base + addr + offset` of `size` bytes, for any
@@ -127,6 +138,16 @@ impl LinearMemory {
             .unwrap_or(MAX_PAGES)
             .min(MAX_PAGES)
             .min(reservable_pages);
+        // Without a guard no code relies on the reservation's extent: it
+        // holds what the memory can grow to, no more.
+        let config = if config.guard == 0 {
+            MemoryConfig {
+                reservation: max_pages * PAGE_SIZE,
+                guard: 0,
+            }
+        } else {
+            *config
+        };
         if ty.limits.min > max_pages {
             return Err(MemoryError(format!(
                 "memory of {} pages does not fit a reservation of {} bytes",
