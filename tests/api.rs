@@ -2,19 +2,14 @@
 //! checked against their store, host functions see the store only through
 //! their caller, and a host panic never unwinds through WebAssembly frames.
 
+mod common;
+
+use common::engines;
 use skiff::{
-    Caller, Engine, EngineKind, Extern, Func, FuncType, Global, GlobalType, Linker, Memory,
-    MemoryType, Module, Store, Table, TableType, Trap, TrapKind, Val, ValType,
+    Caller, Extern, Func, FuncType, Global, GlobalType, Linker, Memory, MemoryType, Module, Store,
+    Table, TableType, Trap, TrapKind, Val, ValType,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
-
-fn engines() -> Vec<Engine> {
-    let mut engines = vec![Engine::new(EngineKind::Interp).unwrap()];
-    if let Ok(jit) = Engine::new(EngineKind::Jit) {
-        engines.push(jit);
-    }
-    engines
-}
 
 const GUEST: &str = r#"(module
   (import "host" "call_back" (func $call_back (param i32) (result i32)))

@@ -3,6 +3,9 @@
 //! limiter, and a request that cannot be met is -1, a trap or an
 //! instantiation error, never an abort.
 
+mod common;
+
+use common::call;
 use skiff::{
     Engine, EngineKind, InstantiationError, Limits, Linker, Memory, MemoryConfig, MemoryType,
     Module, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap, TrapKind, Val,
@@ -26,18 +29,6 @@ fn limited(engine: &Engine, limits: StoreLimits) -> Store<StoreLimits> {
     let mut store = Store::new(engine, limits);
     store.limiter(|l: &mut StoreLimits| l);
     store
-}
-
-fn call<T: 'static>(
-    store: &mut Store<T>,
-    instance: &skiff::Instance,
-    name: &str,
-    args: &[Val],
-) -> Result<Vec<Val>, Trap> {
-    let f = instance.get_func(&*store, name).unwrap();
-    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut results)?;
-    Ok(results)
 }
 
 fn resource_error(err: InstantiationError) -> String {

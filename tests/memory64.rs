@@ -3,15 +3,10 @@
 //! 32-bit and a 64-bit memory, and a table indexed past 2^32 that traps
 //! instead of wrapping.
 
-use skiff::{Config, Engine, EngineKind, Features, Linker, Module, Store, TrapKind, Val};
+mod common;
 
-fn engines() -> Vec<Engine> {
-    let mut engines = vec![Engine::new(EngineKind::Interp).unwrap()];
-    if let Ok(jit) = Engine::new(EngineKind::Jit) {
-        engines.push(jit);
-    }
-    engines
-}
+use common::engines;
+use skiff::{Config, Engine, EngineKind, Features, Linker, Module, Store, TrapKind, Val};
 
 const MEMORIES: &str = r#"(module
   (memory $m64 i64 1 3)

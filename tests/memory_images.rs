@@ -3,15 +3,10 @@
 //! they overlap) and its own writes only; segments the image cannot hold
 //! (an offset from a global, one past the initial size) behave as copies.
 
-use skiff::{Engine, EngineKind, Extern, Linker, Module, Store, TrapKind, Val};
+mod common;
 
-fn engines() -> Vec<Engine> {
-    let mut engines = vec![Engine::new(EngineKind::Interp).unwrap()];
-    if let Ok(jit) = Engine::new(EngineKind::Jit) {
-        engines.push(jit);
-    }
-    engines
-}
+use common::engines;
+use skiff::{Extern, Linker, Module, Store, TrapKind, Val};
 
 const IMAGED: &str = r#"(module
   (memory (export "memory") 2)
@@ -22,10 +17,7 @@ const IMAGED: &str = r#"(module
   (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))"#;
 
 fn call(store: &mut Store<()>, inst: &skiff::Instance, name: &str, args: &[Val]) -> Vec<Val> {
-    let f = inst.get_func(&*store, name).unwrap();
-    let mut out = vec![Val::I32(0); f.ty(&*store).results().len()];
-    f.call(&mut *store, args, &mut out).unwrap();
-    out
+    common::call(store, inst, name, args).unwrap()
 }
 
 fn byte(store: &mut Store<()>, inst: &skiff::Instance, at: i32) -> i32 {

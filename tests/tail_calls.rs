@@ -2,19 +2,10 @@
 //! grow the stack, within a module, between instances and through a table,
 //! and a tail call of a host function returns its results.
 
-#[allow(dead_code, reason = "this file needs some of the shared helpers")]
 mod common;
 
-use common::{ENGINES, skiff, text};
-use skiff::{Caller, Engine, EngineKind, Linker, Module, Store, Trap, TrapKind, Val};
-
-fn engines() -> Vec<Engine> {
-    let mut engines = vec![Engine::new(EngineKind::Interp).unwrap()];
-    if let Ok(jit) = Engine::new(EngineKind::Jit) {
-        engines.push(jit);
-    }
-    engines
-}
+use common::{ENGINES, engines, skiff, text};
+use skiff::{Caller, Engine, Linker, Module, Store, Trap, TrapKind, Val};
 
 /// Counts down through the table it imports from `MAIN`, whose element 0 is
 /// this `down`: `MAIN`'s `across` tail-calls into this instance, which then

@@ -9,6 +9,7 @@
 //! taken on every path stays the same.
 
 use crate::code::{BranchTarget, Op};
+use crate::jumps::install;
 
 /// Folds the charges of `ops` (with their byte offsets `offsets` and the
 /// branch table `entries`) into the jumps that follow them, building the
@@ -67,16 +68,7 @@ pub(crate) fn fold(
             }
         }
     }
-    for op in spare.iter_mut() {
-        if let Some(t) = op.jump_target_mut() {
-            *t = map[*t as usize];
-        }
-    }
-    for e in entries {
-        e.target = map[e.target as usize];
-    }
-    std::mem::swap(ops, spare);
-    *offsets = new_offsets;
+    install(ops, offsets, entries, spare, new_offsets, &map);
 }
 
 #[cfg(test)]

@@ -70,6 +70,21 @@ pub(crate) fn thread(
             }
         }
     }
+    install(ops, offsets, entries, spare, new_offsets, &map);
+}
+
+/// Makes the code rebuilt in `spare` (with its byte offsets `new_offsets`)
+/// the code: `map[i]` says where old instruction `i` is now, and every jump
+/// target (in `spare`) and branch table entry, still an old index, is
+/// remapped through it. `ops`'s old buffer goes to `spare`.
+pub(crate) fn install(
+    ops: &mut Vec<Op>,
+    offsets: &mut Vec<u32>,
+    entries: &mut [BranchTarget],
+    spare: &mut Vec<Op>,
+    new_offsets: Vec<u32>,
+    map: &[u32],
+) {
     for op in spare.iter_mut() {
         if let Some(t) = op.jump_target_mut() {
             *t = map[*t as usize];

@@ -1,8 +1,33 @@
-//! What the command-line test files share: the engines of this build and a
-//! way to run `skiff` as a user would.
+//! What the test files share: the engines of this build, calling an export,
+//! and a way to run `skiff` as a user would.
 
+#![allow(dead_code, reason = "each test file uses some of these")]
+
+use skiff::{Engine, EngineKind, Store, Trap, Val};
 use std::path::PathBuf;
 use std::process::{Command, Output};
+
+/// An engine of each tier of this build.
+pub fn engines() -> Vec<Engine> {
+    let mut engines = vec![Engine::new(EngineKind::Interp).unwrap()];
+    if let Ok(jit) = Engine::new(EngineKind::Jit) {
+        engines.push(jit);
+    }
+    engines
+}
+
+/// Calls export `name` of `instance` with `args`; its results or its trap.
+pub fn call<T: 'static>(
+    store: &mut Store<T>,
+    instance: &skiff::Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Vec<Val>, Trap> {
+    let f = instance.get_func(&*store, name).unwrap();
+    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
+    f.call(&mut *store, args, &mut results)?;
+    Ok(results)
+}
 
 /// The engines of this build.
 #[cfg(feature = "jit")]
