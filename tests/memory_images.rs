@@ -138,3 +138,36 @@ fn segments_an_image_cannot_hold_are_copied_and_still_trap() {
         }
     }
 }
+
+#[test]
+fn a_trap_before_the_data_leaves_the_memory_without_it() {
+    // The first element segment puts `$peek` in the imported table, the
+    // second traps: the data segment after it never runs, which `$peek`,
+    // reached through the table, must see.
+    const TABLE: &str = r#"(module
+      (type $r (func (result i32)))
+      (table (export "tab") 2 funcref)
+      (func (export "call0") (result i32) (call_indirect (type $r) (i32.const 0))))"#;
+    const FAILING: &str = r#"(module
+      (import "m" "tab" (table 2 funcref))
+      (memory 1)
+      (func $peek (result i32) (i32.load8_u (i32.const 0)))
+      (elem (i32.const 0) $peek)
+      (elem (i32.const 2) $peek)
+      (data (i32.const 0) "\2a"))"#;
+    assert_eq!(imaged(FAILING), [false]);
+    for engine in engines() {
+        let mut store = Store::new(&engine, ());
+        let m = Linker::new()
+            .instantiate(&mut store, &Module::new(&engine, TABLE.as_bytes()).unwrap())
+            .unwrap();
+        let mut linker = Linker::new();
+        let Some(tab) = m.get_export(&store, "tab") else {
+            panic!("no table export");
+        };
+        linker.define("m", "tab", tab);
+        let failing = Module::new(&engine, FAILING.as_bytes()).unwrap();
+        assert!(linker.instantiate(&mut store, &failing).is_err());
+        assert_eq!(call(&mut store, &m, "call0", &[]), [Val::I32(0)]);
+    }
+}

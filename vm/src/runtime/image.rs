@@ -2,15 +2,17 @@
 //! once per module as a sealed in-memory file, so that each instantiation
 //! maps it copy-on-write instead of copying the data segments.
 //!
-//! A defined memory gets an image when every active data segment that
-//! targets it has a constant offset and lies within its initial size: then
-//! the segments cannot trap, and applying them in order at instantiation
-//! gives the image's bytes exactly. (Whatever else traps during
-//! instantiation, the instance and its own memories are never seen.) Any
-//! other memory, and every memory on a platform without `memfd`, has its
-//! segments copied as before.
+//! A module's memories get images only when no active segment of the
+//! module can trap: each has a constant offset and lies within the initial
+//! size its table or memory declares (an imported one is at least that
+//! large). Then instantiation runs every segment, and applying a memory's
+//! segments in order gives its image's bytes exactly; had one trapped, a
+//! function already placed in an imported table could read a memory whose
+//! later segments the specification says never ran. A module that fails the
+//! test, and every module on a platform without `memfd`, has its segments
+//! copied as before.
 
-use crate::module::{ConstOp, DataMode, Module};
+use crate::module::{ConstOp, DataMode, ElemMode, Module};
 use crate::types::PAGE_SIZE;
 
 /// The initial bytes of one memory, in a sealed file of `len` bytes (a
@@ -103,9 +105,48 @@ fn constant_offset(ops: &[ConstOp]) -> Option<u64> {
 /// one; see the module documentation.
 pub fn images(module: &Module) -> Vec<Option<MemoryImage>> {
     let first = module.num_imported_memories as usize;
+    let safe = segments_cannot_trap(module);
     (first..module.memories.len())
-        .map(|index| image(module, index as u32))
+        .map(|index| {
+            if safe {
+                image(module, index as u32)
+            } else {
+                None
+            }
+        })
         .collect()
+}
+
+/// Whether every active element and data segment of `module` has a
+/// constant offset and fits the declared initial size of its table or
+/// memory.
+fn segments_cannot_trap(module: &Module) -> bool {
+    let fits = |offset: &[ConstOp], len: u64, size: Option<u64>| {
+        constant_offset(offset)
+            .and_then(|start| start.checked_add(len))
+            .zip(size)
+            .is_some_and(|(end, size)| end <= size)
+    };
+    let elems = module.elems.iter().all(|seg| match &seg.mode {
+        ElemMode::Active { table, offset } => fits(
+            &offset.ops,
+            seg.items.len() as u64,
+            module.tables.get(*table as usize).map(|t| t.limits.min),
+        ),
+        ElemMode::Passive | ElemMode::Declarative => true,
+    });
+    let data = module.data.iter().all(|seg| match &seg.mode {
+        DataMode::Active { memory, offset } => fits(
+            &offset.ops,
+            seg.bytes.len() as u64,
+            module
+                .memories
+                .get(*memory as usize)
+                .and_then(|m| m.limits.min.checked_mul(PAGE_SIZE)),
+        ),
+        DataMode::Passive => true,
+    });
+    elems && data
 }
 
 fn image(module: &Module, index: u32) -> Option<MemoryImage> {

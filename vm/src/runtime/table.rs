@@ -37,7 +37,11 @@ impl Table {
     /// A table of `ty.limits.min` elements, each `init`.
     pub fn new(ty: TableType, init: RawRef) -> Result<Self, TableError> {
         let mut elements = Vec::new();
-        let n = usize::try_from(ty.limits.min).ok();
+        // No table holds more than 2^32-1 elements here (a 64-bit table
+        // declaring more cannot be made).
+        let n = u32::try_from(ty.limits.min)
+            .ok()
+            .and_then(|n| usize::try_from(n).ok());
         if n.is_none_or(|n| elements.try_reserve_exact(n).is_err()) {
             return Err(TableError(format!(
                 "cannot allocate a table of {} elements",
