@@ -39,7 +39,8 @@ pub(crate) fn fold(
         }
         next.with_charge(amount)
     };
-    if !(0..ops.len()).any(|i| folds(i).is_some()) {
+    let folded: Vec<Option<Op>> = (0..ops.len()).map(folds).collect();
+    if folded.iter().all(Option::is_none) {
         return;
     }
     // `map[i]`: where old instruction `i` is now; a folded charge is where
@@ -56,7 +57,7 @@ pub(crate) fn fold(
             continue;
         }
         map.push(spare.len() as u32);
-        match folds(i) {
+        match folded[i] {
             Some(jump) => {
                 spare.push(jump);
                 new_offsets.push(offsets[i + 1]);

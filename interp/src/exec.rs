@@ -547,6 +547,19 @@ impl Machine {
                 if $is_64 { v } else { v as u32 as u64 }
             }};
         }
+        // The destination, source and length of a copy from slot `$base` on,
+        // between a memory or table of 64 bits (`$d64`, `$s64`) or of 32:
+        // the length is as wide as the narrower.
+        macro_rules! copy_operands {
+            ($base:expr, $d64:expr, $s64:expr) => {{
+                let (d64, s64) = ($d64, $s64);
+                (
+                    addr!($base, d64),
+                    addr!($base + 1, s64),
+                    addr!($base + 2, d64 && s64),
+                )
+            }};
+        }
         macro_rules! mem64 {
             ($memory:expr) => {
                 cur.module.memories[$memory as usize].addr.is_64()
@@ -664,10 +677,7 @@ impl Machine {
                     (mem_base, mem_len) = memory_view(store, Some(id));
                 }
                 Op::MemoryCopyAcross { base, dst, src } => {
-                    let (d64, s64) = (mem64!(dst), mem64!(src));
-                    let d = addr!(base, d64);
-                    let s = addr!(base + 1, s64);
-                    let n = addr!(base + 2, d64 && s64);
+                    let (d, s, n) = copy_operands!(base, mem64!(dst), mem64!(src));
                     if let Err(t) = ops::memory_copy(store, inst, dst, src, d, s, n) {
                         trap!(t.kind());
                     }
@@ -690,10 +700,7 @@ impl Machine {
                 }
                 Op::ElemDrop { elem } => ops::elem_drop(store, inst, elem),
                 Op::TableCopy { base, dst, src } => {
-                    let (d64, s64) = (table64!(dst), table64!(src));
-                    let d = addr!(base, d64);
-                    let s = addr!(base + 1, s64);
-                    let n = addr!(base + 2, d64 && s64);
+                    let (d, s, n) = copy_operands!(base, table64!(dst), table64!(src));
                     if let Err(t) = ops::table_copy(store, inst, dst, src, d, s, n) {
                         trap!(t.kind());
                     }

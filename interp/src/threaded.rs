@@ -95,10 +95,10 @@ macro_rules! next {
     }};
 }
 
-/// Continues with instruction `$ip` in code that meters fuel: a `Fuel` there
-/// (where every run starts, so at jump targets, after conditional jumps and
-/// at function entries) is run here, one dispatch fewer, and the chain
-/// continues after it; anything else as [`next!`]. A jump continues so when
+/// Continues with instruction `$ip` in code that meters fuel: a `Fuel` or
+/// `Charge` there (where every run starts, so at jump targets, after
+/// conditional jumps and at function entries) is run here, one dispatch
+/// fewer, and the chain continues after it; anything else as [`next!`]. A jump continues so when
 /// its handler's `FUEL` is set (by `metered_handler_of`).
 macro_rules! next_metered {
     ($ip:expr, $regs:expr, $mem:ident, $len:ident, $code:expr, $m:ident) => {{

@@ -107,13 +107,7 @@ pub fn images(module: &Module) -> Vec<Option<MemoryImage>> {
     let first = module.num_imported_memories as usize;
     let safe = segments_cannot_trap(module);
     (first..module.memories.len())
-        .map(|index| {
-            if safe {
-                image(module, index as u32)
-            } else {
-                None
-            }
-        })
+        .map(|index| safe.then(|| image(module, index as u32)).flatten())
         .collect()
 }
 
@@ -149,11 +143,9 @@ fn segments_cannot_trap(module: &Module) -> bool {
     elems && data
 }
 
+/// The image of memory `index`, for a module whose segments cannot trap
+/// (so each has a constant offset and fits the memory's initial size).
 fn image(module: &Module, index: u32) -> Option<MemoryImage> {
-    let initial = module.memories[index as usize]
-        .limits
-        .min
-        .checked_mul(PAGE_SIZE)?;
     let mut segments = Vec::new();
     let mut extent = 0;
     for seg in &module.data {
@@ -165,12 +157,7 @@ fn image(module: &Module, index: u32) -> Option<MemoryImage> {
         }
         let start = constant_offset(&offset.ops)?;
         let bytes = &module.bytes[seg.bytes.clone()];
-        let end = start.checked_add(bytes.len() as u64)?;
-        if end > initial {
-            // It traps at instantiation: copied, so that it does.
-            return None;
-        }
-        extent = extent.max(end);
+        extent = extent.max(start.checked_add(bytes.len() as u64)?);
         segments.push((start, bytes));
     }
     if extent == 0 {
