@@ -112,7 +112,10 @@ impl Config {
     /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)) at
     /// every function entry and loop header, trapping with
     /// [`TrapKind::Interrupted`](crate::TrapKind::Interrupted) once
-    /// [`Engine::increment_epoch`] has reached it. Off, the code has no checks.
+    /// [`Engine::increment_epoch`] has reached it; the JIT checks a loop
+    /// header on every 1000th pass of a frame, so that a tight loop stays
+    /// fast and still stops within a bounded number of instructions. Off,
+    /// the code has no checks.
     pub fn epoch_interruption(&mut self, on: bool) -> &mut Config {
         self.metering.epochs = on;
         self

@@ -2,7 +2,7 @@
 //! loop; an epoch advanced by another thread interrupts it; the command
 //! line's `--fuel` and `--timeout` stop an endless guest.
 
-use skiff::{Caller, Config, Engine, EngineKind, Linker, Module, Store, Trap, TrapKind};
+use skiff::{Caller, Config, Engine, EngineKind, Linker, Module, Store, Trap, TrapKind, Val};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -335,6 +335,45 @@ fn another_thread_interrupts_a_runaway_loop_and_recursion() {
         );
         store.set_epoch_deadline(1);
         assert_eq!(down.call(&mut store, 1000).unwrap(), 0, "{kind}");
+    }
+}
+
+#[test]
+fn an_interrupted_loop_stops_within_a_bounded_number_of_passes() {
+    // The fifth pass advances the epoch past the deadline. The interpreter
+    // checks every loop header, so it stops at the next; the JIT checks on
+    // every 1000th pass of a frame.
+    const COUNT: &str = r#"(module
+      (import "host" "tick" (func $tick (param i32)))
+      (global $passes (export "passes") (mut i32) (i32.const 0))
+      (func (export "count")
+        (loop $l
+          (global.set $passes (i32.add (global.get $passes) (i32.const 1)))
+          (call $tick (global.get $passes))
+          (br $l))))"#;
+    for kind in kinds() {
+        let engine = engine(kind, false, true);
+        let module = Module::new(&engine, COUNT.as_bytes()).unwrap();
+        let mut linker = Linker::new();
+        let ticker = engine.clone();
+        linker.func_wrap("host", "tick", move |pass: i32| {
+            if pass == 5 {
+                ticker.increment_epoch();
+            }
+        });
+        let mut store = Store::new(&engine, ());
+        store.set_epoch_deadline(1);
+        let inst = linker.instantiate(&mut store, &module).unwrap();
+        let count = inst.get_typed_func::<(), ()>(&store, "count").unwrap();
+        let trap = count.call(&mut store, ()).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::Interrupted, "{kind}");
+        let Val::I32(passes) = inst.get_global(&store, "passes").unwrap().get(&store) else {
+            panic!("an i32 global")
+        };
+        match kind {
+            EngineKind::Interp => assert_eq!(passes, 5),
+            _ => assert!((5..=5 + 1000).contains(&passes), "{kind}: {passes} passes"),
+        }
     }
 }
 

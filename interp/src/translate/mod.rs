@@ -351,7 +351,7 @@ impl isa::Translate for Translator<'_, '_> {
         });
     }
 
-    fn check_epoch(&mut self) {
+    fn check_epoch(&mut self, _loop_header: bool) {
         self.emit(Op::CheckEpoch);
     }
 }

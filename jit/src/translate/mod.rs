@@ -182,6 +182,8 @@ pub fn translate_body(
         var
     });
 
+    let epoch_passes = env.metering.epochs.then(|| builder.declare_var(types::I32));
+
     let results: Vec<Type> = ty
         .results()
         .iter()
@@ -211,6 +213,7 @@ pub fn translate_body(
         flags,
         fuel,
         fuel_unsaved: false,
+        epoch_passes,
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
     };
@@ -247,6 +250,8 @@ struct Translator<'a, 'b, 'e> {
     /// Whether the fuel left may differ from the store's copy here: since
     /// the last run's charge or call, nothing has written it back.
     fuel_unsaved: bool,
+    /// With epochs on: the loop-header passes left before the next check.
+    epoch_passes: Option<Variable>,
     /// Defined functions this body calls, declared in it on first use.
     callees: HashMap<u32, FuncRef>,
     /// Signatures of the builtins this body calls, imported on first use.
@@ -295,6 +300,13 @@ impl Flags {
         }
     }
 }
+
+/// How many loop-header passes a frame of JIT code lets go by between two
+/// epoch checks. A pass runs at most the function's straight-line code
+/// (callees check at their entry), so an interruption still lands within a
+/// bounded time, while a tight loop pays a decrement and a branch for it
+/// instead of the four loads and a compare of a full check.
+const EPOCH_CHECK_INTERVAL: u32 = 1000;
 
 fn args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
@@ -736,17 +748,55 @@ impl isa::Translate for Translator<'_, '_, '_> {
         self.save_fuel();
     }
 
-    fn check_epoch(&mut self) {
-        let ro = self.flags.trusted_ro;
+    fn check_epoch(&mut self, loop_header: bool) {
+        let passes = self.epoch_passes.expect("epochs are checked");
+        if !loop_header {
+            self.epoch_check_now();
+            let n = self.u32_const(EPOCH_CHECK_INTERVAL);
+            self.b.def_var(passes, n);
+            return;
+        }
+        // Count the pass down; the check, and a fresh count, only when
+        // the count runs out.
+        let left = self.b.use_var(passes);
+        let left = self.b.ins().iadd_imm_s(left, -1);
+        self.b.def_var(passes, left);
+        let (cold, next) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(left, next, &[], cold, &[]);
+        self.b.seal_block(cold);
+        self.b.switch_to_block(cold);
+        self.epoch_check_now();
+        let rest = self.b.current_block().expect("in a block");
+        self.b.set_cold_block(rest);
+        let n = self.u32_const(EPOCH_CHECK_INTERVAL);
+        self.b.def_var(passes, n);
+        self.b.ins().jump(next, &[]);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
+    }
+}
+
+impl Translator<'_, '_, '_> {
+    /// Traps with `Interrupted` when the engine's epoch has reached the
+    /// store's deadline.
+    fn epoch_check_now(&mut self) {
+        // Loads made here, not hoisted and shared as `trusted_ro` ones may
+        // be: kept for later checks, the pointers would hold registers
+        // through the whole function.
+        let pinned = self.flags.trusted.with_readonly();
         let counter = self
             .b
             .ins()
-            .load(types::I64, ro, self.vmctx, offsets::EPOCH);
+            .load(types::I64, pinned, self.vmctx, offsets::EPOCH);
         let now = self
             .b
             .ins()
             .atomic_load(types::I64, self.flags.trusted, counter);
-        let meter = self.meter();
+        let meter = self
+            .b
+            .ins()
+            .load(types::I64, pinned, self.vmctx, offsets::METER);
         let deadline = self.b.ins().load(
             types::I64,
             self.flags.trusted,

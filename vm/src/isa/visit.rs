@@ -72,8 +72,11 @@ pub trait Translate:
     fn consume_fuel(&mut self, amount: u32, check: bool);
 
     /// With epochs on: traps with `Interrupted` here when the engine's epoch
-    /// has reached the store's deadline.
-    fn check_epoch(&mut self);
+    /// has reached the store's deadline. Called at the function's entry
+    /// and, with `loop_header`, at each loop header, where a tier may check
+    /// only every so many passes (a bounded number of straight-line
+    /// instructions apart) to keep tight loops fast.
+    fn check_epoch(&mut self, loop_header: bool);
 
     /// With fuel on: called before each instruction that [may
     /// trap](Instr::may_trap), so that a tier keeping the fuel left in a
@@ -206,7 +209,7 @@ pub fn translate_body(
     let mut at_header = true;
     let mut ordinal = 0usize;
     if metering.epochs {
-        t.check_epoch();
+        t.check_epoch(false);
     }
     while !reader.eof() {
         let reachable = t.at(reader.position());
@@ -238,7 +241,7 @@ pub fn translate_body(
                 Instr::Vector(v) => t.vector(v)?,
             }
             if is_loop && metering.epochs {
-                t.check_epoch();
+                t.check_epoch(true);
             }
             continue;
         }

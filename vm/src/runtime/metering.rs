@@ -18,7 +18,9 @@
 //! entry and loop header whether the engine's epoch counter has reached the
 //! store's deadline, and traps with
 //! [`TrapKind::Interrupted`](super::TrapKind::Interrupted) when it has; any
-//! thread may advance the counter.
+//! thread may advance the counter. A tier may check a loop header only on
+//! every so many passes of a frame (the JIT: every 1000th), since each pass
+//! runs a bounded stretch of straight-line code.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
