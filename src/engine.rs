@@ -1,6 +1,6 @@
 //! Engines: a tier, the features modules may use, and how memories are reserved.
 
-use skiff_vm::runtime::{Epoch, MemoryConfig, Metering, Tier};
+use skiff_vm::runtime::{Epoch, MemoryConfig, MemoryPool, Metering, PoolConfig, Tier};
 use skiff_vm::{Error, Features};
 use std::fmt;
 use std::str::FromStr;
@@ -44,6 +44,8 @@ pub struct Engine {
     memory: MemoryConfig,
     metering: Metering,
     epoch: Epoch,
+    /// With pooling: the slots every store's memories are taken from.
+    pool: Option<MemoryPool>,
 }
 
 /// How an engine is made: its tier, the features modules may use, how
@@ -55,6 +57,7 @@ pub struct Config {
     /// `None`: the tier's default.
     memory: Option<MemoryConfig>,
     metering: Metering,
+    pooling: Option<PoolingConfig>,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             features: Features::ALL,
             memory: None,
             metering: Metering::default(),
+            pooling: None,
         }
     }
 }
@@ -96,6 +100,16 @@ impl Config {
         self
     }
 
+    /// Takes every memory from a pool of slots reserved once, when the
+    /// engine is made, instead of reserving address space for each: a
+    /// dropped memory's slot is reset to its module's image (or to zero)
+    /// and reused, so that making and dropping an instance per request maps
+    /// and unmaps nothing. See [`PoolingConfig`].
+    pub fn pooling(&mut self, pooling: PoolingConfig) -> &mut Config {
+        self.pooling = Some(pooling);
+        self
+    }
+
     /// Meters fuel: every WebAssembly instruction costs one unit of the
     /// store's fuel ([`Store::set_fuel`](crate::Store::set_fuel)), and code
     /// traps with [`TrapKind::OutOfFuel`](crate::TrapKind::OutOfFuel) when
@@ -118,6 +132,47 @@ impl Config {
     /// the code has no checks.
     pub fn epoch_interruption(&mut self, on: bool) -> &mut Config {
         self.metering.epochs = on;
+        self
+    }
+}
+
+/// The pool of a pooling engine ([`Config::pooling`]): how many memories
+/// may live at once, across all its stores, and how large each may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolingConfig {
+    total_memories: u32,
+    max_memory_size: Option<u64>,
+}
+
+impl Default for PoolingConfig {
+    /// 1,000 memories, each reserved as the engine's memory configuration
+    /// says.
+    fn default() -> Self {
+        PoolingConfig {
+            total_memories: 1000,
+            max_memory_size: None,
+        }
+    }
+}
+
+impl PoolingConfig {
+    /// The default pool.
+    pub fn new() -> PoolingConfig {
+        PoolingConfig::default()
+    }
+
+    /// At most `n` memories alive at once; making one more fails.
+    pub fn total_memories(&mut self, n: u32) -> &mut PoolingConfig {
+        self.total_memories = n;
+        self
+    }
+
+    /// Each memory may grow to `bytes` (rounded up to whole pages) and
+    /// reserves that much address space, plus the guard, instead of the
+    /// engine's reservation. Under 4 GiB, compiled code checks every
+    /// access explicitly, so many small slots pack densely.
+    pub fn max_memory_size(&mut self, bytes: u64) -> &mut PoolingConfig {
+        self.max_memory_size = Some(bytes);
         self
     }
 }
@@ -158,10 +213,26 @@ impl Engine {
     /// An engine made as `config` says; an error when its tier is not available.
     pub fn with_config(config: &Config) -> Result<Engine, Error> {
         let (kind, metering) = (config.kind, config.metering);
-        let memory = config.memory.unwrap_or(match kind {
+        let mut memory = config.memory.unwrap_or(match kind {
             EngineKind::Interp => MemoryConfig::CHECKED,
             EngineKind::Jit => MemoryConfig::GUARDED,
         });
+        let page = skiff_vm::types::PAGE_SIZE;
+        if let Some(bytes) = config.pooling.and_then(|p| p.max_memory_size) {
+            memory.reservation = bytes.div_ceil(page).saturating_mul(page);
+        }
+        let pool = config
+            .pooling
+            .map(|p| {
+                MemoryPool::new(PoolConfig {
+                    memories: p.total_memories,
+                    memory,
+                })
+            })
+            .transpose()
+            .map_err(|e| {
+                Error::without_offset(skiff_vm::ErrorKind::Unsupported, format!("pooling: {e}"))
+            })?;
         let features = config.features;
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::with_metering(metering)),
@@ -174,6 +245,7 @@ impl Engine {
             memory,
             metering,
             epoch: Epoch::new(),
+            pool,
         })
     }
 
@@ -192,6 +264,11 @@ impl Engine {
     /// The engine's epoch counter.
     pub(crate) fn epoch(&self) -> &Epoch {
         &self.epoch
+    }
+
+    /// With pooling, the pool its stores take memories from.
+    pub(crate) fn pool(&self) -> Option<&MemoryPool> {
+        self.pool.as_ref()
     }
 
     /// How this engine's memories reserve address space.

@@ -82,7 +82,7 @@ pub mod wast;
 use std::fmt;
 use std::path::Path;
 
-pub use engine::{Config, Engine, EngineKind};
+pub use engine::{Config, Engine, EngineKind, PoolingConfig};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResults, IntoFunc};
 pub use instance::Instance;

@@ -33,6 +33,9 @@ impl<T: Send + 'static> Store<T> {
         let mut inner = vm::Store::new(engine.memory_config());
         inner.set_data(Box::new(data));
         inner.set_epoch(engine.epoch().clone());
+        if let Some(pool) = engine.pool() {
+            inner.set_memory_pool(pool.clone());
+        }
         Store {
             inner,
             engine: Some(engine.clone()),

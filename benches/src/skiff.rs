@@ -24,13 +24,15 @@
 use crate::Engine;
 use crate::engine::{Compiled, RunOutput};
 use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtxBuilder};
-use skiff::{Config, EngineKind, Linker, Module, Store};
+use skiff::{Config, EngineKind, Linker, Module, PoolingConfig, Store};
 
 /// Skiff's execution tiers: the interpreter, and the JIT where it runs;
 /// then, for measuring what metering costs, each tier with fuel
 /// (`skiff-interp-fuel`, `skiff-jit-fuel`) and with epoch checks
-/// (`skiff-interp-epochs`, `skiff-jit-epochs`), which only
-/// `SKIFF_BENCH_ENGINES` naming them selects.
+/// (`skiff-interp-epochs`, `skiff-jit-epochs`), and, for instance-per-request
+/// figures, each with the pooling allocator (`skiff-interp-pooling`,
+/// `skiff-jit-pooling`), which only `SKIFF_BENCH_ENGINES` naming them
+/// selects.
 pub fn tiers() -> Vec<Box<dyn Engine>> {
     let mut tiers: Vec<Box<dyn Engine>> = Vec::new();
     let wanted = crate::env_list("SKIFF_BENCH_ENGINES");
@@ -38,28 +40,34 @@ pub fn tiers() -> Vec<Box<dyn Engine>> {
         (EngineKind::Interp, "skiff-interp"),
         (EngineKind::Jit, "skiff-jit"),
     ] {
-        let variants: [(&'static str, bool, bool); 3] = match kind {
+        // (name, fuel, epochs, pooling)
+        let variants: [(&'static str, bool, bool, bool); 4] = match kind {
             EngineKind::Interp => [
-                ("skiff-interp", false, false),
-                ("skiff-interp-fuel", true, false),
-                ("skiff-interp-epochs", false, true),
+                ("skiff-interp", false, false, false),
+                ("skiff-interp-fuel", true, false, false),
+                ("skiff-interp-epochs", false, true, false),
+                ("skiff-interp-pooling", false, false, true),
             ],
             EngineKind::Jit => [
-                ("skiff-jit", false, false),
-                ("skiff-jit-fuel", true, false),
-                ("skiff-jit-epochs", false, true),
+                ("skiff-jit", false, false, false),
+                ("skiff-jit-fuel", true, false, false),
+                ("skiff-jit-epochs", false, true, false),
+                ("skiff-jit-pooling", false, false, true),
             ],
         };
-        for (name, fuel, epochs) in variants {
-            let metered = fuel || epochs;
-            if metered && !wanted.iter().any(|w| w == name) {
+        for (name, fuel, epochs, pooling) in variants {
+            let variant = fuel || epochs || pooling;
+            if variant && !wanted.iter().any(|w| w == name) {
                 continue;
             }
-            let config = Config::new()
+            let mut config = Config::new();
+            config
                 .strategy(kind)
                 .consume_fuel(fuel)
-                .epoch_interruption(epochs)
-                .to_owned();
+                .epoch_interruption(epochs);
+            if pooling {
+                config.pooling(PoolingConfig::new());
+            }
             match skiff::Engine::with_config(&config) {
                 Ok(engine) => tiers.push(Box::new(Tier { name, engine, fuel })),
                 Err(_) if name == base && kind == EngineKind::Jit => {}

@@ -1,4 +1,5 @@
-//! wasmtime 48 (Cranelift 0.135), default `Config`, with `wasmtime-wasi`'s
+//! wasmtime 48 (Cranelift 0.135), default `Config` (and, as
+//! `wasmtime-pooling`, with its pooling allocator), with `wasmtime-wasi`'s
 //! preview1.
 
 use crate::{Compiled, Engine, RunOutput};
@@ -12,9 +13,11 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 const PIPE_CAPACITY: usize = 1 << 20;
 
 /// wasmtime with its default configuration: Cranelift at `opt_level=speed`,
-/// parallel compilation, the on-demand instance allocator.
+/// parallel compilation, the on-demand instance allocator; or the same
+/// with its pooling allocator.
 pub struct Wasmtime {
     engine: wasmtime::Engine,
+    name: &'static str,
 }
 
 impl Wasmtime {
@@ -22,6 +25,20 @@ impl Wasmtime {
     pub fn new() -> Wasmtime {
         Wasmtime {
             engine: wasmtime::Engine::default(),
+            name: "wasmtime",
+        }
+    }
+
+    /// `wasmtime-pooling`: the default configuration but for the pooling
+    /// instance allocator, with its default `PoolingAllocationConfig`.
+    pub fn pooling() -> Wasmtime {
+        let mut config = wasmtime::Config::default();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
+            wasmtime::PoolingAllocationConfig::default(),
+        ));
+        Wasmtime {
+            engine: wasmtime::Engine::new(&config).expect("wasmtime's pooling allocator"),
+            name: "wasmtime-pooling",
         }
     }
 }
@@ -38,7 +55,7 @@ fn err(e: impl std::fmt::Debug) -> String {
 
 impl Engine for Wasmtime {
     fn name(&self) -> &'static str {
-        "wasmtime"
+        self.name
     }
 
     fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>, String> {

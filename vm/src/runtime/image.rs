@@ -12,6 +12,7 @@
 //! test, and every module on a platform without `memfd`, has its segments
 //! copied as before.
 
+use super::memory::MemoryError;
 use crate::module::{ConstOp, DataMode, ElemMode, Module};
 use crate::types::PAGE_SIZE;
 
@@ -23,9 +24,56 @@ pub struct MemoryImage {
     #[cfg(target_os = "linux")]
     file: std::fs::File,
     len: usize,
+    /// Unique in the process: what a pool slot remembers it maps.
+    id: u64,
 }
 
 impl MemoryImage {
+    /// Its identity, never shared with another image of the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Maps the image over the `len()` bytes at `base`, private to that
+    /// range: pages it reads are the image's, shared; a page it writes
+    /// becomes its own.
+    ///
+    /// # Safety
+    /// `[base, base + len())` is address space its caller owns and nothing
+    /// references; the mapping replaces it in place.
+    #[cfg(target_os = "linux")]
+    pub(crate) unsafe fn map_at(&self, base: *mut u8) -> Result<(), MemoryError> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the caller's guarantee; `MAP_FIXED` replaces the pages in
+        // place. The image is sealed, so the mapping shows fixed bytes.
+        let mapped = unsafe {
+            libc::mmap(
+                base.cast(),
+                self.len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                self.file.as_raw_fd(),
+                0,
+            )
+        };
+        if mapped == libc::MAP_FAILED {
+            return Err(MemoryError::new(format!(
+                "cannot map a memory image: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Images need Linux.
+    ///
+    /// # Safety
+    /// None needed: it maps nothing.
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) unsafe fn map_at(&self, _base: *mut u8) -> Result<(), MemoryError> {
+        Err(MemoryError::new("memory images need Linux"))
+    }
+
     /// Its length in bytes.
     pub fn len(&self) -> usize {
         self.len
@@ -34,13 +82,6 @@ impl MemoryImage {
     /// Whether it is empty (never, for an image that was made).
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// The file to map.
-    #[cfg(target_os = "linux")]
-    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        use std::os::fd::AsFd;
-        self.file.as_fd()
     }
 
     /// An image of `len` bytes (rounded up to the host's page size), zero
@@ -79,9 +120,11 @@ impl MemoryImage {
         if unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) } != 0 {
             return None;
         }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Some(MemoryImage {
             file,
             len: usize::try_from(len).ok()?,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 

@@ -9,6 +9,7 @@
 //! past it, and code must check bounds explicitly.
 
 use super::image::MemoryImage;
+use super::pool::{MemoryPool, Slot};
 use crate::types::{AddrType, MAX_PAGES, MemoryType, PAGE_SIZE};
 use std::fmt;
 
@@ -90,10 +91,20 @@ pub struct VMMemory {
     pub len: usize,
 }
 
+/// Where a memory's address space comes from.
+enum Backing {
+    /// A reservation of its own, released with it.
+    Reserved(region::Allocation),
+    /// A slot of a pool, given back (its pages discarded) when it is dropped.
+    Pooled(MemoryPool, Slot),
+}
+
 /// A linear memory.
 pub struct LinearMemory {
-    /// The reservation; inaccessible beyond `len`.
-    region: region::Allocation,
+    /// The reservation or pool slot; inaccessible beyond `len`.
+    backing: Backing,
+    /// The base address.
+    base: *mut u8,
     /// Accessible bytes (a multiple of the page size).
     len: usize,
     /// The most pages it may grow to (from its type, the spec and the reservation).
@@ -106,8 +117,8 @@ pub struct LinearMemory {
     vm: Box<VMMemory>,
 }
 
-// SAFETY: the memory owns its reservation exclusively; the raw pointer inside
-// `region::Allocation` is only dereferenced through `&self`/`&mut self` methods.
+// SAFETY: the memory owns its reservation or slot exclusively; the raw
+// pointers to it are only dereferenced through `&self`/`&mut self` methods.
 unsafe impl Send for LinearMemory {}
 // SAFETY: shared references only read the accessible bytes; mutation needs `&mut self`.
 unsafe impl Sync for LinearMemory {}
@@ -117,7 +128,13 @@ impl fmt::Debug for LinearMemory {
         f.debug_struct("LinearMemory")
             .field("pages", &self.pages())
             .field("max_pages", &self.max_pages)
-            .field("reserved", &self.region.len())
+            .field(
+                "reserved",
+                &match &self.backing {
+                    Backing::Reserved(region) => Some(region.len()),
+                    Backing::Pooled(..) => None,
+                },
+            )
             .finish()
     }
 }
@@ -131,13 +148,7 @@ impl LinearMemory {
         config: &MemoryConfig,
         image: Option<&MemoryImage>,
     ) -> Result<Self, MemoryError> {
-        let reservable_pages = config.reservation / PAGE_SIZE;
-        let max_pages = ty
-            .limits
-            .max
-            .unwrap_or(MAX_PAGES)
-            .min(MAX_PAGES)
-            .min(reservable_pages);
+        let max_pages = Self::max_pages_of(ty, config)?;
         // Without a guard no code relies on the reservation's extent: it
         // holds what the memory can grow to, no more.
         let config = if config.guard == 0 {
@@ -148,12 +159,6 @@ impl LinearMemory {
         } else {
             *config
         };
-        if ty.limits.min > max_pages {
-            return Err(MemoryError(format!(
-                "memory of {} pages does not fit a reservation of {} bytes",
-                ty.limits.min, config.reservation
-            )));
-        }
         let total = config
             .reservation
             .checked_add(config.guard)
@@ -166,14 +171,7 @@ impl LinearMemory {
                 ))
             })?;
         let base = region.as_ptr::<u8>() as *mut u8;
-        let mut mem = LinearMemory {
-            region,
-            len: 0,
-            max_pages,
-            declared_max: ty.limits.max,
-            addr: ty.addr,
-            vm: Box::new(VMMemory { base, len: 0 }),
-        };
+        let mut mem = LinearMemory::with_backing(Backing::Reserved(region), base, ty, max_pages);
         if mem.grow(ty.limits.min).is_none() {
             return Err(MemoryError(format!(
                 "cannot commit {} pages of linear memory",
@@ -181,46 +179,68 @@ impl LinearMemory {
             )));
         }
         if let Some(image) = image {
-            mem.map_image(image)?;
+            if image.len() > mem.len {
+                return Err(MemoryError::new("a memory image larger than the memory"));
+            }
+            // SAFETY: `[base, base + image.len())` lies in the accessible
+            // part of the reservation (checked above), which nothing else
+            // maps or references yet; its release unmaps the image with
+            // the rest.
+            unsafe { image.map_at(base)? };
         }
         Ok(mem)
     }
 
-    /// Maps `image` over the first bytes, private to this memory: pages it
-    /// reads are the image's, shared; a page it writes becomes its own.
-    #[cfg(target_os = "linux")]
-    fn map_image(&mut self, image: &MemoryImage) -> Result<(), MemoryError> {
-        use std::os::fd::AsRawFd;
-        if image.len() > self.len {
+    /// A memory of type `ty` in a slot of `pool`, its first bytes mapped
+    /// copy-on-write from `image` when there is one; its slot goes back to
+    /// the pool when it is dropped.
+    pub fn pooled(
+        ty: &MemoryType,
+        pool: &MemoryPool,
+        image: Option<&MemoryImage>,
+    ) -> Result<Self, MemoryError> {
+        let max_pages = Self::max_pages_of(ty, &pool.memory_config())?;
+        let len = (ty.limits.min * PAGE_SIZE) as usize;
+        if image.is_some_and(|i| i.len() > len) {
             return Err(MemoryError::new("a memory image larger than the memory"));
         }
-        // SAFETY: `[base, base + image.len())` lies in the accessible part
-        // of our reservation (checked above), which nothing else maps or
-        // references while `&mut self` is held; `MAP_FIXED` replaces those
-        // pages in place, and the reservation's release unmaps them with
-        // the rest. The image is sealed, so the mapping shows fixed bytes.
-        let mapped = unsafe {
-            libc::mmap(
-                self.base().cast(),
-                image.len(),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_FIXED,
-                image.fd().as_raw_fd(),
-                0,
-            )
-        };
-        if mapped == libc::MAP_FAILED {
-            return Err(MemoryError::new(format!(
-                "cannot map a memory image: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        Ok(())
+        let (base, slot) = pool.take(len, image)?;
+        let mut mem =
+            LinearMemory::with_backing(Backing::Pooled(pool.clone(), slot), base, ty, max_pages);
+        mem.len = len;
+        mem.vm.len = len;
+        Ok(mem)
     }
 
-    #[cfg(not(target_os = "linux"))]
-    fn map_image(&mut self, _image: &MemoryImage) -> Result<(), MemoryError> {
-        Err(MemoryError::new("memory images need Linux"))
+    /// The most pages a memory of `ty` may grow to in a reservation made
+    /// as `config` says; an error when its initial size does not fit.
+    fn max_pages_of(ty: &MemoryType, config: &MemoryConfig) -> Result<u64, MemoryError> {
+        let max_pages = ty
+            .limits
+            .max
+            .unwrap_or(MAX_PAGES)
+            .min(MAX_PAGES)
+            .min(config.reservation / PAGE_SIZE);
+        if ty.limits.min > max_pages {
+            return Err(MemoryError(format!(
+                "memory of {} pages does not fit a reservation of {} bytes",
+                ty.limits.min, config.reservation
+            )));
+        }
+        Ok(max_pages)
+    }
+
+    /// A memory with no accessible bytes yet at `base`, in `backing`.
+    fn with_backing(backing: Backing, base: *mut u8, ty: &MemoryType, max_pages: u64) -> Self {
+        LinearMemory {
+            backing,
+            base,
+            len: 0,
+            max_pages,
+            declared_max: ty.limits.max,
+            addr: ty.addr,
+            vm: Box::new(VMMemory { base, len: 0 }),
+        }
     }
 
     /// The current size in pages.
@@ -260,7 +280,7 @@ impl LinearMemory {
 
     /// The base address; it never changes.
     pub fn base(&self) -> *mut u8 {
-        self.region.as_ptr::<u8>() as *mut u8
+        self.base
     }
 
     /// Grows the memory by `delta` pages; returns the old size in pages, or
@@ -318,6 +338,14 @@ impl LinearMemory {
         let end = start.checked_add(N)?;
         self.data_mut().get_mut(start..end)?.copy_from_slice(&bytes);
         Some(())
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        if let Backing::Pooled(pool, slot) = &self.backing {
+            pool.give_back(self.base, *slot, self.len);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod linker;
 pub mod memory;
 pub mod metering;
 pub mod ops;
+pub mod pool;
 pub mod stack;
 mod store;
 pub mod table;
@@ -26,6 +27,7 @@ pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
 pub use metering::{Epoch, MeterState, Metering};
+pub use pool::{MemoryPool, PoolConfig};
 pub use store::{
     DEFAULT_MAX_INTERP_STACK, DEFAULT_MAX_WASM_STACK, Extern, Func, GlobalId, InstanceId,
     LimiterFn, MemoryId, Store, StoreId, TableId,

@@ -14,6 +14,7 @@ use super::instance::InstanceEntity;
 use super::limits::{ResourceLimiter, StoreLimits};
 use super::memory::{LinearMemory, MemoryConfig, MemoryError};
 use super::metering::{Epoch, MeterState};
+use super::pool::MemoryPool;
 use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
@@ -92,6 +93,8 @@ pub struct Store {
     /// Host functions shared through [`Store::host_func_shared`], by address.
     shared_host_funcs: HashMap<usize, Func>,
     memory_config: MemoryConfig,
+    /// Where memories come from when not from reservations of their own.
+    pool: Option<MemoryPool>,
     /// Decides what may grow and how many objects the store may hold.
     limiter: Limiter,
     /// Bytes of native stack JIT code may use below its outermost entry.
@@ -142,6 +145,7 @@ impl Store {
             instances: Vec::new(),
             shared_host_funcs: HashMap::new(),
             memory_config,
+            pool: None,
             limiter: Limiter::Default(StoreLimits::default()),
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
             max_interp_stack: DEFAULT_MAX_INTERP_STACK,
@@ -150,6 +154,13 @@ impl Store {
             meter: Box::default(),
             epoch: Epoch::new(),
         }
+    }
+
+    /// Takes memories from `pool` (whose slots must be reserved as this
+    /// store's memory configuration says) instead of reserving address
+    /// space for each.
+    pub fn set_memory_pool(&mut self, pool: MemoryPool) {
+        self.pool = Some(pool);
     }
 
     /// Uses `epoch`, an engine's counter, for this store's deadline.
@@ -379,7 +390,11 @@ impl Store {
                 ty.limits.min
             )));
         }
-        match LinearMemory::new(ty, &self.memory_config, image) {
+        let made = match &self.pool {
+            Some(pool) => LinearMemory::pooled(ty, pool, image),
+            None => LinearMemory::new(ty, &self.memory_config, image),
+        };
+        match made {
             Ok(memory) => self.memories.push(memory),
             Err(e) => {
                 self.limiter().memory_grow_failed(0, min);

@@ -1,0 +1,380 @@
+//! A pool of linear-memory slots: address space reserved once, up front, and
+//! reused from one memory to the next, so that a request making and
+//! dropping an instance maps and unmaps nothing.
+//!
+//! Each slot is a memory configuration's reservation plus its guard. A
+//! memory taken from the pool occupies one. When it is dropped, its pages
+//! are discarded (`madvise(MADV_DONTNEED)`: the pages of its image read as
+//! the image again, the others as zero) and the slot goes back to the pool
+//! still accessible up to where the memory ended and still mapping its
+//! image. The next memory of the same module, taken from the same slot,
+//! then needs at most one `mprotect` to match its initial size. A memory
+//! with another image, or none, replaces the slot's old mapping first.
+
+use super::image::MemoryImage;
+use super::memory::{MemoryConfig, MemoryError};
+use std::sync::{Arc, Mutex};
+
+/// How many memories a pool holds and how each is reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Slots: the most memories alive at once, across every store using it.
+    pub memories: u32,
+    /// Each slot's reservation and guard.
+    pub memory: MemoryConfig,
+}
+
+/// A pool of memory slots, shared by the stores of an engine. Cheap to
+/// clone; the address space is released once the pool and every memory
+/// taken from it are gone.
+#[derive(Clone)]
+pub struct MemoryPool(Arc<Pool>);
+
+impl std::fmt::Debug for MemoryPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryPool")
+            .field("config", &self.0.config)
+            .finish()
+    }
+}
+
+struct Pool {
+    /// Every slot's address space, one after the other.
+    region: region::Allocation,
+    /// Bytes from one slot's base to the next's.
+    stride: usize,
+    config: PoolConfig,
+    /// Slots not in use, the most recently released last.
+    free: Mutex<Vec<Slot>>,
+}
+
+// SAFETY: the region is only read for its base address; the slots' pages
+// are reached only through the memory holding the slot, which owns them
+// exclusively, and the free list is behind a mutex.
+unsafe impl Send for Pool {}
+// SAFETY: as above.
+unsafe impl Sync for Pool {}
+
+/// A slot and what its pages are when it is free.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    index: usize,
+    /// Bytes from the base that are readable and writable.
+    accessible: usize,
+    /// The image mapped at the base: its id and length.
+    image: Option<(u64, usize)>,
+}
+
+/// How many of the most recently freed slots are searched for one that
+/// already maps the wanted image.
+const AFFINITY_SEARCH: usize = 16;
+
+impl MemoryPool {
+    /// Reserves the address space of `config.memories` slots.
+    pub fn new(config: PoolConfig) -> Result<MemoryPool, MemoryError> {
+        let page = region::page::size();
+        let stride = config
+            .memory
+            .reservation
+            .checked_add(config.memory.guard)
+            .and_then(|s| usize::try_from(s).ok())
+            .map(|s| s.max(page).next_multiple_of(page))
+            .ok_or_else(|| MemoryError::new("a pool slot too large for this platform"))?;
+        let total = stride
+            .checked_mul(config.memories as usize)
+            .filter(|t| *t > 0)
+            .ok_or_else(|| MemoryError::new("a pool of no slots, or too large to reserve"))?;
+        let region = region::alloc(total, region::Protection::NONE).map_err(|e| {
+            MemoryError::new(format!(
+                "cannot reserve {total} bytes of address space for {} memory slots: {e}",
+                config.memories
+            ))
+        })?;
+        let free = (0..config.memories as usize)
+            .rev()
+            .map(|index| Slot {
+                index,
+                accessible: 0,
+                image: None,
+            })
+            .collect();
+        Ok(MemoryPool(Arc::new(Pool {
+            region,
+            stride,
+            config,
+            free: Mutex::new(free),
+        })))
+    }
+
+    /// Each slot's reservation and guard.
+    pub fn memory_config(&self) -> MemoryConfig {
+        self.0.config.memory
+    }
+
+    /// A free slot made ready for a memory of `bytes` accessible bytes
+    /// starting with `image`: its base and the slot.
+    pub(crate) fn take(
+        &self,
+        bytes: usize,
+        image: Option<&MemoryImage>,
+    ) -> Result<(*mut u8, Slot), MemoryError> {
+        let want = image.map(|i| (i.id(), i.len()));
+        let mut slot = {
+            let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
+            let n = free.len();
+            let at = free[n.saturating_sub(AFFINITY_SEARCH)..]
+                .iter()
+                .rposition(|s| s.image == want)
+                .map(|i| i + n.saturating_sub(AFFINITY_SEARCH))
+                .or(n.checked_sub(1))
+                .ok_or_else(|| {
+                    MemoryError::new(format!(
+                        "all {} memory slots of the pool are in use",
+                        self.0.config.memories
+                    ))
+                })?;
+            free.swap_remove(at)
+        };
+        let base = self.base(slot.index);
+        let ready = self.prepare(base, &mut slot, bytes, image);
+        if let Err(e) = ready {
+            // Its pages are in an unknown state: reset it whole, or lose it.
+            if reset(base, self.0.stride).is_ok() {
+                slot.accessible = 0;
+                slot.image = None;
+                self.release(slot);
+            }
+            return Err(e);
+        }
+        Ok((base, slot))
+    }
+
+    /// Maps `image` at `base` unless the slot already does, and makes the
+    /// first `bytes` accessible and no more.
+    fn prepare(
+        &self,
+        base: *mut u8,
+        slot: &mut Slot,
+        bytes: usize,
+        image: Option<&MemoryImage>,
+    ) -> Result<(), MemoryError> {
+        let want = image.map(|i| (i.id(), i.len()));
+        if slot.image != want {
+            if slot.accessible > 0 || slot.image.is_some() {
+                let mapped = slot.accessible.max(slot.image.map_or(0, |(_, len)| len));
+                reset(base, mapped)?;
+                slot.accessible = 0;
+                slot.image = None;
+            }
+            if let Some(image) = image {
+                map_image(base, image)?;
+                slot.image = want;
+                slot.accessible = slot.accessible.max(image.len());
+            }
+        }
+        if slot.accessible < bytes {
+            // SAFETY: `[base + accessible, base + bytes)` is in the slot's
+            // reservation (`bytes` is at most its size), owned by the caller.
+            unsafe { protect(base.add(slot.accessible), bytes - slot.accessible, true)? };
+        } else if slot.accessible > bytes {
+            // SAFETY: as above; an image never extends past a memory's
+            // initial size, so these pages are anonymous.
+            unsafe { protect(base.add(bytes), slot.accessible - bytes, false)? };
+        }
+        slot.accessible = bytes;
+        Ok(())
+    }
+
+    /// Gives back the slot of a memory that had `len` accessible bytes,
+    /// discarding what it wrote. A slot that cannot be reset is not reused.
+    pub(crate) fn give_back(&self, base: *mut u8, mut slot: Slot, len: usize) {
+        if discard_changed(base, len).is_ok() {
+            slot.accessible = len;
+            self.release(slot);
+        }
+    }
+
+    fn release(&self, slot: Slot) {
+        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.push(slot);
+    }
+
+    fn base(&self, index: usize) -> *mut u8 {
+        // SAFETY: `index` is below the slot count, so the offset stays in the
+        // region.
+        unsafe { (self.0.region.as_ptr::<u8>() as *mut u8).add(index * self.0.stride) }
+    }
+}
+
+/// Makes `len` bytes at `addr` readable and writable, or inaccessible.
+///
+/// # Safety
+/// The range lies in a slot owned by the caller.
+unsafe fn protect(addr: *mut u8, len: usize, accessible: bool) -> Result<(), MemoryError> {
+    let protection = if accessible {
+        region::Protection::READ_WRITE
+    } else {
+        region::Protection::NONE
+    };
+    // SAFETY: the caller's guarantee.
+    unsafe { region::protect(addr, len, protection) }
+        .map_err(|e| MemoryError::new(format!("cannot change a pool slot's protection: {e}")))
+}
+
+/// Maps fresh, inaccessible, anonymous pages over the first `len` bytes of
+/// the slot at `base`, dropping whatever was mapped there.
+#[cfg(unix)]
+fn reset(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+    // SAFETY: `[base, base + len)` is in a slot that the caller owns and
+    // nothing references; `MAP_FIXED` replaces those pages in place.
+    let mapped = unsafe {
+        libc::mmap(
+            base.cast(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if mapped == libc::MAP_FAILED {
+        return Err(MemoryError::new(format!(
+            "cannot reset a pool slot: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+/// Discards the contents of the first `len` bytes at `base`: pages mapped
+/// from an image read as the image again, the others as zero.
+#[cfg(unix)]
+fn discard(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: `[base, base + len)` is the accessible part of a slot whose
+    // memory is being dropped: nothing references it any more.
+    if unsafe { libc::madvise(base.cast(), len, libc::MADV_DONTNEED) } != 0 {
+        return Err(MemoryError::new(format!(
+            "cannot discard a pool slot's pages: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn reset(_base: *mut u8, _len: usize) -> Result<(), MemoryError> {
+    Err(MemoryError::new("pooled memories need a Unix system"))
+}
+
+#[cfg(not(unix))]
+fn discard(_base: *mut u8, _len: usize) -> Result<(), MemoryError> {
+    Err(MemoryError::new("pooled memories need a Unix system"))
+}
+
+/// Discards the pages among the `len` bytes at `base` that no longer read
+/// as the slot's image or as zero: those written (private copies of image
+/// pages, or anonymous pages) and those swapped out. Pages still mapping
+/// the image, or the kernel's shared zero page, stay mapped, so that the
+/// next memory in the slot reads them without a page fault. Which is which
+/// comes from the kernel's page map of the process (`PAGEMAP_SCAN`, Linux
+/// 6.7); without it, every page is discarded.
+#[cfg(target_os = "linux")]
+fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+    use std::os::fd::AsRawFd;
+    use std::sync::OnceLock;
+    static PAGEMAP: OnceLock<Option<std::fs::File>> = OnceLock::new();
+    let map = PAGEMAP.get_or_init(|| std::fs::File::open("/proc/self/pagemap").ok());
+    let Some(map) = map else {
+        return discard(base, len);
+    };
+    let mut start = base as u64;
+    let end = start + len as u64;
+    let mut runs = [scan::PageRegion::default(); 32];
+    while start < end {
+        let mut arg = scan::Arg {
+            size: std::mem::size_of::<scan::Arg>() as u64,
+            flags: 0,
+            start,
+            end,
+            walk_end: 0,
+            vec: runs.as_mut_ptr() as u64,
+            vec_len: runs.len() as u64,
+            max_pages: 0,
+            // Pages neither of the image's file nor the zero page, and
+            // present or swapped out.
+            category_inverted: scan::PAGE_IS_FILE | scan::PAGE_IS_PFNZERO,
+            category_mask: scan::PAGE_IS_FILE | scan::PAGE_IS_PFNZERO,
+            category_anyof_mask: scan::PAGE_IS_PRESENT | scan::PAGE_IS_SWAPPED,
+            return_mask: 0,
+        };
+        // SAFETY: `arg` is a valid `pm_scan_arg` whose output vector is
+        // `runs`, which outlives the call; the kernel writes at most
+        // `vec_len` regions to it and reads nothing else of ours.
+        let found = unsafe { libc::ioctl(map.as_raw_fd(), scan::PAGEMAP_SCAN, &mut arg) };
+        if found < 0 {
+            // An older kernel: no scan, discard everything left.
+            return discard(start as *mut u8, (end - start) as usize);
+        }
+        for run in &runs[..found as usize] {
+            discard(run.start as *mut u8, (run.end - run.start) as usize)?;
+        }
+        if arg.walk_end <= start {
+            return discard(start as *mut u8, (end - start) as usize);
+        }
+        start = arg.walk_end;
+    }
+    Ok(())
+}
+
+/// The kernel's `PAGEMAP_SCAN` interface (`linux/fs.h`).
+#[cfg(target_os = "linux")]
+mod scan {
+    /// `_IOWR('f', 16, struct pm_scan_arg)`.
+    pub const PAGEMAP_SCAN: libc::c_ulong = 0xC060_6610;
+    pub const PAGE_IS_FILE: u64 = 1 << 2;
+    pub const PAGE_IS_PRESENT: u64 = 1 << 3;
+    pub const PAGE_IS_SWAPPED: u64 = 1 << 4;
+    pub const PAGE_IS_PFNZERO: u64 = 1 << 5;
+
+    /// `struct pm_scan_arg`.
+    #[repr(C)]
+    pub struct Arg {
+        pub size: u64,
+        pub flags: u64,
+        pub start: u64,
+        pub end: u64,
+        pub walk_end: u64,
+        pub vec: u64,
+        pub vec_len: u64,
+        pub max_pages: u64,
+        pub category_inverted: u64,
+        pub category_mask: u64,
+        pub category_anyof_mask: u64,
+        pub return_mask: u64,
+    }
+
+    /// `struct page_region`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    pub struct PageRegion {
+        pub start: u64,
+        pub end: u64,
+        pub categories: u64,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+    discard(base, len)
+}
+
+/// Maps `image` over the first bytes at `base`, private to the slot.
+fn map_image(base: *mut u8, image: &MemoryImage) -> Result<(), MemoryError> {
+    // SAFETY: `[base, base + image.len())` is in a slot the caller owns
+    // (an image is no longer than the memory's initial size, which fits the
+    // slot), and nothing references those pages.
+    unsafe { image.map_at(base) }
+}
