@@ -170,7 +170,8 @@ impl PoolingConfig {
     /// Each memory may grow to `bytes` (rounded up to whole pages) and
     /// reserves that much address space, plus the guard, instead of the
     /// engine's reservation. Under 4 GiB, compiled code checks every
-    /// access explicitly, so many small slots pack densely.
+    /// access explicitly and slots have no guard, so many small slots pack
+    /// densely.
     pub fn max_memory_size(&mut self, bytes: u64) -> &mut PoolingConfig {
         self.max_memory_size = Some(bytes);
         self
@@ -220,6 +221,11 @@ impl Engine {
         let page = skiff_vm::types::PAGE_SIZE;
         if let Some(bytes) = config.pooling.and_then(|p| p.max_memory_size) {
             memory.reservation = bytes.div_ceil(page).saturating_mul(page);
+            if memory.reservation < 1 << 32 {
+                // Code checks every access: a guard would only space the
+                // slots out.
+                memory.guard = 0;
+            }
         }
         let pool = config
             .pooling

@@ -23,14 +23,19 @@
 //!   with a memory of 17 pages and an active data segment of DATA (none,
 //!   64 KiB, 1 MiB) at offset 0, then a call of its export `run`, which
 //!   reads a byte of the data: one request of an instance-per-request host.
+//! - `instantiate-call-threads/memory-DATA/ENGINE/THREADS`: the same
+//!   requests (DATA none or 1 MiB) on 1 and on 2 threads sharing the
+//!   module; the time is per request of all threads together, so that two
+//!   threads scaling perfectly take half the time of one (wasm3, whose
+//!   modules are not shared between threads, is left out).
 //!
-//! Every engine of [`benches::selected_engines`] appears in the last three
+//! Every engine of [`benches::selected_engines`] appears in the last four
 //! groups; Skiff's tiers join them by being listed in `benches::skiff::tiers`.
 
 use benches::{Corpus, Engine, selected_engines};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The modules of the `load` group. big.wasm takes seconds to compile in
 /// wasmtime, so its group uses flat sampling: 10 samples, one iteration each
@@ -131,12 +136,47 @@ fn instantiate_with_data(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
     }
 }
 
+/// Instance per request on one thread and on two sharing the module: the
+/// time per request of all threads together, so that two threads scaling
+/// perfectly show half the time of one.
+fn instantiate_on_threads(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
+    for (label, data) in [("none", 0), ("1MiB", 1 << 20)] {
+        let wasm = memory_module(data);
+        let mut group = c.benchmark_group(format!("instantiate-call-threads/memory-{label}"));
+        group.sample_size(20);
+        for engine in engines {
+            let module = engine.compile(&wasm).unwrap();
+            for threads in [1, 2] {
+                if module
+                    .instantiate_and_call_on_threads("run", threads, 1)
+                    .is_none()
+                {
+                    continue;
+                }
+                let id = format!("{}/{threads}", engine.name());
+                group.bench_function(id, |b| {
+                    b.iter_custom(|requests| {
+                        let start = Instant::now();
+                        module
+                            .instantiate_and_call_on_threads("run", threads, requests)
+                            .expect("shared between threads")
+                            .unwrap();
+                        start.elapsed()
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
 fn startup(c: &mut Criterion) {
     let corpus = Corpus::load().unwrap();
     let engines = selected_engines();
     load(c, &corpus, &engines);
     instantiate(c, &corpus, &engines);
     instantiate_with_data(c, &engines);
+    instantiate_on_threads(c, &engines);
 }
 
 fn config() -> Criterion {

@@ -48,4 +48,38 @@ pub trait Compiled {
     /// Instantiates a module that has no imports in a fresh store and calls
     /// its export `name`, a function `[] -> []`.
     fn instantiate_and_call(&self, name: &str) -> Result<(), String>;
+
+    /// Does what [`Compiled::instantiate_and_call`] does `requests` times,
+    /// spread over `threads` threads sharing the module; `None` for an
+    /// engine whose modules cannot be shared between threads.
+    fn instantiate_and_call_on_threads(
+        &self,
+        _name: &str,
+        _threads: usize,
+        _requests: u64,
+    ) -> Option<Result<(), String>> {
+        None
+    }
+}
+
+/// Runs `request` `requests` times, spread as evenly as may be over
+/// `threads` threads; the first error, if any.
+pub fn on_threads(
+    threads: usize,
+    requests: u64,
+    request: impl Fn() -> Result<(), String> + Sync,
+) -> Result<(), String> {
+    let threads = threads.max(1) as u64;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let n = requests / threads + u64::from(t < requests % threads);
+                let request = &request;
+                scope.spawn(move || (0..n).try_for_each(|_| request()))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|w| w.join().expect("a request thread panicked"))
+    })
 }

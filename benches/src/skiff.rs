@@ -150,6 +150,17 @@ impl Compiled for TierModule {
             .map_err(|e| e.to_string())
     }
 
+    fn instantiate_and_call_on_threads(
+        &self,
+        name: &str,
+        threads: usize,
+        requests: u64,
+    ) -> Option<Result<(), String>> {
+        Some(crate::engine::on_threads(threads, requests, || {
+            self.instantiate_and_call(name)
+        }))
+    }
+
     fn instantiate_and_call(&self, name: &str) -> Result<(), String> {
         let mut store = self.store();
         let instance = Linker::new()

@@ -89,7 +89,7 @@ impl MemoryImage {
     /// later one wins where they overlap), or `None` when the platform
     /// cannot make one.
     #[cfg(target_os = "linux")]
-    fn new(len: u64, segments: &[(u64, &[u8])]) -> Option<MemoryImage> {
+    pub(crate) fn new(len: u64, segments: &[(u64, &[u8])]) -> Option<MemoryImage> {
         use std::os::fd::FromRawFd;
         use std::os::unix::fs::FileExt;
         let page = region::page::size() as u64;
@@ -129,7 +129,7 @@ impl MemoryImage {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn new(_len: u64, _segments: &[(u64, &[u8])]) -> Option<MemoryImage> {
+    pub(crate) fn new(_len: u64, _segments: &[(u64, &[u8])]) -> Option<MemoryImage> {
         None
     }
 }

@@ -115,6 +115,9 @@ pub struct LinearMemory {
     addr: AddrType,
     /// Base and length for compiled code.
     vm: Box<VMMemory>,
+    /// Whether pages past `len` may be accessible (a growth failed midway
+    /// and could not be undone): a pool slot is then mapped afresh.
+    suspect: bool,
 }
 
 // SAFETY: the memory owns its reservation or slot exclusively; the raw
@@ -240,6 +243,7 @@ impl LinearMemory {
             declared_max: ty.limits.max,
             addr: ty.addr,
             vm: Box::new(VMMemory { base, len: 0 }),
+            suspect: false,
         }
     }
 
@@ -304,7 +308,21 @@ impl LinearMemory {
                 region::Protection::READ_WRITE,
             )
         };
-        result.ok()?;
+        if result.is_err() {
+            // A change of protection over several mappings may fail midway,
+            // leaving some of the pages accessible: take them back, and if
+            // even that fails, never trust the reservation again.
+            // SAFETY: as above.
+            let back = unsafe {
+                region::protect(
+                    self.base().add(self.len),
+                    new_len - self.len,
+                    region::Protection::NONE,
+                )
+            };
+            self.suspect |= back.is_err();
+            return None;
+        }
         self.len = new_len;
         self.vm.len = new_len;
         Some(old)
@@ -344,7 +362,7 @@ impl LinearMemory {
 impl Drop for LinearMemory {
     fn drop(&mut self) {
         if let Backing::Pooled(pool, slot) = &self.backing {
-            pool.give_back(self.base, *slot, self.len);
+            pool.give_back(self.base, *slot, self.len, self.suspect);
         }
     }
 }

@@ -136,6 +136,7 @@ impl MemoryPool {
             free.swap_remove(at)
         };
         let base = self.base(slot.index);
+        debug_assert!(bytes as u64 <= self.0.config.memory.reservation);
         let ready = self.prepare(base, &mut slot, bytes, image);
         if let Err(e) = ready {
             // Its pages are in an unknown state: reset it whole, or lose it.
@@ -186,10 +187,18 @@ impl MemoryPool {
     }
 
     /// Gives back the slot of a memory that had `len` accessible bytes,
-    /// discarding what it wrote. A slot that cannot be reset is not reused.
-    pub(crate) fn give_back(&self, base: *mut u8, mut slot: Slot, len: usize) {
-        if discard_changed(base, len).is_ok() {
+    /// discarding what it wrote; with `suspect` (a failed change of
+    /// protection may have left pages past `len` accessible), or when the
+    /// discarding fails, the whole slot is mapped afresh instead. A slot
+    /// that cannot be reset either way is not reused.
+    pub(crate) fn give_back(&self, base: *mut u8, mut slot: Slot, len: usize, suspect: bool) {
+        let imaged = slot.image.map_or(0, |(_, l)| l).min(len);
+        if !suspect && discard_changed(base, imaged, len).is_ok() {
             slot.accessible = len;
+            self.release(slot);
+        } else if reset(base, self.0.stride).is_ok() {
+            slot.accessible = 0;
+            slot.image = None;
             self.release(slot);
         }
     }
@@ -275,20 +284,48 @@ fn discard(_base: *mut u8, _len: usize) -> Result<(), MemoryError> {
 }
 
 /// Discards the pages among the `len` bytes at `base` that no longer read
-/// as the slot's image or as zero: those written (private copies of image
-/// pages, or anonymous pages) and those swapped out. Pages still mapping
-/// the image, or the kernel's shared zero page, stay mapped, so that the
-/// next memory in the slot reads them without a page fault. Which is which
-/// comes from the kernel's page map of the process (`PAGEMAP_SCAN`, Linux
-/// 6.7); without it, every page is discarded.
+/// as they did when the slot was taken: in the first `imaged` bytes, those
+/// not mapping the image's file (written since, or swapped out); in the
+/// rest, those neither absent nor the kernel's shared zero page. Pages
+/// still mapping the image, or the zero page, stay mapped, so that the next
+/// memory in the slot reads them without a page fault. Which is which comes
+/// from the kernel's page map of the process (`PAGEMAP_SCAN`, Linux 6.7);
+/// without it, every page is discarded.
 #[cfg(target_os = "linux")]
-fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+fn discard_changed(base: *mut u8, imaged: usize, len: usize) -> Result<(), MemoryError> {
+    use scan::{PAGE_IS_FILE, PAGE_IS_PFNZERO};
+    // SAFETY: `imaged <= len`, so the address is in the same range.
+    let rest = unsafe { base.add(imaged) };
+    discard_where(base, imaged, PAGE_IS_FILE)?;
+    discard_where(rest, len - imaged, PAGE_IS_FILE | PAGE_IS_PFNZERO)
+}
+
+/// Discards the pages among the `len` bytes at `base` that are present or
+/// swapped out and in none of the categories `clean` (the kernel's
+/// `PAGE_IS_*` bits); all of them when the page map cannot be scanned.
+#[cfg(target_os = "linux")]
+fn discard_where(base: *mut u8, len: usize, clean: u64) -> Result<(), MemoryError> {
     use std::os::fd::AsRawFd;
     use std::sync::OnceLock;
-    static PAGEMAP: OnceLock<Option<std::fs::File>> = OnceLock::new();
-    let map = PAGEMAP.get_or_init(|| std::fs::File::open("/proc/self/pagemap").ok());
-    let Some(map) = map else {
-        return discard(base, len);
+    /// The page map and the process it was opened by: a file opened before
+    /// a `fork` still describes the parent's pages.
+    static PAGEMAP: OnceLock<Option<(u32, std::fs::File)>> = OnceLock::new();
+    if len == 0 {
+        return Ok(());
+    }
+    let open = || std::fs::File::open("/proc/self/pagemap").ok();
+    let pid = std::process::id();
+    let cached = PAGEMAP.get_or_init(|| open().map(|f| (pid, f)));
+    let fresh;
+    let map = match cached {
+        Some((opener, map)) if *opener == pid => map,
+        _ => match open() {
+            Some(f) => {
+                fresh = f;
+                &fresh
+            }
+            None => return discard(base, len),
+        },
     };
     let mut start = base as u64;
     let end = start + len as u64;
@@ -303,26 +340,25 @@ fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
             vec: runs.as_mut_ptr() as u64,
             vec_len: runs.len() as u64,
             max_pages: 0,
-            // Pages neither of the image's file nor the zero page, and
-            // present or swapped out.
-            category_inverted: scan::PAGE_IS_FILE | scan::PAGE_IS_PFNZERO,
-            category_mask: scan::PAGE_IS_FILE | scan::PAGE_IS_PFNZERO,
+            // Pages in none of the clean categories, and present or
+            // swapped out.
+            category_inverted: clean,
+            category_mask: clean,
             category_anyof_mask: scan::PAGE_IS_PRESENT | scan::PAGE_IS_SWAPPED,
             return_mask: 0,
         };
         // SAFETY: `arg` is a valid `pm_scan_arg` whose output vector is
         // `runs`, which outlives the call; the kernel writes at most
-        // `vec_len` regions to it and reads nothing else of ours.
-        let found = unsafe { libc::ioctl(map.as_raw_fd(), scan::PAGEMAP_SCAN, &mut arg) };
-        if found < 0 {
-            // An older kernel: no scan, discard everything left.
+        // `vec_len` regions there, and `walk_end` into `arg`, and reads
+        // nothing else of ours.
+        let found = unsafe { libc::ioctl(map.as_raw_fd(), scan::PAGEMAP_SCAN as _, &mut arg) };
+        if found < 0 || arg.walk_end <= start || arg.walk_end > end {
+            // No scan (an older kernel), or an answer we do not expect:
+            // discard everything left.
             return discard(start as *mut u8, (end - start) as usize);
         }
         for run in &runs[..found as usize] {
             discard(run.start as *mut u8, (run.end - run.start) as usize)?;
-        }
-        if arg.walk_end <= start {
-            return discard(start as *mut u8, (end - start) as usize);
         }
         start = arg.walk_end;
     }
@@ -367,7 +403,7 @@ mod scan {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+fn discard_changed(base: *mut u8, _imaged: usize, len: usize) -> Result<(), MemoryError> {
     discard(base, len)
 }
 
@@ -377,4 +413,103 @@ fn map_image(base: *mut u8, image: &MemoryImage) -> Result<(), MemoryError> {
     // (an image is no longer than the memory's initial size, which fits the
     // slot), and nothing references those pages.
     unsafe { image.map_at(base) }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::runtime::LinearMemory;
+    use crate::types::{AddrType, Limits, MemoryType, PAGE_SIZE};
+    use std::os::unix::fs::FileExt;
+
+    const PAGE: usize = 4096;
+
+    /// Whether the page at `addr` is mapped in this process's page tables
+    /// (page map bit 63).
+    fn mapped(addr: *const u8) -> bool {
+        let map = std::fs::File::open("/proc/self/pagemap").unwrap();
+        let mut entry = [0u8; 8];
+        map.read_exact_at(&mut entry, (addr as u64 / PAGE as u64) * 8)
+            .unwrap();
+        u64::from_le_bytes(entry) >> 63 == 1
+    }
+
+    /// Whether this kernel has `PAGEMAP_SCAN`.
+    fn can_scan() -> bool {
+        let mut probe = [0u8; PAGE];
+        discard_where(probe.as_mut_ptr(), 0, 0).is_ok() && {
+            use std::os::fd::AsRawFd;
+            let map = std::fs::File::open("/proc/self/pagemap").unwrap();
+            let mut runs = [scan::PageRegion::default(); 1];
+            let start = (probe.as_mut_ptr() as u64).next_multiple_of(PAGE as u64);
+            let mut arg = scan::Arg {
+                size: std::mem::size_of::<scan::Arg>() as u64,
+                flags: 0,
+                start,
+                end: start,
+                walk_end: 0,
+                vec: runs.as_mut_ptr() as u64,
+                vec_len: 1,
+                max_pages: 0,
+                category_inverted: 0,
+                category_mask: 0,
+                category_anyof_mask: 0,
+                return_mask: 0,
+            };
+            // SAFETY: a valid argument with an output vector of one region.
+            unsafe { libc::ioctl(map.as_raw_fd(), scan::PAGEMAP_SCAN as _, &mut arg) >= 0 }
+        }
+    }
+
+    #[test]
+    fn a_reused_slot_restores_written_pages_and_keeps_read_ones() {
+        // 256 KiB of image: every byte distinct from zero.
+        let bytes: Vec<u8> = (0..64 * PAGE).map(|i| (i % 251) as u8 + 1).collect();
+        let image = MemoryImage::new(bytes.len() as u64, &[(0, &bytes)]).unwrap();
+        let pool = MemoryPool::new(PoolConfig {
+            memories: 1,
+            memory: MemoryConfig {
+                reservation: 8 * PAGE_SIZE,
+                guard: 0,
+            },
+        })
+        .unwrap();
+        let ty = MemoryType {
+            limits: Limits { min: 5, max: None },
+            addr: AddrType::I32,
+        };
+        let mut first = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
+        let base = first.base();
+        let data = first.data_mut();
+        // Every other page written: 32 separate runs and more, past the
+        // scan's output of 32 at a time; page 1 only read; past the image,
+        // page 70 written and page 72 only read.
+        for page in (0..64).step_by(2).chain([70]) {
+            data[page * PAGE + 7] = 0;
+        }
+        let read = (data[PAGE + 5], data[72 * PAGE]);
+        assert_eq!(read, (bytes[PAGE + 5], 0));
+        drop(first);
+        let scanned = can_scan();
+        if scanned {
+            assert!(
+                mapped(base.wrapping_add(PAGE)),
+                "a page only read stays mapped"
+            );
+            assert!(!mapped(base), "a written page is discarded");
+            assert!(
+                !mapped(base.wrapping_add(70 * PAGE)),
+                "so is one past the image"
+            );
+        } else {
+            eprintln!("no PAGEMAP_SCAN here: every page was discarded");
+        }
+        let second = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
+        assert_eq!(second.base(), base, "the same slot");
+        assert_eq!(&second.data()[..bytes.len()], &bytes[..], "the image again");
+        assert!(
+            second.data()[bytes.len()..].iter().all(|&b| b == 0),
+            "zero past the image"
+        );
+    }
 }

@@ -156,10 +156,11 @@ impl Store {
         }
     }
 
-    /// Takes memories from `pool` (whose slots must be reserved as this
-    /// store's memory configuration says) instead of reserving address
-    /// space for each.
+    /// Takes memories from `pool` instead of reserving address space for
+    /// each; the store's memory configuration becomes the pool's slots', so
+    /// that code compiled for another refuses to instantiate in it.
     pub fn set_memory_pool(&mut self, pool: MemoryPool) {
+        self.memory_config = pool.memory_config();
         self.pool = Some(pool);
     }
 
