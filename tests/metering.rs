@@ -377,6 +377,106 @@ fn an_interrupted_loop_stops_within_a_bounded_number_of_passes() {
     }
 }
 
+#[test]
+fn every_shape_of_loop_is_interrupted_and_otherwise_unchanged() {
+    // Loops repeating through each kind of back edge: a conditional branch,
+    // a branch table, a branch carrying the loop's parameter, the outer
+    // loop of a nest, a dispatch loop whose arms branch to its condition,
+    // and tail calls. Each counts `$n` down and returns a
+    // sum, which epochs must not change; given a count too large to finish
+    // in the test's time, each must stop when the epoch passes.
+    const LOOPS: &str = r#"(module
+      (func (export "br_if") (param $n i32) (result i32) (local $acc i32)
+        (loop $l
+          (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+        (local.get $acc))
+      (func (export "br_table") (param $n i32) (result i32) (local $acc i32)
+        (block $done
+          (loop $l
+            (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br_table $done $l (i32.gt_s (local.get $n) (i32.const 0)))))
+        (local.get $acc))
+      (func (export "carrying") (param $n i32) (result i32)
+        (i32.const 0)
+        (loop $l (param i32) (result i32)
+          (i32.add (local.get $n))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+      (func (export "nested") (param $n i32) (result i32) (local $acc i32) (local $i i32)
+        (loop $outer
+          (local.set $i (i32.const 2))
+          (loop $inner
+            (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br_if $inner (local.get $i)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $outer (i32.gt_s (local.get $n) (i32.const 0))))
+        (local.get $acc))
+      ;; A dispatch loop: each arm of a switch branches to the loop's
+      ;; condition, which the interpreter copies into the arms.
+      (func (export "dispatch") (param $n i32) (result i32) (local $acc i32)
+        (loop $l
+          (block $next
+            (block $odd
+              (block $even
+                (br_table $even $odd (i32.and (local.get $n) (i32.const 1))))
+              (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+              (br $next))
+            (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+            (br $next))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+        (local.get $acc))
+      (func $rec (param $n i32) (param $acc i32) (result i32)
+        (if (result i32) (i32.gt_s (local.get $n) (i32.const 0))
+          (then (return_call $rec (i32.sub (local.get $n) (i32.const 1))
+                                  (i32.add (local.get $acc) (local.get $n))))
+          (else (local.get $acc))))
+      (func (export "recursion") (param $n i32) (result i32)
+        (call $rec (local.get $n) (i32.const 0))))"#;
+    let sum = |n: i64| (n * (n + 1) / 2) as i32;
+    let shapes: [(&str, i32); 6] = [
+        ("br_if", sum(1000)),
+        ("dispatch", sum(1000)),
+        ("br_table", sum(1000)),
+        ("carrying", sum(1000)),
+        ("nested", 2 * sum(1000)),
+        ("recursion", sum(1000)),
+    ];
+    for kind in kinds() {
+        let engine = engine(kind, false, true);
+        let module = Module::new(&engine, LOOPS.as_bytes()).unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new().instantiate(&mut store, &module).unwrap();
+        for (name, expected) in shapes {
+            let f = inst.get_typed_func::<i32, i32>(&store, name).unwrap();
+            store.set_epoch_deadline(1);
+            assert_eq!(
+                f.call(&mut store, 1000).unwrap(),
+                expected,
+                "{kind}: {name}"
+            );
+            let ticker = {
+                let engine = engine.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(20));
+                    engine.increment_epoch();
+                })
+            };
+            let outcome = f.call(&mut store, i32::MAX);
+            ticker.join().unwrap();
+            assert_eq!(
+                outcome.map_err(|t| t.kind()),
+                Err(TrapKind::Interrupted),
+                "{kind}: {name}"
+            );
+        }
+    }
+}
+
 fn skiff(args: &[&str]) -> (std::process::Output, Duration) {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_skiff"))

@@ -163,9 +163,14 @@ fn plan(ops: &[Op], target: usize) -> Option<Replacement> {
 }
 
 /// Instructions copied: anything but calls (whose copies would be correct
-/// but make code bigger for no dispatch saved).
+/// but make code bigger for no dispatch saved) and epoch checks: a copy then
+/// ends with a jump to the loop header's `CheckEpoch`, which
+/// [`crate::epochs`] relies on to find every loop's repetition.
 fn is_copyable(op: &Op) -> bool {
-    !matches!(op, Op::Call { .. } | Op::CallIndirect { .. })
+    !matches!(
+        op,
+        Op::Call { .. } | Op::CallIndirect { .. } | Op::CheckEpoch
+    )
 }
 
 #[cfg(test)]

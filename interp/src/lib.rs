@@ -18,6 +18,7 @@
 
 mod charges;
 pub mod code;
+mod epochs;
 mod exec;
 mod float;
 mod jumps;

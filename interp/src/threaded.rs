@@ -115,6 +115,18 @@ macro_rules! next_metered {
     }};
 }
 
+/// With `$epoch`, stops with `Interrupted` at `$ip` when the engine's
+/// epoch has reached the store's deadline: a jump or call landing past the
+/// `CheckEpoch` it targets checks in its place.
+macro_rules! interrupt_if {
+    ($epoch:ident, $ip:ident, $m:ident) => {
+        // SAFETY: `$m` is the machine running this code (see `run`).
+        if $epoch && unsafe { deadline_reached($m) } {
+            return ($ip, Stop::Interrupted);
+        }
+    };
+}
+
 /// Continues at `$ip` with [`next_metered!`] when `$fuel`, else [`next!`].
 macro_rules! jump {
     ($fuel:ident, $ip:expr, $regs:expr, $mem:ident, $len:ident, $code:expr, $m:ident) => {{
@@ -141,6 +153,21 @@ unsafe fn run_fuel(ip: *const Instr, m: *mut Machine) -> bool {
             true
         }
         _ => false,
+    }
+}
+
+/// Whether the engine's epoch has reached the store's deadline.
+///
+/// # Safety
+/// As for [`take_fuel`]; the epoch counter is the engine's, which the store
+/// keeps alive, and it is atomic.
+#[inline(always)]
+unsafe fn deadline_reached(m: *mut Machine) -> bool {
+    // SAFETY: the caller's guarantee.
+    let machine = unsafe { &*m };
+    // SAFETY: as above.
+    unsafe {
+        (*machine.epoch).load(std::sync::atomic::Ordering::Relaxed) >= (*machine.meter).deadline
     }
 }
 
@@ -534,7 +561,7 @@ macro_rules! list_handlers {
     ) => {
         // The fused compare-and-jumps.
         $(
-            handler!($fused<const FUEL: bool, const PRE: bool>(Op::$fused { a, b, target, pre }) ip regs mem len code m {
+            handler!($fused<const FUEL: bool, const PRE: bool, const EPOCH: bool>(Op::$fused { a, b, target, pre }) ip regs mem len code m {
                 if PRE {
                     // SAFETY: `m` is the machine running this code (see `run`).
                     unsafe { charge(m, pre.into()) };
@@ -545,6 +572,7 @@ macro_rules! list_handlers {
                     // SAFETY: the code ends with `Return`, so `ip` is not the last.
                     jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
                 }
+                interrupt_if!(EPOCH, ip, m);
                 // SAFETY: jump targets were checked by `translate`.
                 jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
             });
@@ -649,7 +677,7 @@ macro_rules! list_handlers {
                 $(Op::$store_at { .. } => $store_at as Handler,)*
                 $(Op::$unary { .. } => $unary as Handler,)*
                 $(Op::$binary { .. } => $binary as Handler,)*
-                $(Op::$fused { .. } => $fused::<false, false> as Handler,)*
+                $(Op::$fused { .. } => $fused::<false, false, false> as Handler,)*
                 $(Op::$select { .. } => $select as Handler,)*
                 $(Op::$count { .. } => $count as Handler,)*
                 $(&Op::$load_op { wrap, swap, .. } => match (wrap, swap) {
@@ -674,12 +702,12 @@ macro_rules! list_handlers {
                     (true, true) => $update::<true, true>,
                 },)*
                 Op::Unreachable => Unreachable,
-                Op::Jump { .. } => Jump::<false>,
-                Op::JumpIf { .. } => JumpIf::<false>,
-                Op::JumpIfZero { .. } => JumpIfZero::<false>,
-                Op::Br { .. } => Br::<false>,
-                Op::BrIf { .. } => BrIf::<false>,
-                Op::BrTable { .. } => BrTable::<false>,
+                Op::Jump { .. } => Jump::<false, false>,
+                Op::JumpIf { .. } => JumpIf::<false, false>,
+                Op::JumpIfZero { .. } => JumpIfZero::<false, false>,
+                Op::Br { .. } => Br::<false, false>,
+                Op::BrIf { .. } => BrIf::<false, false>,
+                Op::BrTable { .. } => BrTable::<false, false>,
                 Op::Copy { .. } => Copy,
                 Op::Copy2 { .. } => vector::Copy2,
                 Op::Const { .. } => Const,
@@ -689,7 +717,7 @@ macro_rules! list_handlers {
                 Op::I32AddImm2 { .. } => I32AddImm2,
                 Op::F64MulAdd { .. } => F64MulAdd,
                 Op::RefIsNull { .. } => RefIsNull,
-                Op::Call { .. } => Call::<false>,
+                Op::Call { .. } => Call::<false, false>,
                 Op::Return { .. } => Return,
                 Op::MemoryCopy { .. } => MemoryCopy,
                 Op::MemoryFill { .. } => MemoryFill,
@@ -734,15 +762,33 @@ macro_rules! list_handlers {
         /// call runs the `Fuel` it lands on itself.
         pub(crate) fn metered_handler_of(op: &Op) -> Handler {
             match op {
-                $(Op::$fused { pre: 0, .. } => $fused::<true, false> as Handler,)*
-                $(Op::$fused { .. } => $fused::<true, true> as Handler,)*
-                Op::Jump { .. } => Jump::<true>,
-                Op::JumpIf { .. } => JumpIf::<true>,
-                Op::JumpIfZero { .. } => JumpIfZero::<true>,
-                Op::Br { .. } => Br::<true>,
-                Op::BrIf { .. } => BrIf::<true>,
-                Op::BrTable { .. } => BrTable::<true>,
-                Op::Call { .. } => Call::<true>,
+                $(Op::$fused { pre: 0, .. } => $fused::<true, false, false> as Handler,)*
+                $(Op::$fused { .. } => $fused::<true, true, false> as Handler,)*
+                Op::Jump { .. } => Jump::<true, false>,
+                Op::JumpIf { .. } => JumpIf::<true, false>,
+                Op::JumpIfZero { .. } => JumpIfZero::<true, false>,
+                Op::Br { .. } => Br::<true, false>,
+                Op::BrIf { .. } => BrIf::<true, false>,
+                Op::BrTable { .. } => BrTable::<true, false>,
+                Op::Call { .. } => Call::<true, false>,
+                op => handler_of(op),
+            }
+        }
+
+        /// The handler that runs `op` in code that checks epochs but
+        /// meters no fuel, for a jump or call that lands past the
+        /// `CheckEpoch` at a loop header or function entry: it checks the
+        /// epoch itself, one dispatch fewer.
+        pub(crate) fn epoch_handler_of(op: &Op) -> Handler {
+            match op {
+                $(Op::$fused { .. } => $fused::<false, false, true> as Handler,)*
+                Op::Jump { .. } => Jump::<false, true>,
+                Op::JumpIf { .. } => JumpIf::<false, true>,
+                Op::JumpIfZero { .. } => JumpIfZero::<false, true>,
+                Op::Br { .. } => Br::<false, true>,
+                Op::BrIf { .. } => BrIf::<false, true>,
+                Op::BrTable { .. } => BrTable::<false, true>,
+                Op::Call { .. } => Call::<false, true>,
                 op => handler_of(op),
             }
         }
@@ -765,20 +811,25 @@ pub(crate) unsafe fn slow(
     (ip, Stop::Slow)
 }
 
-handler!(Call<const FUEL: bool>(Op::Call { func, base }) ip regs mem len code m {
+handler!(Call<const FUEL: bool, const EPOCH: bool>(Op::Call { func, base }) ip regs mem len code m {
     // SAFETY: `m` is the machine running this code, and lent to it (see `run`).
     let machine = unsafe { &mut *m };
     let Some(callee) = func.checked_sub(machine.cur.num_imported_funcs) else {
         // An imported function: the executor's loop calls it.
         return (ip, Stop::Slow);
     };
+    interrupt_if!(EPOCH, ip, m);
     // SAFETY: `ip` is an instruction of `code`.
     let return_pc = unsafe { ip.offset_from(code.instrs.as_ptr()) } as usize + 1;
     match machine.call_within(callee, base, return_pc) {
         Some((callee, regs)) => {
             // SAFETY: the callee's code is in the running module, which stays.
             let callee = unsafe { &*callee };
-            jump!(FUEL, callee.instrs.as_ptr(), regs, mem, len, callee, m)
+            // With `EPOCH`, past the callee's `CheckEpoch`, done above (code
+            // that checks epochs starts with one, and ends with `Return`).
+            // SAFETY: the entry is in the code, and so is the next.
+            let entry = unsafe { callee.instrs.as_ptr().add(usize::from(EPOCH)) };
+            jump!(FUEL, entry, regs, mem, len, callee, m)
         }
         // Too deep, or the slots must grow: the executor's loop sees to it.
         None => (ip, Stop::Slow),
@@ -874,15 +925,7 @@ handler!(Charge(Op::Charge { amount }) ip regs mem len code m {
 });
 
 handler!(CheckEpoch(Op::CheckEpoch) ip regs mem len code m {
-    // SAFETY: as for `Fuel`; the epoch counter is the engine's, which the
-    // store keeps alive, and it is atomic.
-    let (now, deadline) = unsafe {
-        let machine = &*m;
-        ((*machine.epoch).load(std::sync::atomic::Ordering::Relaxed), (*machine.meter).deadline)
-    };
-    if now >= deadline {
-        return (ip, Stop::Interrupted);
-    }
+    interrupt_if!(true, ip, m);
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
@@ -891,14 +934,16 @@ handler!(Unreachable(Op::Unreachable) ip regs mem len code m {
     (ip, Stop::Unreachable)
 });
 
-handler!(Jump<const FUEL: bool>(Op::Jump { target }) ip regs mem len code m {
+handler!(Jump<const FUEL: bool, const EPOCH: bool>(Op::Jump { target }) ip regs mem len code m {
+    interrupt_if!(EPOCH, ip, m);
     // SAFETY: jump targets were checked by `translate`.
     jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
 });
 
-handler!(JumpIf<const FUEL: bool>(Op::JumpIf { cond, target }) ip regs mem len code m {
+handler!(JumpIf<const FUEL: bool, const EPOCH: bool>(Op::JumpIf { cond, target }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
+        interrupt_if!(EPOCH, ip, m);
         // SAFETY: jump targets were checked by `translate`.
         jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
     }
@@ -906,9 +951,10 @@ handler!(JumpIf<const FUEL: bool>(Op::JumpIf { cond, target }) ip regs mem len c
     jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(JumpIfZero<const FUEL: bool>(Op::JumpIfZero { cond, target }) ip regs mem len code m {
+handler!(JumpIfZero<const FUEL: bool, const EPOCH: bool>(Op::JumpIfZero { cond, target }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 == 0 {
+        interrupt_if!(EPOCH, ip, m);
         // SAFETY: jump targets were checked by `translate`.
         jump!(FUEL, unsafe { at(code, target) }, regs, mem, len, code, m)
     }
@@ -916,22 +962,25 @@ handler!(JumpIfZero<const FUEL: bool>(Op::JumpIfZero { cond, target }) ip regs m
     jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(Br<const FUEL: bool>(Op::Br { entry }) ip regs mem len code m {
+handler!(Br<const FUEL: bool, const EPOCH: bool>(Op::Br { entry }) ip regs mem len code m {
+    interrupt_if!(EPOCH, ip, m);
     branch!(FUEL, entry, ip, regs, mem, len, code, m)
 });
 
-handler!(BrIf<const FUEL: bool>(Op::BrIf { cond, entry }) ip regs mem len code m {
+handler!(BrIf<const FUEL: bool, const EPOCH: bool>(Op::BrIf { cond, entry }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     if unsafe { get(regs, cond) } as u32 != 0 {
+        interrupt_if!(EPOCH, ip, m);
         branch!(FUEL, entry, ip, regs, mem, len, code, m)
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     jump!(FUEL, unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(BrTable<const FUEL: bool>(Op::BrTable { index, start, len: n }) ip regs mem len code m {
+handler!(BrTable<const FUEL: bool, const EPOCH: bool>(Op::BrTable { index, start, len: n }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     let i = (unsafe { get(regs, index) } as u32).min(n - 1);
+    interrupt_if!(EPOCH, ip, m);
     branch!(FUEL, start + i, ip, regs, mem, len, code, m)
 });
 

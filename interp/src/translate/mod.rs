@@ -12,7 +12,7 @@
 //! Unreachable code is not translated.
 
 use crate::code::{FuncCode, Instr, Op, Slot};
-use crate::{charges, jumps, threaded};
+use crate::{charges, epochs, jumps, threaded};
 use skiff_vm::isa::{self, Control, FrameKind as Kind};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::Metering;
@@ -276,11 +276,25 @@ fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<
     {
         return bad("a jump leaves the code");
     }
+    if code.branch_tables.iter().any(|e| e.target >= len) {
+        return bad("a branch leaves the code");
+    }
     // Code that meters fuel gets the jumps and calls that run the `Fuel`
     // they land on.
     let metered = ops
         .iter()
         .any(|op| matches!(op, Op::Fuel { .. } | Op::Charge { .. }));
+    // Code that checks epochs and meters no fuel gets jumps and calls that
+    // check in place of the `CheckEpoch` they land on.
+    let epochs = !metered && ops.iter().any(|op| matches!(op, Op::CheckEpoch));
+    if epochs && !matches!(ops.first(), Some(Op::CheckEpoch)) {
+        return bad("code that checks epochs does not start with a check");
+    }
+    let checks = if epochs {
+        epochs::land_past_checks(ops, &mut code.offsets, &mut code.branch_tables, spare)
+    } else {
+        Vec::new()
+    };
     let handler_of = if metered {
         threaded::metered_handler_of
     } else {
@@ -288,14 +302,16 @@ fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<
     };
     code.instrs = ops
         .iter()
-        .map(|&op| Instr {
-            handler: handler_of(&op),
+        .enumerate()
+        .map(|(i, &op)| Instr {
+            handler: if checks.get(i) == Some(&true) {
+                threaded::epoch_handler_of(&op)
+            } else {
+                handler_of(&op)
+            },
             op,
         })
         .collect();
-    if code.branch_tables.iter().any(|e| e.target >= len) {
-        return bad("a branch leaves the code");
-    }
     let zeros = (code.locals - code.params) as usize;
     code.frame_init.reserve_exact(zeros + code.consts.len());
     code.frame_init.resize(zeros, 0);
