@@ -1,10 +1,13 @@
 //! Density: live instances, each in its own store with a memory, that one
-//! process holds under each tier's default memory configuration. Ignored by
+//! process holds under each tier's default memory configuration, and with
+//! a pool of small memories. Ignored by
 //! default (it takes most of the process's address space and a minute);
-//! run with `cargo test --release --test density -- --ignored --nocapture`,
-//! which prints the count and the resident memory per idle instance.
+//! run each by name, `cargo test --release --test density -- --ignored
+//! --nocapture NAME` (in one process the second would reuse the first's
+//! freed memory), which prints the count and the resident memory per idle
+//! instance.
 
-use skiff::{Engine, EngineKind, Instance, Linker, Module, Store};
+use skiff::{Config, Engine, EngineKind, Instance, Linker, Module, PoolingConfig, Store};
 
 /// The process's resident memory in KiB.
 fn resident_kib() -> u64 {
@@ -58,5 +61,24 @@ fn thirty_thousand_instances_with_a_memory_live_at_once_on_either_tier() {
     for kind in kinds {
         let held = hold(&Engine::new(kind).unwrap(), 30_000);
         assert_eq!(held, 30_000, "{kind}");
+    }
+}
+
+#[test]
+#[ignore = "holds a hundred thousand instances; run by hand"]
+fn a_hundred_thousand_pooled_instances_with_small_memories_live_at_once_on_either_tier() {
+    // Slots of 64 KiB with no guard (the code checks every access), all in
+    // one reservation: adjacent accessible slots share one mapping, so the
+    // count is bounded neither by address space nor by `vm.max_map_count`.
+    let mut kinds = vec![EngineKind::Interp];
+    if Engine::new(EngineKind::Jit).is_ok() {
+        kinds.push(EngineKind::Jit);
+    }
+    for kind in kinds {
+        let mut pooling = PoolingConfig::new();
+        pooling.total_memories(100_000).max_memory_size(64 << 10);
+        let engine = Engine::with_config(Config::new().strategy(kind).pooling(pooling)).unwrap();
+        let held = hold(&engine, 100_000);
+        assert_eq!(held, 100_000, "{kind}");
     }
 }
