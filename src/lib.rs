@@ -86,7 +86,7 @@ pub use engine::{Config, Engine, EngineKind, PoolingConfig};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResults, IntoFunc};
 pub use instance::Instance;
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker};
 pub use module::{ExternType, Module};
 pub use skiff_vm::runtime::limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_ELEMENTS, DEFAULT_TABLE_LIMIT,

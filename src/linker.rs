@@ -136,32 +136,106 @@ impl<T: 'static> Linker<T> {
     /// objects, runs its element and data segments and its start function.
     pub fn instantiate(
         &self,
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance, InstantiationError> {
-        let store = store.as_context_mut().store;
-        let id = store.id();
-        let m = module.validated.module();
-        let mut imports = Vec::with_capacity(m.imports.len());
-        for import in &m.imports {
-            let key = (import.module.clone(), import.name.clone());
-            let def = self.defs.get(&key).ok_or_else(|| {
-                InstantiationError::Link(format!("unknown import {}.{}", key.0, key.1))
-            })?;
-            if let Definition::Extern(e) = def
-                && !e.belongs_to(id)
-            {
-                return Err(InstantiationError::Link(format!(
-                    "import {}.{} is defined by an object of another store",
-                    key.0, key.1
-                )));
-            }
-            imports.push(resolve(store, def));
-        }
-        let result = vm::instantiate(store, &module.validated, module.code.clone(), imports);
-        resume_pending_panic(store);
-        result.map(|i| Instance::from_vm(id, i))
+        instantiate_with(store, module, &self.definitions_of(module)?)
     }
+
+    /// Resolves the imports of `module` once, for instantiating it many
+    /// times ([`InstancePre::instantiate`]) without looking them up again.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>, InstantiationError> {
+        Ok(InstancePre {
+            module: module.clone(),
+            defs: self.definitions_of(module)?.into(),
+            _data: PhantomData,
+        })
+    }
+
+    /// The definition of each import of `module`, in order.
+    fn definitions_of(&self, module: &Module) -> Result<Vec<Definition>, InstantiationError> {
+        let m = module.validated.module();
+        m.imports
+            .iter()
+            .map(|import| {
+                let key = (import.module.clone(), import.name.clone());
+                self.defs.get(&key).cloned().ok_or_else(|| {
+                    InstantiationError::Link(format!("unknown import {}.{}", key.0, key.1))
+                })
+            })
+            .collect()
+    }
+}
+
+/// A module whose imports a [`Linker`] resolved, ready to instantiate in
+/// any number of stores (wasmtime calls it the same): the per-request path
+/// of a host that makes a store and an instance for each request.
+pub struct InstancePre<T: 'static = ()> {
+    module: Module,
+    defs: Arc<[Definition]>,
+    _data: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre {
+            module: self.module.clone(),
+            defs: self.defs.clone(),
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre")
+            .field("imports", &self.defs.len())
+            .finish()
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// Instantiates the module in `store`, as [`Linker::instantiate`] does.
+    /// An import defined by an object of a store can only be instantiated
+    /// in that store.
+    pub fn instantiate(
+        &self,
+        store: impl AsContextMut<Data = T>,
+    ) -> Result<Instance, InstantiationError> {
+        instantiate_with(store, &self.module, &self.defs)
+    }
+
+    /// The module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+}
+
+/// Instantiates `module` in `store` with `defs`, the definitions of its
+/// imports in order.
+fn instantiate_with<T: 'static>(
+    mut store: impl AsContextMut<Data = T>,
+    module: &Module,
+    defs: &[Definition],
+) -> Result<Instance, InstantiationError> {
+    let store = store.as_context_mut().store;
+    let id = store.id();
+    let m = module.validated.module();
+    let mut imports = Vec::with_capacity(defs.len());
+    for (import, def) in m.imports.iter().zip(defs) {
+        if let Definition::Extern(e) = def
+            && !e.belongs_to(id)
+        {
+            return Err(InstantiationError::Link(format!(
+                "import {}.{} is defined by an object of another store",
+                import.module, import.name
+            )));
+        }
+        imports.push(resolve(store, def));
+    }
+    let result = vm::instantiate(store, &module.validated, module.code.clone(), imports);
+    resume_pending_panic(store);
+    result.map(|i| Instance::from_vm(id, i))
 }
 
 /// The store object `def` stands for in `store`.

@@ -41,6 +41,51 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, ctx: Arc<Mutex<WasiCtx>
     }
 }
 
+/// Defines every function of `wasi_snapshot_preview1` on `linker`, each
+/// acting on the WASI context that `get` finds in its store's data: one
+/// linker (or one [`InstancePre`](crate::InstancePre) made from it) then
+/// serves any number of stores, each request's store carrying its own
+/// context. A store whose data is not a `T` traps on any WASI call.
+///
+/// ```no_run
+/// use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
+/// use skiff::{Engine, Linker, Module, Store};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = Engine::default();
+/// let module = Module::from_file(&engine, "prog.wasm".as_ref())?;
+/// let mut linker: Linker<WasiCtx> = Linker::new();
+/// wasi::add_to_linker_with(&mut linker, |ctx| ctx);
+/// let pre = linker.instantiate_pre(&module)?;
+/// for request in 0..3 {
+///     let out = OutputBuffer::new();
+///     let ctx = WasiCtxBuilder::new()
+///         .args(["prog.wasm", &request.to_string()])
+///         .stdout(Stdio::Buffer(out.clone()))
+///         .build()?;
+///     let mut store = Store::new(&engine, ctx);
+///     let instance = pre.instantiate(&mut store)?;
+///     wasi::run_start(&mut store, instance)?;
+/// }
+/// # Ok(()) }
+/// ```
+pub fn add_to_linker_with<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut WasiCtx,
+) {
+    // The bound gives the closure its signature, a reference in and one of
+    // the same lifetime out, which inference alone would not.
+    fn finder<F>(f: F) -> F
+    where
+        F: for<'a> Fn(&'a mut (dyn std::any::Any + Send)) -> Option<&'a mut WasiCtx>,
+    {
+        f
+    }
+    let find = finder(move |data| data.downcast_mut::<T>().map(get));
+    for f in skiff_wasi::host_functions_with(skiff_wasi::CtxSource::InData(Arc::new(find))) {
+        linker.define_host(MODULE, f.name, f.ty, f.func);
+    }
+}
+
 /// Runs a command's `_start`: `Ok(0)` when it returns, `Ok(code)` when the
 /// guest called `proc_exit(code)`, `Err` for a trap (including a module
 /// without `_start`).

@@ -23,8 +23,9 @@
 
 use crate::Engine;
 use crate::engine::{Compiled, RunOutput};
-use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtxBuilder};
-use skiff::{Config, EngineKind, Linker, Module, PoolingConfig, Store};
+use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
+use skiff::{Config, EngineKind, InstancePre, Linker, Module, PoolingConfig, Store};
+use std::sync::OnceLock;
 
 /// Skiff's execution tiers: the interpreter, and the JIT where it runs;
 /// then, for measuring what metering costs, each tier with fuel
@@ -97,6 +98,7 @@ impl Engine for Tier {
             module,
             engine: self.engine.clone(),
             fuel: self.fuel,
+            command: OnceLock::new(),
         }))
     }
 }
@@ -105,35 +107,46 @@ struct TierModule {
     module: Module,
     engine: skiff::Engine,
     fuel: bool,
+    /// The module pre-linked against WASI (each store carrying its own
+    /// context), made on the first command run.
+    command: OnceLock<InstancePre<WasiCtx>>,
 }
 
 impl TierModule {
-    /// A store for one run.
-    fn store(&self) -> Store<()> {
-        let mut store = Store::new(&self.engine, ());
+    /// A store for one run, holding `data`.
+    fn store<T: Send + 'static>(&self, data: T) -> Store<T> {
+        let mut store = Store::new(&self.engine, data);
         if self.fuel {
             store.set_fuel(u64::MAX).expect("the engine meters fuel");
         }
         store
     }
+
+    fn command(&self) -> Result<&InstancePre<WasiCtx>, String> {
+        if let Some(pre) = self.command.get() {
+            return Ok(pre);
+        }
+        let mut linker: Linker<WasiCtx> = Linker::new();
+        wasi::add_to_linker_with(&mut linker, |ctx| ctx);
+        let pre = linker
+            .instantiate_pre(&self.module)
+            .map_err(|e| e.to_string())?;
+        Ok(self.command.get_or_init(|| pre))
+    }
 }
 
 impl Compiled for TierModule {
     fn run_command(&self, args: &[String]) -> Result<RunOutput, String> {
-        let mut store = self.store();
-        let mut linker = Linker::new();
+        let pre = self.command()?;
         let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
         let ctx = WasiCtxBuilder::new()
             .args(args)
             .stdout(Stdio::Buffer(stdout.clone()))
             .stderr(Stdio::Buffer(stderr.clone()))
             .build()
-            .map_err(|e| e.to_string())?
-            .into_shared();
-        wasi::add_to_linker(&mut linker, ctx);
-        let instance = linker
-            .instantiate(&mut store, &self.module)
             .map_err(|e| e.to_string())?;
+        let mut store = self.store(ctx);
+        let instance = pre.instantiate(&mut store).map_err(|e| e.to_string())?;
         let exit_code = wasi::run_start(&mut store, instance).map_err(|t| t.to_string())?;
         Ok(RunOutput {
             exit_code,
@@ -143,7 +156,7 @@ impl Compiled for TierModule {
     }
 
     fn instantiate(&self) -> Result<(), String> {
-        let mut store = self.store();
+        let mut store = self.store(());
         Linker::new()
             .instantiate(&mut store, &self.module)
             .map(|_| ())
@@ -162,7 +175,7 @@ impl Compiled for TierModule {
     }
 
     fn instantiate_and_call(&self, name: &str) -> Result<(), String> {
-        let mut store = self.store();
+        let mut store = self.store(());
         let instance = Linker::new()
             .instantiate(&mut store, &self.module)
             .map_err(|e| e.to_string())?;

@@ -77,5 +77,6 @@ pub mod types;
 pub use ctx::{BuildError, DirPerms, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
 pub use linker::{
-    FUNCTIONS, HostFunction, MODULE, add_to_linker, exit_code, exit_trap, host_functions, run_start,
+    CtxOfData, CtxSource, FUNCTIONS, HostFunction, MODULE, add_to_linker, exit_code, exit_trap,
+    host_functions, host_functions_with, run_start,
 };

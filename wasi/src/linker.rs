@@ -5,6 +5,7 @@ use crate::errno::Errno;
 use crate::mem::GuestMemory;
 use skiff_vm::runtime::{Caller, Extern, HostFn, InstanceId, Linker, Store, Trap, Value};
 use skiff_vm::types::{FuncType, ValType};
+use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -133,26 +134,54 @@ pub struct HostFunction {
     pub func: Arc<HostFn>,
 }
 
+/// Finds a store's WASI context in the store's data, if it holds one.
+pub type CtxOfData =
+    dyn for<'a> Fn(&'a mut (dyn Any + Send)) -> Option<&'a mut WasiCtx> + Send + Sync;
+
+/// Where the functions of `wasi_snapshot_preview1` find the context they
+/// act on.
+#[derive(Clone)]
+pub enum CtxSource {
+    /// One context, shared by every store the functions are defined in.
+    Shared(Arc<Mutex<WasiCtx>>),
+    /// Each store's own, in its data: a linker defining the functions once
+    /// serves every store, and a request's store carries its own context.
+    InData(Arc<CtxOfData>),
+}
+
 fn define(
     out: &mut Vec<HostFunction>,
-    ctx: &Arc<Mutex<WasiCtx>>,
+    source: &CtxSource,
     name: &'static str,
     params: &[ValType],
     f: Impl,
 ) {
-    let ctx = ctx.clone();
+    let source = source.clone();
     let ty = FuncType::new(params.iter().copied(), [ValType::I32]);
     let func = Arc::new(
         move |mut caller: Caller<'_>, args: &[Value], results: &mut Vec<Value>| {
             let mut none: [u8; 0] = [];
-            let bytes: &mut [u8] = match caller.exported_memory_data() {
-                Some(bytes) => bytes,
-                None => &mut none,
+            let mut guard;
+            let (ctx, bytes): (&mut WasiCtx, _) = match &source {
+                CtxSource::Shared(ctx) => {
+                    let bytes = caller.exported_memory_data();
+                    guard = lock(ctx);
+                    (&mut guard, bytes)
+                }
+                CtxSource::InData(get) => {
+                    let (data, bytes) = caller.data_and_exported_memory();
+                    let ctx = get(data).ok_or_else(|| {
+                        Trap::host(format!(
+                            "WASI function {name}: the store's data holds no WASI context"
+                        ))
+                    })?;
+                    (ctx, bytes)
+                }
             };
+            let bytes: &mut [u8] = bytes.unwrap_or(&mut none);
             let mut mem = GuestMemory::new(bytes);
-            let mut ctx = lock(&ctx);
             // A panic here would be a bug of ours; it must not take the host down.
-            let result = catch_unwind(AssertUnwindSafe(|| f(&mut ctx, &mut mem, &Args(args))))
+            let result = catch_unwind(AssertUnwindSafe(|| f(ctx, &mut mem, &Args(args))))
                 .map_err(|_| Trap::host(format!("internal error in WASI function {name}")))?;
             let errno = match result {
                 Ok(()) => 0,
@@ -182,8 +211,14 @@ pub fn add_to_linker(linker: &mut Linker, store: &mut Store, ctx: Arc<Mutex<Wasi
 /// Every function of `wasi_snapshot_preview1` (see [`FUNCTIONS`]), acting
 /// on `ctx`, for an embedding API to define as it defines host functions.
 pub fn host_functions(ctx: Arc<Mutex<WasiCtx>>) -> Vec<HostFunction> {
+    host_functions_with(CtxSource::Shared(ctx))
+}
+
+/// Every function of `wasi_snapshot_preview1` (see [`FUNCTIONS`]), acting
+/// on the context `source` gives them.
+pub fn host_functions_with(source: CtxSource) -> Vec<HostFunction> {
     let mut out = Vec::with_capacity(FUNCTIONS.len());
-    let c = &ctx;
+    let c = &source;
     let mut def = |name, params: &[ValType], f: Impl| define(&mut out, c, name, params, f);
 
     def("args_get", &[I, I], |c, m, a| {
@@ -372,15 +407,24 @@ pub fn host_functions(ctx: Arc<Mutex<WasiCtx>>) -> Vec<HostFunction> {
         c.sock_shutdown(a.u32(0), a.u8(1))
     });
 
-    let ctx = ctx.clone();
+    let source = source.clone();
     out.push(HostFunction {
         name: "proc_exit",
         ty: FuncType::new([I], []),
-        func: Arc::new(move |_: Caller<'_>, args: &[Value], _: &mut Vec<Value>| {
-            let code = Args(args).u32(0) as i32;
-            lock(&ctx).exit_code = Some(code);
-            Err(exit_trap(code))
-        }),
+        func: Arc::new(
+            move |mut caller: Caller<'_>, args: &[Value], _: &mut Vec<Value>| {
+                let code = Args(args).u32(0) as i32;
+                match &source {
+                    CtxSource::Shared(ctx) => lock(ctx).exit_code = Some(code),
+                    CtxSource::InData(get) => {
+                        if let Some(ctx) = get(caller.data_and_exported_memory().0) {
+                            ctx.exit_code = Some(code);
+                        }
+                    }
+                }
+                Err(exit_trap(code))
+            },
+        ),
     });
     out
 }

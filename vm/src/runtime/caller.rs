@@ -57,6 +57,16 @@ impl<'a> Caller<'a> {
         }
     }
 
+    /// The store's embedder data and the bytes of the calling instance's
+    /// exported memory `memory` (when it has one), both mutably.
+    pub fn data_and_exported_memory(&mut self) -> (&mut (dyn Any + Send), Option<&mut [u8]>) {
+        let memory = match self.export("memory") {
+            Some(Extern::Memory(m)) => Some(m),
+            _ => None,
+        };
+        self.store.data_and_memory_mut(memory)
+    }
+
     /// The accessible bytes of memory `m`.
     pub fn memory_data_mut(&mut self, m: MemoryId) -> &mut [u8] {
         self.store.memory_data_mut(m)

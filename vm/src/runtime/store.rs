@@ -262,6 +262,16 @@ impl Store {
         &mut *self.data
     }
 
+    /// The embedder's data and the accessible bytes of memory `m` (when
+    /// given), both mutably: a host function may need both at once.
+    pub fn data_and_memory_mut(
+        &mut self,
+        m: Option<MemoryId>,
+    ) -> (&mut (dyn Any + Send), Option<&mut [u8]>) {
+        let memory = m.map(|m| self.memories[m.0 as usize].data_mut());
+        (&mut *self.data, memory)
+    }
+
     /// Replaces the embedder's data, returning the old one.
     pub fn set_data(&mut self, data: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
         std::mem::replace(&mut self.data, data)

@@ -1,0 +1,104 @@
+//! Pre-linking for an instance per request: a module's imports resolved
+//! once (`Linker::instantiate_pre`), WASI defined once on a linker whose
+//! functions find each store's own context in its data
+//! (`wasi::add_to_linker_with`), and every request a fresh store.
+
+use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
+use skiff::{
+    Engine, EngineKind, Global, GlobalType, InstancePre, Linker, Module, Store, Val, ValType,
+};
+
+fn kinds() -> Vec<EngineKind> {
+    let mut kinds = vec![EngineKind::Interp];
+    if Engine::new(EngineKind::Jit).is_ok() {
+        kinds.push(EngineKind::Jit);
+    }
+    kinds
+}
+
+fn fib(engine: &Engine) -> Module {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/corpus/fib.wasm");
+    Module::from_file(engine, path.as_ref()).unwrap()
+}
+
+/// One request: a store holding a fresh context with `arg`; the exit code
+/// and what the guest printed.
+fn request(engine: &Engine, pre: &InstancePre<WasiCtx>, arg: &str) -> (i32, String) {
+    let out = OutputBuffer::new();
+    let ctx = WasiCtxBuilder::new()
+        .args(["fib.wasm", arg])
+        .stdout(Stdio::Buffer(out.clone()))
+        .build()
+        .unwrap();
+    let mut store = Store::new(engine, ctx);
+    let instance = pre.instantiate(&mut store).unwrap();
+    let code = wasi::run_start(&mut store, instance).unwrap();
+    (code, String::from_utf8(out.contents()).unwrap())
+}
+
+#[test]
+fn one_pre_linked_module_serves_requests_each_with_its_own_wasi_context() {
+    for kind in kinds() {
+        let engine = Engine::new(kind).unwrap();
+        let module = fib(&engine);
+        let mut linker: Linker<WasiCtx> = Linker::new();
+        wasi::add_to_linker_with(&mut linker, |ctx| ctx);
+        let pre = linker.instantiate_pre(&module).unwrap();
+        let ten = request(&engine, &pre, "10");
+        let twenty = request(&engine, &pre, "20");
+        assert_eq!(ten.0, 0, "{kind}");
+        assert!(ten.1.starts_with("checksum: "), "{kind}: {}", ten.1);
+        assert_ne!(ten.1, twenty.1, "{kind}: each request its own arguments");
+        assert_eq!(
+            request(&engine, &pre, "10"),
+            ten,
+            "{kind}: and its own output"
+        );
+        // The same as with a context shared through the classic linker.
+        let out = OutputBuffer::new();
+        let ctx = WasiCtxBuilder::new()
+            .args(["fib.wasm", "10"])
+            .stdout(Stdio::Buffer(out.clone()))
+            .build()
+            .unwrap()
+            .into_shared();
+        let mut linker = Linker::new();
+        wasi::add_to_linker(&mut linker, ctx);
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        assert_eq!(wasi::run_start(&mut store, instance).unwrap(), 0, "{kind}");
+        assert_eq!(String::from_utf8(out.contents()).unwrap(), ten.1, "{kind}");
+    }
+}
+
+#[test]
+fn a_pre_linked_object_of_one_store_is_refused_in_another() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        br#"(module (global (import "env" "g") i32)
+                    (func (export "get") (result i32) (global.get 0)))"#,
+    )
+    .unwrap();
+    let mut owner = Store::new(&engine, ());
+    let ty = GlobalType {
+        content: ValType::I32,
+        mutable: false,
+    };
+    let g = Global::new(&mut owner, ty, Val::I32(7)).unwrap();
+    let mut linker = Linker::new();
+    linker.define("env", "g", g);
+    let pre = linker.instantiate_pre(&module).unwrap();
+    let instance = pre.instantiate(&mut owner).unwrap();
+    let get = instance.get_typed_func::<(), i32>(&owner, "get").unwrap();
+    assert_eq!(get.call(&mut owner, ()).unwrap(), 7);
+    let mut other = Store::new(&engine, ());
+    let err = pre.instantiate(&mut other).unwrap_err().to_string();
+    assert!(err.contains("another store"), "{err}");
+    // An unknown import is refused when pre-linking, naming it.
+    let err = Linker::<()>::new()
+        .instantiate_pre(&module)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown import env.g"), "{err}");
+}
