@@ -125,7 +125,12 @@ impl<T: 'static> Linker<T> {
 
     /// What `module`.`name` is defined as, in `store` (a host function is
     /// made there).
-    pub fn get(&self, mut store: impl AsContextMut, module: &str, name: &str) -> Option<Extern> {
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
         let def = self.defs.get(&(module.to_string(), name.to_string()))?;
         let store = store.as_context_mut().store;
         let id = store.id();

@@ -70,7 +70,7 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, ctx: Arc<Mutex<WasiCtx>
 /// ```
 pub fn add_to_linker_with<T: Send + 'static>(
     linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut WasiCtx,
+    get: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + 'static,
 ) {
     // The bound gives the closure its signature, a reference in and one of
     // the same lifetime out, which inference alone would not.
@@ -80,7 +80,7 @@ pub fn add_to_linker_with<T: Send + 'static>(
     {
         f
     }
-    let find = finder(move |data| data.downcast_mut::<T>().map(get));
+    let find = finder(move |data| data.downcast_mut::<T>().map(&get));
     for f in skiff_wasi::host_functions_with(skiff_wasi::CtxSource::InData(Arc::new(find))) {
         linker.define_host(MODULE, f.name, f.ty, f.func);
     }

@@ -102,3 +102,37 @@ fn a_pre_linked_object_of_one_store_is_refused_in_another() {
         .to_string();
     assert!(err.contains("unknown import env.g"), "{err}");
 }
+
+#[test]
+fn requests_alive_at_once_keep_their_contexts_apart() {
+    // Two stores alive together, run in turn: each guest's `proc_exit`
+    // code and output belong to its own context.
+    const EXIT: &str = r#"(module
+      (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (drop (call $sizes (i32.const 0) (i32.const 4)))
+        ;; Exits with its argument count.
+        (call $exit (i32.load (i32.const 0)))))"#;
+    fn assert_send_sync<X: Send + Sync>(_: &X) {}
+    for kind in kinds() {
+        let engine = Engine::new(kind).unwrap();
+        let module = Module::new(&engine, EXIT.as_bytes()).unwrap();
+        let mut linker: Linker<WasiCtx> = Linker::new();
+        wasi::add_to_linker_with(&mut linker, |ctx| ctx);
+        let pre = linker.instantiate_pre(&module).unwrap();
+        assert_send_sync(&pre);
+        let store = |args: &[&str]| {
+            let ctx = WasiCtxBuilder::new().args(args).build().unwrap();
+            let mut store = Store::new(&engine, ctx);
+            let instance = pre.instantiate(&mut store).unwrap();
+            (store, instance)
+        };
+        let (mut one, a) = store(&["one"]);
+        let (mut three, b) = store(&["three", "x", "y"]);
+        assert_eq!(wasi::run_start(&mut three, b).unwrap(), 3, "{kind}");
+        assert_eq!(wasi::run_start(&mut one, a).unwrap(), 1, "{kind}");
+        assert_eq!(wasi::run_start(&mut three, b).unwrap(), 3, "{kind}");
+    }
+}

@@ -382,9 +382,9 @@ fn every_shape_of_loop_is_interrupted_and_otherwise_unchanged() {
     // Loops repeating through each kind of back edge: a conditional branch,
     // a branch table, a branch carrying the loop's parameter, the outer
     // loop of a nest, a dispatch loop whose arms branch to its condition,
-    // and tail calls. Each counts `$n` down and returns a
-    // sum, which epochs must not change; given a count too large to finish
-    // in the test's time, each must stop when the epoch passes.
+    // tail calls, and calls alone. Each gives a result that epochs must not
+    // change; given an argument too large to finish in the test's time,
+    // each must stop when the epoch passes.
     const LOOPS: &str = r#"(module
       (func (export "br_if") (param $n i32) (result i32) (local $acc i32)
         (loop $l
@@ -399,12 +399,26 @@ fn every_shape_of_loop_is_interrupted_and_otherwise_unchanged() {
             (local.set $n (i32.sub (local.get $n) (i32.const 1)))
             (br_table $done $l (i32.gt_s (local.get $n) (i32.const 0)))))
         (local.get $acc))
-      (func (export "carrying") (param $n i32) (result i32)
+      ;; The branch carries the sum from above another operand into the
+      ;; loop's parameter.
+      (func (export "carrying") (param $n i32) (result i32) (local $tmp i32)
         (i32.const 0)
         (loop $l (param i32) (result i32)
-          (i32.add (local.get $n))
-          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-          (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+          (local.set $tmp)
+          (block $out (result i32)
+            (i32.const 99)
+            (i32.add (local.get $tmp) (local.get $n))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))
+            (local.set $tmp)
+            (drop)
+            (local.get $tmp))))
+      ;; Recursion through calls alone, no loop and no tail call.
+      (func $tree (export "tree") (param $n i32) (result i32)
+        (if (result i32) (i32.lt_s (local.get $n) (i32.const 2))
+          (then (local.get $n))
+          (else (i32.add (call $tree (i32.sub (local.get $n) (i32.const 1)))
+                         (call $tree (i32.sub (local.get $n) (i32.const 2)))))))
       (func (export "nested") (param $n i32) (result i32) (local $acc i32) (local $i i32)
         (loop $outer
           (local.set $i (i32.const 2))
@@ -438,27 +452,25 @@ fn every_shape_of_loop_is_interrupted_and_otherwise_unchanged() {
       (func (export "recursion") (param $n i32) (result i32)
         (call $rec (local.get $n) (i32.const 0))))"#;
     let sum = |n: i64| (n * (n + 1) / 2) as i32;
-    let shapes: [(&str, i32); 6] = [
-        ("br_if", sum(1000)),
-        ("dispatch", sum(1000)),
-        ("br_table", sum(1000)),
-        ("carrying", sum(1000)),
-        ("nested", 2 * sum(1000)),
-        ("recursion", sum(1000)),
+    // (name, argument, result, an argument too large to finish)
+    let shapes: [(&str, i32, i32, i32); 7] = [
+        ("br_if", 1000, sum(1000), i32::MAX),
+        ("dispatch", 1000, sum(1000), i32::MAX),
+        ("br_table", 1000, sum(1000), i32::MAX),
+        ("carrying", 1000, sum(1000), i32::MAX),
+        ("nested", 1000, 2 * sum(1000), i32::MAX),
+        ("recursion", 1000, sum(1000), i32::MAX),
+        ("tree", 20, 6765, 60),
     ];
     for kind in kinds() {
         let engine = engine(kind, false, true);
         let module = Module::new(&engine, LOOPS.as_bytes()).unwrap();
         let mut store = Store::new(&engine, ());
         let inst = Linker::new().instantiate(&mut store, &module).unwrap();
-        for (name, expected) in shapes {
+        for (name, arg, expected, endless) in shapes {
             let f = inst.get_typed_func::<i32, i32>(&store, name).unwrap();
             store.set_epoch_deadline(1);
-            assert_eq!(
-                f.call(&mut store, 1000).unwrap(),
-                expected,
-                "{kind}: {name}"
-            );
+            assert_eq!(f.call(&mut store, arg).unwrap(), expected, "{kind}: {name}");
             let ticker = {
                 let engine = engine.clone();
                 std::thread::spawn(move || {
@@ -466,7 +478,7 @@ fn every_shape_of_loop_is_interrupted_and_otherwise_unchanged() {
                     engine.increment_epoch();
                 })
             };
-            let outcome = f.call(&mut store, i32::MAX);
+            let outcome = f.call(&mut store, endless);
             ticker.join().unwrap();
             assert_eq!(
                 outcome.map_err(|t| t.kind()),

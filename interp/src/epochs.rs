@@ -15,8 +15,8 @@ use crate::jumps::install;
 /// building the new code in `spare` (whose buffer `ops` then takes; the byte
 /// `offsets` and branch table `entries` follow it); answers, for each
 /// instruction of the new code, whether it must check the epoch itself:
-/// the jumps and branches that went to a removed check, and every call to a
-/// defined function.
+/// the jumps and branches that went back to a removed check, and every call
+/// to a defined function.
 pub(crate) fn land_past_checks(
     ops: &mut Vec<Op>,
     offsets: &mut Vec<u32>,
@@ -33,13 +33,16 @@ pub(crate) fn land_past_checks(
         if removed(i as u32) {
             continue;
         }
+        // Backwards to a removed check: a loop repeating. (Forwards, control
+        // enters a loop, which needs no check.)
+        let repeats = |t: u32| t <= i as u32 && removed(t);
         let check = match op {
-            Op::Br { entry } | Op::BrIf { entry, .. } => removed(entries[entry as usize].target),
+            Op::Br { entry } | Op::BrIf { entry, .. } => repeats(entries[entry as usize].target),
             Op::BrTable { start, len, .. } => entries[start as usize..(start + len) as usize]
                 .iter()
-                .any(|e| removed(e.target)),
+                .any(|e| repeats(e.target)),
             Op::Call { .. } => true,
-            op => op.jump_target().is_some_and(removed),
+            op => op.jump_target().is_some_and(repeats),
         };
         checks.push(check);
         spare.push(op);

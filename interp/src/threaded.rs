@@ -812,19 +812,21 @@ pub(crate) unsafe fn slow(
 }
 
 handler!(Call<const FUEL: bool, const EPOCH: bool>(Op::Call { func, base }) ip regs mem len code m {
+    // Before `machine` borrows the machine: the check reads it too.
+    interrupt_if!(EPOCH, ip, m);
     // SAFETY: `m` is the machine running this code, and lent to it (see `run`).
     let machine = unsafe { &mut *m };
     let Some(callee) = func.checked_sub(machine.cur.num_imported_funcs) else {
         // An imported function: the executor's loop calls it.
         return (ip, Stop::Slow);
     };
-    interrupt_if!(EPOCH, ip, m);
     // SAFETY: `ip` is an instruction of `code`.
     let return_pc = unsafe { ip.offset_from(code.instrs.as_ptr()) } as usize + 1;
     match machine.call_within(callee, base, return_pc) {
         Some((callee, regs)) => {
             // SAFETY: the callee's code is in the running module, which stays.
             let callee = unsafe { &*callee };
+            debug_assert!(!EPOCH || matches!(callee.instrs[0].op, Op::CheckEpoch));
             // With `EPOCH`, past the callee's `CheckEpoch`, done above (code
             // that checks epochs starts with one, and ends with `Return`).
             // SAFETY: the entry is in the code, and so is the next.

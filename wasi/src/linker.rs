@@ -417,9 +417,12 @@ pub fn host_functions_with(source: CtxSource) -> Vec<HostFunction> {
                 match &source {
                     CtxSource::Shared(ctx) => lock(ctx).exit_code = Some(code),
                     CtxSource::InData(get) => {
-                        if let Some(ctx) = get(caller.data_and_exported_memory().0) {
-                            ctx.exit_code = Some(code);
-                        }
+                        let ctx = get(caller.data_and_exported_memory().0).ok_or_else(|| {
+                            Trap::host(
+                                "WASI function proc_exit: the store's data holds no WASI context",
+                            )
+                        })?;
+                        ctx.exit_code = Some(code);
                     }
                 }
                 Err(exit_trap(code))
