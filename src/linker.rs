@@ -6,6 +6,7 @@ use crate::instance::Instance;
 use crate::module::Module;
 use crate::store::{AsContext, AsContextMut};
 use crate::values::Val;
+use skiff_vm::module::ImportDesc;
 use skiff_vm::runtime::{self as vm, InstantiationError, Trap};
 use skiff_vm::types::FuncType;
 use std::collections::HashMap;
@@ -157,16 +158,32 @@ impl<T: 'static> Linker<T> {
         })
     }
 
-    /// The definition of each import of `module`, in order.
+    /// The definition of each import of `module`, in order; a host
+    /// function must have the import's type (objects of a store are
+    /// checked against theirs when instantiating).
     fn definitions_of(&self, module: &Module) -> Result<Vec<Definition>, InstantiationError> {
         let m = module.validated.module();
         m.imports
             .iter()
             .map(|import| {
                 let key = (import.module.clone(), import.name.clone());
-                self.defs.get(&key).cloned().ok_or_else(|| {
+                let def = self.defs.get(&key).cloned().ok_or_else(|| {
                     InstantiationError::Link(format!("unknown import {}.{}", key.0, key.1))
-                })
+                })?;
+                let fits = match (&def, &import.desc) {
+                    (Definition::Host { ty, .. }, ImportDesc::Func(t)) => {
+                        m.types[*t as usize] == *ty
+                    }
+                    (Definition::Host { .. }, _) => false,
+                    (Definition::Extern(_), _) => true,
+                };
+                if !fits {
+                    return Err(InstantiationError::Link(format!(
+                        "incompatible import type for {}.{}",
+                        key.0, key.1
+                    )));
+                }
+                Ok(def)
             })
             .collect()
     }

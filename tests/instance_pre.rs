@@ -95,6 +95,16 @@ fn a_pre_linked_object_of_one_store_is_refused_in_another() {
     let mut other = Store::new(&engine, ());
     let err = pre.instantiate(&mut other).unwrap_err().to_string();
     assert!(err.contains("another store"), "{err}");
+    // A host function of another type is refused when pre-linking.
+    let calls = Module::new(
+        &engine,
+        br#"(module (import "env" "f" (func (param i32))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::<()>::new();
+    linker.func_wrap("env", "f", |x: i64| -> i64 { x });
+    let err = linker.instantiate_pre(&calls).unwrap_err().to_string();
+    assert!(err.contains("incompatible import type for env.f"), "{err}");
     // An unknown import is refused when pre-linking, naming it.
     let err = Linker::<()>::new()
         .instantiate_pre(&module)
