@@ -7,7 +7,11 @@
 //! freed memory), which prints the count and the resident memory per idle
 //! instance.
 
-use skiff::{Config, Engine, EngineKind, Instance, Linker, Module, PoolingConfig, Store};
+mod common;
+
+use common::kinds;
+
+use skiff::{Config, Engine, Instance, Linker, Module, PoolingConfig, Store};
 
 /// The process's resident memory in KiB.
 fn resident_kib() -> u64 {
@@ -54,11 +58,7 @@ fn hold(engine: &Engine, want: usize) -> usize {
 #[test]
 #[ignore = "takes most of the address space; run by hand"]
 fn thirty_thousand_instances_with_a_memory_live_at_once_on_either_tier() {
-    let mut kinds = vec![EngineKind::Interp];
-    if Engine::new(EngineKind::Jit).is_ok() {
-        kinds.push(EngineKind::Jit);
-    }
-    for kind in kinds {
+    for kind in kinds() {
         let held = hold(&Engine::new(kind).unwrap(), 30_000);
         assert_eq!(held, 30_000, "{kind}");
     }
@@ -70,11 +70,7 @@ fn a_hundred_thousand_pooled_instances_with_small_memories_live_at_once_on_eithe
     // Slots of 64 KiB with no guard (the code checks every access), all in
     // one reservation: adjacent accessible slots share one mapping, so the
     // count is bounded neither by address space nor by `vm.max_map_count`.
-    let mut kinds = vec![EngineKind::Interp];
-    if Engine::new(EngineKind::Jit).is_ok() {
-        kinds.push(EngineKind::Jit);
-    }
-    for kind in kinds {
+    for kind in kinds() {
         let mut pooling = PoolingConfig::new();
         pooling.total_memories(100_000).max_memory_size(64 << 10);
         let engine = Engine::with_config(Config::new().strategy(kind).pooling(pooling)).unwrap();

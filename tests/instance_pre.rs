@@ -3,18 +3,12 @@
 //! functions find each store's own context in its data
 //! (`wasi::add_to_linker_with`), and every request a fresh store.
 
-use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
-use skiff::{
-    Engine, EngineKind, Global, GlobalType, InstancePre, Linker, Module, Store, Val, ValType,
-};
+mod common;
 
-fn kinds() -> Vec<EngineKind> {
-    let mut kinds = vec![EngineKind::Interp];
-    if Engine::new(EngineKind::Jit).is_ok() {
-        kinds.push(EngineKind::Jit);
-    }
-    kinds
-}
+use common::kinds;
+
+use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
+use skiff::{Engine, Global, GlobalType, InstancePre, Linker, Module, Store, Val, ValType};
 
 fn fib(engine: &Engine) -> Module {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/corpus/fib.wasm");

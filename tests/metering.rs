@@ -2,17 +2,13 @@
 //! loop; an epoch advanced by another thread interrupts it; the command
 //! line's `--fuel` and `--timeout` stop an endless guest.
 
+mod common;
+
+use common::kinds;
+
 use skiff::{Caller, Config, Engine, EngineKind, Linker, Module, Store, Trap, TrapKind, Val};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn kinds() -> Vec<EngineKind> {
-    let mut kinds = vec![EngineKind::Interp];
-    if Engine::new(EngineKind::Jit).is_ok() {
-        kinds.push(EngineKind::Jit);
-    }
-    kinds
-}
 
 fn engine(kind: EngineKind, fuel: bool, epochs: bool) -> Engine {
     Engine::with_config(

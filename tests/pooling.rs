@@ -2,15 +2,11 @@
 //! engine, and an instance made after another in the same slot sees its
 //! module's initial state, never what the last one left.
 
-use skiff::{Config, Engine, EngineKind, Linker, Module, PoolingConfig, Store, TrapKind};
+mod common;
 
-fn kinds() -> Vec<EngineKind> {
-    let mut kinds = vec![EngineKind::Interp];
-    if Engine::new(EngineKind::Jit).is_ok() {
-        kinds.push(EngineKind::Jit);
-    }
-    kinds
-}
+use common::kinds;
+
+use skiff::{Config, Engine, EngineKind, Linker, Module, PoolingConfig, Store, TrapKind};
 
 fn pooling(kind: EngineKind, pool: &PoolingConfig) -> Engine {
     Engine::with_config(Config::new().strategy(kind).pooling(*pool)).unwrap()

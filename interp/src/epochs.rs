@@ -17,7 +17,7 @@ use crate::jumps::install;
 /// instruction of the new code, whether it must check the epoch itself:
 /// the jumps and branches that went back to a removed check, and every call
 /// to a defined function.
-pub(crate) fn land_past_checks(
+pub(crate) fn move_checks_into_jumps(
     ops: &mut Vec<Op>,
     offsets: &mut Vec<u32>,
     entries: &mut [BranchTarget],

@@ -116,8 +116,8 @@ macro_rules! next_metered {
 }
 
 /// With `$epoch`, stops with `Interrupted` at `$ip` when the engine's
-/// epoch has reached the store's deadline: a jump or call landing past the
-/// `CheckEpoch` it targets checks in its place.
+/// epoch has reached the store's deadline: a jump back to a loop header,
+/// or a call, checks in place of the header's or the callee's `CheckEpoch`.
 macro_rules! interrupt_if {
     ($epoch:ident, $ip:ident, $m:ident) => {
         // SAFETY: `$m` is the machine running this code (see `run`).
@@ -776,9 +776,9 @@ macro_rules! list_handlers {
         }
 
         /// The handler that runs `op` in code that checks epochs but
-        /// meters no fuel, for a jump or call that lands past the
-        /// `CheckEpoch` at a loop header or function entry: it checks the
-        /// epoch itself, one dispatch fewer.
+        /// meters no fuel, for a jump or branch back to a loop header whose
+        /// `CheckEpoch` [`crate::epochs`] removed, or a call landing past
+        /// its callee's: it checks the epoch itself, one dispatch fewer.
         pub(crate) fn epoch_handler_of(op: &Op) -> Handler {
             match op {
                 $(Op::$fused { .. } => $fused::<false, false, true> as Handler,)*

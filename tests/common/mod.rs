@@ -7,13 +7,21 @@ use skiff::{Engine, EngineKind, Store, Trap, Val};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// The tiers of this build: the interpreter, and the JIT where it runs.
+pub fn kinds() -> Vec<EngineKind> {
+    let mut kinds = vec![EngineKind::Interp];
+    if Engine::new(EngineKind::Jit).is_ok() {
+        kinds.push(EngineKind::Jit);
+    }
+    kinds
+}
+
 /// An engine of each tier of this build.
 pub fn engines() -> Vec<Engine> {
-    let mut engines = vec![Engine::new(EngineKind::Interp).unwrap()];
-    if let Ok(jit) = Engine::new(EngineKind::Jit) {
-        engines.push(jit);
-    }
-    engines
+    kinds()
+        .into_iter()
+        .map(|kind| Engine::new(kind).unwrap())
+        .collect()
 }
 
 /// Calls export `name` of `instance` with `args`; its results or its trap.

@@ -108,25 +108,19 @@ impl Compiled for WasmiModule {
         threads: usize,
         requests: u64,
     ) -> Option<Result<(), String>> {
-        let (engine, module) = (&self.engine, &self.module);
         Some(crate::engine::on_threads(threads, requests, || {
-            call_fresh(engine, module, name)
+            self.instantiate_and_call(name)
         }))
     }
 
     fn instantiate_and_call(&self, name: &str) -> Result<(), String> {
-        call_fresh(&self.engine, &self.module, name)
+        let mut store = Store::new(&self.engine, ());
+        let instance = Linker::<()>::new(&self.engine)
+            .instantiate_and_start(&mut store, &self.module)
+            .map_err(err)?;
+        let f = instance
+            .get_typed_func::<(), ()>(&store, name)
+            .map_err(err)?;
+        f.call(&mut store, ()).map_err(err)
     }
-}
-
-/// A fresh store and instance of `module`, and a call of its export `name`.
-fn call_fresh(engine: &wasmi::Engine, module: &Module, name: &str) -> Result<(), String> {
-    let mut store = Store::new(engine, ());
-    let instance = Linker::<()>::new(engine)
-        .instantiate_and_start(&mut store, module)
-        .map_err(err)?;
-    let f = instance
-        .get_typed_func::<(), ()>(&store, name)
-        .map_err(err)?;
-    f.call(&mut store, ()).map_err(err)
 }

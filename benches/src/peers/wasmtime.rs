@@ -3,7 +3,7 @@
 //! preview1.
 
 use crate::{Compiled, Engine, RunOutput};
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 use wasmtime::{InstancePre, Linker, Module, Store};
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -63,7 +63,7 @@ impl Engine for Wasmtime {
         Ok(Box::new(WasmtimeModule {
             engine: self.engine.clone(),
             module,
-            command: OnceCell::new(),
+            command: OnceLock::new(),
         }))
     }
 }
@@ -72,7 +72,7 @@ struct WasmtimeModule {
     engine: wasmtime::Engine,
     module: Module,
     /// The module pre-linked against WASI, made on the first command run.
-    command: OnceCell<InstancePre<WasiP1Ctx>>,
+    command: OnceLock<InstancePre<WasiP1Ctx>>,
 }
 
 impl WasmtimeModule {
@@ -129,22 +129,14 @@ impl Compiled for WasmtimeModule {
         threads: usize,
         requests: u64,
     ) -> Option<Result<(), String>> {
-        let (engine, module) = (&self.engine, &self.module);
         Some(crate::engine::on_threads(threads, requests, || {
-            call_fresh(engine, module, name)
+            self.instantiate_and_call(name)
         }))
     }
 
     fn instantiate_and_call(&self, name: &str) -> Result<(), String> {
-        call_fresh(&self.engine, &self.module, name)
-    }
-}
-
-/// A fresh store and instance of `module`, and a call of its export `name`.
-fn call_fresh(engine: &wasmtime::Engine, module: &Module, name: &str) -> Result<(), String> {
-    {
-        let mut store = Store::new(engine, ());
-        let instance = wasmtime::Instance::new(&mut store, module, &[]).map_err(err)?;
+        let mut store = Store::new(&self.engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &self.module, &[]).map_err(err)?;
         let f = instance
             .get_typed_func::<(), ()>(&mut store, name)
             .map_err(err)?;

@@ -291,7 +291,7 @@ fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<
         return bad("code that checks epochs does not start with a check");
     }
     let checks = if epochs {
-        epochs::land_past_checks(ops, &mut code.offsets, &mut code.branch_tables, spare)
+        epochs::move_checks_into_jumps(ops, &mut code.offsets, &mut code.branch_tables, spare)
     } else {
         Vec::new()
     };

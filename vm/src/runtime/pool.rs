@@ -3,9 +3,10 @@
 //! dropping an instance maps and unmaps nothing.
 //!
 //! Each slot is a memory configuration's reservation plus its guard. A
-//! memory taken from the pool occupies one. When it is dropped, its pages
-//! are discarded (`madvise(MADV_DONTNEED)`: the pages of its image read as
-//! the image again, the others as zero) and the slot goes back to the pool
+//! memory taken from the pool occupies one. When it is dropped, the pages
+//! it changed (found by the kernel's `PAGEMAP_SCAN` where it has one) are
+//! discarded with `madvise(MADV_DONTNEED)`: the pages of its image read as
+//! the image again, the others as zero. The slot goes back to the pool
 //! still accessible up to where the memory ended and still mapping its
 //! image. The next memory of the same module, taken from the same slot,
 //! then needs at most one `mprotect` to match its initial size. A memory
@@ -137,29 +138,24 @@ impl MemoryPool {
         };
         let base = self.base(slot.index);
         debug_assert!(bytes as u64 <= self.0.config.memory.reservation);
-        let ready = self.prepare(base, &mut slot, bytes, image);
-        if let Err(e) = ready {
-            // Its pages are in an unknown state: reset it whole, or lose it.
-            if reset(base, self.0.stride).is_ok() {
-                slot.accessible = 0;
-                slot.image = None;
-                self.release(slot);
-            }
+        if let Err(e) = self.prepare(base, &mut slot, bytes, image, want) {
+            // Its pages are in an unknown state.
+            self.renew(base, slot);
             return Err(e);
         }
         Ok((base, slot))
     }
 
-    /// Maps `image` at `base` unless the slot already does, and makes the
-    /// first `bytes` accessible and no more.
+    /// Maps `image` (identified as `want`) at `base` unless the slot
+    /// already does, and makes the first `bytes` accessible and no more.
     fn prepare(
         &self,
         base: *mut u8,
         slot: &mut Slot,
         bytes: usize,
         image: Option<&MemoryImage>,
+        want: Option<(u64, usize)>,
     ) -> Result<(), MemoryError> {
-        let want = image.map(|i| (i.id(), i.len()));
         if slot.image != want {
             if slot.accessible > 0 || slot.image.is_some() {
                 let mapped = slot.accessible.max(slot.image.map_or(0, |(_, len)| len));
@@ -196,7 +192,15 @@ impl MemoryPool {
         if !suspect && discard_changed(base, imaged, len).is_ok() {
             slot.accessible = len;
             self.release(slot);
-        } else if reset(base, self.0.stride).is_ok() {
+        } else {
+            self.renew(base, slot);
+        }
+    }
+
+    /// Maps the whole slot at `base` afresh, inaccessible and without an
+    /// image, and gives it back; a slot that cannot be is not reused.
+    fn renew(&self, base: *mut u8, mut slot: Slot) {
+        if reset(base, self.0.stride).is_ok() {
             slot.accessible = 0;
             slot.image = None;
             self.release(slot);
@@ -296,71 +300,44 @@ fn discard_changed(base: *mut u8, imaged: usize, len: usize) -> Result<(), Memor
     use scan::{PAGE_IS_FILE, PAGE_IS_PFNZERO};
     // SAFETY: `imaged <= len`, so the address is in the same range.
     let rest = unsafe { base.add(imaged) };
-    discard_where(base, imaged, PAGE_IS_FILE)?;
-    discard_where(rest, len - imaged, PAGE_IS_FILE | PAGE_IS_PFNZERO)
+    scan::with_pagemap(|map| {
+        discard_where(map, base, imaged, PAGE_IS_FILE)?;
+        discard_where(map, rest, len - imaged, PAGE_IS_FILE | PAGE_IS_PFNZERO)
+    })
 }
 
 /// Discards the pages among the `len` bytes at `base` that are present or
 /// swapped out and in none of the categories `clean` (the kernel's
-/// `PAGE_IS_*` bits); all of them when the page map cannot be scanned.
+/// `PAGE_IS_*` bits), as the page map `map` says; all of them without one,
+/// or when it cannot be scanned.
 #[cfg(target_os = "linux")]
-fn discard_where(base: *mut u8, len: usize, clean: u64) -> Result<(), MemoryError> {
-    use std::os::fd::AsRawFd;
-    use std::sync::OnceLock;
-    /// The page map and the process it was opened by: a file opened before
-    /// a `fork` still describes the parent's pages.
-    static PAGEMAP: OnceLock<Option<(u32, std::fs::File)>> = OnceLock::new();
+fn discard_where(
+    map: Option<&std::fs::File>,
+    base: *mut u8,
+    len: usize,
+    clean: u64,
+) -> Result<(), MemoryError> {
     if len == 0 {
         return Ok(());
     }
-    let open = || std::fs::File::open("/proc/self/pagemap").ok();
-    let pid = std::process::id();
-    let cached = PAGEMAP.get_or_init(|| open().map(|f| (pid, f)));
-    let fresh;
-    let map = match cached {
-        Some((opener, map)) if *opener == pid => map,
-        _ => match open() {
-            Some(f) => {
-                fresh = f;
-                &fresh
-            }
-            None => return discard(base, len),
-        },
+    let Some(map) = map else {
+        return discard(base, len);
     };
     let mut start = base as u64;
     let end = start + len as u64;
     let mut runs = [scan::PageRegion::default(); 32];
     while start < end {
-        let mut arg = scan::Arg {
-            size: std::mem::size_of::<scan::Arg>() as u64,
-            flags: 0,
-            start,
-            end,
-            walk_end: 0,
-            vec: runs.as_mut_ptr() as u64,
-            vec_len: runs.len() as u64,
-            max_pages: 0,
-            // Pages in none of the clean categories, and present or
-            // swapped out.
-            category_inverted: clean,
-            category_mask: clean,
-            category_anyof_mask: scan::PAGE_IS_PRESENT | scan::PAGE_IS_SWAPPED,
-            return_mask: 0,
-        };
-        // SAFETY: `arg` is a valid `pm_scan_arg` whose output vector is
-        // `runs`, which outlives the call; the kernel writes at most
-        // `vec_len` regions there, and `walk_end` into `arg`, and reads
-        // nothing else of ours.
-        let found = unsafe { libc::ioctl(map.as_raw_fd(), scan::PAGEMAP_SCAN as _, &mut arg) };
-        if found < 0 || arg.walk_end <= start || arg.walk_end > end {
+        match scan::changed(map, start, end, clean, &mut runs) {
+            Some((found, walk_end)) if walk_end > start && walk_end <= end => {
+                for run in &runs[..found] {
+                    discard(run.start as *mut u8, (run.end - run.start) as usize)?;
+                }
+                start = walk_end;
+            }
             // No scan (an older kernel), or an answer we do not expect:
             // discard everything left.
-            return discard(start as *mut u8, (end - start) as usize);
+            _ => return discard(start as *mut u8, (end - start) as usize),
         }
-        for run in &runs[..found as usize] {
-            discard(run.start as *mut u8, (run.end - run.start) as usize)?;
-        }
-        start = arg.walk_end;
     }
     Ok(())
 }
@@ -368,6 +345,57 @@ fn discard_where(base: *mut u8, len: usize, clean: u64) -> Result<(), MemoryErro
 /// The kernel's `PAGEMAP_SCAN` interface (`linux/fs.h`).
 #[cfg(target_os = "linux")]
 mod scan {
+    use std::fs::File;
+    use std::os::fd::AsRawFd;
+    use std::sync::OnceLock;
+
+    /// Runs `f` with the process's page map, `None` when it cannot be
+    /// opened. It is opened once per process: a file opened before a `fork`
+    /// still describes the parent's pages.
+    pub fn with_pagemap<R>(f: impl FnOnce(Option<&File>) -> R) -> R {
+        static PAGEMAP: OnceLock<Option<(u32, File)>> = OnceLock::new();
+        let open = || File::open("/proc/self/pagemap").ok();
+        let pid = std::process::id();
+        match PAGEMAP.get_or_init(|| open().map(|map| (pid, map))) {
+            Some((opener, map)) if *opener == pid => f(Some(map)),
+            _ => f(open().as_ref()),
+        }
+    }
+
+    /// Scans `[start, end)` of `map`'s process for runs of pages present or
+    /// swapped out and in none of the categories `clean`, written to
+    /// `runs`: how many it wrote and where the walk ended (short of `end`
+    /// when `runs` filled up), or `None` when the kernel refuses.
+    pub fn changed(
+        map: &File,
+        start: u64,
+        end: u64,
+        clean: u64,
+        runs: &mut [PageRegion],
+    ) -> Option<(usize, u64)> {
+        let mut arg = Arg {
+            size: std::mem::size_of::<Arg>() as u64,
+            flags: 0,
+            start,
+            end,
+            walk_end: 0,
+            vec: runs.as_mut_ptr() as u64,
+            vec_len: runs.len() as u64,
+            max_pages: 0,
+            category_inverted: clean,
+            category_mask: clean,
+            category_anyof_mask: PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+            return_mask: 0,
+        };
+        // SAFETY: `arg` is a valid `pm_scan_arg` whose output vector is
+        // `runs`, which outlives the call; the kernel writes at most
+        // `vec_len` regions there, and `walk_end` into `arg`, and reads
+        // nothing else of ours.
+        let found = unsafe { libc::ioctl(map.as_raw_fd(), PAGEMAP_SCAN as _, &mut arg) };
+        let found = usize::try_from(found).ok()?;
+        (found <= runs.len()).then_some((found, arg.walk_end))
+    }
+
     /// `_IOWR('f', 16, struct pm_scan_arg)`.
     pub const PAGEMAP_SCAN: libc::c_ulong = 0xC060_6610;
     pub const PAGE_IS_FILE: u64 = 1 << 2;
@@ -436,29 +464,14 @@ mod tests {
 
     /// Whether this kernel has `PAGEMAP_SCAN`.
     fn can_scan() -> bool {
-        let mut probe = [0u8; PAGE];
-        discard_where(probe.as_mut_ptr(), 0, 0).is_ok() && {
-            use std::os::fd::AsRawFd;
-            let map = std::fs::File::open("/proc/self/pagemap").unwrap();
-            let mut runs = [scan::PageRegion::default(); 1];
-            let start = (probe.as_mut_ptr() as u64).next_multiple_of(PAGE as u64);
-            let mut arg = scan::Arg {
-                size: std::mem::size_of::<scan::Arg>() as u64,
-                flags: 0,
-                start,
-                end: start,
-                walk_end: 0,
-                vec: runs.as_mut_ptr() as u64,
-                vec_len: 1,
-                max_pages: 0,
-                category_inverted: 0,
-                category_mask: 0,
-                category_anyof_mask: 0,
-                return_mask: 0,
-            };
-            // SAFETY: a valid argument with an output vector of one region.
-            unsafe { libc::ioctl(map.as_raw_fd(), scan::PAGEMAP_SCAN as _, &mut arg) >= 0 }
-        }
+        let probe = [0u8; 2 * PAGE];
+        let start = (probe.as_ptr() as u64).next_multiple_of(PAGE as u64);
+        let mut runs = [scan::PageRegion::default(); 1];
+        scan::with_pagemap(|map| {
+            map.is_some_and(|map| {
+                scan::changed(map, start, start + PAGE as u64, 0, &mut runs).is_some()
+            })
+        })
     }
 
     #[test]
