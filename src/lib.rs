@@ -73,6 +73,7 @@ mod func;
 mod instance;
 mod linker;
 mod module;
+pub mod snapshot;
 mod store;
 mod typed;
 mod values;

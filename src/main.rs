@@ -1,4 +1,4 @@
-//! The `skiff` command line: `skiff run`, `skiff wast`, `skiff validate`.
+//! The `skiff` command line: `skiff run`, `skiff snapshot`, `skiff wast`, `skiff validate`.
 
 mod cli;
 
@@ -21,6 +21,9 @@ struct Cli {
 enum Command {
     /// Run a module: its `_start` (a WASI command) or, with --invoke, one export.
     Run(cli::run::RunArgs),
+    /// Run a module's init export once and write a module that starts in
+    /// the state it left (memories, globals, tables), with init not run again.
+    Snapshot(cli::snapshot::SnapshotArgs),
     /// Run `.wast` spec scripts and print a summary: `N passed, N failed, N skipped`.
     Wast {
         /// The tier that runs the scripts.
@@ -41,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => cli::run::run(args),
+        Command::Snapshot(args) => cli::snapshot::snapshot(args),
         Command::Validate { files } => cli::validate::validate(&files),
         Command::Wast { engine, files } => cli::wast::wast(engine, &files),
     }

@@ -182,20 +182,13 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// epoch checks only when `--fuel` or `--timeout` need them.
 fn make_engine(args: &RunArgs) -> Result<Engine, skiff::Error> {
     let mut config = Config::new();
-    if let Some(kind) = args.engine {
-        config.strategy(kind);
-    }
     if args.wasm2 {
         config.features(Features::WASM2);
     }
     config
         .consume_fuel(args.fuel.is_some())
         .epoch_interruption(args.timeout.is_some());
-    match (args.engine, Engine::with_config(&config)) {
-        // No tier named: the JIT where it runs, else the interpreter.
-        (None, Err(_)) => Engine::with_config(config.strategy(EngineKind::Interp)),
-        (_, result) => result,
-    }
+    super::make_engine(&mut config, args.engine)
 }
 
 /// Parses a duration: digits, then `ms`, `s`, `m` or `h` (seconds without one).
@@ -287,21 +280,7 @@ fn wasi_context(args: &RunArgs) -> Result<std::sync::Arc<std::sync::Mutex<wasi::
         .inherit_stdio()
         .clocks(true)
         .random(true);
-    if args.inherit_env {
-        b = b.inherit_env();
-    }
-    for kv in &args.envs {
-        match kv.split_once('=') {
-            Some((k, v)) => b = b.env(k, v),
-            // `--env KEY`: this process's value, as wasmtime does; a variable
-            // this process does not have is not granted.
-            None => {
-                if let Some(v) = std::env::var_os(kv) {
-                    b = b.env(kv, v);
-                }
-            }
-        }
-    }
+    b = super::grant_env(b, &args.envs, args.inherit_env);
     let split = |d: &str| match d.split_once("::") {
         Some((host, guest)) => (host.to_string(), guest.to_string()),
         None => (d.to_string(), d.to_string()),

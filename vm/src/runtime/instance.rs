@@ -85,6 +85,18 @@ impl InstanceEntity {
         &self.exports
     }
 
+    /// Whether data segment `i` has been dropped (by `data.drop`, or by
+    /// instantiation for an active segment).
+    pub fn data_dropped(&self, i: usize) -> bool {
+        self.data_dropped[i]
+    }
+
+    /// Whether element segment `i` has been dropped (by `elem.drop`, or by
+    /// instantiation for an active or declarative segment).
+    pub fn elem_dropped(&self, i: usize) -> bool {
+        self.elems[i].is_none()
+    }
+
     /// What the tier made for it at instantiation, if anything.
     pub fn tier_state(&self) -> Option<&(dyn Any + Send + Sync)> {
         self.tier_state.as_deref()
