@@ -198,7 +198,11 @@ impl Engine {
     /// available. On the JIT its linear memories reserve 4 GiB plus a guard
     /// region ([`MemoryConfig::GUARDED`]), which spares compiled code bounds
     /// checks; on the interpreter, which checks every access, no more than
-    /// they can grow to ([`MemoryConfig::CHECKED`]).
+    /// they can grow to ([`MemoryConfig::CHECKED`]). In a process whose
+    /// address space is limited (`ulimit -v`, under 1 TiB), memories on
+    /// either tier reserve a sixteenth of the limit instead, with no guard,
+    /// and compiled code checks every access
+    /// ([`MemoryConfig::within_address_space`]).
     pub fn new(kind: EngineKind) -> Result<Engine, Error> {
         Engine::with_config(Config::new().strategy(kind))
     }
@@ -214,10 +218,9 @@ impl Engine {
     /// An engine made as `config` says; an error when its tier is not available.
     pub fn with_config(config: &Config) -> Result<Engine, Error> {
         let (kind, metering) = (config.kind, config.metering);
-        let mut memory = config.memory.unwrap_or(match kind {
-            EngineKind::Interp => MemoryConfig::CHECKED,
-            EngineKind::Jit => MemoryConfig::GUARDED,
-        });
+        let mut memory = config
+            .memory
+            .unwrap_or_else(|| MemoryConfig::default_for(kind == EngineKind::Interp));
         let page = skiff_vm::types::PAGE_SIZE;
         if let Some(bytes) = config.pooling.and_then(|p| p.max_memory_size) {
             memory.reservation = bytes.div_ceil(page).saturating_mul(page);

@@ -1,6 +1,6 @@
 //! Limits through the command line, on both tiers: tables a guest cannot
-//! have, `--max-memory`, deep recursion, and runaway recursion on a small
-//! stack (`ulimit -s 512`).
+//! have, `--max-memory`, deep recursion, runaway recursion on a small
+//! stack (`ulimit -s 512`), and a small address space (`ulimit -v`).
 
 mod common;
 
@@ -15,6 +15,27 @@ fn skiff_on_stack(kib: u32, args: &str) -> Output {
         env!("CARGO_BIN_EXE_skiff")
     );
     Command::new("sh").args(["-c", &script]).output().unwrap()
+}
+
+/// Under `ulimit -v 1000000` (about 1 GB, where not one 4 GiB guarded
+/// memory fits), `skiff run` of a corpus program still runs on both tiers,
+/// with small, checked memories, and prints its checksum.
+#[test]
+fn a_program_runs_under_a_small_address_space_limit() {
+    let expected = "checksum: 10012897927522448151\n";
+    for engine in ENGINES {
+        let script = format!(
+            "ulimit -v 1000000 && exec '{}' run --engine {engine} benches/corpus/nbody.wasm 1000",
+            env!("CARGO_BIN_EXE_skiff")
+        );
+        let out = Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), expected, "{engine}");
+    }
 }
 
 #[test]

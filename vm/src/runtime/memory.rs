@@ -40,6 +40,33 @@ impl MemoryConfig {
         guard: 0,
     };
 
+    /// For a process whose address space is limited to `limit` bytes
+    /// (`ulimit -v`): no guard, so compiled code checks every access, and
+    /// reservations of a sixteenth of the limit (at most 4 GiB), so that
+    /// several memories and the process's own mappings fit. A memory whose
+    /// initial size is larger still reserves that size, and cannot grow.
+    pub fn within_address_space(limit: u64) -> MemoryConfig {
+        MemoryConfig {
+            reservation: (limit / 16).clamp(PAGE_SIZE, 1 << 32) / PAGE_SIZE * PAGE_SIZE,
+            guard: 0,
+        }
+    }
+
+    /// The default for code that checks every access (`checked`, the
+    /// interpreter's) or leans on the guard (the JIT's): [`Self::CHECKED`]
+    /// or [`Self::GUARDED`], unless this process's address space is limited
+    /// to less than [`LIMITED_ADDRESS_SPACE`], when it is
+    /// [`Self::within_address_space`] the limit.
+    pub fn default_for(checked: bool) -> MemoryConfig {
+        match address_space_limit() {
+            Some(limit) if limit < LIMITED_ADDRESS_SPACE => {
+                MemoryConfig::within_address_space(limit)
+            }
+            _ if checked => MemoryConfig::CHECKED,
+            _ => MemoryConfig::GUARDED,
+        }
+    }
+
     /// Whether every access `base + addr + offset` of `size` bytes, for any
     /// 32-bit `addr`, lands in the reservation or its guard, so that compiled
     /// code needs no bounds check for it.
@@ -53,6 +80,23 @@ impl MemoryConfig {
         assumed.reservation < 1 << 32
             || (self.reservation >= 1 << 32 && self.guard >= assumed.guard)
     }
+}
+
+/// An address-space limit under which the default memories are small and
+/// checked: 1 TiB, room for about 250 guarded memories.
+pub const LIMITED_ADDRESS_SPACE: u64 = 1 << 40;
+
+/// The soft limit on this process's address space (`RLIMIT_AS`, what
+/// `ulimit -v` sets), in bytes; `None` when there is none.
+pub fn address_space_limit() -> Option<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit` through a pointer to a live,
+    // writable one, and reads nothing else.
+    let status = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) };
+    (status == 0 && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur)
 }
 
 impl Default for MemoryConfig {
@@ -151,16 +195,24 @@ impl LinearMemory {
         config: &MemoryConfig,
         image: Option<&MemoryImage>,
     ) -> Result<Self, MemoryError> {
-        let max_pages = Self::max_pages_of(ty, config)?;
         // Without a guard no code relies on the reservation's extent: it
-        // holds what the memory can grow to, no more.
-        let config = if config.guard == 0 {
-            MemoryConfig {
+        // holds what the memory can grow to, no more, and at least its
+        // initial size.
+        let (max_pages, config) = if config.guard == 0 {
+            let at_least_min = MemoryConfig {
+                reservation: config
+                    .reservation
+                    .max(ty.limits.min.saturating_mul(PAGE_SIZE)),
+                guard: 0,
+            };
+            let max_pages = Self::max_pages_of(ty, &at_least_min)?;
+            let config = MemoryConfig {
                 reservation: max_pages * PAGE_SIZE,
                 guard: 0,
-            }
+            };
+            (max_pages, config)
         } else {
-            *config
+            (Self::max_pages_of(ty, config)?, *config)
         };
         let total = config
             .reservation

@@ -25,7 +25,9 @@ pub use func::{FuncEntity, FuncKind, HostFn};
 pub use instance::{InstanceEntity, TierState};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstantiationError, Linker, eval_const, instantiate};
-pub use memory::{LinearMemory, MemoryConfig, MemoryError, VMMemory};
+pub use memory::{
+    LIMITED_ADDRESS_SPACE, LinearMemory, MemoryConfig, MemoryError, VMMemory, address_space_limit,
+};
 pub use metering::{Epoch, MeterState, Metering};
 pub use pool::{MemoryPool, PoolConfig};
 pub use store::{
