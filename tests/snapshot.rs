@@ -88,8 +88,6 @@ const STATEFUL: &str = r#"
     (call_indirect (result i32) (i32.const 0))
     (call_indirect (result i32) (i32.const 1))
     (call_indirect (result i32) (i32.const 4)))
-  (func (export "fref") (result i32)
-    (call_indirect (result i32) (i32.const 0)))
   (func (export "use_kept") (result i32)
     (memory.init $pkept (i32.const 0) (i32.const 0) (i32.const 4))
     (table.init $t $kept (i32.const 0) (i32.const 0) (i32.const 1))
@@ -199,11 +197,81 @@ fn a_snapshot_holds_only_the_bytes_that_are_not_zero() {
         assert_eq!(active_data(&wasm), [(4000, 11), (3_000_000, 8)], "{kind}");
         assert!(wasm.len() < 200, "{kind}: {} bytes", wasm.len());
     }
-    // memory64 offsets are i64 constants.
-    let wat64 = r#"(module (memory i64 1)
-      (func (export "init") (i32.store (i64.const 8) (i32.const 5))))"#;
-    let wasm = snap(EngineKind::Interp, wat64, &[]).unwrap();
-    assert_eq!(active_data(&wasm), [(8, 1)]);
+    // Bytes too far apart for a segment each join, so that no engine
+    // refuses the snapshot for its number of segments: 32,768 bytes 64
+    // apart make 10,000 segments at most.
+    let wat = r#"(module (memory 32)
+      (func (export "init") (local $i i32)
+        (loop $l
+          (i32.store8 (i32.mul (local.get $i) (i32.const 64)) (i32.const 1))
+          (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                            (i32.const 32768))))))"#;
+    let wasm = snap(EngineKind::Interp, wat, &[]).unwrap();
+    let segments = active_data(&wasm);
+    assert!(segments.len() <= 10_000, "{}", segments.len());
+    assert_eq!(segments.first().unwrap().0, 0);
+    let last = segments.last().unwrap();
+    assert_eq!(last.0 + last.1 as u64, 32767 * 64 + 1);
+}
+
+#[test]
+fn tables_memories_and_globals_of_every_shape_are_captured() {
+    // No element section (init fills the table), two memories, one of
+    // them 64-bit, a NaN with a payload, functions that only a removed
+    // export or a global's original value declared for `ref.func`.
+    let wat = r#"(module
+      (memory $a 1)
+      (memory $b i64 1)
+      (table $t 6 funcref)
+      (global $nan (mut f32) (f32.const 0))
+      (global $held (mut funcref) (ref.func $seven))
+      (func $seven (result i32) i32.const 7)
+      (func $init (export "init")
+        (table.set $t (i32.const 0) (global.get $held))
+        (table.set $t (i32.const 3) (global.get $held))
+        (table.set $t (i32.const 4) (global.get $held))
+        (global.set $held (ref.null func))
+        (global.set $nan (f32.reinterpret_i32 (i32.const 0x7fa00001)))
+        (i32.store $a (i32.const 8) (i32.const 11))
+        (i32.store $b (i64.const 65532) (i32.const 22)))
+      (func (export "check") (result i32 i32 i32 i32 i32)
+        (call_indirect (result i32) (i32.const 0))
+        (call_indirect (result i32) (i32.const 4))
+        (i32.load $a (i32.const 8))
+        (i32.load $b (i64.const 65532))
+        (i32.reinterpret_f32 (global.get $nan)))
+      (func (export "null") (param i32) (result i32) (call_indirect (result i32) (local.get 0)))
+      (func (export "refs") (result i32)
+        (drop (ref.func $init))
+        (table.set $t (i32.const 5) (ref.func $seven))
+        (call_indirect (result i32) (i32.const 5))))"#;
+    for kind in kinds() {
+        let wasm = snap(kind, wat, &[]).unwrap();
+        for run_kind in kinds() {
+            let (mut store, instance) = instantiate(run_kind, &wasm);
+            let at = format!("snapshot on {kind}, run on {run_kind}");
+            assert_eq!(
+                call(&mut store, &instance, "check", &[]).unwrap(),
+                [
+                    Val::I32(7),
+                    Val::I32(7),
+                    Val::I32(11),
+                    Val::I32(22),
+                    Val::I32(0x7fa0_0001)
+                ],
+                "{at}"
+            );
+            for empty in [1, 2, 5] {
+                let trap = call(&mut store, &instance, "null", &[Val::I32(empty)]).unwrap_err();
+                assert_eq!(trap.kind(), TrapKind::UninitializedElement, "{at}: {empty}");
+            }
+            assert_eq!(
+                call(&mut store, &instance, "refs", &[]).unwrap(),
+                [Val::I32(7)],
+                "{at}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -339,6 +407,14 @@ fn a_c_program_runs_from_its_snapshot_as_natively() {
         assert!(run.status.success(), "{engine}: {}", text(&run.stderr));
         assert_eq!(text(&run.stdout), expected, "{engine}");
     }
+    // The snapshot does not build the table again: it runs on fuel the
+    // original runs out of.
+    let fuel = ["run", "--fuel", "20000000"];
+    let run = skiff(&[&fuel[..], &[out_arg]].concat());
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let run = skiff(&[&fuel[..], &["tests/programs/collatz.wasm"]].concat());
+    assert_eq!(run.status.code(), Some(134), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("fuel"), "{}", text(&run.stderr));
     // Arguments of the run reach main; the original prints the same.
     let original = skiff(&["run", "tests/programs/collatz.wasm", "27", "x"]);
     let snapshotted = skiff(&["run", out_arg, "27", "x"]);

@@ -100,20 +100,20 @@ pub fn snapshot(
     let instance = linker
         .instantiate(&mut store, &module)
         .map_err(SnapshotError::Instantiate)?;
-    let mut removed = Vec::new();
-    if init != "_initialize"
-        && let Some(f) = instance.get_func(&store, "_initialize")
-    {
-        call_init(&mut store, f, "_initialize")?;
-        removed.push("_initialize");
-    }
     let Some(f) = instance.get_func(&store, init) else {
         return Err(SnapshotError::Refused(format!(
             "the module exports no function {init}"
         )));
     };
+    let mut removed = vec![init];
+    if let Some(initialize) = instance.get_func(&store, "_initialize") {
+        // Once, even when init is `_initialize` under another name.
+        if initialize != f {
+            call_init(&mut store, initialize, "_initialize")?;
+        }
+        removed.push("_initialize");
+    }
     call_init(&mut store, f, init)?;
-    removed.push(init);
 
     let vm_store = store.as_context().store;
     let state = State::capture(vm_store, instance.index(vm_store.id()), &removed)?;

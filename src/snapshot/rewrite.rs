@@ -9,13 +9,18 @@ use std::ops::Range;
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     ConstExpr, DataCountSection, DataSection, ElementSection, Elements, ExportSection,
-    GlobalSection, MemorySection, RawSection, TableSection, TableType,
+    GlobalSection, MemorySection, RawSection, RefType, TableSection, TableType,
 };
 use wasmparser::{DataKind, ElementItems, ElementKind, Operator, Parser, Payload, TableInit};
 
 /// Zero bytes between two runs of data at which they become two segments
 /// rather than one: a segment's header costs about this much.
 const SEGMENT_GAP: usize = 32;
+
+/// The most data segments a snapshot writes for memory contents: well under
+/// the 100,000 that wasmparser-based engines accept, so that any engine
+/// loads the snapshot.
+const MAX_DATA_SEGMENTS: usize = 10_000;
 
 /// The section ids, in the order a module must have them (the tag section
 /// sits between memories and globals).
@@ -36,16 +41,26 @@ pub(super) fn rewrite(binary: &[u8], state: &State) -> Result<Vec<u8>, SnapshotE
         re: RoundtripReencoder,
         out: wasm_encoder::Module::new(),
         tables: Vec::new(),
+        declared: Vec::new(),
         memory64: Vec::new(),
         runs: Vec::new(),
         elements_written: false,
         data_written: false,
     };
-    for (m, (pages, bytes)) in state.memories.iter().enumerate() {
-        debug_assert_eq!(*pages as usize * 65536, bytes.len());
-        writer
-            .runs
-            .extend(nonzero_runs(bytes).map(|r| (m as u32, r)));
+    // Runs of data, each a segment: with more than engines accept (memory
+    // whose non-zero bytes lie far apart), runs that are closer join.
+    let mut gap = SEGMENT_GAP;
+    loop {
+        writer.runs.clear();
+        for (m, (_, bytes)) in state.memories.iter().enumerate() {
+            writer
+                .runs
+                .extend(nonzero_runs(bytes, gap).map(|r| (m as u32, r)));
+        }
+        if writer.runs.len() <= MAX_DATA_SEGMENTS {
+            break;
+        }
+        gap *= 4;
     }
     for payload in Parser::new(0).parse_all(binary) {
         let payload = payload.map_err(|e| bad(&e))?;
@@ -69,8 +84,8 @@ pub(super) fn rewrite(binary: &[u8], state: &State) -> Result<Vec<u8>, SnapshotE
 }
 
 /// The ranges of `bytes` to write as data: runs of non-zero bytes, joined
-/// where fewer than [`SEGMENT_GAP`] zeros part them.
-fn nonzero_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+/// where fewer than `gap` zeros part them.
+fn nonzero_runs(bytes: &[u8], gap: usize) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
         let start = at + bytes[at..].iter().position(|&b| b != 0)?;
@@ -82,10 +97,10 @@ fn nonzero_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
                 .unwrap_or(bytes.len() - end);
             let zeros = bytes[end..]
                 .iter()
-                .take(SEGMENT_GAP)
+                .take(gap)
                 .take_while(|&&b| b == 0)
                 .count();
-            if zeros == SEGMENT_GAP || end + zeros == bytes.len() {
+            if zeros == gap || end + zeros == bytes.len() {
                 break;
             }
             end += zeros;
@@ -104,8 +119,13 @@ struct Writer<'s, 'a> {
     state: &'s State<'a>,
     re: RoundtripReencoder,
     out: wasm_encoder::Module,
-    /// The tables' types, as rewritten.
-    tables: Vec<TableType>,
+    /// The tables' types, as rewritten, and whether each has an
+    /// initializer (else it starts with null elements).
+    tables: Vec<(TableType, bool)>,
+    /// Functions to declare for `ref.func`, which the original declared
+    /// where the snapshot no longer does (a removed export, a global's
+    /// initializer, an emptied segment).
+    declared: Vec<u32>,
     /// Whether each memory has 64-bit addresses.
     memory64: Vec<bool>,
     /// The data to write: a memory and a byte range of it.
@@ -130,10 +150,15 @@ impl Writer<'_, '_> {
                     let mut ty = self.re.table_type(table.ty)?;
                     ty.minimum = self.state.tables[i].len() as u64;
                     match table.init {
-                        TableInit::RefNull => section.table(ty),
-                        TableInit::Expr(e) => section.table_with_init(ty, &self.re.const_expr(e)?),
-                    };
-                    self.tables.push(ty);
+                        TableInit::RefNull => {
+                            section.table(ty);
+                            self.tables.push((ty, false));
+                        }
+                        TableInit::Expr(e) => {
+                            section.table_with_init(ty, &self.re.const_expr(e)?);
+                            self.tables.push((ty, true));
+                        }
+                    }
                 }
                 self.out.section(&section);
             }
@@ -153,6 +178,7 @@ impl Writer<'_, '_> {
                     let global = global?;
                     let ty = self.re.global_type(global.ty)?;
                     let init = if global.ty.mutable {
+                        declare_ref_funcs(global.init_expr, &mut self.declared)?;
                         self.constant(&self.state.globals[i], ty.val_type)
                     } else {
                         self.re.const_expr(global.init_expr)?
@@ -167,6 +193,8 @@ impl Writer<'_, '_> {
                     let export = export?;
                     if !self.state.removed_exports.iter().any(|n| n == export.name) {
                         self.re.parse_export(&mut section, export)?;
+                    } else if export.kind == wasmparser::ExternalKind::Func {
+                        self.declared.push(export.index);
                     }
                 }
                 self.out.section(&section);
@@ -207,7 +235,7 @@ impl Writer<'_, '_> {
     ) -> Result<(), ReencodeError> {
         self.elements_written = true;
         let mut section = ElementSection::new();
-        let mut declared = Vec::new();
+        let mut declared = std::mem::take(&mut self.declared);
         for (i, elem) in reader.into_iter().flatten().enumerate() {
             let elem = elem?;
             let keep = match elem.kind {
@@ -228,11 +256,7 @@ impl Writer<'_, '_> {
                 }
                 ElementItems::Expressions(ty, exprs) => {
                     for expr in exprs {
-                        for op in expr?.get_operators_reader() {
-                            if let Operator::RefFunc { function_index } = op? {
-                                declared.push(function_index);
-                            }
-                        }
+                        declare_ref_funcs(expr?, &mut declared)?;
                     }
                     let ty = self.re.ref_type(ty)?;
                     section.passive(Elements::Expressions(ty, Cow::Borrowed(&[])));
@@ -240,29 +264,12 @@ impl Writer<'_, '_> {
             }
         }
         if !declared.is_empty() {
+            declared.sort_unstable();
+            declared.dedup();
             section.declared(Elements::Functions(declared.into()));
         }
-        for (t, (elems, ty)) in self.state.tables.iter().zip(&self.tables).enumerate() {
-            if elems.is_empty() {
-                continue;
-            }
-            let exprs: Vec<ConstExpr> = elems
-                .iter()
-                .map(|e| match e {
-                    Some(f) => ConstExpr::ref_func(*f),
-                    None => ConstExpr::ref_null(ty.element_type.heap_type),
-                })
-                .collect();
-            let offset = if ty.table64 {
-                ConstExpr::i64_const(0)
-            } else {
-                ConstExpr::i32_const(0)
-            };
-            section.active(
-                Some(t as u32),
-                &offset,
-                Elements::Expressions(ty.element_type, exprs.into()),
-            );
+        for (t, (elems, (ty, has_init))) in self.state.tables.iter().zip(&self.tables).enumerate() {
+            write_table(&mut section, t as u32, elems, ty, *has_init);
         }
         if !section.is_empty() {
             self.out.section(&section);
@@ -311,5 +318,73 @@ impl Writer<'_, '_> {
             }
             _ => unreachable!("a global's value has its type"),
         }
+    }
+}
+
+/// Adds the functions `expr` names with `ref.func` to `declared`.
+fn declare_ref_funcs(
+    expr: wasmparser::ConstExpr<'_>,
+    declared: &mut Vec<u32>,
+) -> Result<(), ReencodeError> {
+    for op in expr.get_operators_reader() {
+        if let Operator::RefFunc { function_index } = op? {
+            declared.push(function_index);
+        }
+    }
+    Ok(())
+}
+
+/// Writes active segments that give table `t`, of type `ty`, the elements
+/// `elems` (a function index, or `None` for null). A table that starts
+/// null gets its runs of functions, as function indices where its type is
+/// `funcref`; one with an initializer gets every element.
+fn write_table(
+    section: &mut ElementSection,
+    t: u32,
+    elems: &[Option<u32>],
+    ty: &TableType,
+    has_init: bool,
+) {
+    let offset = |at: usize| {
+        if ty.table64 {
+            ConstExpr::i64_const(at as i64)
+        } else {
+            ConstExpr::i32_const(at as u32 as i32)
+        }
+    };
+    if has_init {
+        if elems.is_empty() {
+            return;
+        }
+        let exprs: Vec<ConstExpr> = elems
+            .iter()
+            .map(|e| match e {
+                Some(f) => ConstExpr::ref_func(*f),
+                None => ConstExpr::ref_null(ty.element_type.heap_type),
+            })
+            .collect();
+        section.active(
+            Some(t),
+            &offset(0),
+            Elements::Expressions(ty.element_type, exprs.into()),
+        );
+        return;
+    }
+    let mut at = 0;
+    while let Some(start) = elems[at..].iter().position(Option::is_some) {
+        at += start;
+        let len = elems[at..]
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(elems.len() - at);
+        let funcs: Vec<u32> = elems[at..at + len].iter().flatten().copied().collect();
+        let elements = if ty.element_type == RefType::FUNCREF {
+            Elements::Functions(funcs.into())
+        } else {
+            let exprs: Vec<ConstExpr> = funcs.into_iter().map(ConstExpr::ref_func).collect();
+            Elements::Expressions(ty.element_type, exprs.into())
+        };
+        section.active(Some(t), &offset(at), elements);
+        at += len;
     }
 }
