@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 pub use skiff_wasi::{
     BuildError, DirPerms, Errno, FUNCTIONS, MODULE, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder,
-    exit_code, exit_trap,
+    WasiTemplate, exit_code, exit_trap,
 };
 
 /// Defines every function of `wasi_snapshot_preview1` on `linker`, acting on

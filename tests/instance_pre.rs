@@ -8,7 +8,9 @@ mod common;
 use common::kinds;
 
 use skiff::wasi::{self, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
-use skiff::{Engine, Global, GlobalType, InstancePre, Linker, Module, Store, Val, ValType};
+use skiff::{
+    Engine, EngineKind, Global, GlobalType, InstancePre, Linker, Module, Store, Val, ValType,
+};
 
 fn fib(engine: &Engine) -> Module {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/corpus/fib.wasm");
@@ -139,4 +141,80 @@ fn requests_alive_at_once_keep_their_contexts_apart() {
         assert_eq!(wasi::run_start(&mut one, a).unwrap(), 1, "{kind}");
         assert_eq!(wasi::run_start(&mut three, b).unwrap(), 3, "{kind}");
     }
+}
+
+/// A guest that prints the file `hello.txt` of its first preopened
+/// directory (fd 3), then closes that directory; it exits with 10 + the
+/// errno when it cannot open the file.
+const CAT_AND_CLOSE: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello.txt")
+  (func (export "_start") (local $e i32)
+    (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 9)
+      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 100)))
+    (if (local.get $e) (then (call $exit (i32.add (i32.const 10) (local.get $e)))))
+    (i32.store (i32.const 200) (i32.const 1000))
+    (i32.store (i32.const 204) (i32.const 100))
+    (drop (call $read (i32.load (i32.const 100)) (i32.const 200) (i32.const 1) (i32.const 300)))
+    (i32.store (i32.const 400) (i32.const 1000))
+    (i32.store (i32.const 404) (i32.load (i32.const 300)))
+    (drop (call $write (i32.const 1) (i32.const 400) (i32.const 1) (i32.const 500)))
+    (drop (call $close (i32.const 3)))))"#;
+
+/// A template opens the directory once; every context made from it has
+/// the directory at fd 3, although the guest before closed its own fd 3,
+/// and writes to the output its request gave it.
+#[test]
+fn a_wasi_template_gives_each_request_its_own_descriptors() {
+    let dir = std::env::temp_dir().join(format!("skiff-template-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), "greetings\n").unwrap();
+    let template = WasiCtxBuilder::new()
+        .preopen_dir(&dir, "/data", wasi::DirPerms::ReadOnly)
+        .stdout(Stdio::Null)
+        .build_template()
+        .unwrap();
+    for kind in kinds() {
+        let engine = Engine::new(kind).unwrap();
+        let module = Module::new(&engine, CAT_AND_CLOSE.as_bytes()).unwrap();
+        let mut linker: Linker<WasiCtx> = Linker::new();
+        wasi::add_to_linker_with(&mut linker, |ctx| ctx);
+        let pre = linker.instantiate_pre(&module).unwrap();
+        for request in 0..3 {
+            let out = OutputBuffer::new();
+            let ctx = template
+                .ctx_with_stdio([Stdio::Closed, Stdio::Buffer(out.clone()), Stdio::Closed])
+                .unwrap();
+            let mut store = Store::new(&engine, ctx);
+            let instance = pre.instantiate(&mut store).unwrap();
+            assert_eq!(
+                wasi::run_start(&mut store, instance).unwrap(),
+                0,
+                "{kind} {request}"
+            );
+            assert_eq!(out.contents_lossy(), "greetings\n", "{kind} {request}");
+        }
+        // The template's own streams: stdout discards.
+        let mut store = Store::new(&engine, template.ctx().unwrap());
+        let instance = pre.instantiate(&mut store).unwrap();
+        assert_eq!(wasi::run_start(&mut store, instance).unwrap(), 0, "{kind}");
+    }
+    // The directory was opened when the template was built: removing it
+    // now leaves the template's descriptor, so contexts still get fd 3
+    // (whose files are gone).
+    std::fs::remove_dir_all(&dir).unwrap();
+    let engine = Engine::new(EngineKind::Interp).unwrap();
+    let module = Module::new(&engine, CAT_AND_CLOSE.as_bytes()).unwrap();
+    let mut linker: Linker<WasiCtx> = Linker::new();
+    wasi::add_to_linker_with(&mut linker, |ctx| ctx);
+    let mut store = Store::new(&engine, template.ctx().unwrap());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    // ENOENT (44): fd 3 is there, the file is not.
+    assert_eq!(wasi::run_start(&mut store, instance).unwrap(), 10 + 44);
 }

@@ -28,6 +28,9 @@
 //!   module; the time is per request of all threads together, so that two
 //!   threads scaling perfectly take half the time of one (wasm3, whose
 //!   modules are not shared between threads, is left out).
+//! - `wasi-context/one-dir`: Skiff's WASI context for a request, with its
+//!   arguments and one preopened directory, from a `WasiCtxBuilder` and
+//!   from a `WasiTemplate`.
 //!
 //! Every engine of [`benches::selected_engines`] appears in the last four
 //! groups; Skiff's tiers join them by being listed in `benches::skiff::tiers`.
@@ -170,6 +173,30 @@ fn instantiate_on_threads(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
     }
 }
 
+/// `wasi-context/one-dir`: a WASI context for one request, granting
+/// arguments and one preopened directory, built from a builder (which opens
+/// the directory) and from a template (which duplicates its descriptor).
+fn wasi_context(c: &mut Criterion) {
+    use skiff::wasi::{DirPerms, Stdio, WasiCtxBuilder};
+    let dir = std::env::temp_dir();
+    let builder = || {
+        WasiCtxBuilder::new()
+            .args(["prog.wasm", "request"])
+            .preopen_dir(&dir, "/tmp", DirPerms::ReadOnly)
+    };
+    let template = builder().build_template().unwrap();
+    let mut group = c.benchmark_group("wasi-context/one-dir");
+    group.bench_function("builder", |b| b.iter(|| builder().build().unwrap()));
+    group.bench_function("template", |b| {
+        b.iter(|| {
+            template
+                .ctx_with_stdio([Stdio::Closed, Stdio::Null, Stdio::Null])
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 fn startup(c: &mut Criterion) {
     let corpus = Corpus::load().unwrap();
     let engines = selected_engines();
@@ -177,6 +204,7 @@ fn startup(c: &mut Criterion) {
     instantiate(c, &corpus, &engines);
     instantiate_with_data(c, &engines);
     instantiate_on_threads(c, &engines);
+    wasi_context(c);
 }
 
 fn config() -> Criterion {

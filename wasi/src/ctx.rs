@@ -337,19 +337,18 @@ impl WasiCtxBuilder {
     /// Builds the context: opens the preopened directories (fds 3, 4, ...
     /// in the order given), then numbers the sockets after them.
     pub fn build(self) -> Result<WasiCtx, BuildError> {
+        self.build_template()?.into_ctx()
+    }
+
+    /// Builds a template for many contexts alike (one per request, say):
+    /// the directories are opened, and the sockets checked, once; each
+    /// [`WasiTemplate::ctx`] then shares them (as duplicated descriptors)
+    /// and copies the rest.
+    pub fn build_template(self) -> Result<WasiTemplate, BuildError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
-        let mut table = BTreeMap::new();
-        for (n, stdio) in [self.stdin, self.stdout, self.stderr]
-            .into_iter()
-            .enumerate()
-        {
-            if let Some(entry) = Entry::stdio(n as u8, stdio) {
-                table.insert(n as Fd, entry);
-            }
-        }
-        let mut next: Fd = 3;
+        let mut dirs = Vec::with_capacity(self.preopens.len());
         for (host, guest, perms) in self.preopens {
             // O_DIRECTORY: anything else (a FIFO, whose open would wait for
             // a writer forever, a device, a file) fails at once with ENOTDIR.
@@ -371,9 +370,9 @@ impl WasiCtxBuilder {
                     source: std::io::Error::from_raw_os_error(libc::ENOTDIR),
                 });
             }
-            table.insert(next, Entry::dir(fd, perms, Some(guest.into_bytes())));
-            next += 1;
+            dirs.push((fd, guest.into_bytes(), perms));
         }
+        let mut sockets = Vec::with_capacity(self.sockets.len());
         for sock in self.sockets {
             let ty = match sys::socket_type(sock.as_fd()) {
                 Ok(libc::SOCK_DGRAM) => filetype::SOCKET_DGRAM,
@@ -385,17 +384,7 @@ impl WasiCtxBuilder {
                     });
                 }
             };
-            table.insert(
-                next,
-                Entry {
-                    kind: Kind::Socket { fd: sock, ty },
-                    base: rights::SOCKET,
-                    inheriting: 0,
-                    flags: 0,
-                    read_only: false,
-                },
-            );
-            next += 1;
+            sockets.push((sock, ty));
         }
         let env = self
             .env
@@ -406,14 +395,125 @@ impl WasiCtxBuilder {
                 k
             })
             .collect();
-        Ok(WasiCtx {
+        Ok(WasiTemplate {
             args: self.args,
             env,
-            table,
+            dirs,
+            sockets,
+            stdio: [self.stdin, self.stdout, self.stderr],
             clocks: self.clocks,
             random: self.random,
-            exit_code: None,
         })
+    }
+}
+
+/// What a [`WasiCtxBuilder`] grants, made ready once to start many guests
+/// from ([`WasiCtxBuilder::build_template`]): a context per guest costs
+/// copies of the arguments and environment and a duplicate of each
+/// directory's and socket's descriptor, with no path opened again.
+///
+/// The contexts share what the descriptors share: a directory's contents,
+/// and a socket's connections. Each has its own descriptor table, so a
+/// guest that closes or renumbers a descriptor changes nothing for the
+/// others.
+#[derive(Debug)]
+pub struct WasiTemplate {
+    args: Vec<Vec<u8>>,
+    env: Vec<Vec<u8>>,
+    dirs: Vec<(OwnedFd, Vec<u8>, DirPerms)>,
+    sockets: Vec<(OwnedFd, u8)>,
+    stdio: [Stdio; 3],
+    clocks: bool,
+    random: bool,
+}
+
+impl WasiTemplate {
+    /// A fresh context with the template's grants.
+    pub fn ctx(&self) -> Result<WasiCtx, BuildError> {
+        self.ctx_with_stdio(self.stdio.clone())
+    }
+
+    /// A fresh context with the template's grants but these standard
+    /// streams (stdin, stdout, stderr): each request's own buffers, say.
+    pub fn ctx_with_stdio(&self, stdio: [Stdio; 3]) -> Result<WasiCtx, BuildError> {
+        let dup = |fd: &OwnedFd, what: &str| {
+            fd.try_clone().map_err(|source| BuildError {
+                what: what.to_string(),
+                source,
+            })
+        };
+        let mut dirs = Vec::with_capacity(self.dirs.len());
+        for (fd, guest, perms) in &self.dirs {
+            dirs.push((dup(fd, "preopened directory")?, guest.clone(), *perms));
+        }
+        let mut sockets = Vec::with_capacity(self.sockets.len());
+        for (fd, ty) in &self.sockets {
+            sockets.push((dup(fd, "preopened socket")?, *ty));
+        }
+        Ok(assemble(
+            self.args.clone(),
+            self.env.clone(),
+            stdio,
+            dirs,
+            sockets,
+            (self.clocks, self.random),
+        ))
+    }
+
+    /// The context, taking the template's descriptors rather than copies.
+    fn into_ctx(self) -> Result<WasiCtx, BuildError> {
+        Ok(assemble(
+            self.args,
+            self.env,
+            self.stdio,
+            self.dirs,
+            self.sockets,
+            (self.clocks, self.random),
+        ))
+    }
+}
+
+/// A context granting these: standard streams as fds 0 to 2, then the
+/// directories, then the sockets; `(clocks, random)`.
+fn assemble(
+    args: Vec<Vec<u8>>,
+    env: Vec<Vec<u8>>,
+    stdio: [Stdio; 3],
+    dirs: Vec<(OwnedFd, Vec<u8>, DirPerms)>,
+    sockets: Vec<(OwnedFd, u8)>,
+    (clocks, random): (bool, bool),
+) -> WasiCtx {
+    let mut table = BTreeMap::new();
+    for (n, stdio) in stdio.into_iter().enumerate() {
+        if let Some(entry) = Entry::stdio(n as u8, stdio) {
+            table.insert(n as Fd, entry);
+        }
+    }
+    let mut next: Fd = 3;
+    for (fd, guest, perms) in dirs {
+        table.insert(next, Entry::dir(fd, perms, Some(guest)));
+        next += 1;
+    }
+    for (fd, ty) in sockets {
+        table.insert(
+            next,
+            Entry {
+                kind: Kind::Socket { fd, ty },
+                base: rights::SOCKET,
+                inheriting: 0,
+                flags: 0,
+                read_only: false,
+            },
+        );
+        next += 1;
+    }
+    WasiCtx {
+        args,
+        env,
+        table,
+        clocks,
+        random,
+        exit_code: None,
     }
 }
 

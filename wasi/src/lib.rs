@@ -74,7 +74,7 @@ mod preview1;
 mod sys;
 pub mod types;
 
-pub use ctx::{BuildError, DirPerms, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder};
+pub use ctx::{BuildError, DirPerms, OutputBuffer, Stdio, WasiCtx, WasiCtxBuilder, WasiTemplate};
 pub use errno::Errno;
 pub use linker::{
     CtxOfData, CtxSource, FUNCTIONS, HostFunction, MODULE, add_to_linker, exit_code, exit_trap,
