@@ -158,6 +158,22 @@ impl Memory {
         store.memory_data_mut(m)
     }
 
+    /// Its accessible bytes and the store's data, both to write at once:
+    /// what a host function needs to move bytes between the guest's memory
+    /// and its own state (`memory.data_and_store_mut(&mut caller)`).
+    pub fn data_and_store_mut<'a, C: AsContextMut + 'a>(
+        &self,
+        store: &'a mut C,
+    ) -> (&'a mut [u8], &'a mut C::Data) {
+        let store = store.as_context_mut().store;
+        let m = self.index(store.id());
+        let (data, memory) = store.data_and_memory_mut(Some(m));
+        let data = data
+            .downcast_mut::<C::Data>()
+            .expect("a store's context holds the store's data type");
+        (memory.expect("a memory was asked for"), data)
+    }
+
     /// Its size in pages of 64 KiB.
     pub fn size(&self, store: impl AsContext) -> u64 {
         let store = store.as_context().store;

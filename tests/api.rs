@@ -313,3 +313,46 @@ fn objects_made_by_the_host_link_and_check_their_types() {
         assert!(trap.to_string().contains("refused"), "{trap}");
     }
 }
+
+/// A host function moves bytes between the guest's memory and the store's
+/// data in one borrow (`Memory::data_and_store_mut`), and the guest sees
+/// what it wrote.
+#[test]
+fn a_host_function_reaches_memory_and_data_at_once() {
+    let wat = r#"(module
+      (import "host" "take" (func $take (param i32 i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "request body")
+      (func (export "run") (result i32)
+        (call $take (i32.const 16) (i32.const 12))
+        (i32.load8_u (i32.const 16))))"#;
+    for engine in engines() {
+        let kind = engine.kind();
+        let module = Module::new(&engine, wat.as_bytes()).unwrap();
+        let mut linker: Linker<Vec<u8>> = Linker::new();
+        linker.func_wrap(
+            "host",
+            "take",
+            |mut caller: Caller<'_, Vec<u8>>, ptr: i32, len: i32| {
+                let Some(Extern::Memory(memory)) = caller.get_export("memory") else {
+                    return Err(Trap::host("no memory"));
+                };
+                let (bytes, taken) = memory.data_and_store_mut(&mut caller);
+                let range = ptr as usize..(ptr + len) as usize;
+                taken.extend_from_slice(&bytes[range.clone()]);
+                bytes[range.start] = b'R';
+                Ok(())
+            },
+        );
+        let mut store = Store::new(&engine, Vec::new());
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let run = instance.get_typed_func::<(), i32>(&store, "run").unwrap();
+        assert_eq!(run.call(&mut store, ()).unwrap(), i32::from(b'R'), "{kind}");
+        assert_eq!(store.data(), b"request body", "{kind}");
+        // From the embedder's side too.
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let (bytes, data) = memory.data_and_store_mut(&mut store);
+        data.push(bytes[17]);
+        assert_eq!(store.data().last(), Some(&b'e'), "{kind}");
+    }
+}
