@@ -67,6 +67,7 @@
 
 #![warn(missing_docs)]
 
+pub mod artifact;
 mod engine;
 mod externals;
 mod func;

@@ -1,4 +1,5 @@
-//! The `skiff` command line: `skiff run`, `skiff snapshot`, `skiff wast`, `skiff validate`.
+//! The `skiff` command line: `skiff run`, `skiff compile`, `skiff snapshot`, `skiff wast`,
+//! `skiff validate`.
 
 mod cli;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run a module: its `_start` (a WASI command) or, with --invoke, one export.
     Run(cli::run::RunArgs),
+    /// Compile a module ahead of time: an artifact `skiff run` loads without compiling.
+    Compile(cli::compile::CompileArgs),
     /// Run a module's init export once and write a module that starts in
     /// the state it left (memories, globals, tables), with init not run again.
     Snapshot(cli::snapshot::SnapshotArgs),
@@ -44,6 +47,7 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => cli::run::run(args),
+        Command::Compile(args) => cli::compile::compile(args),
         Command::Snapshot(args) => cli::snapshot::snapshot(args),
         Command::Validate { files } => cli::validate::validate(&files),
         Command::Wast { engine, files } => cli::wast::wast(engine, &files),

@@ -55,7 +55,7 @@ pub struct FuncDebug {
 }
 
 /// A defined function compiled, with its trampoline when it has one.
-type Output = (Compiled, Option<Compiled>);
+pub(crate) type Output = (Compiled, Option<Compiled>);
 
 /// What every worker shares: the module and the declarations.
 pub struct Plan<'m> {

@@ -21,6 +21,7 @@
 //! skiff_jit::traps::register(0, 4096, Vec::new(), None);
 //! ```
 
+mod artifact;
 mod builtins;
 mod compile;
 mod registry;
@@ -35,8 +36,8 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Module as _;
 use skiff_vm::runtime::value::{read_slots, slot_count, write_slots};
 use skiff_vm::runtime::{
-    CompiledModule, Func, InstanceId, MemoryConfig, Metering, Store, Tier, TierState, Trap, Value,
-    WasmFunc,
+    CompiledModule, Func, InstanceId, KeptCompile, MemoryConfig, Metering, Store, Tier, TierState,
+    Trap, Value, WasmFunc,
 };
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
@@ -167,9 +168,60 @@ impl Tier for Jit {
     }
 
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
-        compile(&self.isa, (self.memory, self.metering), module)
-            .map(|m| Arc::new(m) as Arc<dyn CompiledModule>)
+        compile(
+            &self.isa,
+            (self.memory, self.metering),
+            module,
+            Code::Compile,
+        )
+        .map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
     }
+
+    fn code_key(&self) -> String {
+        let isa_flags: Vec<String> = self.isa.isa_flags().iter().map(|f| f.to_string()).collect();
+        format!(
+            "jit {} [{}] [{}] memory {:?} {:?}",
+            self.isa.triple(),
+            isa_flags.join(" "),
+            self.isa.flags(),
+            self.memory,
+            self.metering
+        )
+    }
+
+    fn compile_to_keep(&self, module: &Arc<ValidatedModule>) -> Result<KeptCompile, Error> {
+        compile(
+            &self.isa,
+            (self.memory, self.metering),
+            module,
+            Code::CompileAndKeep,
+        )
+        .map(|(m, kept)| (Arc::new(m) as Arc<dyn CompiledModule>, kept))
+    }
+
+    unsafe fn load_kept(
+        &self,
+        module: &Arc<ValidatedModule>,
+        code: &[u8],
+    ) -> Result<Arc<dyn CompiledModule>, Error> {
+        compile(
+            &self.isa,
+            (self.memory, self.metering),
+            module,
+            Code::Load(code),
+        )
+        .map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
+    }
+}
+
+/// Where `compile` gets a module's code.
+enum Code<'a> {
+    /// From Cranelift.
+    Compile,
+    /// From Cranelift, also returned as bytes to keep.
+    CompileAndKeep,
+    /// From bytes kept earlier (see the `artifact` module).
+    Load(&'a [u8]),
 }
 
 /// A module compiled to machine code.
@@ -251,7 +303,8 @@ fn compile(
     isa: &OwnedTargetIsa,
     (memory, metering): (MemoryConfig, Metering),
     module: &Arc<ValidatedModule>,
-) -> Result<JitModule, Error> {
+    code: Code<'_>,
+) -> Result<(JitModule, Option<Vec<u8>>), Error> {
     let m = module.module();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
@@ -267,7 +320,20 @@ fn compile(
         &callable_from_outside(m),
         &mut jit,
     )?;
-    let outputs = plan.compile_all()?;
+    let (outputs, kept) = match code {
+        Code::Compile => (plan.compile_all()?, None),
+        Code::CompileAndKeep => {
+            let outputs = plan.compile_all()?;
+            // Code this encoding cannot write is compiled on every run.
+            let kept = artifact::encode(&outputs).ok();
+            (outputs, kept)
+        }
+        Code::Load(bytes) => {
+            let outputs = artifact::decode(bytes, plan.func_ids(), plan.tramp_ids())
+                .map_err(|e| jit_error(format!("kept code: {e}")))?;
+            (outputs, None)
+        }
+    };
     let mut placed = Vec::with_capacity(outputs.len() * 2);
     for (func, tramp) in outputs {
         for c in std::iter::once(func).chain(tramp) {
@@ -308,14 +374,15 @@ fn compile(
         .iter()
         .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
         .collect();
-    Ok(JitModule {
+    let compiled = JitModule {
         module: module.clone(),
         memory,
         trampolines,
         tail_entry,
         registration,
         jit: Mutex::new(Some(jit)),
-    })
+    };
+    Ok((compiled, kept))
 }
 
 /// Where a `return_call_indirect` of instance `caller` jumps for function

@@ -1,5 +1,6 @@
 //! The subcommands of the `skiff` command line.
 
+pub mod compile;
 pub mod run;
 pub mod snapshot;
 pub mod validate;

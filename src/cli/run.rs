@@ -51,6 +51,11 @@ pub struct RunArgs {
     /// calls, ...) is refused.
     #[arg(long)]
     wasm2: bool,
+    /// Compile the module again instead of reusing the code the cache kept
+    /// from an earlier run (the JIT's; `$SKIFF_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/skiff` or `~/.cache/skiff`), and keep none.
+    #[arg(long)]
+    no_cache: bool,
     /// Stop the guest (as a trap) once it has run N instructions.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
@@ -91,9 +96,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(e.to_string()),
     };
-    let module = match Module::from_file(&engine, &args.module()) {
+    let module = match load_module(&engine, &args) {
         Ok(m) => m,
-        Err(e) => return fail(e.to_string()),
+        Err(e) => return fail(e),
     };
     let mut limits = StoreLimitsBuilder::new();
     if let Some(bytes) = args.max_memory {
@@ -175,6 +180,24 @@ pub fn run(args: RunArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(t) => finish_with_trap(&args, &t),
+    }
+}
+
+/// The module to run: an artifact of `skiff compile` loaded as it is, or a
+/// module compiled with the code cache (unless `--no-cache`).
+fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module, String> {
+    let path = args.module();
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read: {e}"))?;
+    if skiff::artifact::is_artifact(&bytes) {
+        // SAFETY: the user named this file to run, as they would a native
+        // program; its header and checksum are checked before its code runs.
+        return unsafe { Module::deserialize(engine, &bytes) }.map_err(|e| e.to_string());
+    }
+    match skiff::artifact::default_cache_dir() {
+        Some(cache) if !args.no_cache && engine.kind() == EngineKind::Jit => {
+            Module::from_file_cached(engine, &path, &cache).map_err(|e| e.to_string())
+        }
+        _ => Module::from_file(engine, &path).map_err(|e| e.to_string()),
     }
 }
 

@@ -37,16 +37,25 @@ pub fn load_file(
     features: &Features,
     path: Option<&std::path::Path>,
 ) -> Result<ValidatedModule> {
-    let module = if bytes.starts_with(b"\0asm") {
-        decode(bytes, features)?
-    } else {
-        let text = std::str::from_utf8(bytes).map_err(|_| {
-            Error::without_offset(
-                ErrorKind::Malformed,
-                "neither a binary module nor UTF-8 text",
-            )
-        })?;
-        decode(&wat_file_to_binary(text, path)?, features)?
-    };
+    let module = decode(&to_binary(bytes, path)?, features)?;
     validate(module, features)
+}
+
+/// `bytes` as a binary module: as they are when they start with the binary
+/// magic, else read as WebAssembly text (of file `path`, which its errors
+/// name).
+pub fn to_binary<'a>(
+    bytes: &'a [u8],
+    path: Option<&std::path::Path>,
+) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        Error::without_offset(
+            ErrorKind::Malformed,
+            "neither a binary module nor UTF-8 text",
+        )
+    })?;
+    Ok(std::borrow::Cow::Owned(wat_file_to_binary(text, path)?))
 }

@@ -9,6 +9,9 @@ use crate::validate::ValidatedModule;
 use std::any::Any;
 use std::sync::Arc;
 
+/// A compiled module, and its code as bytes to keep when the tier keeps code.
+pub type KeptCompile = (Arc<dyn CompiledModule>, Option<Vec<u8>>);
+
 /// An execution tier: turns validated modules into code it can run.
 pub trait Tier: Send + Sync {
     /// The tier's name, as the command line spells it (`interp`, `jit`).
@@ -16,6 +19,38 @@ pub trait Tier: Send + Sync {
 
     /// Compiles every function of `module`.
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error>;
+
+    /// What decides the code this tier makes besides the module: its
+    /// target, the processor features it uses and its settings. Kept code
+    /// is loaded only by a tier with the same key.
+    fn code_key(&self) -> String {
+        self.name().to_string()
+    }
+
+    /// Compiles `module` as [`Tier::compile`] does, and also returns its
+    /// code as bytes to keep (in a code cache or an ahead-of-time
+    /// artifact); `None` when this tier has no code worth keeping.
+    fn compile_to_keep(&self, module: &Arc<ValidatedModule>) -> Result<KeptCompile, Error> {
+        Ok((self.compile(module)?, None))
+    }
+
+    /// The compiled module whose code `code` holds, without compiling.
+    ///
+    /// # Safety
+    /// `code` must be bytes that [`Tier::compile_to_keep`] returned for
+    /// `module` on a tier with the same [`Tier::code_key`]: the tier runs
+    /// them as machine code, and checks only their structure.
+    unsafe fn load_kept(
+        &self,
+        module: &Arc<ValidatedModule>,
+        code: &[u8],
+    ) -> Result<Arc<dyn CompiledModule>, Error> {
+        let _ = (module, code);
+        Err(Error::without_offset(
+            crate::ErrorKind::Unsupported,
+            format!("the {} tier keeps no code", self.name()),
+        ))
+    }
 }
 
 /// A function of a WebAssembly instance: the instance, and the function's

@@ -1,0 +1,270 @@
+//! Compiled modules kept on disk: ahead-of-time artifacts
+//! ([`Engine::precompile_module`], [`Module::deserialize`], `skiff compile`)
+//! and the code cache of `skiff run` ([`Module::from_file_cached`]).
+//!
+//! An artifact holds the module's bytes (decoded and validated again when
+//! it is loaded, which costs a fraction of compiling) and its tier's code,
+//! under a header naming the format, Skiff's version and the tier's code
+//! key (target, processor features used, every setting that changes the
+//! code), and a checksum of the whole. One that is truncated, corrupted,
+//! of another version, for another processor or configuration is refused
+//! with an error saying which, never run.
+
+use crate::engine::Engine;
+use crate::module::Module;
+use skiff_vm::{Error, ErrorKind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The first bytes of an artifact.
+pub const MAGIC: &[u8; 8] = b"\0skiffcm";
+
+/// The layout of what follows the magic; a change of layout changes it.
+const FORMAT: u32 = 1;
+
+/// Whether `bytes` look like an artifact rather than a module.
+pub fn is_artifact(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// What an artifact made by this engine is keyed to besides its module.
+fn engine_key(engine: &Engine) -> String {
+    format!(
+        "{} features {:?}",
+        engine.tier().code_key(),
+        engine.features()
+    )
+}
+
+fn malformed(what: impl std::fmt::Display) -> Error {
+    Error::without_offset(ErrorKind::Malformed, format!("artifact: {what}"))
+}
+
+fn unsupported(what: impl std::fmt::Display) -> Error {
+    Error::without_offset(ErrorKind::Unsupported, format!("artifact: {what}"))
+}
+
+/// A checksum of `bytes` that any change of a few bytes changes: eight
+/// bytes at a time, multiplied and rotated in (not a cryptographic hash;
+/// it finds damage, not forgery).
+fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = bytes.len() as u64 ^ 0x243F_6A88_85A3_08D3;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap());
+        h = (h ^ word).wrapping_mul(K).rotate_left(29);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(29);
+    }
+    h ^ (h >> 32)
+}
+
+/// Writes an artifact of `wasm` (a binary module) with the tier's `code`.
+fn write(engine: &Engine, wasm: &[u8], code: &[u8]) -> Vec<u8> {
+    let key = engine_key(engine);
+    let version = env!("CARGO_PKG_VERSION");
+    let mut out = Vec::with_capacity(wasm.len() + code.len() + key.len() + 64);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    for text in [version.as_bytes(), key.as_bytes()] {
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text);
+    }
+    for part in [wasm, code] {
+        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        out.extend_from_slice(part);
+    }
+    let sum = checksum(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// The module bytes and code of `artifact`, once its header says it was
+/// made by this version for an engine like `engine` and its checksum holds.
+fn read<'a>(engine: &Engine, artifact: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), Error> {
+    if !is_artifact(artifact) {
+        return Err(malformed("not a Skiff artifact (no magic number)"));
+    }
+    if artifact.len() < MAGIC.len() + 8 {
+        return Err(malformed("truncated"));
+    }
+    let (body, sum) = artifact.split_at(artifact.len() - 8);
+    let mut r = &body[MAGIC.len()..];
+    let mut take = |n: usize| -> Result<&'a [u8], Error> {
+        let (head, rest) = r
+            .split_at_checked(n)
+            .ok_or_else(|| malformed("truncated"))?;
+        r = rest;
+        Ok(head)
+    };
+    let format = u32::from_le_bytes(take(4)?.try_into().unwrap());
+    let version_len = u32::from_le_bytes(take(4)?.try_into().unwrap()) as usize;
+    let version = take(version_len)?;
+    // The version first: another version's artifact may be laid out
+    // otherwise, and says best what is wrong with it.
+    let ours = env!("CARGO_PKG_VERSION");
+    if format != FORMAT || version != ours.as_bytes() {
+        return Err(unsupported(format!(
+            "made by Skiff {} (format {format}), not by this Skiff {ours} (format {FORMAT})",
+            String::from_utf8_lossy(version)
+        )));
+    }
+    let key_len = u32::from_le_bytes(take(4)?.try_into().unwrap()) as usize;
+    let key = take(key_len)?;
+    let wasm_len = u64::from_le_bytes(take(8)?.try_into().unwrap()) as usize;
+    let wasm = take(wasm_len)?;
+    let code_len = u64::from_le_bytes(take(8)?.try_into().unwrap()) as usize;
+    let code = take(code_len)?;
+    if !r.is_empty() {
+        return Err(malformed("bytes after its end"));
+    }
+    if checksum(body) != u64::from_le_bytes(sum.try_into().unwrap()) {
+        return Err(malformed("corrupted (its checksum does not match)"));
+    }
+    let expected = engine_key(engine);
+    if key != expected.as_bytes() {
+        return Err(unsupported(format!(
+            "compiled for another processor or configuration: `{}`, this engine is `{expected}`",
+            String::from_utf8_lossy(key)
+        )));
+    }
+    Ok((wasm, code))
+}
+
+impl Engine {
+    /// Compiles `wasm` (binary or text) ahead of time: an artifact that
+    /// [`Module::deserialize`] loads without compiling. An error when the
+    /// module does not load, or when this engine's tier keeps no code (the
+    /// interpreter translates as it loads).
+    pub fn precompile_module(&self, wasm: &[u8]) -> Result<Vec<u8>, Error> {
+        let binary = skiff_vm::to_binary(wasm, None)?;
+        let (_, artifact) = compile_and_keep(self, &binary)?;
+        artifact.ok_or_else(|| {
+            unsupported(format!(
+                "the {} tier has no compiled code to write for this module",
+                self.kind()
+            ))
+        })
+    }
+}
+
+/// The module `binary` compiled on `engine`, and its artifact when the
+/// tier keeps code.
+fn compile_and_keep(engine: &Engine, binary: &[u8]) -> Result<(Module, Option<Vec<u8>>), Error> {
+    let validated = Arc::new(skiff_vm::load(binary, &engine.features())?);
+    let (code, kept) = engine.tier().compile_to_keep(&validated)?;
+    let artifact = kept.map(|code| write(engine, binary, &code));
+    Ok((Module { validated, code }, artifact))
+}
+
+impl Module {
+    /// Loads an artifact of [`Engine::precompile_module`] (or `skiff
+    /// compile`) without compiling. One that is truncated, corrupted, made
+    /// by another version of Skiff, or for another processor or engine
+    /// configuration is refused with an error saying which.
+    ///
+    /// # Safety
+    /// The artifact's code runs as machine code. Its checksum finds damage,
+    /// not forgery: `artifact` must come from Skiff (as wasmtime's
+    /// `Module::deserialize` asks), never from someone the host does not
+    /// trust with running native code.
+    pub unsafe fn deserialize(engine: &Engine, artifact: &[u8]) -> Result<Module, Error> {
+        let (wasm, code) = read(engine, artifact)?;
+        let validated = Arc::new(skiff_vm::load(wasm, &engine.features())?);
+        // SAFETY: the header matched this engine's version and code key and
+        // the checksum held, so `code` is what `compile_to_keep` wrote for
+        // `wasm` on a tier like this one, as far as the caller vouches for
+        // where the artifact came from.
+        let code = unsafe { engine.tier().load_kept(&validated, code)? };
+        Ok(Module { validated, code })
+    }
+
+    /// Reads the module file `path` (`.wasm` or `.wat`) and compiles it,
+    /// reusing compiled code kept in `cache` (a directory) from an earlier
+    /// run: an entry is keyed by a checksum of the module and the engine's
+    /// code key, and holds the module's bytes, compared in full before the
+    /// entry is used. An entry that is missing, damaged or stale is
+    /// compiled again and rewritten (atomically: written aside, then
+    /// renamed, so that processes writing the same entry at once leave one
+    /// whole). The cache directory is created readable by its owner only,
+    /// and an entry is used only when it and the directory belong to this
+    /// process's user and no one else can write them. Failing to write an
+    /// entry is not an error.
+    pub fn from_file_cached(
+        engine: &Engine,
+        path: &Path,
+        cache: &Path,
+    ) -> Result<Module, crate::LoadError> {
+        let bytes = std::fs::read(path).map_err(crate::LoadError::Io)?;
+        let binary = skiff_vm::to_binary(&bytes, Some(path)).map_err(crate::LoadError::Module)?;
+        let entry = cache_entry(engine, &binary, cache);
+        if private(cache)
+            && private(&entry)
+            && let Ok(artifact) = std::fs::read(&entry)
+            && let Ok((wasm, _)) = read(engine, &artifact)
+            && wasm == &binary[..]
+        {
+            // SAFETY: the entry is in the cache directory, which only this
+            // user can write, and was written by `compile_and_keep`.
+            if let Ok(module) = unsafe { Module::deserialize(engine, &artifact) } {
+                return Ok(module);
+            }
+        }
+        let (module, artifact) =
+            compile_and_keep(engine, &binary).map_err(crate::LoadError::Module)?;
+        if let Some(artifact) = artifact {
+            let _ = write_entry(cache, &entry, &artifact);
+        }
+        Ok(module)
+    }
+}
+
+/// Whether `path` belongs to this process's user and no one else can
+/// write it: only then is code read from the cache trusted.
+fn private(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid reads the process's effective user id; it cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    std::fs::metadata(path).is_ok_and(|m| m.uid() == uid && m.mode() & 0o022 == 0)
+}
+
+/// Where the cache keeps the entry of `binary` compiled by `engine`.
+fn cache_entry(engine: &Engine, binary: &[u8], cache: &Path) -> PathBuf {
+    let key = checksum(engine_key(engine).as_bytes())
+        ^ checksum(env!("CARGO_PKG_VERSION").as_bytes()).rotate_left(17);
+    cache.join(format!("{:016x}-{:016x}.skiffc", checksum(binary), key))
+}
+
+/// Writes `artifact` as `entry` in `cache`: to a file of its own first,
+/// renamed over the entry when complete.
+fn write_entry(cache: &Path, entry: &Path, artifact: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(cache)?;
+    let aside = cache.join(format!(
+        ".{}.{}.tmp",
+        entry.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&aside, artifact)?;
+    std::fs::rename(&aside, entry).inspect_err(|_| {
+        let _ = std::fs::remove_file(&aside);
+    })
+}
+
+/// The code cache's default directory: `$SKIFF_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/skiff`, else `$HOME/.cache/skiff`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("SKIFF_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("skiff")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("skiff")))
+}

@@ -1,0 +1,214 @@
+//! Compiled code kept on disk: ahead-of-time artifacts
+//! (`Engine::precompile_module`, `Module::deserialize`, `skiff compile`)
+//! and the code cache of `skiff run`. The JIT keeps code; the interpreter
+//! has none to keep.
+
+#![cfg(feature = "jit")]
+
+mod common;
+
+use common::{skiff, text};
+use skiff::{Config, Engine, EngineKind, Linker, Module, Store, TrapKind};
+use std::path::PathBuf;
+
+const GUEST: &str = r#"(module
+  (func $fac (export "fac") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (i64.const 1))
+      (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1)))))))
+  (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  (func (export "divide") (param i32) (result i32) (call $inner (local.get 0))))"#;
+
+fn jit() -> Engine {
+    Engine::new(EngineKind::Jit).unwrap()
+}
+
+/// Runs `fac 20` and `divide 0` on `module`: the factorial, and the trap's
+/// kind and backtrace as text.
+fn exercise(engine: &Engine, module: &Module) -> (i64, TrapKind, String) {
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new().instantiate(&mut store, module).unwrap();
+    let fac = instance.get_typed_func::<i64, i64>(&store, "fac").unwrap();
+    let divide = instance
+        .get_typed_func::<i32, i32>(&store, "divide")
+        .unwrap();
+    let trap = divide.call(&mut store, 0).unwrap_err();
+    (
+        fac.call(&mut store, 20).unwrap(),
+        trap.kind(),
+        trap.to_string(),
+    )
+}
+
+#[test]
+fn an_artifact_runs_as_the_module_compiled_in_place() {
+    let engine = jit();
+    let artifact = engine.precompile_module(GUEST.as_bytes()).unwrap();
+    assert!(skiff::artifact::is_artifact(&artifact));
+    // SAFETY: made just above by this Skiff.
+    let loaded = unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    let compiled = Module::new(&engine, GUEST.as_bytes()).unwrap();
+    let (fac, kind, backtrace) = exercise(&engine, &loaded);
+    assert_eq!(fac, 2_432_902_008_176_640_000);
+    assert_eq!(kind, TrapKind::IntegerDivisionByZero);
+    assert!(backtrace.contains("at func 1"), "{backtrace}");
+    // The same results, trap and backtrace (offsets included) as the
+    // module compiled in place.
+    assert_eq!(exercise(&engine, &compiled), (fac, kind, backtrace));
+}
+
+/// Loading `artifact` on `engine`: the error's text.
+fn refusal(engine: &Engine, artifact: &[u8]) -> String {
+    // SAFETY: each artifact here is damaged on purpose to be refused; one
+    // that were accepted would be code this Skiff wrote.
+    match unsafe { Module::deserialize(engine, artifact) } {
+        Ok(_) => panic!("a damaged artifact was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn damaged_and_foreign_artifacts_are_refused() {
+    let engine = jit();
+    let artifact = engine.precompile_module(GUEST.as_bytes()).unwrap();
+
+    let truncated = &artifact[..artifact.len() - 100];
+    assert!(refusal(&engine, truncated).contains("truncated"));
+    assert!(refusal(&engine, &artifact[..12]).contains("truncated"));
+
+    let mut corrupted = artifact.clone();
+    let middle = corrupted.len() - 200;
+    corrupted[middle] ^= 0x10;
+    assert!(refusal(&engine, &corrupted).contains("corrupted"));
+
+    // The version string follows the magic (8 bytes), the format (4) and
+    // its length (4).
+    let mut other_version = artifact.clone();
+    other_version[16] ^= 0x01;
+    let message = refusal(&engine, &other_version);
+    assert!(message.contains("made by Skiff"), "{message}");
+    assert!(message.contains(env!("CARGO_PKG_VERSION")), "{message}");
+
+    let message = refusal(&engine, b"\0asm\x01\0\0\0");
+    assert!(message.contains("not a Skiff artifact"), "{message}");
+
+    // Code compiled without fuel checks is not loaded where fuel is metered.
+    let metered =
+        Engine::with_config(Config::new().strategy(EngineKind::Jit).consume_fuel(true)).unwrap();
+    let message = refusal(&metered, &artifact);
+    assert!(
+        message.contains("another processor or configuration"),
+        "{message}"
+    );
+
+    // The interpreter has no code to write.
+    let interp = Engine::new(EngineKind::Interp).unwrap();
+    let err = interp.precompile_module(GUEST.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("no compiled code"), "{err}");
+}
+
+/// A directory of its own for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("skiff-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_cache_keeps_code_and_recompiles_a_damaged_entry() {
+    let dir = scratch("cache-api");
+    let module_path = dir.join("guest.wat");
+    std::fs::write(&module_path, GUEST).unwrap();
+    let cache = dir.join("cache");
+    let engine = jit();
+    let first = Module::from_file_cached(&engine, &module_path, &cache).unwrap();
+    let entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "the cache is its owner's alone");
+    let expected = exercise(&engine, &first);
+    // A damaged entry is compiled again and replaced.
+    let mut damaged = std::fs::read(entry).unwrap();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xff;
+    std::fs::write(entry, &damaged).unwrap();
+    let again = Module::from_file_cached(&engine, &module_path, &cache).unwrap();
+    assert_eq!(exercise(&engine, &again), expected);
+    let rewritten = std::fs::read(entry).unwrap();
+    assert_ne!(rewritten, damaged);
+    // SAFETY: written by this Skiff's cache.
+    let reloaded = unsafe { Module::deserialize(&engine, &rewritten) }.unwrap();
+    assert_eq!(exercise(&engine, &reloaded), expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn skiff_compile_and_the_cli_cache() {
+    let dir = scratch("cache-cli");
+    let artifact = dir.join("nbody.skiffc");
+    let out = skiff(&[
+        "compile",
+        "-o",
+        artifact.to_str().unwrap(),
+        "benches/corpus/nbody.wasm",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = "checksum: 10012897927522448151\n";
+    let run = skiff(&["run", artifact.to_str().unwrap(), "1000"]);
+    assert_eq!(text(&run.stdout), expected, "{}", text(&run.stderr));
+    // A truncated artifact is refused, not run.
+    let bytes = std::fs::read(&artifact).unwrap();
+    std::fs::write(&artifact, &bytes[..bytes.len() / 2]).unwrap();
+    let run = skiff(&["run", artifact.to_str().unwrap(), "1000"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stderr).contains("artifact: truncated"),
+        "{}",
+        text(&run.stderr)
+    );
+
+    // Four processes at once on an empty cache all run and leave one
+    // whole entry, which later runs use.
+    let cache = dir.join("cache");
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+                .args(["run", "benches/corpus/nbody.wasm", "1000"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .env("SKIFF_CACHE_DIR", &cache)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let run = run.wait_with_output().unwrap();
+        assert_eq!(text(&run.stdout), expected, "{}", text(&run.stderr));
+    }
+    let entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let engine = jit();
+    // SAFETY: written by this Skiff's cache.
+    unsafe { Module::deserialize(&engine, &std::fs::read(&entries[0]).unwrap()) }.unwrap();
+    // --no-cache neither reads nor writes it.
+    std::fs::remove_file(&entries[0]).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
+        .args(["run", "--no-cache", "benches/corpus/nbody.wasm", "1000"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SKIFF_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert_eq!(text(&run.stdout), expected);
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
