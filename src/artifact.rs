@@ -22,6 +22,17 @@ pub const MAGIC: &[u8; 8] = b"\0skiffcm";
 /// The layout of what follows the magic; a change of layout changes it.
 const FORMAT: u32 = 1;
 
+/// This build of Skiff: its version and a hash of the sources that decide
+/// the code and what it runs against (see `build.rs`), so that no other
+/// build, even of the same version, runs code this one kept.
+fn build_version() -> String {
+    format!(
+        "{} build {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("SKIFF_BUILD_ID")
+    )
+}
+
 /// Whether `bytes` look like an artifact rather than a module.
 pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
@@ -64,7 +75,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 /// Writes an artifact of `wasm` (a binary module) with the tier's `code`.
 fn write(engine: &Engine, wasm: &[u8], code: &[u8]) -> Vec<u8> {
     let key = engine_key(engine);
-    let version = env!("CARGO_PKG_VERSION");
+    let version = build_version();
     let mut out = Vec::with_capacity(wasm.len() + code.len() + key.len() + 64);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
@@ -99,23 +110,32 @@ fn read<'a>(engine: &Engine, artifact: &'a [u8]) -> Result<(&'a [u8], &'a [u8]),
         r = rest;
         Ok(head)
     };
+    // The format and version first: another one's artifact may be laid
+    // out otherwise, and they say best what is wrong with it.
     let format = u32::from_le_bytes(take(4)?.try_into().unwrap());
+    if format != FORMAT {
+        return Err(unsupported(format!(
+            "of format {format}, this Skiff reads format {FORMAT}"
+        )));
+    }
     let version_len = u32::from_le_bytes(take(4)?.try_into().unwrap()) as usize;
     let version = take(version_len)?;
-    // The version first: another version's artifact may be laid out
-    // otherwise, and says best what is wrong with it.
-    let ours = env!("CARGO_PKG_VERSION");
-    if format != FORMAT || version != ours.as_bytes() {
+    let ours = build_version();
+    if version != ours.as_bytes() {
         return Err(unsupported(format!(
-            "made by Skiff {} (format {format}), not by this Skiff {ours} (format {FORMAT})",
+            "made by Skiff {}, not by this Skiff ({ours})",
             String::from_utf8_lossy(version)
         )));
     }
     let key_len = u32::from_le_bytes(take(4)?.try_into().unwrap()) as usize;
     let key = take(key_len)?;
-    let wasm_len = u64::from_le_bytes(take(8)?.try_into().unwrap()) as usize;
+    let length = |bytes: &[u8]| {
+        usize::try_from(u64::from_le_bytes(bytes.try_into().unwrap()))
+            .map_err(|_| malformed("truncated"))
+    };
+    let wasm_len = length(take(8)?)?;
     let wasm = take(wasm_len)?;
-    let code_len = u64::from_le_bytes(take(8)?.try_into().unwrap()) as usize;
+    let code_len = length(take(8)?)?;
     let code = take(code_len)?;
     if !r.is_empty() {
         return Err(malformed("bytes after its end"));
@@ -141,18 +161,16 @@ impl Engine {
     pub fn precompile_module(&self, wasm: &[u8]) -> Result<Vec<u8>, Error> {
         let binary = skiff_vm::to_binary(wasm, None)?;
         let (_, artifact) = compile_and_keep(self, &binary)?;
-        artifact.ok_or_else(|| {
-            unsupported(format!(
-                "the {} tier has no compiled code to write for this module",
-                self.kind()
-            ))
-        })
+        artifact.map_err(unsupported)
     }
 }
 
-/// The module `binary` compiled on `engine`, and its artifact when the
-/// tier keeps code.
-fn compile_and_keep(engine: &Engine, binary: &[u8]) -> Result<(Module, Option<Vec<u8>>), Error> {
+/// The module `binary` compiled on `engine`, and its artifact, or why the
+/// tier has none.
+fn compile_and_keep(
+    engine: &Engine,
+    binary: &[u8],
+) -> Result<(Module, Result<Vec<u8>, String>), Error> {
     let validated = Arc::new(skiff_vm::load(binary, &engine.features())?);
     let (code, kept) = engine.tier().compile_to_keep(&validated)?;
     let artifact = kept.map(|code| write(engine, binary, &code));
@@ -188,10 +206,10 @@ impl Module {
     /// entry is used. An entry that is missing, damaged or stale is
     /// compiled again and rewritten (atomically: written aside, then
     /// renamed, so that processes writing the same entry at once leave one
-    /// whole). The cache directory is created readable by its owner only,
-    /// and an entry is used only when it and the directory belong to this
-    /// process's user and no one else can write them. Failing to write an
-    /// entry is not an error.
+    /// whole). The cache directory is created readable by its owner only;
+    /// a directory or entry that is not this process's user's alone, or an
+    /// entry that is a symbolic link, is neither read nor written. Failing
+    /// to write an entry is not an error.
     pub fn from_file_cached(
         engine: &Engine,
         path: &Path,
@@ -200,9 +218,9 @@ impl Module {
         let bytes = std::fs::read(path).map_err(crate::LoadError::Io)?;
         let binary = skiff_vm::to_binary(&bytes, Some(path)).map_err(crate::LoadError::Module)?;
         let entry = cache_entry(engine, &binary, cache);
-        if private(cache)
-            && private(&entry)
-            && let Ok(artifact) = std::fs::read(&entry)
+        let private = private_dir(cache);
+        if private
+            && let Some(artifact) = read_private(&entry)
             && let Ok((wasm, _)) = read(engine, &artifact)
             && wasm == &binary[..]
         {
@@ -214,20 +232,59 @@ impl Module {
         }
         let (module, artifact) =
             compile_and_keep(engine, &binary).map_err(crate::LoadError::Module)?;
-        if let Some(artifact) = artifact {
-            let _ = write_entry(cache, &entry, &artifact);
+        if let Ok(artifact) = artifact {
+            // A directory that is not private (or cannot be made) gets nothing.
+            if private || (make_private_dir(cache).is_ok() && private_dir(cache)) {
+                let _ = write_entry(cache, &entry, &artifact);
+            }
         }
         Ok(module)
     }
 }
 
-/// Whether `path` belongs to this process's user and no one else can
-/// write it: only then is code read from the cache trusted.
-fn private(path: &Path) -> bool {
+/// Whether metadata `m` is of something this process's user owns and no
+/// one else can write.
+fn owned_and_private(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
     // SAFETY: geteuid reads the process's effective user id; it cannot fail.
     let uid = unsafe { libc::geteuid() };
-    std::fs::metadata(path).is_ok_and(|m| m.uid() == uid && m.mode() & 0o022 == 0)
+    m.uid() == uid && m.mode() & 0o022 == 0
+}
+
+/// Whether the cache directory `dir` is this user's alone: only then is
+/// code read from it trusted, or written to it.
+fn private_dir(dir: &Path) -> bool {
+    std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && owned_and_private(&m))
+}
+
+/// Creates the cache directory `dir`, readable by its owner only, if it
+/// does not exist.
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// The contents of cache entry `path` when it is a regular file (not a
+/// symbolic link) that this user owns and no one else can write, as the
+/// open file says (so that the file checked is the file read).
+fn read_private(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    let m = file.metadata().ok()?;
+    if !m.is_file() || !owned_and_private(&m) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    file.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Where the cache keeps the entry of `binary` compiled by `engine`.
@@ -237,27 +294,37 @@ fn cache_entry(engine: &Engine, binary: &[u8], cache: &Path) -> PathBuf {
     cache.join(format!("{:016x}-{:016x}.skiffc", checksum(binary), key))
 }
 
-/// Writes `artifact` as `entry` in `cache`: to a file of its own first,
-/// renamed over the entry when complete.
+/// Writes `artifact` as `entry` in the private directory `cache`: to a new
+/// file of its own first (readable by its owner only, never through a
+/// symbolic link), renamed over the entry when complete.
 fn write_entry(cache: &Path, entry: &Path, artifact: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(cache)?;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let aside = cache.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         entry.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::write(&aside, artifact)?;
-    std::fs::rename(&aside, entry).inspect_err(|_| {
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&aside)
+        .and_then(|mut file| file.write_all(artifact))
+        .and_then(|()| std::fs::rename(&aside, entry));
+    if written.is_err() {
         let _ = std::fs::remove_file(&aside);
-    })
+    }
+    written
 }
 
 /// The code cache's default directory: `$SKIFF_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/skiff`, else `$HOME/.cache/skiff`.
+/// `$XDG_CACHE_HOME/skiff`, else `$HOME/.cache/skiff` (each only when it is
+/// an absolute path).
 pub fn default_cache_dir() -> Option<PathBuf> {
     let var = |name| {
         std::env::var_os(name)

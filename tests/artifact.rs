@@ -133,6 +133,26 @@ fn the_cache_keeps_code_and_recompiles_a_damaged_entry() {
     let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700, "the cache is its owner's alone");
     let expected = exercise(&engine, &first);
+    // A second load reads the entry and leaves it as it is.
+    let written = std::fs::metadata(entry).unwrap().modified().unwrap();
+    let hit = Module::from_file_cached(&engine, &module_path, &cache).unwrap();
+    assert_eq!(exercise(&engine, &hit), expected);
+    assert_eq!(
+        std::fs::metadata(entry).unwrap().modified().unwrap(),
+        written
+    );
+    // An entry others can write is not trusted: compiled again, not read.
+    std::fs::write(entry, b"\0skiffcm not an artifact").unwrap();
+    std::fs::set_permissions(entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let untrusted = Module::from_file_cached(&engine, &module_path, &cache).unwrap();
+    assert_eq!(exercise(&engine, &untrusted), expected);
+    std::fs::remove_file(entry).unwrap();
+    // Nor is a directory others can write: nothing is written there.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    Module::from_file_cached(&engine, &module_path, &cache).unwrap();
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).unwrap();
+    Module::from_file_cached(&engine, &module_path, &cache).unwrap();
     // A damaged entry is compiled again and replaced.
     let mut damaged = std::fs::read(entry).unwrap();
     let middle = damaged.len() / 2;
@@ -160,12 +180,30 @@ fn skiff_compile_and_the_cli_cache() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let expected = "checksum: 10012897927522448151\n";
+    // Machine code runs only when the user says they trust it.
     let run = skiff(&["run", artifact.to_str().unwrap(), "1000"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stderr).contains("--allow-precompiled"),
+        "{}",
+        text(&run.stderr)
+    );
+    let run = skiff(&[
+        "run",
+        "--allow-precompiled",
+        artifact.to_str().unwrap(),
+        "1000",
+    ]);
     assert_eq!(text(&run.stdout), expected, "{}", text(&run.stderr));
     // A truncated artifact is refused, not run.
     let bytes = std::fs::read(&artifact).unwrap();
     std::fs::write(&artifact, &bytes[..bytes.len() / 2]).unwrap();
-    let run = skiff(&["run", artifact.to_str().unwrap(), "1000"]);
+    let run = skiff(&[
+        "run",
+        "--allow-precompiled",
+        artifact.to_str().unwrap(),
+        "1000",
+    ]);
     assert_eq!(run.status.code(), Some(1));
     assert!(
         text(&run.stderr).contains("artifact: truncated"),

@@ -2,28 +2,34 @@
 //! and source maps of a module's functions as `compile` made them, before
 //! they are placed in memory, written as bytes and read back.
 //!
-//! Reading checks the structure (every length within the bytes, every
-//! relocation of a kind this JIT emits, every function where the module's
-//! declarations put it), not the code: the bytes must come from
-//! [`encode`] of a JIT configured alike, which the container around them
-//! (the `skiff` crate's artifacts) vouches for.
+//! Reading checks the structure: every length within the bytes, every
+//! function where the module's declarations put it, every relocation of a
+//! kind this JIT emits, inside its function and to a declared function,
+//! alignments, trap sites and source maps in order and inside their
+//! function. It cannot check the code: the bytes must come from [`encode`]
+//! of a JIT configured alike, which the container around them (the
+//! `skiff` crate's artifacts) vouches for.
 
 use crate::compile::{Compiled, FuncDebug, Output};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::LibCall;
 use cranelift_module::{FuncId, ModuleReloc, ModuleRelocTarget};
 use skiff_vm::runtime::TrapKind;
+use std::collections::HashSet;
 use std::sync::Arc;
 
-/// The relocation kinds x86-64 code uses, by their number in the encoding.
-const RELOCS: [Reloc; 6] = [
-    Reloc::Abs4,
-    Reloc::Abs8,
-    Reloc::X86PCRel4,
-    Reloc::X86CallPCRel4,
-    Reloc::X86CallPLTRel4,
-    Reloc::X86GOTPCRel4,
+/// The relocation kinds the JIT's x86-64 code uses (it is not
+/// position-independent), by their number in the encoding, with the bytes
+/// each patches.
+const RELOCS: [(Reloc, u32); 4] = [
+    (Reloc::Abs4, 4),
+    (Reloc::Abs8, 8),
+    (Reloc::X86PCRel4, 4),
+    (Reloc::X86CallPCRel4, 4),
 ];
+
+/// The largest alignment of a function's code that reading accepts.
+const MAX_ALIGNMENT: u64 = 4096;
 
 /// The trap kinds generated code raises, by their number in the encoding.
 const TRAPS: [TrapKind; 14] = [
@@ -62,13 +68,24 @@ pub(crate) fn encode(outputs: &[Output]) -> Result<Vec<u8>, String> {
 }
 
 /// The outputs `bytes` hold, which must be those of a module declared with
-/// functions `func_ids` and trampolines `tramp_ids`.
+/// functions `func_ids` (its defined functions, the first of index
+/// `first_func`) and trampolines `tramp_ids`.
 pub(crate) fn decode(
     bytes: &[u8],
     func_ids: &[FuncId],
     tramp_ids: &[Option<FuncId>],
+    first_func: u32,
 ) -> Result<Vec<Output>, String> {
-    let mut r = Reader(bytes);
+    let declared: HashSet<u32> = func_ids
+        .iter()
+        .copied()
+        .chain(tramp_ids.iter().flatten().copied())
+        .map(FuncId::as_u32)
+        .collect();
+    let mut r = Reader {
+        bytes,
+        declared: &declared,
+    };
     let n = r.u32()? as usize;
     if n != func_ids.len() {
         return Err(format!(
@@ -77,11 +94,20 @@ pub(crate) fn decode(
         ));
     }
     let mut outputs = Vec::with_capacity(n);
-    for (id, tramp_id) in func_ids.iter().zip(tramp_ids) {
+    for (i, (id, tramp_id)) in func_ids.iter().zip(tramp_ids).enumerate() {
         let func = r.compiled(*id)?;
+        if func.debug.as_ref().map(|d| d.func) != Some(first_func + i as u32) {
+            return Err("a function without its index, or with another's".into());
+        }
         let tramp = match (r.u8()?, tramp_id) {
             (0, None) => None,
-            (1, Some(t)) => Some(r.compiled(*t)?),
+            (1, Some(t)) => {
+                let tramp = r.compiled(*t)?;
+                if tramp.debug.is_some() {
+                    return Err("a trampoline with a function's source map".into());
+                }
+                Some(tramp)
+            }
             _ => {
                 return Err(
                     "a trampoline where the module has none, or none where it has one".into(),
@@ -90,8 +116,8 @@ pub(crate) fn decode(
         };
         outputs.push((func, tramp));
     }
-    if !r.0.is_empty() {
-        return Err(format!("{} bytes after the code", r.0.len()));
+    if !r.bytes.is_empty() {
+        return Err(format!("{} bytes after the code", r.bytes.len()));
     }
     Ok(outputs)
 }
@@ -123,7 +149,7 @@ impl Writer {
         self.u32(c.relocs.len() as u32);
         for reloc in &c.relocs {
             self.u32(reloc.offset);
-            let kind = RELOCS.iter().position(|k| *k == reloc.kind);
+            let kind = RELOCS.iter().position(|(k, _)| *k == reloc.kind);
             self.u8(kind.ok_or_else(|| format!("relocation {:?}", reloc.kind))? as u8);
             self.u64(reloc.addend as u64);
             match &reloc.name {
@@ -175,15 +201,19 @@ impl Writer {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+struct Reader<'a> {
+    bytes: &'a [u8],
+    /// The ids of the functions and trampolines the module declares.
+    declared: &'a HashSet<u32>,
+}
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if n > self.0.len() {
+        if n > self.bytes.len() {
             return Err("the code ends early".into());
         }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
         Ok(head)
     }
 
@@ -208,7 +238,7 @@ impl<'a> Reader<'a> {
     /// what is left, so that a bad count cannot ask for a huge allocation.
     fn count(&mut self, size: usize) -> Result<usize, String> {
         let n = self.u32()? as usize;
-        if n.saturating_mul(size) > self.0.len() {
+        if n.saturating_mul(size) > self.bytes.len() {
             return Err("the code ends early".into());
         }
         Ok(n)
@@ -219,31 +249,44 @@ impl<'a> Reader<'a> {
             return Err("functions out of their declared order".into());
         }
         let alignment = self.u64()?;
+        if !alignment.is_power_of_two() || alignment > MAX_ALIGNMENT {
+            return Err(format!("an alignment of {alignment}"));
+        }
         let bytes = self.bytes()?.to_vec();
+        let len = bytes.len() as u64;
         let n = self.count(17)?;
         let mut relocs = Vec::with_capacity(n);
         for _ in 0..n {
             let offset = self.u32()?;
-            let kind = *RELOCS
+            let (kind, width) = *RELOCS
                 .get(self.u8()? as usize)
                 .ok_or("an unknown relocation kind")?;
+            if u64::from(offset) + u64::from(width) > len {
+                return Err("a relocation outside its function".into());
+            }
             let addend = self.u64()? as i64;
             let name = match self.u8()? {
-                0 => ModuleRelocTarget::User {
-                    namespace: self.u32()?,
-                    index: self.u32()?,
-                },
+                0 => {
+                    let (namespace, index) = (self.u32()?, self.u32()?);
+                    if namespace != 0 || !self.declared.contains(&index) {
+                        return Err("a relocation to an undeclared function".into());
+                    }
+                    ModuleRelocTarget::User { namespace, index }
+                }
                 1 => ModuleRelocTarget::LibCall(
                     *LibCall::all_libcalls()
                         .get(self.u32()? as usize)
                         .ok_or("an unknown library call")?,
                 ),
-                2 => ModuleRelocTarget::FunctionOffset(FuncId::from_u32(self.u32()?), self.u32()?),
+                2 => {
+                    let (f, at) = (self.u32()?, self.u32()?);
+                    if f != id.as_u32() || u64::from(at) > len {
+                        return Err("a relocation to another function's code".into());
+                    }
+                    ModuleRelocTarget::FunctionOffset(id, at)
+                }
                 _ => return Err("an unknown relocation target".into()),
             };
-            if offset as usize > bytes.len() {
-                return Err("a relocation outside its function".into());
-            }
             relocs.push(ModuleReloc {
                 offset,
                 kind,
@@ -252,12 +295,15 @@ impl<'a> Reader<'a> {
             });
         }
         let n = self.count(5)?;
-        let mut traps = Vec::with_capacity(n);
+        let mut traps: Vec<(u32, TrapKind)> = Vec::with_capacity(n);
         for _ in 0..n {
             let offset = self.u32()?;
             let kind = *TRAPS
                 .get(self.u8()? as usize)
                 .ok_or("an unknown trap kind")?;
+            if u64::from(offset) > len || traps.last().is_some_and(|(o, _)| *o > offset) {
+                return Err("trap sites out of order or outside their function".into());
+            }
             traps.push((offset, kind));
         }
         let debug = match self.u8()? {
@@ -274,7 +320,12 @@ impl<'a> Reader<'a> {
                 let n = self.count(12)?;
                 let mut srclocs = Vec::with_capacity(n);
                 for _ in 0..n {
-                    srclocs.push((self.u32()?, self.u32()?, self.u32()?));
+                    let (start, end, at) = (self.u32()?, self.u32()?, self.u32()?);
+                    let after_last = srclocs.last().is_none_or(|(_, e, _)| *e <= start);
+                    if start > end || u64::from(end) > len || !after_last {
+                        return Err("a source map out of order or outside its function".into());
+                    }
+                    srclocs.push((start, end, at));
                 }
                 Some(FuncDebug {
                     func,

@@ -196,7 +196,10 @@ impl Tier for Jit {
             module,
             Code::CompileAndKeep,
         )
-        .map(|(m, kept)| (Arc::new(m) as Arc<dyn CompiledModule>, kept))
+        .map(|(m, kept)| {
+            let kept = kept.expect("compiled to keep");
+            (Arc::new(m) as Arc<dyn CompiledModule>, kept)
+        })
     }
 
     unsafe fn load_kept(
@@ -213,6 +216,9 @@ impl Tier for Jit {
         .map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
     }
 }
+
+/// Code compiled to keep, as bytes, or why it cannot be kept.
+type Kept = Result<Vec<u8>, String>;
 
 /// Where `compile` gets a module's code.
 enum Code<'a> {
@@ -304,7 +310,7 @@ fn compile(
     (memory, metering): (MemoryConfig, Metering),
     module: &Arc<ValidatedModule>,
     code: Code<'_>,
-) -> Result<(JitModule, Option<Vec<u8>>), Error> {
+) -> Result<(JitModule, Option<Kept>), Error> {
     let m = module.module();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
@@ -324,12 +330,13 @@ fn compile(
         Code::Compile => (plan.compile_all()?, None),
         Code::CompileAndKeep => {
             let outputs = plan.compile_all()?;
-            // Code this encoding cannot write is compiled on every run.
-            let kept = artifact::encode(&outputs).ok();
-            (outputs, kept)
+            let kept = artifact::encode(&outputs)
+                .map_err(|e| format!("the JIT cannot write its code: {e}"));
+            (outputs, Some(kept))
         }
         Code::Load(bytes) => {
-            let outputs = artifact::decode(bytes, plan.func_ids(), plan.tramp_ids())
+            let first = m.num_imported_funcs;
+            let outputs = artifact::decode(bytes, plan.func_ids(), plan.tramp_ids(), first)
                 .map_err(|e| jit_error(format!("kept code: {e}")))?;
             (outputs, None)
         }

@@ -3,7 +3,7 @@
 
 use super::{EXIT_LOAD_ERROR, make_engine};
 use clap::Args;
-use skiff::{Config, EngineKind};
+use skiff::{Config, EngineKind, Features};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,6 +16,15 @@ pub struct CompileArgs {
     /// The tier to compile for (only the JIT keeps compiled code).
     #[arg(long, default_value = "jit")]
     engine: EngineKind,
+    /// Compile the fuel checks `skiff run --fuel` needs.
+    #[arg(long)]
+    fuel: bool,
+    /// Compile the epoch checks `skiff run --timeout` needs.
+    #[arg(long)]
+    epochs: bool,
+    /// Accept only WebAssembly 2.0, as `skiff run --wasm2`.
+    #[arg(long)]
+    wasm2: bool,
     /// The module (`.wasm` or `.wat`).
     module: PathBuf,
 }
@@ -26,7 +35,14 @@ pub fn compile(args: CompileArgs) -> ExitCode {
         eprintln!("skiff: {}: {message}", args.module.display());
         ExitCode::from(EXIT_LOAD_ERROR)
     };
-    let engine = match make_engine(&mut Config::new(), Some(args.engine)) {
+    let mut config = Config::new();
+    config
+        .consume_fuel(args.fuel)
+        .epoch_interruption(args.epochs);
+    if args.wasm2 {
+        config.features(Features::WASM2);
+    }
+    let engine = match make_engine(&mut config, Some(args.engine)) {
         Ok(e) => e,
         Err(e) => return fail(e.to_string()),
     };
@@ -38,7 +54,13 @@ pub fn compile(args: CompileArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(format!("{} module: {e}", e.kind())),
     };
-    if let Err(e) = std::fs::write(&args.output, artifact) {
+    // Written aside, then renamed: a reader never sees half an artifact.
+    let mut aside = args.output.clone().into_os_string();
+    aside.push(format!(".{}.tmp", std::process::id()));
+    let written =
+        std::fs::write(&aside, artifact).and_then(|()| std::fs::rename(&aside, &args.output));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&aside);
         eprintln!("skiff: {}: cannot write: {e}", args.output.display());
         return ExitCode::from(EXIT_LOAD_ERROR);
     }

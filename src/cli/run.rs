@@ -56,6 +56,10 @@ pub struct RunArgs {
     /// `$XDG_CACHE_HOME/skiff` or `~/.cache/skiff`), and keep none.
     #[arg(long)]
     no_cache: bool,
+    /// Accept MODULE as an artifact of `skiff compile`, whose machine code
+    /// runs as it is (only for artifacts from a source you trust).
+    #[arg(long)]
+    allow_precompiled: bool,
     /// Stop the guest (as a trap) once it has run N instructions.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
@@ -189,8 +193,14 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module, String> {
     let path = args.module();
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read: {e}"))?;
     if skiff::artifact::is_artifact(&bytes) {
-        // SAFETY: the user named this file to run, as they would a native
-        // program; its header and checksum are checked before its code runs.
+        if !args.allow_precompiled {
+            return Err("a compiled artifact, whose code runs as it is: \
+                        run it with --allow-precompiled if you trust where it came from"
+                .into());
+        }
+        // SAFETY: the user vouched for the file with --allow-precompiled,
+        // as for a native program; its header and checksum are checked
+        // before its code runs.
         return unsafe { Module::deserialize(engine, &bytes) }.map_err(|e| e.to_string());
     }
     match skiff::artifact::default_cache_dir() {

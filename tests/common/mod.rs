@@ -44,13 +44,20 @@ pub const ENGINES: [&str; 2] = ["interp", "jit"];
 #[cfg(not(feature = "jit"))]
 pub const ENGINES: [&str; 1] = ["interp"];
 
-/// Runs the `skiff` binary with `args` from the package's folder.
+/// Runs the `skiff` binary with `args` from the package's folder, with a
+/// code cache of this test process's own (not the user's).
 pub fn skiff(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_skiff"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("SKIFF_CACHE_DIR", test_cache())
         .output()
         .expect("skiff runs")
+}
+
+/// The code cache of this test process's runs of `skiff`.
+pub fn test_cache() -> PathBuf {
+    std::env::temp_dir().join(format!("skiff-test-cache-{}", std::process::id()))
 }
 
 /// Writes `text` to a file of this test process named after `name`.

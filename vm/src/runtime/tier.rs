@@ -9,8 +9,8 @@ use crate::validate::ValidatedModule;
 use std::any::Any;
 use std::sync::Arc;
 
-/// A compiled module, and its code as bytes to keep when the tier keeps code.
-pub type KeptCompile = (Arc<dyn CompiledModule>, Option<Vec<u8>>);
+/// A compiled module, and its code as bytes to keep, or why there are none.
+pub type KeptCompile = (Arc<dyn CompiledModule>, Result<Vec<u8>, String>);
 
 /// An execution tier: turns validated modules into code it can run.
 pub trait Tier: Send + Sync {
@@ -29,9 +29,10 @@ pub trait Tier: Send + Sync {
 
     /// Compiles `module` as [`Tier::compile`] does, and also returns its
     /// code as bytes to keep (in a code cache or an ahead-of-time
-    /// artifact); `None` when this tier has no code worth keeping.
+    /// artifact), or why it has none to keep.
     fn compile_to_keep(&self, module: &Arc<ValidatedModule>) -> Result<KeptCompile, Error> {
-        Ok((self.compile(module)?, None))
+        let why = format!("the {} tier has no compiled code to keep", self.name());
+        Ok((self.compile(module)?, Err(why)))
     }
 
     /// The compiled module whose code `code` holds, without compiling.
