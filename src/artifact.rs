@@ -74,7 +74,11 @@ fn checksum(bytes: &[u8]) -> u64 {
 
 /// Writes an artifact of `wasm` (a binary module) with the tier's `code`.
 fn write(engine: &Engine, wasm: &[u8], code: &[u8]) -> Vec<u8> {
-    let key = engine_key(engine);
+    write_keyed(&engine_key(engine), wasm, code)
+}
+
+/// Writes an artifact of `wasm` with `code`, for engines of key `key`.
+fn write_keyed(key: &str, wasm: &[u8], code: &[u8]) -> Vec<u8> {
     let version = build_version();
     let mut out = Vec::with_capacity(wasm.len() + code.len() + key.len() + 64);
     out.extend_from_slice(MAGIC);
@@ -216,7 +220,9 @@ impl Module {
         cache: &Path,
     ) -> Result<Module, crate::LoadError> {
         let bytes = std::fs::read(path).map_err(crate::LoadError::Io)?;
-        let binary = skiff_vm::to_binary(&bytes, Some(path)).map_err(crate::LoadError::Module)?;
+        let binary = skiff_vm::to_binary(&bytes, Some(path))
+            .map_err(crate::LoadError::Module)?
+            .into_owned();
         let entry = cache_entry(engine, &binary, cache);
         let private = private_dir(cache);
         if private
@@ -230,14 +236,25 @@ impl Module {
                 return Ok(module);
             }
         }
-        let (module, artifact) =
-            compile_and_keep(engine, &binary).map_err(crate::LoadError::Module)?;
-        if let Ok(artifact) = artifact {
+        let validated =
+            skiff_vm::load(&binary, &engine.features()).map_err(crate::LoadError::Module)?;
+        let validated = Arc::new(validated);
+        let (key, cache) = (engine_key(engine), cache.to_path_buf());
+        // Written when the tier has the code: now, or later from the
+        // thread a tiered engine compiles on.
+        let keep = Box::new(move |kept: Result<Vec<u8>, String>| {
+            let Ok(code) = kept else { return };
+            let artifact = write_keyed(&key, &binary, &code);
             // A directory that is not private (or cannot be made) gets nothing.
-            if private || (make_private_dir(cache).is_ok() && private_dir(cache)) {
-                let _ = write_entry(cache, &entry, &artifact);
+            if private || (make_private_dir(&cache).is_ok() && private_dir(&cache)) {
+                let _ = write_entry(&cache, &entry, &artifact);
             }
-        }
+        });
+        let code = engine
+            .tier()
+            .compile_then_keep(&validated, keep)
+            .map_err(crate::LoadError::Module)?;
+        let module = Module { validated, code };
         Ok(module)
     }
 }

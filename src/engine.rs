@@ -6,6 +6,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+/// The default of [`Config::eager_compile_below`].
+const EAGER_CODE_BYTES: usize = 64 * 1024;
+
 /// Which tier runs the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
@@ -13,6 +16,10 @@ pub enum EngineKind {
     Interp,
     /// The Cranelift JIT: compiles to machine code first.
     Jit,
+    /// Both: code runs on the interpreter as soon as it is validated, while
+    /// the JIT compiles it in the background; calls made once the machine
+    /// code is ready run it.
+    Auto,
 }
 
 impl FromStr for EngineKind {
@@ -21,7 +28,8 @@ impl FromStr for EngineKind {
         match s {
             "interp" => Ok(EngineKind::Interp),
             "jit" => Ok(EngineKind::Jit),
-            _ => Err(format!("unknown engine {s}: interp or jit")),
+            "auto" => Ok(EngineKind::Auto),
+            _ => Err(format!("unknown engine {s}: auto, interp or jit")),
         }
     }
 }
@@ -31,6 +39,7 @@ impl fmt::Display for EngineKind {
         f.write_str(match self {
             EngineKind::Interp => "interp",
             EngineKind::Jit => "jit",
+            EngineKind::Auto => "auto",
         })
     }
 }
@@ -58,18 +67,22 @@ pub struct Config {
     memory: Option<MemoryConfig>,
     metering: Metering,
     pooling: Option<PoolingConfig>,
+    /// On the tiered engine: the largest module compiled before it runs.
+    eager_bytes: usize,
 }
 
 impl Default for Config {
-    /// The JIT, every feature Skiff implements ([`Features::ALL`]), the
-    /// tier's memory reservation, no fuel, no epochs.
+    /// The tiered engine ([`EngineKind::Auto`]), every feature Skiff
+    /// implements ([`Features::ALL`]), the JIT's memory reservation, no
+    /// fuel, no epochs.
     fn default() -> Self {
         Config {
-            kind: EngineKind::Jit,
+            kind: EngineKind::Auto,
             features: Features::ALL,
             memory: None,
             metering: Metering::default(),
             pooling: None,
+            eager_bytes: EAGER_CODE_BYTES,
         }
     }
 }
@@ -107,6 +120,16 @@ impl Config {
     /// and unmaps nothing. See [`PoolingConfig`].
     pub fn pooling(&mut self, pooling: PoolingConfig) -> &mut Config {
         self.pooling = Some(pooling);
+        self
+    }
+
+    /// On the tiered engine ([`EngineKind::Auto`]), compiles modules whose
+    /// function bodies total at most `bytes` before they run (default 64
+    /// KiB, a few tens of milliseconds of compiling), and starts larger ones
+    /// on the interpreter while they compile; 0 starts every module on the
+    /// interpreter.
+    pub fn eager_compile_below(&mut self, bytes: usize) -> &mut Config {
+        self.eager_bytes = bytes;
         self
     }
 
@@ -185,9 +208,10 @@ impl fmt::Debug for Engine {
 }
 
 impl Default for Engine {
-    /// The JIT where it runs (x86-64 Linux), the interpreter elsewhere.
+    /// The tiered engine ([`EngineKind::Auto`]) where the JIT runs (x86-64
+    /// Linux), the interpreter elsewhere.
     fn default() -> Self {
-        Engine::new(EngineKind::Jit)
+        Engine::new(EngineKind::Auto)
             .or_else(|_| Engine::new(EngineKind::Interp))
             .expect("the interpreter is always available")
     }
@@ -246,6 +270,7 @@ impl Engine {
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::with_metering(metering)),
             EngineKind::Jit => jit_tier(memory, metering)?,
+            EngineKind::Auto => tiered_tier(memory, metering, config.eager_bytes)?,
         };
         Ok(Engine {
             kind,
@@ -307,6 +332,35 @@ impl Engine {
 pub(crate) fn jit_tier(memory: MemoryConfig, metering: Metering) -> Result<Arc<dyn Tier>, Error> {
     Ok(Arc::new(
         skiff_jit::Jit::with_memory_config(memory)?.with_metering(metering),
+    ))
+}
+
+/// The tiered tier over the interpreter and the JIT, as [`jit_tier`] makes it.
+#[cfg(feature = "jit")]
+pub(crate) fn tiered_tier(
+    memory: MemoryConfig,
+    metering: Metering,
+    eager_bytes: usize,
+) -> Result<Arc<dyn Tier>, Error> {
+    let jit = skiff_jit::Jit::with_memory_config(memory)?.with_metering(metering);
+    let interp = skiff_interp::Interpreter::with_metering(metering);
+    Ok(Arc::new(crate::tiered::Tiered::new(
+        interp,
+        jit,
+        eager_bytes,
+    )))
+}
+
+/// The tiered tier: not in this build.
+#[cfg(not(feature = "jit"))]
+pub(crate) fn tiered_tier(
+    _memory: MemoryConfig,
+    _metering: Metering,
+    _eager_bytes: usize,
+) -> Result<Arc<dyn Tier>, Error> {
+    Err(Error::without_offset(
+        skiff_vm::ErrorKind::Unsupported,
+        "auto: this build of Skiff has no JIT to tier up to (the `jit` feature is off)",
     ))
 }
 

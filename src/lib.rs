@@ -76,6 +76,8 @@ mod linker;
 mod module;
 pub mod snapshot;
 mod store;
+#[cfg(feature = "jit")]
+mod tiered;
 mod typed;
 mod values;
 pub mod wasi;

@@ -41,6 +41,23 @@ impl fmt::Debug for Module {
 }
 
 impl Module {
+    /// Whether calls to the module's functions made from now on run
+    /// machine code: always on the JIT, never on the interpreter; on the
+    /// tiered engine ([`EngineKind::Auto`](crate::EngineKind::Auto)), once
+    /// the JIT has compiled the module in the background.
+    pub fn has_compiled_code(&self) -> bool {
+        compiled_code(&self.code, false)
+    }
+
+    /// On the tiered engine, waits until the JIT has finished compiling
+    /// the module in the background, and returns whether it succeeded (the
+    /// module stays on the interpreter otherwise); on the other engines,
+    /// returns [`Module::has_compiled_code`] at once. Benchmarks and tests
+    /// use it to measure or check compiled code alone.
+    pub fn wait_for_compiled_code(&self) -> bool {
+        compiled_code(&self.code, true)
+    }
+
     /// Decodes, validates and compiles `bytes`: a binary module, or WebAssembly text.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let validated = Arc::new(skiff_vm::load(bytes, &engine.features())?);
@@ -94,4 +111,18 @@ impl Module {
             (e.name.as_str(), ty)
         })
     }
+}
+
+/// Whether `code` runs machine code for calls from now on (see
+/// [`Module::has_compiled_code`]), waiting for a background compilation
+/// to end when `wait` says so.
+#[cfg(feature = "jit")]
+fn compiled_code(code: &Arc<dyn CompiledModule>, wait: bool) -> bool {
+    crate::tiered::has_compiled_code(code, wait)
+}
+
+/// Without the JIT, no module runs machine code.
+#[cfg(not(feature = "jit"))]
+fn compiled_code(_code: &Arc<dyn CompiledModule>, _wait: bool) -> bool {
+    false
 }

@@ -235,7 +235,9 @@ fn skiff_compile_and_the_cli_cache() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
-    let engine = jit();
+    // The entry is the default engine's (the tiered one), whose code the
+    // JIT alone does not load.
+    let engine = Engine::default();
     // SAFETY: written by this Skiff's cache.
     unsafe { Module::deserialize(&engine, &std::fs::read(&entries[0]).unwrap()) }.unwrap();
     // --no-cache neither reads nor writes it.

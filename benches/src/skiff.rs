@@ -32,32 +32,34 @@ use std::sync::OnceLock;
 /// (`skiff-interp-fuel`, `skiff-jit-fuel`) and with epoch checks
 /// (`skiff-interp-epochs`, `skiff-jit-epochs`), and, for instance-per-request
 /// figures, each with the pooling allocator (`skiff-interp-pooling`,
-/// `skiff-jit-pooling`), which only `SKIFF_BENCH_ENGINES` naming them
-/// selects.
+/// `skiff-jit-pooling`), and the tiered engine (`skiff-auto`), which only
+/// `SKIFF_BENCH_ENGINES` naming them selects.
 pub fn tiers() -> Vec<Box<dyn Engine>> {
     let mut tiers: Vec<Box<dyn Engine>> = Vec::new();
     let wanted = crate::env_list("SKIFF_BENCH_ENGINES");
     for (kind, base) in [
         (EngineKind::Interp, "skiff-interp"),
         (EngineKind::Jit, "skiff-jit"),
+        (EngineKind::Auto, "skiff-auto"),
     ] {
         // (name, fuel, epochs, pooling)
-        let variants: [(&'static str, bool, bool, bool); 4] = match kind {
-            EngineKind::Interp => [
+        let variants: &[(&'static str, bool, bool, bool)] = match kind {
+            EngineKind::Interp => &[
                 ("skiff-interp", false, false, false),
                 ("skiff-interp-fuel", true, false, false),
                 ("skiff-interp-epochs", false, true, false),
                 ("skiff-interp-pooling", false, false, true),
             ],
-            EngineKind::Jit => [
+            EngineKind::Jit => &[
                 ("skiff-jit", false, false, false),
                 ("skiff-jit-fuel", true, false, false),
                 ("skiff-jit-epochs", false, true, false),
                 ("skiff-jit-pooling", false, false, true),
             ],
+            EngineKind::Auto => &[("skiff-auto", false, false, false)],
         };
-        for (name, fuel, epochs, pooling) in variants {
-            let variant = fuel || epochs || pooling;
+        for &(name, fuel, epochs, pooling) in variants {
+            let variant = fuel || epochs || pooling || kind == EngineKind::Auto;
             if variant && !wanted.iter().any(|w| w == name) {
                 continue;
             }
@@ -71,7 +73,7 @@ pub fn tiers() -> Vec<Box<dyn Engine>> {
             }
             match skiff::Engine::with_config(&config) {
                 Ok(engine) => tiers.push(Box::new(Tier { name, engine, fuel })),
-                Err(_) if name == base && kind == EngineKind::Jit => {}
+                Err(_) if name == base && kind != EngineKind::Interp => {}
                 Err(e) => panic!("{name}: {e}"),
             }
         }

@@ -273,8 +273,8 @@ impl Default for Engines {
 }
 
 impl Engines {
-    /// Skiff's interpreter, JIT and checked JIT (1 GiB reservations, no
-    /// guard), and wasmi with WebAssembly 2.0's features (SIMD included).
+    /// Skiff's interpreter, JIT, checked JIT (1 GiB reservations, no
+    /// guard) and tiered engine (every module started interpreted), and wasmi with WebAssembly 2.0's features (SIMD included).
     pub fn new() -> Self {
         use skiff::{Engine, EngineKind, MemoryConfig};
         let checked = MemoryConfig {
@@ -290,6 +290,18 @@ impl Engines {
             (
                 "jit-checked",
                 Engine::with_memory_config(EngineKind::Jit, checked).expect("the checked JIT"),
+            ),
+            // The tiered engine with every module started on the
+            // interpreter: calls move to compiled code whenever the
+            // background compilation ends.
+            (
+                "auto",
+                Engine::with_config(
+                    skiff::Config::new()
+                        .strategy(EngineKind::Auto)
+                        .eager_compile_below(0),
+                )
+                .expect("the tiered engine"),
             ),
         ];
         let mut config = wasmi::Config::default();

@@ -251,6 +251,10 @@ impl Machine {
             FuncKind::Wasm { instance, index } => (*instance, *index),
             FuncKind::Host(_) => return self.call_through_store(store, addr, callee_fp),
         };
+        if instance == self.inst && self.cur.is_handed_over() {
+            // Another tier runs the module's functions now.
+            return self.call_through_store(store, addr, callee_fp);
+        }
         self.reserve_frame()?;
         if instance == self.inst {
             self.frames.push(CallFrame {
@@ -296,10 +300,10 @@ impl Machine {
         store
             .call_raw(Func(addr), Some(self.inst), &mut self.slots[at..need])
             .map_err(|mut t| {
-                if t.backtrace().is_empty() {
-                    for f in self.trap(t.kind()).backtrace() {
-                        t.push_frame(f.clone());
-                    }
+                // The callee's frames (compiled code's, say) come first,
+                // then this loop's.
+                for f in self.trap(t.kind()).backtrace() {
+                    t.push_frame(f.clone());
                 }
                 t
             })
@@ -336,7 +340,9 @@ impl Machine {
         let n = slot_count(store.func_type(Func(addr)).params());
         let from = self.fp + base as usize;
         self.slots.copy_within(from..from + n, self.fp);
-        if let FuncKind::Wasm { instance, index } = *store.func(Func(addr)).kind() {
+        if let FuncKind::Wasm { instance, index } = *store.func(Func(addr)).kind()
+            && !(instance == self.inst && self.cur.is_handed_over())
+        {
             if instance == self.inst {
                 self.func = index - self.cur.num_imported_funcs;
                 self.enter(self.fp)?;

@@ -56,12 +56,13 @@ impl Interpreter {
     }
 }
 
-impl Tier for Interpreter {
-    fn name(&self) -> &'static str {
-        "interp"
-    }
-
-    fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
+impl Interpreter {
+    /// Translates every function of `module`, as [`Tier::compile`] does,
+    /// keeping the interpreter's own type (for a tiered engine).
+    pub fn compile_module(
+        &self,
+        module: &Arc<ValidatedModule>,
+    ) -> Result<Arc<InterpModule>, Error> {
         let m = module.module();
         let threads = parallel::threads_for(m, PARALLEL_THRESHOLD);
         let funcs = parallel::map_indexed(
@@ -78,6 +79,17 @@ impl Tier for Interpreter {
             module: module.clone(),
             funcs,
             num_imported_funcs: m.num_imported_funcs,
+            handed_over: Default::default(),
         }))
+    }
+}
+
+impl Tier for Interpreter {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
+        Ok(self.compile_module(module)?)
     }
 }

@@ -820,6 +820,10 @@ handler!(Call<const FUEL: bool, const EPOCH: bool>(Op::Call { func, base }) ip r
         // An imported function: the executor's loop calls it.
         return (ip, Stop::Slow);
     };
+    if machine.cur.is_handed_over() {
+        // Compiled code runs the module's functions now: so does the loop.
+        return (ip, Stop::Slow);
+    }
     // SAFETY: `ip` is an instruction of `code`.
     let return_pc = unsafe { ip.offset_from(code.instrs.as_ptr()) } as usize + 1;
     match machine.call_within(callee, base, return_pc) {

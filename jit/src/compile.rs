@@ -146,9 +146,10 @@ impl<'m> Plan<'m> {
     /// Compiles every defined function (and trampoline), in index order.
     /// Large modules are spread over the available cores. The error is the
     /// one of the lowest-numbered function that fails, as if compiled in
-    /// order.
-    pub fn compile_all(&self) -> Result<Vec<Output>, Error> {
-        let threads = parallel::threads_for(self.module, PARALLEL_THRESHOLD);
+    /// order. At most `max_threads` threads work on it.
+    pub fn compile_all(&self, max_threads: usize) -> Result<Vec<Output>, Error> {
+        let threads =
+            parallel::threads_for(self.module, PARALLEL_THRESHOLD).min(max_threads.max(1));
         parallel::map_indexed(
             self.module.code.len(),
             threads,

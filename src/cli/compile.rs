@@ -13,8 +13,9 @@ pub struct CompileArgs {
     /// Where to write the artifact.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
-    /// The tier to compile for (only the JIT keeps compiled code).
-    #[arg(long, default_value = "jit")]
+    /// The engine to compile for, as `skiff run --engine` names it: auto
+    /// (the default, as for `skiff run`) or jit; the interpreter keeps no code.
+    #[arg(long, default_value = "auto")]
     engine: EngineKind,
     /// Compile the fuel checks `skiff run --fuel` needs.
     #[arg(long)]

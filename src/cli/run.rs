@@ -18,7 +18,8 @@ use std::time::Duration;
 /// Arguments of `skiff run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The tier that runs the code (default: the JIT where it runs, else the interpreter).
+    /// The tier that runs the code: auto (the interpreter first, the JIT's
+    /// code once compiled; the default where the JIT runs), interp or jit.
     #[arg(long)]
     engine: Option<EngineKind>,
     /// Preopen a host directory, read-write, as GUEST (default: the same path).
@@ -204,7 +205,7 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module, String> {
         return unsafe { Module::deserialize(engine, &bytes) }.map_err(|e| e.to_string());
     }
     match skiff::artifact::default_cache_dir() {
-        Some(cache) if !args.no_cache && engine.kind() == EngineKind::Jit => {
+        Some(cache) if !args.no_cache && engine.kind() != EngineKind::Interp => {
             Module::from_file_cached(engine, &path, &cache).map_err(|e| e.to_string())
         }
         _ => Module::from_file(engine, &path).map_err(|e| e.to_string()),

@@ -42,9 +42,12 @@ pub const CHECKED_MEMORY: MemoryConfig = MemoryConfig {
 };
 
 impl Engine {
-    /// The names `--engine` accepts: the interpreter, the JIT, and the JIT
-    /// with explicit bounds checks on small memory reservations.
-    pub const NAMES: [&'static str; 3] = ["interp", "jit", "jit-checked"];
+    /// The names `--engine` accepts: the interpreter, the JIT, the JIT
+    /// with explicit bounds checks on small memory reservations, and the
+    /// tiered engine with every module started on the interpreter (so that
+    /// scripts run partly interpreted, partly compiled, as the background
+    /// compilation happens to end).
+    pub const NAMES: [&'static str; 4] = ["interp", "jit", "jit-checked", "auto"];
 
     /// The engine `--engine NAME` names, if any.
     pub fn by_name(name: &str) -> Option<Engine> {
@@ -61,6 +64,12 @@ impl Engine {
             }),
             "jit" => Some(jit("jit", MemoryConfig::GUARDED)),
             "jit-checked" => Some(jit("jit-checked", CHECKED_MEMORY)),
+            "auto" => Some(Engine {
+                name: "auto",
+                tier: crate::engine::tiered_tier(MemoryConfig::GUARDED, Default::default(), 0)
+                    .map_err(|_| JIT_MISSING),
+                memory: MemoryConfig::GUARDED,
+            }),
             _ => None,
         }
     }

@@ -6,10 +6,22 @@ use super::value::RawRef;
 use crate::validate::ValidatedModule;
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What a tier keeps per instance (the JIT's context block).
 pub type TierState = Box<dyn Any + Send + Sync>;
+
+/// The state of an instance that two tiers run (a tiered engine): the
+/// lower tier's, made at instantiation, and the upper tier's, made once,
+/// when the upper tier's code is installed, and never replaced, since its
+/// code may hold pointers into it.
+#[derive(Default)]
+pub struct LayeredState {
+    /// The state of the tier that runs first.
+    pub lower: Option<TierState>,
+    /// The state of the tier that takes over.
+    pub upper: OnceLock<TierState>,
+}
 
 /// An instance of a module. Its index spaces are fixed once it exists; the
 /// tier's state is made once, at instantiation, and lives as long as the store.
@@ -100,5 +112,18 @@ impl InstanceEntity {
     /// What the tier made for it at instantiation, if anything.
     pub fn tier_state(&self) -> Option<&(dyn Any + Send + Sync)> {
         self.tier_state.as_deref()
+    }
+
+    /// The state of type `T` a tier keeps for it: the state made at
+    /// instantiation, or, when that is a [`LayeredState`], either of its
+    /// layers.
+    pub fn tier_state_as<T: Any>(&self) -> Option<&T> {
+        let state = self.tier_state.as_deref()?;
+        if let Some(t) = state.downcast_ref::<T>() {
+            return Some(t);
+        }
+        let layers = state.downcast_ref::<LayeredState>()?;
+        let lower = layers.lower.as_deref().and_then(|s| s.downcast_ref::<T>());
+        lower.or_else(|| layers.upper.get().and_then(|s| s.downcast_ref::<T>()))
     }
 }

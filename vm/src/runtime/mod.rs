@@ -22,7 +22,7 @@ pub mod value;
 
 pub use caller::Caller;
 pub use func::{FuncEntity, FuncKind, HostFn};
-pub use instance::{InstanceEntity, TierState};
+pub use instance::{InstanceEntity, LayeredState, TierState};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{
@@ -35,6 +35,6 @@ pub use store::{
     LimiterFn, MemoryId, Store, StoreId, TableId,
 };
 pub use table::{Table, TableError};
-pub use tier::{CompiledModule, KeptCompile, Tier, WasmFunc};
+pub use tier::{CompiledModule, KeepFn, KeptCompile, Tier, WasmFunc};
 pub use trap::{Frame, Trap, TrapKind};
 pub use value::{ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};

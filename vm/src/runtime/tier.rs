@@ -12,6 +12,10 @@ use std::sync::Arc;
 /// A compiled module, and its code as bytes to keep, or why there are none.
 pub type KeptCompile = (Arc<dyn CompiledModule>, Result<Vec<u8>, String>);
 
+/// Where a tier hands the code to keep of a module it compiles (or why it
+/// has none), perhaps later and on another thread.
+pub type KeepFn = Box<dyn FnOnce(Result<Vec<u8>, String>) + Send>;
+
 /// An execution tier: turns validated modules into code it can run.
 pub trait Tier: Send + Sync {
     /// The tier's name, as the command line spells it (`interp`, `jit`).
@@ -33,6 +37,20 @@ pub trait Tier: Send + Sync {
     fn compile_to_keep(&self, module: &Arc<ValidatedModule>) -> Result<KeptCompile, Error> {
         let why = format!("the {} tier has no compiled code to keep", self.name());
         Ok((self.compile(module)?, Err(why)))
+    }
+
+    /// Compiles `module` as [`Tier::compile`] does, and hands its code to
+    /// keep to `keep` once it has it: at once, or, for a tier that compiles
+    /// in the background, later and from another thread (or never, if the
+    /// process ends first).
+    fn compile_then_keep(
+        &self,
+        module: &Arc<ValidatedModule>,
+        keep: KeepFn,
+    ) -> Result<Arc<dyn CompiledModule>, Error> {
+        let (code, kept) = self.compile_to_keep(module)?;
+        keep(kept);
+        Ok(code)
     }
 
     /// The compiled module whose code `code` holds, without compiling.
