@@ -59,8 +59,8 @@ impl Tiered {
         }
     }
 
-    /// Translates `module` for the interpreter and starts compiling it on
-    /// a background thread, which installs the code when done and hands
+    /// Prepares `module` for the interpreter and queues its compilation on
+    /// the background thread, which installs the code when done and hands
     /// it to `keep`; a small module is compiled at once instead.
     fn start(
         &self,
@@ -84,34 +84,34 @@ impl Tiered {
             jit: OnceLock::new(),
             settled: AtomicBool::new(false),
         });
-        let (jit, module, installed) = (self.jit.clone(), module.clone(), code.clone());
-        let spawned = std::thread::Builder::new()
-            .name("skiff-jit".into())
-            .spawn(move || {
-                let compiled = match keep {
-                    Some(keep) => jit
-                        .compile_to_keep(&module)
-                        .map(|(code, kept)| (code, Some((keep, kept)))),
-                    None => jit.compile(&module).map(|code| (code, None)),
-                };
-                match compiled {
-                    Ok((compiled, kept)) => {
-                        // Installed before the interpreter hands over, so
-                        // that every call it sends through the store finds
-                        // the code.
-                        let _ = installed.jit.set(compiled);
-                        interp.hand_over();
-                        installed.settled.store(true, Ordering::Release);
-                        if let Some((keep, kept)) = kept {
-                            keep(kept);
-                        }
-                    }
-                    // A module the JIT cannot compile stays on the interpreter.
-                    Err(_) => installed.settled.store(true, Ordering::Release),
+        let (jit, module, installed) = (self.jit.clone(), module.clone(), Arc::downgrade(&code));
+        let submitted = background::submit(Box::new(move || {
+            // A module dropped before its turn is not compiled.
+            let Some(installed) = installed.upgrade() else {
+                return;
+            };
+            // Settled however this ends, a panic included.
+            let _settle = Settle(&installed.settled);
+            let compiled = match keep {
+                Some(keep) => jit
+                    .compile_to_keep(&module)
+                    .map(|(code, kept)| (code, Some((keep, kept)))),
+                None => jit.compile(&module).map(|code| (code, None)),
+            };
+            // A module the JIT cannot compile stays on the interpreter.
+            if let Ok((compiled, kept)) = compiled {
+                // Installed before the interpreter hands over, so that every
+                // call it sends through the store finds the code.
+                let _ = installed.jit.set(compiled);
+                interp.hand_over();
+                installed.settled.store(true, Ordering::Release);
+                if let Some((keep, kept)) = kept {
+                    keep(kept);
                 }
-            });
-        if spawned.is_err() {
-            // Without a thread, the module stays on the interpreter.
+            }
+        }));
+        if !submitted {
+            // Without a thread to compile on, the module stays on the interpreter.
             code.settled.store(true, Ordering::Release);
         }
         Ok(code)
@@ -154,6 +154,52 @@ impl Tier for Tiered {
         // SAFETY: the caller's guarantee, for the JIT this tier compiles with.
         let code = unsafe { self.jit_now.load_kept(module, code)? };
         Ok(TieredModule::compiled(code))
+    }
+}
+
+/// Sets its flag when dropped: a background compilation is settled
+/// however it ends.
+struct Settle<'a>(&'a AtomicBool);
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The thread background compilations run on, one at a time (each on up
+/// to all cores but one), so that loading many large modules at once does
+/// not start a compilation per module.
+mod background {
+    use std::sync::mpsc::{Sender, channel};
+    use std::sync::{Mutex, OnceLock};
+
+    /// A compilation to run.
+    pub(super) type Job = Box<dyn FnOnce() + Send>;
+
+    /// Queues `job`; `false` when there is no thread to run it on.
+    pub(super) fn submit(job: Job) -> bool {
+        static QUEUE: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+        let queue = QUEUE.get_or_init(|| {
+            let (tx, rx) = channel::<Job>();
+            std::thread::Builder::new()
+                .name("skiff-jit".into())
+                .spawn(move || {
+                    for job in rx {
+                        // A compilation that panics (a bug) leaves its module
+                        // on the interpreter, and the thread goes on.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .ok()
+                .map(|_| Mutex::new(tx))
+        });
+        queue.as_ref().is_some_and(|tx| {
+            tx.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(job)
+                .is_ok()
+        })
     }
 }
 
@@ -238,6 +284,11 @@ impl CompiledModule for TieredModule {
             let _ = layers.upper.set(state);
         }
         Ok(Some(Box::new(layers)))
+    }
+
+    fn interpreted(&self) -> Option<Arc<dyn CompiledModule>> {
+        let interp = self.interp.clone()?;
+        Some(interp)
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -43,7 +43,24 @@ const PROGRAM: &str = r#"(module
             (else (call_indirect (type $step) (local.get $i) (local.get $acc) (i32.const 0)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
-    (local.get $acc)))"#;
+    (local.get $acc))"#;
+
+/// `PROGRAM` with 3,000 more functions, which take the JIT long enough (tens
+/// of milliseconds) that the test reaches `host.wait` before the code is
+/// ready, so that the frames above it are surely interpreted.
+fn program() -> String {
+    let mut text = PROGRAM.to_string();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "\n  (func (param i32) (result i32) (local i32) {})",
+            "(local.set 1 (i32.add (i32.mul (local.get 0) (i32.const 7)) (local.get 1))) "
+                .repeat(8 + i % 5)
+                + "(local.get 1)"
+        ));
+    }
+    text.push(')');
+    text
+}
 
 /// An engine of `kind`; on the tiered one, every module starts interpreted.
 fn engine(kind: EngineKind, fuel: bool) -> Engine {
@@ -66,15 +83,17 @@ struct Run {
 
 fn run(kind: EngineKind, name: &str, args: [i32; 3]) -> Run {
     let engine = engine(kind, true);
-    let module = Module::new(&engine, PROGRAM.as_bytes()).unwrap();
+    let module = Module::new(&engine, program().as_bytes()).unwrap();
     let mut linker = Linker::new();
     let waiting = module.clone();
     linker.func_wrap(
         "host",
         "wait",
         move |_: Caller<'_, ()>| -> Result<(), Trap> {
-            // On the tiered engine, every call from here on runs compiled code.
+            // On the tiered engine, the frames so far are interpreted, and
+            // every call from here on runs compiled code.
             if kind == EngineKind::Auto {
+                assert!(!waiting.has_compiled_code(), "compiled too early");
                 assert!(waiting.wait_for_compiled_code());
             }
             Ok(())
@@ -138,11 +157,15 @@ fn switching_in_a_long_loop() {
 
 #[test]
 fn the_tiered_engine_ends_on_compiled_code() {
-    let module = Module::new(&engine(EngineKind::Auto, false), PROGRAM.as_bytes()).unwrap();
+    let module = Module::new(&engine(EngineKind::Auto, false), program().as_bytes()).unwrap();
     assert!(module.wait_for_compiled_code());
     assert!(module.has_compiled_code());
     // By default, a small module is compiled before it runs.
-    let small = Module::new(&Engine::new(EngineKind::Auto).unwrap(), PROGRAM.as_bytes()).unwrap();
+    let small = Module::new(
+        &Engine::new(EngineKind::Auto).unwrap(),
+        format!("{PROGRAM})").as_bytes(),
+    )
+    .unwrap();
     assert!(small.has_compiled_code());
     let interp = Module::new(&Engine::new(EngineKind::Interp).unwrap(), b"(module)").unwrap();
     assert!(!interp.wait_for_compiled_code());

@@ -60,6 +60,18 @@ fn memory_of(store: &Store, inst: InstanceId) -> Option<MemoryId> {
     store.instance(inst).memories().first().copied()
 }
 
+/// The interpreter's code of `instance`, when the interpreter runs its
+/// calls now (its own module, or a tiered engine's not yet handed over to
+/// compiled code), so that this loop can enter it without the store.
+fn interp_code(store: &Store, instance: InstanceId) -> Option<Arc<InterpModule>> {
+    let code = store.instance(instance).code();
+    let code = code.interpreted().unwrap_or_else(|| code.clone());
+    code.into_any()
+        .downcast::<InterpModule>()
+        .ok()
+        .filter(|m| !m.is_handed_over())
+}
+
 /// The base and accessible length of memory `mem`, or of none (null and 0).
 fn memory_view(store: &Store, mem: Option<MemoryId>) -> (*mut u8, usize) {
     match mem {
@@ -161,12 +173,15 @@ unsafe fn init_frame(code: &FuncCode, regs: *mut u64) {
 impl Machine {
     /// Sets up the frame of `self.func` at absolute slot `fp`, where its arguments are.
     fn enter(&mut self, fp: usize) -> Result<(), Trap> {
-        let code = &self.cur.funcs[self.func as usize];
+        let code = self
+            .cur
+            .code(self.func)
+            .map_err(|e| Trap::host(e.to_string()))?;
         let end = fp + code.frame_size as usize;
         if end > self.slots.len() {
             self.grow_slots(end)?;
         }
-        let code = &self.cur.funcs[self.func as usize];
+        let code = self.cur.translated(self.func);
         // SAFETY: `fp + frame_size <= slots.len()`, ensured just above.
         unsafe { init_frame(code, self.slots.as_mut_ptr().add(fp)) };
         self.fp = fp;
@@ -226,11 +241,14 @@ impl Machine {
         let mut push = |module: &InterpModule, func: u32, pc: usize| {
             let m = &module.module;
             let index = m.num_imported_funcs + func;
-            let code = &module.funcs[func as usize];
+            // A function whose translation failed as it was entered has no code.
+            let code = module.funcs[func as usize].get();
             trap.push_frame(skiff_vm::runtime::Frame {
                 func: index,
                 name: m.func_name(index).map(str::to_string),
-                offset: code.offsets.get(pc.saturating_sub(1)).map(|o| *o as usize),
+                offset: code
+                    .and_then(|c| c.offsets.get(pc.saturating_sub(1)))
+                    .map(|o| *o as usize),
             });
         };
         push(&self.cur, self.func, self.pc);
@@ -267,9 +285,8 @@ impl Machine {
             self.func = index - self.cur.num_imported_funcs;
             return self.enter(callee_fp);
         }
-        let code = store.instance(instance).code().clone();
-        match code.into_any().downcast::<InterpModule>() {
-            Ok(callee) => {
+        match interp_code(store, instance) {
+            Some(callee) => {
                 let defined = index - callee.num_imported_funcs;
                 self.frames.push(CallFrame {
                     func: self.func,
@@ -284,7 +301,7 @@ impl Machine {
                 self.enter(callee_fp)
             }
             // Code of another tier: call it through the store.
-            Err(_) => self.call_through_store(store, addr, callee_fp),
+            None => self.call_through_store(store, addr, callee_fp),
         }
     }
 
@@ -292,6 +309,18 @@ impl Machine {
     /// code of another tier) through the store, on behalf of this instance;
     /// its arguments start at absolute slot `at`, where its results go.
     fn call_through_store(&mut self, store: &mut Store, addr: u32, at: usize) -> Result<(), Trap> {
+        self.call_out(store, addr, at, false)
+    }
+
+    /// [`Machine::call_through_store`]; with `replacing`, for a tail call,
+    /// whose caller's frame is gone as far as a backtrace is concerned.
+    fn call_out(
+        &mut self,
+        store: &mut Store,
+        addr: u32,
+        at: usize,
+        replacing: bool,
+    ) -> Result<(), Trap> {
         let ty = store.func_type(Func(addr));
         let need = at + slot_count(ty.params()).max(slot_count(ty.results()));
         if need > self.slots.len() {
@@ -301,8 +330,15 @@ impl Machine {
             .call_raw(Func(addr), Some(self.inst), &mut self.slots[at..need])
             .map_err(|mut t| {
                 // The callee's frames (compiled code's, say) come first,
-                // then this loop's.
-                for f in self.trap(t.kind()).backtrace() {
+                // then this loop's, as many as a backtrace keeps.
+                let room = MAX_BACKTRACE.saturating_sub(t.backtrace().len());
+                let ours = self.trap(t.kind());
+                for f in ours
+                    .backtrace()
+                    .iter()
+                    .skip(usize::from(replacing))
+                    .take(room)
+                {
                     t.push_frame(f.clone());
                 }
                 t
@@ -312,7 +348,7 @@ impl Machine {
     /// Returns from the current function, whose results start at frame slot
     /// `src`; `true` when it was the outermost.
     fn ret(&mut self, store: &Store, src: u32) -> bool {
-        let n = self.cur.funcs[self.func as usize].results as usize;
+        let n = self.cur.translated(self.func).results as usize;
         let from = self.fp + src as usize;
         self.slots.copy_within(from..from + n, self.fp);
         match self.frames.pop() {
@@ -348,8 +384,7 @@ impl Machine {
                 self.enter(self.fp)?;
                 return Ok(false);
             }
-            let code = store.instance(instance).code().clone();
-            if let Ok(callee) = code.into_any().downcast::<InterpModule>() {
+            if let Some(callee) = interp_code(store, instance) {
                 // The caller's caller gets the results: when it runs in this
                 // instance, its frame must now say so to switch back.
                 if let Some(top) = self.frames.last_mut()
@@ -365,8 +400,16 @@ impl Machine {
                 return Ok(false);
             }
         }
+        // A function of this instance that compiled code runs now is a
+        // real tail call there, which leaves no frame of the caller; a
+        // host function (or code of another instance, tier or calling
+        // convention) is called and returned from, as compiled code does.
+        let replacing = store
+            .func(Func(addr))
+            .wasm()
+            .is_some_and(|(i, _)| i == self.inst);
         let at = self.fp;
-        self.call_through_store(store, addr, at)?;
+        self.call_out(store, addr, at, replacing)?;
         Ok(self.ret(store, 0))
     }
 
@@ -389,9 +432,10 @@ impl Machine {
 
     /// Enters defined function `callee` of the running instance, whose
     /// arguments start at frame slot `base`, from the running function at
-    /// instruction `return_pc`, when the callee's
-    /// frame fits in `slots` and `frames` has room (else the caller leaves the
-    /// call to [`Machine::call`], which grows them).
+    /// instruction `return_pc`, when the callee is translated, its frame
+    /// fits in `slots`, `frames` has room and the module is not handed over
+    /// to compiled code (else the caller leaves the call to
+    /// [`Machine::call`], which sees to each).
     /// Returns the callee's code and frame.
     #[inline(always)]
     pub(crate) fn call_within(
@@ -400,21 +444,38 @@ impl Machine {
         base: Slot,
         return_pc: usize,
     ) -> Option<(*const FuncCode, *mut u64)> {
-        let code: *const FuncCode = &self.cur.funcs[callee as usize];
+        if self.cur.is_handed_over() {
+            // Compiled code runs the module's functions now: the executor's
+            // loop calls it.
+            return None;
+        }
+        // A function not translated yet: the executor's loop translates it.
+        let code: *const FuncCode = self.cur.funcs[callee as usize].get()?;
         // SAFETY: `code` points into the module `self.cur` holds, which is not
         // replaced while code of this instance calls and returns.
         let frame_size = unsafe { (*code).frame_size } as usize;
         let fp = self.fp + base as usize;
-        if self.frames.len() >= self.frames.capacity() || fp + frame_size > self.slots.len() {
+        let depth = self.frames.len();
+        if depth >= self.frames.capacity() || fp + frame_size > self.slots.len() {
             return None;
         }
-        self.frames.push(CallFrame {
+        let frame = CallFrame {
             func: self.func,
             pc: return_pc as u32,
             fp: self.fp as u32,
             instance: self.inst,
             module: None,
-        });
+        };
+        // Written in place rather than by `push`, which the compiler may
+        // leave out of line: a frame passed to it by address would keep the
+        // threaded `Call` from tail-calling the callee's first instruction
+        // (and the native stack would grow with every guest call).
+        // SAFETY: `depth < capacity`, checked above, so the slot is
+        // allocated and unused; `set_len` then counts it.
+        unsafe {
+            self.frames.as_mut_ptr().add(depth).write(frame);
+            self.frames.set_len(depth + 1);
+        }
         // SAFETY: the callee's frame `fp..fp + frame_size` was just checked to
         // lie inside `slots`; `code` as above.
         let regs = unsafe { self.slots.as_mut_ptr().add(fp) };
@@ -454,7 +515,7 @@ impl Machine {
         }
         self.func = func;
         self.fp = fp;
-        let caller: *const FuncCode = &self.cur.funcs[func as usize];
+        let caller: *const FuncCode = self.cur.translated(func);
         // SAFETY: as above.
         Some((caller, unsafe { self.slots.as_mut_ptr().add(fp) }, pc))
     }
@@ -464,7 +525,7 @@ impl Machine {
     fn run_function(&mut self, store: &mut Store, cur: &InterpModule) -> Result<Transfer, Trap> {
         let inst = self.inst;
         let num_imported = cur.num_imported_funcs;
-        let mut code = &cur.funcs[self.func as usize];
+        let mut code = cur.translated(self.func);
         let mut pc = self.pc;
         debug_assert!(self.fp + code.frame_size as usize <= self.slots.len());
         // SAFETY: `enter` made the frame `fp..fp + frame_size` part of `slots`,
@@ -597,7 +658,7 @@ impl Machine {
             };
             // Threaded code may have called and returned: it stopped in the
             // function `self.func`, whose frame is at `self.fp`.
-            code = &cur.funcs[self.func as usize];
+            code = cur.translated(self.func);
             // SAFETY: as above; the frame of the running function is in `slots`.
             regs = unsafe { self.slots.as_mut_ptr().add(self.fp) };
             // SAFETY: threaded code stops at an instruction of the running function.

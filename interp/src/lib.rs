@@ -11,8 +11,10 @@
 //! frames on an explicit call stack, so deep guest recursion ends in a
 //! stack-exhausted trap, never in a host crash.
 //!
-//! A module's functions are translated independently, on every core when the
-//! module is large ([`skiff_vm::parallel`]). After translation a function's
+//! A module's functions are translated independently, each on its first
+//! call (the module was validated whole when it was loaded), so a large
+//! module starts as soon as it is validated and translates only what runs.
+//! After translation a function's
 //! jumps are threaded (`jumps`): a jump to a loop's condition or to a
 //! dispatching `br_table` becomes a copy of what it jumps to.
 
@@ -30,13 +32,8 @@ pub mod translate;
 pub use module::InterpModule;
 
 use skiff_vm::runtime::{CompiledModule, Metering, Tier};
-use skiff_vm::{Error, ValidatedModule, parallel};
-use std::sync::Arc;
-
-/// Below this much function-body code a module is translated on the calling
-/// thread alone. Translating 64 KiB takes about a millisecond, starting a
-/// thread tens of microseconds: above it, a second core pays.
-const PARALLEL_THRESHOLD: usize = 64 * 1024;
+use skiff_vm::{Error, ValidatedModule};
+use std::sync::{Arc, OnceLock};
 
 /// The interpreter tier.
 #[derive(Debug, Default, Clone, Copy)]
@@ -57,27 +54,18 @@ impl Interpreter {
 }
 
 impl Interpreter {
-    /// Translates every function of `module`, as [`Tier::compile`] does,
-    /// keeping the interpreter's own type (for a tiered engine).
+    /// Prepares `module` to run, as [`Tier::compile`] does, keeping the
+    /// interpreter's own type (for a tiered engine): each function is
+    /// translated on its first call.
     pub fn compile_module(
         &self,
         module: &Arc<ValidatedModule>,
     ) -> Result<Arc<InterpModule>, Error> {
         let m = module.module();
-        let threads = parallel::threads_for(m, PARALLEL_THRESHOLD);
-        let funcs = parallel::map_indexed(
-            m.code.len(),
-            threads,
-            translate::Scratch::default,
-            |scratch, i| {
-                let index = m.num_imported_funcs + i as u32;
-                translate::translate_with(scratch, m, &module.func_infos[i], index, self.metering)
-                    .map_err(|e| e.in_func(index))
-            },
-        )?;
         Ok(Arc::new(InterpModule {
             module: module.clone(),
-            funcs,
+            funcs: (0..m.code.len()).map(|_| OnceLock::new()).collect(),
+            metering: self.metering,
             num_imported_funcs: m.num_imported_funcs,
             handed_over: Default::default(),
         }))

@@ -1,21 +1,32 @@
 //! A module translated for the interpreter.
 
 use crate::code::FuncCode;
-use crate::exec;
-use skiff_vm::ValidatedModule;
-use skiff_vm::runtime::{CompiledModule, Store, Trap, Value, WasmFunc};
+use crate::{exec, translate};
+use skiff_vm::runtime::{CompiledModule, Metering, Store, Trap, Value, WasmFunc};
+use skiff_vm::{Error, ValidatedModule};
 use std::any::Any;
-use std::sync::Arc;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-/// Every defined function of a module, translated. Only [`crate::Interpreter`]
-/// makes one: the handlers trust the code it holds (jump targets and slots
-/// were checked when it was translated), so it is never writable from outside.
+thread_local! {
+    /// The translator's reusable buffers, for functions translated on their first call.
+    static SCRATCH: RefCell<translate::Scratch> = RefCell::default();
+}
+
+/// Every defined function of a module, each translated on its first call
+/// (the module was validated as a whole before). Only
+/// [`crate::Interpreter`] makes one: the handlers trust the code it holds
+/// (jump targets and slots were checked when it was translated), so it is
+/// never writable from outside.
 pub struct InterpModule {
     /// The validated module.
     pub(crate) module: Arc<ValidatedModule>,
-    /// Translated code of each defined function, in code-section order.
-    pub(crate) funcs: Vec<FuncCode>,
+    /// Translated code of each defined function, in code-section order,
+    /// once translated; a function's code never moves or changes after.
+    pub(crate) funcs: Box<[OnceLock<FuncCode>]>,
+    /// The fuel and epoch checks the code has.
+    pub(crate) metering: Metering,
     /// How many functions the module imports: a function index minus this
     /// is an index in `funcs`.
     pub(crate) num_imported_funcs: u32,
@@ -27,9 +38,43 @@ pub struct InterpModule {
 }
 
 impl InterpModule {
-    /// The translated code of defined function `i` (in code-section order), to read.
+    /// The translated code of defined function `i` (in code-section
+    /// order), to read; translated now if it was not yet.
     pub fn func(&self, i: usize) -> Option<&FuncCode> {
-        self.funcs.get(i)
+        self.code(u32::try_from(i).ok()?).ok()
+    }
+
+    /// The code of defined function `i`, translated on its first use.
+    #[inline(always)]
+    pub(crate) fn code(&self, i: u32) -> Result<&FuncCode, Error> {
+        match self.funcs.get(i as usize).and_then(OnceLock::get) {
+            Some(code) => Ok(code),
+            None => self.translate(i),
+        }
+    }
+
+    /// The code of defined function `i`, which has run (so it is translated).
+    #[inline(always)]
+    pub(crate) fn translated(&self, i: u32) -> &FuncCode {
+        self.funcs[i as usize]
+            .get()
+            .expect("a function that ran has been translated")
+    }
+
+    /// Translates defined function `i` and keeps its code (when threads
+    /// race to, one translation is kept, and both are the same).
+    #[cold]
+    fn translate(&self, i: u32) -> Result<&FuncCode, Error> {
+        let m = self.module.module();
+        let index = m.num_imported_funcs + i;
+        let slot = self.funcs.get(i as usize).ok_or_else(|| {
+            Error::without_offset(skiff_vm::ErrorKind::Invalid, format!("no function {index}"))
+        })?;
+        let info = &self.module.func_infos[i as usize];
+        let code = SCRATCH
+            .with(|s| translate::translate_with(&mut s.borrow_mut(), m, info, index, self.metering))
+            .map_err(|e| e.in_func(index))?;
+        Ok(slot.get_or_init(|| code))
     }
 
     /// Hands the module's functions over to another tier: from now on, a
@@ -43,7 +88,8 @@ impl InterpModule {
     /// Whether [`InterpModule::hand_over`] was called.
     #[inline(always)]
     pub(crate) fn is_handed_over(&self) -> bool {
-        self.handed_over.load(Ordering::Relaxed)
+        // Acquire: the code the store then finds was installed before.
+        self.handed_over.load(Ordering::Acquire)
     }
 
     /// Calls `f`, a function of an instance of this module, as

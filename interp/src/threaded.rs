@@ -72,7 +72,7 @@ pub(crate) unsafe fn run(
             // `fp` name the running function and its frame.
             unsafe {
                 let machine = &mut *m;
-                code = &*(&machine.cur.funcs[machine.func as usize] as *const FuncCode);
+                code = &*(machine.cur.translated(machine.func) as *const FuncCode);
                 regs = machine.slots.as_mut_ptr().add(machine.fp);
             }
             ip = at;
@@ -820,10 +820,6 @@ handler!(Call<const FUEL: bool, const EPOCH: bool>(Op::Call { func, base }) ip r
         // An imported function: the executor's loop calls it.
         return (ip, Stop::Slow);
     };
-    if machine.cur.is_handed_over() {
-        // Compiled code runs the module's functions now: so does the loop.
-        return (ip, Stop::Slow);
-    }
     // SAFETY: `ip` is an instruction of `code`.
     let return_pc = unsafe { ip.offset_from(code.instrs.as_ptr()) } as usize + 1;
     match machine.call_within(callee, base, return_pc) {
@@ -837,7 +833,8 @@ handler!(Call<const FUEL: bool, const EPOCH: bool>(Op::Call { func, base }) ip r
             let entry = unsafe { callee.instrs.as_ptr().add(usize::from(EPOCH)) };
             jump!(FUEL, entry, regs, mem, len, callee, m)
         }
-        // Too deep, or the slots must grow: the executor's loop sees to it.
+        // Too deep, the slots must grow, the callee is not translated yet
+        // or compiled code runs it: the executor's loop sees to it.
         None => (ip, Stop::Slow),
     }
 });

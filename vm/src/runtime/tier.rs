@@ -112,6 +112,14 @@ pub trait CompiledModule: Send + Sync {
         Ok(None)
     }
 
+    /// For a module that an engine runs on an interpreter first (a tiered
+    /// engine's): the interpreter's code, which an interpreter calling into
+    /// the module from another instance may run itself while the module's
+    /// compiled code is not installed. `None` for other modules.
+    fn interpreted(&self) -> Option<Arc<dyn CompiledModule>> {
+        None
+    }
+
     /// The tier's own type, so that a tier can recognize its code in another instance.
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }

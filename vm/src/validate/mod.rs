@@ -94,17 +94,24 @@ pub fn validate(module: Module, features: &Features) -> Result<ValidatedModule> 
     }
 }
 
+/// Below this much function-body code a module's bodies are validated on
+/// the calling thread alone (validating 64 KiB takes about a millisecond).
+const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
+/// Checks the module's rules, then each function body, on every core for a
+/// large module; the error is the lowest-numbered body's, as in order.
 fn validate_all(module: &Module, features: &Features) -> Result<Vec<FuncInfo>> {
     let refs = Validator::new(module, features).module_rules()?;
-    let mut func_infos = Vec::with_capacity(module.code.len());
-    let mut scratch = func::Scratch::default();
-    for (i, body) in module.code.iter().enumerate() {
-        let index = module.num_imported_funcs + i as u32;
-        let info = func::validate_body(module, features, &refs, index, body, &mut scratch)
-            .map_err(|e| e.in_func(index))?;
-        func_infos.push(info);
-    }
-    Ok(func_infos)
+    crate::parallel::map_indexed(
+        module.code.len(),
+        crate::parallel::threads_for(module, PARALLEL_THRESHOLD),
+        func::Scratch::default,
+        |scratch, i| {
+            let index = module.num_imported_funcs + i as u32;
+            func::validate_body(module, features, &refs, index, &module.code[i], scratch)
+                .map_err(|e| e.in_func(index))
+        },
+    )
 }
 
 /// The context of module-level validation.
