@@ -444,13 +444,13 @@ impl Machine {
         base: Slot,
         return_pc: usize,
     ) -> Option<(*const FuncCode, *mut u64)> {
-        if self.cur.is_handed_over() {
-            // Compiled code runs the module's functions now: the executor's
-            // loop calls it.
+        // Null for a function not translated yet (the executor's loop
+        // translates it), and once compiled code runs the module's
+        // functions (the executor's loop calls it).
+        let code = self.cur.entry(callee);
+        if code.is_null() {
             return None;
         }
-        // A function not translated yet: the executor's loop translates it.
-        let code: *const FuncCode = self.cur.funcs[callee as usize].get()?;
         // SAFETY: `code` points into the module `self.cur` holds, which is not
         // replaced while code of this instance calls and returns.
         let frame_size = unsafe { (*code).frame_size } as usize;

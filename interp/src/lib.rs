@@ -68,6 +68,9 @@ impl Interpreter {
             metering: self.metering,
             num_imported_funcs: m.num_imported_funcs,
             handed_over: Default::default(),
+            entries: (0..m.code.len())
+                .map(|_| std::sync::atomic::AtomicPtr::default())
+                .collect(),
         }))
     }
 }

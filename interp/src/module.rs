@@ -6,7 +6,7 @@ use skiff_vm::runtime::{CompiledModule, Metering, Store, Trap, Value, WasmFunc};
 use skiff_vm::{Error, ValidatedModule};
 use std::any::Any;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::{Arc, OnceLock};
 
 thread_local! {
@@ -35,6 +35,10 @@ pub struct InterpModule {
     /// sends its calls to them through the store, and only frames that
     /// were running already finish here.
     pub(crate) handed_over: AtomicBool,
+    /// Where the threaded `Call` may enter each function directly: its code
+    /// once translated, null before, and null again for every function once
+    /// the module is handed over (so that one load tells it both).
+    pub(crate) entries: Box<[AtomicPtr<FuncCode>]>,
 }
 
 impl InterpModule {
@@ -53,12 +57,19 @@ impl InterpModule {
         }
     }
 
-    /// The code of defined function `i`, which has run (so it is translated).
+    /// The code of defined function `i`, which has been entered (so it is
+    /// translated): the running function, or one with a frame on the
+    /// machine's call stack.
     #[inline(always)]
     pub(crate) fn translated(&self, i: u32) -> &FuncCode {
-        self.funcs[i as usize]
-            .get()
-            .expect("a function that ran has been translated")
+        let code = self.funcs[i as usize].get();
+        debug_assert!(code.is_some(), "function {i} runs untranslated");
+        // SAFETY: a machine makes a function the running one only once
+        // `Machine::enter` or `Machine::call_within` has its code (a
+        // failed translation ends the machine's run with a trap, before
+        // anything asks for that function's code), and frames hold only
+        // functions that ran; a translated function's code stays set.
+        unsafe { code.unwrap_unchecked() }
     }
 
     /// Translates defined function `i` and keeps its code (when threads
@@ -74,7 +85,20 @@ impl InterpModule {
         let code = SCRATCH
             .with(|s| translate::translate_with(&mut s.borrow_mut(), m, info, index, self.metering))
             .map_err(|e| e.in_func(index))?;
-        Ok(slot.get_or_init(|| code))
+        let code = slot.get_or_init(|| code);
+        if !self.is_handed_over() {
+            // A hand-over between the check and this store leaves one entry
+            // set: calls through it stay interpreted, which is still right.
+            self.entries[i as usize].store(std::ptr::from_ref(code).cast_mut(), Ordering::Release);
+        }
+        Ok(code)
+    }
+
+    /// Where a call may enter defined function `i` directly: its code when
+    /// it is translated and the module is not handed over; null otherwise.
+    #[inline(always)]
+    pub(crate) fn entry(&self, i: u32) -> *const FuncCode {
+        self.entries[i as usize].load(Ordering::Acquire)
     }
 
     /// Hands the module's functions over to another tier: from now on, a
@@ -83,6 +107,9 @@ impl InterpModule {
     /// Used by a tiered engine once its compiled code is installed.
     pub fn hand_over(&self) {
         self.handed_over.store(true, Ordering::Release);
+        for entry in &self.entries {
+            entry.store(std::ptr::null_mut(), Ordering::Release);
+        }
     }
 
     /// Whether [`InterpModule::hand_over`] was called.
