@@ -99,6 +99,11 @@ fn write_keyed(key: &str, wasm: &[u8], code: &[u8]) -> Vec<u8> {
 /// The module bytes and code of `artifact`, once its header says it was
 /// made by this version for an engine like `engine` and its checksum holds.
 fn read<'a>(engine: &Engine, artifact: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), Error> {
+    read_keyed(&engine_key(engine), artifact)
+}
+
+/// [`read`], for an engine of key `expected`.
+fn read_keyed<'a>(expected: &str, artifact: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), Error> {
     if !is_artifact(artifact) {
         return Err(malformed("not a Skiff artifact (no magic number)"));
     }
@@ -147,7 +152,6 @@ fn read<'a>(engine: &Engine, artifact: &'a [u8]) -> Result<(&'a [u8], &'a [u8]),
     if checksum(body) != u64::from_le_bytes(sum.try_into().unwrap()) {
         return Err(malformed("corrupted (its checksum does not match)"));
     }
-    let expected = engine_key(engine);
     if key != expected.as_bytes() {
         return Err(unsupported(format!(
             "compiled for another processor or configuration: `{}`, this engine is `{expected}`",
@@ -225,23 +229,25 @@ impl Module {
             .into_owned();
         let entry = cache_entry(engine, &binary, cache);
         let private = private_dir(cache);
-        if private
-            && let Some(artifact) = read_private(&entry)
-            && let Ok((wasm, _)) = read(engine, &artifact)
-            && wasm == &binary[..]
-        {
-            // SAFETY: the entry is in the cache directory, which only this
-            // user can write, and was written by `compile_and_keep`.
-            if let Ok(module) = unsafe { Module::deserialize(engine, &artifact) } {
-                return Ok(module);
-            }
-        }
         let validated =
             skiff_vm::load(&binary, &engine.features()).map_err(crate::LoadError::Module)?;
         let validated = Arc::new(validated);
-        let (key, cache) = (engine_key(engine), cache.to_path_buf());
-        // Written when the tier has the code: now, or later from the
-        // thread a tiered engine compiles on.
+        let (key, binary) = (Arc::new(engine_key(engine)), Arc::new(binary));
+        // The entry's code, when it is whole, this engine's and this
+        // module's: read now, or from the thread a tiered engine compiles on.
+        let kept = {
+            let (key, binary, entry) = (key.clone(), binary.clone(), entry.clone());
+            Box::new(move || {
+                if !private {
+                    return None;
+                }
+                let artifact = read_private(&entry)?;
+                let (wasm, code) = read_keyed(&key, &artifact).ok()?;
+                (wasm == &binary[..]).then(|| code.to_vec())
+            })
+        };
+        let cache = cache.to_path_buf();
+        // Written when the tier has new code: now, or later from that thread.
         let keep = Box::new(move |kept: Result<Vec<u8>, String>| {
             let Ok(code) = kept else { return };
             let artifact = write_keyed(&key, &binary, &code);
@@ -250,9 +256,11 @@ impl Module {
                 let _ = write_entry(&cache, &entry, &artifact);
             }
         });
-        let code = engine
-            .tier()
-            .compile_then_keep(&validated, keep)
+        // SAFETY: code is read only from the cache directory, which only
+        // this user can write (checked on the open file), from an entry
+        // written by `keep` for this engine's key and this module, whose
+        // checksum holds.
+        let code = unsafe { engine.tier().load_or_compile(&validated, kept, keep) }
             .map_err(crate::LoadError::Module)?;
         let module = Module { validated, code };
         Ok(module)

@@ -21,8 +21,8 @@
 use skiff_interp::{InterpModule, Interpreter};
 use skiff_jit::Jit;
 use skiff_vm::runtime::{
-    CompiledModule, InstanceId, KeepFn, KeptCompile, LayeredState, Store, Tier, TierState, Trap,
-    Value, WasmFunc,
+    CompiledModule, InstanceId, KeepFn, KeptCompile, KeptFn, LayeredState, Store, Tier, TierState,
+    Trap, Value, WasmFunc,
 };
 use skiff_vm::{Error, ValidatedModule};
 use std::any::Any;
@@ -62,13 +62,23 @@ impl Tiered {
     /// Prepares `module` for the interpreter and queues its compilation on
     /// the background thread, which installs the code when done and hands
     /// it to `keep`; a small module is compiled at once instead.
-    fn start(
+    ///
+    /// # Safety
+    /// As for [`Tier::load_or_compile`], for what `kept` returns.
+    unsafe fn start(
         &self,
         module: &Arc<ValidatedModule>,
+        kept: Option<KeptFn>,
         keep: Option<KeepFn>,
     ) -> Result<Arc<dyn CompiledModule>, Error> {
         let code_bytes: usize = module.module().code.iter().map(|b| b.range.len()).sum();
         if code_bytes <= self.eager_bytes {
+            if let Some(code) = kept.and_then(|kept| kept()) {
+                // SAFETY: the caller's guarantee.
+                if let Ok(loaded) = unsafe { self.load_kept(module, &code) } {
+                    return Ok(loaded);
+                }
+            }
             return Ok(match keep {
                 Some(keep) => {
                     let (code, kept) = self.compile_to_keep(module)?;
@@ -92,11 +102,18 @@ impl Tiered {
             };
             // Settled however this ends, a panic included.
             let _settle = Settle(&installed.settled);
-            let compiled = match keep {
-                Some(keep) => jit
+            // Code kept earlier loads in a fraction of the time compiling
+            // takes (still long for a large module, hence here).
+            // SAFETY: the guarantee of `start`'s caller.
+            let loaded = kept
+                .and_then(|kept| kept())
+                .and_then(|code| unsafe { jit.load_kept(&module, &code) }.ok());
+            let compiled = match (loaded, keep) {
+                (Some(code), _) => Ok((code, None)),
+                (None, Some(keep)) => jit
                     .compile_to_keep(&module)
                     .map(|(code, kept)| (code, Some((keep, kept)))),
-                None => jit.compile(&module).map(|code| (code, None)),
+                (None, None) => jit.compile(&module).map(|code| (code, None)),
             };
             // A module the JIT cannot compile stays on the interpreter.
             if let Ok((compiled, kept)) = compiled {
@@ -124,7 +141,8 @@ impl Tier for Tiered {
     }
 
     fn compile(&self, module: &Arc<ValidatedModule>) -> Result<Arc<dyn CompiledModule>, Error> {
-        self.start(module, None)
+        // SAFETY: no kept code.
+        unsafe { self.start(module, None, None) }
     }
 
     fn code_key(&self) -> String {
@@ -143,7 +161,20 @@ impl Tier for Tiered {
         module: &Arc<ValidatedModule>,
         keep: KeepFn,
     ) -> Result<Arc<dyn CompiledModule>, Error> {
-        self.start(module, Some(keep))
+        // SAFETY: no kept code.
+        unsafe { self.start(module, None, Some(keep)) }
+    }
+
+    /// A large module starts on the interpreter at once, while the kept
+    /// code loads (or, failing that, the module compiles) in the background.
+    unsafe fn load_or_compile(
+        &self,
+        module: &Arc<ValidatedModule>,
+        kept: KeptFn,
+        keep: KeepFn,
+    ) -> Result<Arc<dyn CompiledModule>, Error> {
+        // SAFETY: the caller's guarantee.
+        unsafe { self.start(module, Some(kept), Some(keep)) }
     }
 
     unsafe fn load_kept(

@@ -172,3 +172,50 @@ fn the_tiered_engine_ends_on_compiled_code() {
     let jit = Module::new(&Engine::new(EngineKind::Jit).unwrap(), b"(module)").unwrap();
     assert!(jit.has_compiled_code());
 }
+
+#[test]
+fn a_large_module_loads_its_cached_code_in_the_background() {
+    let dir = std::env::temp_dir().join(format!("skiff-tiered-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let wat = dir.join("program.wat");
+    std::fs::write(&wat, program()).unwrap();
+    let cache = dir.join("cache");
+    let engine = engine(EngineKind::Auto, false);
+    // The first load compiles in the background, and keeps the code once
+    // it is done.
+    let first = Module::from_file_cached(&engine, &wat, &cache).unwrap();
+    assert!(first.wait_for_compiled_code());
+    let entry = (0..1000)
+        .find_map(|_| {
+            let found = std::fs::read_dir(&cache).ok().and_then(|mut dir| {
+                dir.find_map(|e| {
+                    let path = e.ok()?.path();
+                    (path.extension()? == "skiffc").then_some(path)
+                })
+            });
+            if found.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            found
+        })
+        .expect("the background compilation keeps its code");
+    let written = std::fs::metadata(&entry).unwrap().modified().unwrap();
+    // The second starts on the interpreter and loads that code, without
+    // compiling (the entry is not written again).
+    let second = Module::from_file_cached(&engine, &wat, &cache).unwrap();
+    assert!(second.wait_for_compiled_code());
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new();
+    linker.func_wrap("host", "wait", || {});
+    let instance = linker.instantiate(&mut store, &second).unwrap();
+    let down = instance
+        .get_typed_func::<(i32, i32, i32), i32>(&store, "down")
+        .unwrap();
+    assert_eq!(down.call(&mut store, (100, -1, 0)).unwrap(), 5050);
+    assert_eq!(
+        std::fs::metadata(&entry).unwrap().modified().unwrap(),
+        written
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

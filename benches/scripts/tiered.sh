@@ -6,7 +6,7 @@
 #
 #   benches/scripts/tiered.sh short   # a short run of the harness's big module (5.9 MB):
 #                                     #   cold (no cache): auto, interp, jit, wasmtime -C cache=n;
-#                                     #   warm cache: jit, wasmtime
+#                                     #   again, cache on: auto, jit, wasmtime
 #   benches/scripts/tiered.sh long    # the corpus at its BENCH sizes: auto against jit
 #
 # Environment: SKIFF (default target/release/skiff, built when missing),
@@ -28,10 +28,12 @@ short)
     cold=(-n auto "$SKIFF run --no-cache big.wasm"
           -n interp "$SKIFF run --no-cache --engine interp big.wasm"
           -n jit "$SKIFF run --no-cache --engine jit big.wasm")
-    # A short run ends before the background compilation does, and keeps
-    # nothing in the cache: the warm runs are the JIT's, whose cached code
-    # the tiered engine would load the same way.
-    warm=(-n jit-cached "env SKIFF_CACHE_DIR=$CACHE $SKIFF run --engine jit big.wasm")
+    # Second runs with the cache on. A short run ends before the tiered
+    # engine's background compilation does and keeps nothing, so the next
+    # run starts on the interpreter again; the JIT's runs load its cached
+    # code.
+    warm=(-n auto-again "env SKIFF_CACHE_DIR=$CACHE $SKIFF run big.wasm"
+          -n jit-cached "env SKIFF_CACHE_DIR=$CACHE $SKIFF run --engine jit big.wasm")
     if [ -n "$WASMTIME" ]; then
         cold+=(-n wasmtime "$WASMTIME run -C cache=n big.wasm")
         warm+=(-n wasmtime-cached "$WASMTIME run big.wasm")

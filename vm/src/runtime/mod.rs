@@ -35,6 +35,6 @@ pub use store::{
     LimiterFn, MemoryId, Store, StoreId, TableId,
 };
 pub use table::{Table, TableError};
-pub use tier::{CompiledModule, KeepFn, KeptCompile, Tier, WasmFunc};
+pub use tier::{CompiledModule, KeepFn, KeptCompile, KeptFn, Tier, WasmFunc};
 pub use trap::{Frame, Trap, TrapKind};
 pub use value::{ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};

@@ -16,6 +16,11 @@ pub type KeptCompile = (Arc<dyn CompiledModule>, Result<Vec<u8>, String>);
 /// has none), perhaps later and on another thread.
 pub type KeepFn = Box<dyn FnOnce(Result<Vec<u8>, String>) + Send>;
 
+/// Where a tier may find code kept earlier for a module (a code cache's
+/// entry): bytes that [`Tier::compile_to_keep`] returned for it on a tier
+/// with the same [`Tier::code_key`], or `None`.
+pub type KeptFn = Box<dyn FnOnce() -> Option<Vec<u8>> + Send>;
+
 /// An execution tier: turns validated modules into code it can run.
 pub trait Tier: Send + Sync {
     /// The tier's name, as the command line spells it (`interp`, `jit`).
@@ -51,6 +56,28 @@ pub trait Tier: Send + Sync {
         let (code, kept) = self.compile_to_keep(module)?;
         keep(kept);
         Ok(code)
+    }
+
+    /// The module's code from `kept` when it has some that loads, else
+    /// compiled as [`Tier::compile_then_keep`] does (handing the new code
+    /// to `keep`). A tier that starts modules on an interpreter may look in
+    /// `kept` and compile later, on another thread.
+    ///
+    /// # Safety
+    /// What `kept` returns is run as machine code, as for [`Tier::load_kept`].
+    unsafe fn load_or_compile(
+        &self,
+        module: &Arc<ValidatedModule>,
+        kept: KeptFn,
+        keep: KeepFn,
+    ) -> Result<Arc<dyn CompiledModule>, Error> {
+        if let Some(code) = kept() {
+            // SAFETY: the caller's guarantee.
+            if let Ok(loaded) = unsafe { self.load_kept(module, &code) } {
+                return Ok(loaded);
+            }
+        }
+        self.compile_then_keep(module, keep)
     }
 
     /// The compiled module whose code `code` holds, without compiling.
