@@ -222,12 +222,13 @@ builtins! {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
         store.call_raw(f, Some(inst), slots(store, f, args))
     };
-    /// `return_call_indirect`'s checks through `table` with element `i`,
-    /// expecting type `ty`; writes the callee's code and context block to
-    /// `out` and `out + 1` when generated code can jump to it, else zeros.
-    tail_target = TailTarget(table: u32, ty: u32, i: u64, out: ptr) -> trap |store, inst| {
+    /// `call_indirect`'s and `return_call_indirect`'s checks through
+    /// `table` with element `i`, expecting type `ty`; writes the callee's
+    /// code and context block to `out` and `out + 1` when generated code can
+    /// call or jump to it directly, else zeros.
+    indirect_target = IndirectTarget(table: u32, ty: u32, i: u64, out: ptr) -> trap |store, inst| {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
-        let (code, vmctx) = crate::tail_target(store, inst, f).unwrap_or((0, 0));
+        let (code, vmctx) = crate::direct_target(store, inst, f).unwrap_or((0, 0));
         put(out, code as u64);
         put(out.wrapping_add(1), vmctx as u64);
         Ok(())

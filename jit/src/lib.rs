@@ -42,7 +42,7 @@ use skiff_vm::runtime::{
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
 use std::sync::{Arc, Mutex};
-use vmctx::InstanceState;
+use vmctx::{Entries, InstanceState};
 
 /// The JIT tier.
 #[derive(Clone)]
@@ -244,11 +244,10 @@ pub struct JitModule {
     /// instances can call (exported, in a table, or the start function); 0
     /// for the others.
     trampolines: Vec<usize>,
-    /// When the functions use Cranelift's tail calling convention (the module
-    /// has tail calls), so that a `return_call_indirect` may jump to them:
-    /// the code of every defined function, and the fuel and epoch checks it
-    /// has (which its signatures follow). Each instance's state gets it.
-    tail_entry: Option<(Arc<[usize]>, Metering)>,
+    /// Where generated code may call or jump into the functions directly
+    /// (a `call_indirect` or `return_call_indirect` that finds one of them
+    /// in a table). Each instance's state gets it.
+    entries: Entries,
     /// The code's entry in the registry the signal handler reads; dropped
     /// (unregistered) before the code's memory is freed.
     registration: Option<registry::Registration>,
@@ -377,14 +376,15 @@ fn compile(
         })
         .collect();
     let registration = Some(registry::register(funcs));
-    let tail_entry = tail_calls.then(|| {
-        let code = plan
+    let entries = Entries {
+        code: plan
             .func_ids()
             .iter()
             .map(|id| jit.get_finalized_function(*id) as usize)
-            .collect();
-        (code, metering)
-    });
+            .collect(),
+        metering,
+        tail: tail_calls,
+    };
     let trampolines = plan
         .tramp_ids()
         .iter()
@@ -394,24 +394,24 @@ fn compile(
         module: module.clone(),
         memory,
         trampolines,
-        tail_entry,
+        entries,
         registration,
         jit: Mutex::new(Some(jit)),
     };
     Ok((compiled, kept))
 }
 
-/// Where a `return_call_indirect` of instance `caller` jumps for function
-/// `f`: the code and context block of a defined function of a module compiled
-/// alike (the tail calling convention, the same fuel and epoch checks), or
-/// `None` when `f` must be called and returned from instead (a host
-/// function, code of another tier or compiled otherwise).
-pub(crate) fn tail_target(store: &Store, caller: InstanceId, f: Func) -> Option<(usize, usize)> {
+/// Where a `call_indirect` or `return_call_indirect` of instance `caller`
+/// may call or jump for function `f`: the code and context block of a
+/// defined function of a module compiled alike (the same calling convention
+/// and fuel and epoch checks, so the same signature), or `None` when `f`
+/// must be called through the store instead (a host function, code of
+/// another tier, or compiled otherwise).
+pub(crate) fn direct_target(store: &Store, caller: InstanceId, f: Func) -> Option<(usize, usize)> {
     let (instance, index) = store.func(f).wasm()?;
     let state = |i: InstanceId| store.instance(i).tier_state_as::<InstanceState>();
     let (target, from) = (state(instance)?, state(caller)?);
-    let (code, metering) = target.tail_entry.as_ref()?;
-    if Some(*metering) != from.tail_entry.as_ref().map(|(_, m)| *m) {
+    if !target.entries.compatible(&from.entries) {
         return None;
     }
     let defined = index.checked_sub(store.instance(instance).module().num_imported_funcs)?;
@@ -426,7 +426,7 @@ pub(crate) fn tail_target(store: &Store, caller: InstanceId, f: Func) -> Option<
             (*to).stack_limit = (*from).stack_limit;
         }
     }
-    Some((code[defined as usize], to as usize))
+    Some((target.entries.code[defined as usize], to as usize))
 }
 
 impl CompiledModule for JitModule {
@@ -443,10 +443,8 @@ impl CompiledModule for JitModule {
                 store.memory_config()
             )));
         }
-        let tail_entry = self.tail_entry.clone();
-        Ok(Some(Box::new(InstanceState::new(
-            store, instance, tail_entry,
-        ))))
+        let entries = self.entries.clone();
+        Ok(Some(Box::new(InstanceState::new(store, instance, entries))))
     }
 
     fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap> {

@@ -63,6 +63,28 @@ pub mod offsets {
     pub const MEMORY_LEN: i32 = offset_of!(VMMemory, len) as i32;
 }
 
+/// The code of each defined function of a module, and what decides whether
+/// other generated code may call it directly: the fuel and epoch checks it
+/// was compiled with (which its signature follows) and its calling
+/// convention (Cranelift's tail convention in modules with tail calls).
+#[derive(Clone)]
+pub(crate) struct Entries {
+    /// The code of each defined function, by defined index.
+    pub(crate) code: Arc<[usize]>,
+    /// Its fuel and epoch checks.
+    pub(crate) metering: Metering,
+    /// Whether it uses the tail calling convention.
+    pub(crate) tail: bool,
+}
+
+impl Entries {
+    /// Whether code compiled as `self` may call code compiled as `other`
+    /// with its own signature of the callee's type.
+    pub(crate) fn compatible(&self, other: &Entries) -> bool {
+        self.metering == other.metering && self.tail == other.tail
+    }
+}
+
 /// What the JIT keeps per instance: the context block and what it points to.
 ///
 /// The context block is owned through a raw pointer (from `Box::into_raw`),
@@ -75,10 +97,9 @@ pub(crate) struct InstanceState {
     _globals: Box<[*mut u64]>,
     /// The memory pointers `vmctx.memories` points to.
     _memories: Box<[*const VMMemory]>,
-    /// Where a `return_call_indirect` may jump into this instance's code:
-    /// the code of each defined function, when the module was compiled with
-    /// the tail calling convention, with the checks it was compiled with.
-    pub(crate) tail_entry: Option<(Arc<[usize]>, Metering)>,
+    /// Where generated code of other instances (or of this one, through a
+    /// table) may call or jump into this instance's code.
+    pub(crate) entries: Entries,
 }
 
 impl Drop for InstanceState {
@@ -102,12 +123,8 @@ impl InstanceState {
     }
 
     /// Builds the context block of `instance`, whose objects exist in `store`;
-    /// `tail_entry` as the field says.
-    pub(crate) fn new(
-        store: &mut Store,
-        instance: InstanceId,
-        tail_entry: Option<(Arc<[usize]>, Metering)>,
-    ) -> InstanceState {
+    /// `entries` as the field says.
+    pub(crate) fn new(store: &mut Store, instance: InstanceId, entries: Entries) -> InstanceState {
         let inst = store.instance(instance);
         let (global_ids, memory_ids) = (inst.globals().to_vec(), inst.memories().to_vec());
         let memory0 = memory_ids.first().copied();
@@ -139,7 +156,7 @@ impl InstanceState {
             vmctx: NonNull::new(vmctx).expect("a box is not null"),
             _globals: globals,
             _memories: memories,
-            tail_entry,
+            entries,
         }
     }
 }

@@ -142,27 +142,7 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
             Control::Call(function_index) => self.call(function_index)?,
             Control::ReturnCall(function_index) => self.return_call(function_index)?,
             Control::ReturnCallIndirect { ty, table } => self.return_call_indirect(ty, table)?,
-            Control::CallIndirect { ty, table } => {
-                let type_index = ty;
-                let ty = self.env.module.types[ty as usize].clone();
-                let elem = self.pop_u64();
-                let n = ty.params().len();
-                let params = self.top_n(n);
-                self.stack.truncate(self.stack.len() - n);
-                let (slot, addr) = self.spill(
-                    &params,
-                    slot_count(ty.params()).max(slot_count(ty.results())),
-                );
-                let t = self.u32_const(table);
-                let tyi = self.u32_const(type_index);
-                self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
-                let rtys: Vec<Type> = ty
-                    .results()
-                    .iter()
-                    .map(|r| cl_type(*r))
-                    .collect::<Result<_, _>>()?;
-                self.reload(slot, &rtys);
-            }
+            Control::CallIndirect { ty, table } => self.call_indirect(ty, table)?,
         }
         Ok(())
     }
@@ -211,6 +191,72 @@ impl Translator<'_, '_, '_> {
         Ok(())
     }
 
+    /// `call_indirect`: a builtin checks the element and finds where the
+    /// callee is; generated code compiled alike (same calling convention,
+    /// same fuel and epoch checks) is called directly, with the arguments
+    /// in registers, anything else (a host function, code of another tier)
+    /// through the store.
+    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
+        let ty = self.env.module.types[type_index as usize].clone();
+        let elem = self.pop_u64();
+        let n = ty.params().len();
+        let params = self.top_n(n);
+        self.stack.truncate(self.stack.len() - n);
+        let rtys: Vec<Type> = ty
+            .results()
+            .iter()
+            .map(|r| cl_type(*r))
+            .collect::<Result<_, _>>()?;
+        let (target, target_addr) = self.spill(&[], 2);
+        let t = self.u32_const(table);
+        let tyi = self.u32_const(type_index);
+        self.checked_builtin(Builtin::IndirectTarget, &[t, tyi, elem, target_addr]);
+        let code = self.b.ins().stack_load(types::I64, types::I64, target, 0);
+        let callee_vmctx = self.b.ins().stack_load(types::I64, types::I64, target, 8);
+        let (direct, through, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        for r in &rtys {
+            self.b.append_block_param(join, *r);
+        }
+        self.b.ins().brif(code, direct, &[], through, &[]);
+        self.b.seal_block(direct);
+        self.b.seal_block(through);
+
+        self.b.switch_to_block(direct);
+        let sig = wasm_signature(&ty, self.env.wasm_conv, self.env.metering)?;
+        let sig = self.b.import_signature(sig);
+        let mut all = vec![callee_vmctx];
+        all.extend(self.fuel_arg());
+        all.extend(params.iter().copied());
+        let call = self.b.ins().call_indirect(sig, code, &all);
+        let results = self.b.inst_results(call).to_vec();
+        let results = self.take_fuel_result(results);
+        let unsaved = self.fuel_unsaved;
+        self.b.ins().jump(join, &args(&results));
+
+        self.b.switch_to_block(through);
+        let (slot, addr) = self.spill(
+            &params,
+            slot_count(ty.params()).max(slot_count(ty.results())),
+        );
+        self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
+        self.reload(slot, &rtys);
+        let results = self.top_n(rtys.len());
+        self.stack.truncate(self.stack.len() - rtys.len());
+        self.b.ins().jump(join, &args(&results));
+
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        let joined = self.b.block_params(join).to_vec();
+        self.stack.extend(joined);
+        // Fuel the direct call returned may not be in the store yet.
+        self.fuel_unsaved |= unsaved;
+        Ok(())
+    }
+
     /// `return_call_indirect`: a builtin checks the element and finds where
     /// the callee is; generated code compiled alike is jumped to with a
     /// Cranelift tail call, anything else called and returned from.
@@ -221,7 +267,7 @@ impl Translator<'_, '_, '_> {
         let (slot, addr) = self.spill(&[], 2);
         let t = self.u32_const(table);
         let tyi = self.u32_const(type_index);
-        self.checked_builtin(Builtin::TailTarget, &[t, tyi, elem, addr]);
+        self.checked_builtin(Builtin::IndirectTarget, &[t, tyi, elem, addr]);
         let code = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
         let callee_vmctx = self.b.ins().stack_load(types::I64, types::I64, slot, 8);
         let (jump, call) = (self.b.create_block(), self.b.create_block());
