@@ -296,6 +296,27 @@ impl CompiledModule for TieredModule {
         }
     }
 
+    fn call_slots(&self, store: &mut Store, f: WasmFunc, slots: &mut [u64]) -> Result<(), Trap> {
+        if let Some(jit) = self.jit.get() {
+            self.install(store, f.instance, jit)?;
+            return jit.call_slots(store, f, slots);
+        }
+        match &self.interp {
+            Some(interp) => {
+                let ty = store
+                    .instance(f.instance)
+                    .module()
+                    .func_type(f.index)
+                    .clone();
+                let args = skiff_vm::runtime::value::read_slots(ty.params(), slots);
+                let results = interp.call_shared(store, f, &args)?;
+                skiff_vm::runtime::value::write_slots(&results, slots);
+                Ok(())
+            }
+            None => Err(Trap::host("a tiered module without code")),
+        }
+    }
+
     fn instantiate(
         &self,
         store: &mut Store,

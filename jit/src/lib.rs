@@ -448,6 +448,15 @@ impl CompiledModule for JitModule {
     }
 
     fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        let ty = self.module.module().func_type(f.index);
+        let n = slot_count(ty.params()).max(slot_count(ty.results()));
+        let mut buf = vec![0u64; n.max(1)];
+        write_slots(args, &mut buf);
+        self.call_slots(store, f, &mut buf)?;
+        Ok(read_slots(ty.results(), &buf))
+    }
+
+    fn call_slots(&self, store: &mut Store, f: WasmFunc, slots: &mut [u64]) -> Result<(), Trap> {
         let WasmFunc { instance, index } = f;
         let m = self.module.module();
         let defined = f.defined_index(m)?;
@@ -463,21 +472,25 @@ impl CompiledModule for JitModule {
             )));
         }
         let ty = m.func_type(index);
-        let n = slot_count(ty.params()).max(slot_count(ty.results()));
-        let mut buf = vec![0u64; n.max(1)];
-        write_slots(args, &mut buf);
+        if slots.len() < slot_count(ty.params()).max(slot_count(ty.results())) {
+            return Err(Trap::host(format!(
+                "too few slots for the arguments and results of function {index}"
+            )));
+        }
         let max_stack = store.max_wasm_stack();
         let store_ptr: *mut Store = store;
         // SAFETY: `vmctx` is this instance's context block, kept alive by the
         // store; generated code and builtins use the store only through
         // `store_ptr` while `traps::call` runs, and this frame does not touch
-        // `store` until it returns. The trampoline matches the function.
+        // `store` until it returns. The trampoline matches the function, and
+        // reads its arguments from and writes its results to `slots`, which
+        // holds enough for both (checked above).
         let result = unsafe {
             (*vmctx).store = store_ptr;
             traps::call(
                 tramp as *const u8,
                 vmctx as *mut u8,
-                buf.as_mut_ptr(),
+                slots.as_mut_ptr(),
                 &mut (*vmctx).stack_limit,
                 max_stack,
             )
@@ -491,8 +504,7 @@ impl CompiledModule for JitModule {
                 });
             }
             t
-        })?;
-        Ok(read_slots(ty.results(), &buf))
+        })
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

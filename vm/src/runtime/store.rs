@@ -710,6 +710,10 @@ impl Store {
         caller: Option<InstanceId>,
         slots: &mut [u64],
     ) -> Result<(), Trap> {
+        if let FuncKind::Wasm { instance, index } = self.funcs[f.0 as usize].kind {
+            let code = self.instances[instance.0 as usize].code().clone();
+            return code.call_slots(self, WasmFunc { instance, index }, slots);
+        }
         let ty = self.funcs[f.0 as usize].ty.clone();
         let args = read_slots(ty.params(), slots);
         let results = self.call_unchecked(f, &args, caller)?;

@@ -127,6 +127,23 @@ pub trait CompiledModule: Send + Sync {
     /// its results.
     fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap>;
 
+    /// Calls `f` as [`CompiledModule::call`] does, with its arguments in
+    /// `slots` as the runtime lays values out
+    /// ([`slots_of`](super::value::slots_of) slots each), where its results
+    /// go; `slots` holds as many slots as the larger of the two needs. A
+    /// tier whose code reads that layout itself spares the conversions.
+    fn call_slots(&self, store: &mut Store, f: WasmFunc, slots: &mut [u64]) -> Result<(), Trap> {
+        let ty = store
+            .instance(f.instance)
+            .module()
+            .func_type(f.index)
+            .clone();
+        let args = super::value::read_slots(ty.params(), slots);
+        let results = self.call(store, f, &args)?;
+        super::value::write_slots(&results, slots);
+        Ok(())
+    }
+
     /// Makes what the tier keeps per instance, once the instance's objects
     /// exist and before its segments and start function run. The store
     /// keeps it, unchanged, as long as the store lives.
