@@ -8,10 +8,11 @@
 use super::{Frame, Kind, Translator, args, cl_type, declare_callee, wasm_signature};
 use crate::builtins::Builtin;
 use crate::traps::TRAP_UNREACHABLE;
-use cranelift_codegen::ir::{self, Block, FuncRef, InstBuilder, Type, types};
+use cranelift_codegen::ir::{self, Block, FuncRef, InstBuilder, Type, Value, types};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Control};
 use skiff_vm::runtime::value::slot_count;
+use skiff_vm::types::FuncType;
 
 impl isa::TranslateControl for Translator<'_, '_, '_> {
     fn control(&mut self, c: Control) -> Result<(), Error> {
@@ -148,6 +149,17 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
     }
 }
 
+/// Where a `call_indirect`'s callee is, once its element is checked: the
+/// element, table and type operands, and the callee's code and context
+/// block (zero when it must be called through the store).
+struct Indirect {
+    elem: Value,
+    table: Value,
+    ty: Value,
+    code: Value,
+    vmctx: Value,
+}
+
 impl Translator<'_, '_, '_> {
     /// Defined function `d`, declared in this body on first use.
     fn callee(&mut self, d: u32) -> FuncRef {
@@ -191,61 +203,92 @@ impl Translator<'_, '_, '_> {
         Ok(())
     }
 
-    /// `call_indirect`: a builtin checks the element and finds where the
-    /// callee is; generated code compiled alike (same calling convention,
-    /// same fuel and epoch checks) is called directly, with the arguments
-    /// in registers, anything else (a host function, code of another tier)
-    /// through the store.
-    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
-        let ty = self.env.module.types[type_index as usize].clone();
+    /// Pops a `call_indirect`'s element and has a builtin check it: traps
+    /// as the instruction does, else says where the callee is when
+    /// generated code compiled alike (same calling convention, same fuel
+    /// and epoch checks) can call it directly.
+    fn indirect_target(&mut self, type_index: u32, table: u32) -> Indirect {
         let elem = self.pop_u64();
+        let (slot, addr) = self.spill(&[], 2);
+        let table = self.u32_const(table);
+        let ty = self.u32_const(type_index);
+        self.checked_builtin(Builtin::IndirectTarget, &[table, ty, elem, addr]);
+        let code = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
+        let vmctx = self.b.ins().stack_load(types::I64, types::I64, slot, 8);
+        Indirect {
+            elem,
+            table,
+            ty,
+            code,
+            vmctx,
+        }
+    }
+
+    /// The arguments of a call of type `ty`, popped, and the call's
+    /// signature when it calls generated code directly.
+    fn direct_call_parts(&mut self, ty: &FuncType) -> Result<(Vec<Value>, ir::SigRef), Error> {
         let n = ty.params().len();
         let params = self.top_n(n);
         self.stack.truncate(self.stack.len() - n);
+        let sig = wasm_signature(ty, self.env.wasm_conv, self.env.metering)?;
+        Ok((params, self.b.import_signature(sig)))
+    }
+
+    /// Calls the callee `at` found through the store (a host function, code
+    /// of another tier or compiled otherwise), with `params`; its results.
+    fn call_through_table(
+        &mut self,
+        ty: &FuncType,
+        at: &Indirect,
+        params: &[Value],
+    ) -> Result<Vec<Value>, Error> {
         let rtys: Vec<Type> = ty
             .results()
             .iter()
             .map(|r| cl_type(*r))
             .collect::<Result<_, _>>()?;
-        let (target, target_addr) = self.spill(&[], 2);
-        let t = self.u32_const(table);
-        let tyi = self.u32_const(type_index);
-        self.checked_builtin(Builtin::IndirectTarget, &[t, tyi, elem, target_addr]);
-        let code = self.b.ins().stack_load(types::I64, types::I64, target, 0);
-        let callee_vmctx = self.b.ins().stack_load(types::I64, types::I64, target, 8);
+        let (slot, addr) = self.spill(
+            params,
+            slot_count(ty.params()).max(slot_count(ty.results())),
+        );
+        self.checked_builtin(Builtin::CallIndirect, &[at.table, at.ty, at.elem, addr]);
+        self.reload(slot, &rtys);
+        let results = self.top_n(rtys.len());
+        self.stack.truncate(self.stack.len() - rtys.len());
+        Ok(results)
+    }
+
+    /// `call_indirect`: the callee is called directly when it is generated
+    /// code compiled alike, with the arguments in registers, else through
+    /// the store.
+    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
+        let ty = self.env.module.types[type_index as usize].clone();
+        let at = self.indirect_target(type_index, table);
+        let (params, sig) = self.direct_call_parts(&ty)?;
         let (direct, through, join) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
-        for r in &rtys {
-            self.b.append_block_param(join, *r);
+        for r in ty.results() {
+            self.b.append_block_param(join, cl_type(*r)?);
         }
-        self.b.ins().brif(code, direct, &[], through, &[]);
+        self.b.ins().brif(at.code, direct, &[], through, &[]);
         self.b.seal_block(direct);
         self.b.seal_block(through);
 
         self.b.switch_to_block(direct);
-        let sig = wasm_signature(&ty, self.env.wasm_conv, self.env.metering)?;
-        let sig = self.b.import_signature(sig);
-        let mut all = vec![callee_vmctx];
+        let mut all = vec![at.vmctx];
         all.extend(self.fuel_arg());
         all.extend(params.iter().copied());
-        let call = self.b.ins().call_indirect(sig, code, &all);
+        let call = self.b.ins().call_indirect(sig, at.code, &all);
         let results = self.b.inst_results(call).to_vec();
         let results = self.take_fuel_result(results);
         let unsaved = self.fuel_unsaved;
         self.b.ins().jump(join, &args(&results));
 
         self.b.switch_to_block(through);
-        let (slot, addr) = self.spill(
-            &params,
-            slot_count(ty.params()).max(slot_count(ty.results())),
-        );
-        self.checked_builtin(Builtin::CallIndirect, &[t, tyi, elem, addr]);
-        self.reload(slot, &rtys);
-        let results = self.top_n(rtys.len());
-        self.stack.truncate(self.stack.len() - rtys.len());
+        let results = self.call_through_table(&ty, &at, &params)?;
         self.b.ins().jump(join, &args(&results));
 
         self.b.seal_block(join);
@@ -257,41 +300,27 @@ impl Translator<'_, '_, '_> {
         Ok(())
     }
 
-    /// `return_call_indirect`: a builtin checks the element and finds where
-    /// the callee is; generated code compiled alike is jumped to with a
-    /// Cranelift tail call, anything else called and returned from.
+    /// `return_call_indirect`: generated code compiled alike is jumped to
+    /// with a Cranelift tail call, anything else called through the store
+    /// and returned from.
     fn return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
         let ty = self.env.module.types[type_index as usize].clone();
-        let elem = self.pop_u64();
-        let params = self.top_n(ty.params().len());
-        let (slot, addr) = self.spill(&[], 2);
-        let t = self.u32_const(table);
-        let tyi = self.u32_const(type_index);
-        self.checked_builtin(Builtin::IndirectTarget, &[t, tyi, elem, addr]);
-        let code = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
-        let callee_vmctx = self.b.ins().stack_load(types::I64, types::I64, slot, 8);
+        let at = self.indirect_target(type_index, table);
+        let (params, sig) = self.direct_call_parts(&ty)?;
         let (jump, call) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(code, jump, &[], call, &[]);
+        self.b.ins().brif(at.code, jump, &[], call, &[]);
         self.b.seal_block(jump);
         self.b.seal_block(call);
 
         self.b.switch_to_block(jump);
-        let sig = wasm_signature(&ty, self.env.wasm_conv, self.env.metering)?;
-        let sig = self.b.import_signature(sig);
-        let mut all = vec![callee_vmctx];
+        let mut all = vec![at.vmctx];
         all.extend(self.fuel_arg());
-        all.extend(params);
-        self.b.ins().return_call_indirect(sig, code, &all);
+        all.extend(params.iter().copied());
+        self.b.ins().return_call_indirect(sig, at.code, &all);
 
         self.b.switch_to_block(call);
-        self.stack.push(elem);
-        isa::TranslateControl::control(
-            self,
-            Control::CallIndirect {
-                ty: type_index,
-                table,
-            },
-        )?;
+        let results = self.call_through_table(&ty, &at, &params)?;
+        self.stack.extend(results);
         self.return_top();
         Ok(())
     }
