@@ -173,10 +173,18 @@ unsafe fn init_frame(code: &FuncCode, regs: *mut u64) {
 impl Machine {
     /// Sets up the frame of `self.func` at absolute slot `fp`, where its arguments are.
     fn enter(&mut self, fp: usize) -> Result<(), Trap> {
-        let code = self
-            .cur
-            .code(self.func)
-            .map_err(|e| Trap::host(e.to_string()))?;
+        let code = match self.cur.code(self.func) {
+            Ok(code) => code,
+            Err(e) => {
+                // A translation bug, found on the first call: a trap with
+                // the frames that made the call.
+                let mut trap = Trap::host(e.to_string());
+                for f in self.trap(TrapKind::Host).backtrace() {
+                    trap.push_frame(f.clone());
+                }
+                return Err(trap);
+            }
+        };
         let end = fp + code.frame_size as usize;
         if end > self.slots.len() {
             self.grow_slots(end)?;

@@ -86,10 +86,11 @@ impl InterpModule {
             .with(|s| translate::translate_with(&mut s.borrow_mut(), m, info, index, self.metering))
             .map_err(|e| e.in_func(index))?;
         let code = slot.get_or_init(|| code);
-        if !self.is_handed_over() {
-            // A hand-over between the check and this store leaves one entry
-            // set: calls through it stay interpreted, which is still right.
-            self.entries[i as usize].store(std::ptr::from_ref(code).cast_mut(), Ordering::Release);
+        let entry = &self.entries[i as usize];
+        entry.store(std::ptr::from_ref(code).cast_mut(), Ordering::SeqCst);
+        if self.handed_over.load(Ordering::SeqCst) {
+            // Handed over meanwhile: calls go to compiled code from now on.
+            entry.store(std::ptr::null_mut(), Ordering::SeqCst);
         }
         Ok(code)
     }
@@ -106,9 +107,11 @@ impl InterpModule {
     /// already) goes through the store, to the code the instance has then.
     /// Used by a tiered engine once its compiled code is installed.
     pub fn hand_over(&self) {
-        self.handed_over.store(true, Ordering::Release);
+        // SeqCst, with `translate`'s: of the flag and an entry, whichever
+        // is stored second sees the other, so no entry stays set.
+        self.handed_over.store(true, Ordering::SeqCst);
         for entry in &self.entries {
-            entry.store(std::ptr::null_mut(), Ordering::Release);
+            entry.store(std::ptr::null_mut(), Ordering::SeqCst);
         }
     }
 
