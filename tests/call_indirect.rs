@@ -121,3 +121,65 @@ fn every_kind_of_callee_agrees_across_tiers() {
         );
     }
 }
+
+/// Calls slot 0 of a table, changes the slot in every way there is, and
+/// calls it again after each change.
+const CHANGING: &str = r#"(module
+  (type $u (func (result i32)))
+  (table $t (export "t") 2 10 funcref)
+  (elem (table $t) (i32.const 0) func $one $two)
+  (elem $later func $three)
+  (func $one (result i32) (i32.const 1))
+  (func $two (result i32) (i32.const 2))
+  (func $three (result i32) (i32.const 3))
+  (func $call (export "call") (param i32) (result i32)
+    (call_indirect $t (type $u) (local.get 0)))
+  (func (export "changes") (result i64) (local $acc i64)
+    (local.set $acc (i64.extend_i32_u (call $call (i32.const 0))))
+    ;; table.set
+    (table.set $t (i32.const 0) (ref.func $two))
+    (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 10)) (i64.extend_i32_u (call $call (i32.const 0)))))
+    ;; table.init
+    (table.init $t $later (i32.const 0) (i32.const 0) (i32.const 1))
+    (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 10)) (i64.extend_i32_u (call $call (i32.const 0)))))
+    ;; table.fill
+    (table.fill $t (i32.const 0) (ref.func $one) (i32.const 1))
+    (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 10)) (i64.extend_i32_u (call $call (i32.const 0)))))
+    ;; table.copy from slot 1 ($two)
+    (table.copy $t $t (i32.const 0) (i32.const 1) (i32.const 1))
+    (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 10)) (i64.extend_i32_u (call $call (i32.const 0)))))
+    ;; table.grow: the new slot holds $three
+    (drop (table.grow $t (ref.func $three) (i32.const 1)))
+    (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 10)) (i64.extend_i32_u (call $call (i32.const 2)))))
+    (local.get $acc)))"#;
+
+#[test]
+fn a_changed_table_element_is_called_as_it_is_now() {
+    let mut all = kinds();
+    if all.contains(&EngineKind::Jit) {
+        all.push(EngineKind::Auto);
+    }
+    for kind in all {
+        let engine = Engine::new(kind).unwrap();
+        let mut store = Store::new(&engine, ());
+        let module = Module::new(&engine, CHANGING.as_bytes()).unwrap();
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let call = instance.get_typed_func::<i32, i32>(&store, "call").unwrap();
+        // Called twice, so that compiled code has the target at hand.
+        assert_eq!(call.call(&mut store, 0).unwrap(), 1, "{kind}");
+        assert_eq!(call.call(&mut store, 0).unwrap(), 1, "{kind}");
+        let changes = instance
+            .get_typed_func::<(), i64>(&store, "changes")
+            .unwrap();
+        assert_eq!(changes.call(&mut store, ()).unwrap(), 123_123, "{kind}");
+        // The host sets slot 0 to `$three` (slot 2's function now).
+        let table = instance.get_table(&store, "t").unwrap();
+        let three = table.get(&store, 2).unwrap();
+        table.set(&mut store, 0, three).unwrap();
+        assert_eq!(call.call(&mut store, 0).unwrap(), 3, "{kind}");
+        // A null element traps, even where a target was found before.
+        table.set(&mut store, 0, skiff::Val::FuncRef(None)).unwrap();
+        let trap = call.call(&mut store, 0).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::UninitializedElement, "{kind}");
+    }
+}

@@ -225,10 +225,19 @@ builtins! {
     /// `call_indirect`'s and `return_call_indirect`'s checks through
     /// `table` with element `i`, expecting type `ty`; writes the callee's
     /// code and context block to `out` and `out + 1` when generated code can
-    /// call or jump to it directly, else zeros.
+    /// call or jump to it directly (and keeps them in the instance's cache
+    /// of targets, which generated code looks in first), else zeros.
     indirect_target = IndirectTarget(table: u32, ty: u32, i: u64, out: ptr) -> trap |store, inst| {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
-        let (code, vmctx) = crate::direct_target(store, inst, f).unwrap_or((0, 0));
+        let target = crate::direct_target(store, inst, f);
+        if let Some(target) = target
+            && let Some(state) = store.instance(inst).tier_state_as::<crate::vmctx::InstanceState>()
+        {
+            // SAFETY: the store's count of table changes lives as long as it.
+            let version = unsafe { *store.table_version_ptr() };
+            state.cache_target((i, ty, table), version, target);
+        }
+        let (code, vmctx) = target.unwrap_or((0, 0));
         put(out, code as u64);
         put(out.wrapping_add(1), vmctx as u64);
         Ok(())

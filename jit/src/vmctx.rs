@@ -4,8 +4,8 @@ use crate::builtins::{self, Addresses};
 use skiff_vm::runtime::{InstanceId, MeterState, Metering, Store, VMMemory};
 use std::mem::offset_of;
 use std::ptr::NonNull;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The per-instance context block. Its address is stable (it is boxed) and
 /// generated code receives it as its first argument.
@@ -30,8 +30,70 @@ pub struct VMContext {
     pub meter: *mut MeterState,
     /// The engine's epoch counter.
     pub epoch: *const AtomicU64,
+    /// The store's count of table changes ([`Store::table_version_ptr`]).
+    pub table_version: *const u64,
+    /// The instance's cache of `call_indirect` targets: [`EMPTY_CACHE`]
+    /// until the first target found, then the instance's own.
+    pub indirect_cache: *const CacheEntry,
     /// The instance.
     pub instance: u32,
+}
+
+/// How many entries an instance's cache of `call_indirect` targets has.
+pub const CACHE_ENTRIES: usize = 64;
+
+/// A `call_indirect` target found earlier: element `elem` of the
+/// instance's table `table` (the high half of `type_table`), checked
+/// against type `type` (its low half), is a function generated code can
+/// call directly at `code` with context block `vmctx`, as long as the
+/// store's count of table changes is `version`. Written by the
+/// `IndirectTarget` builtin, read by generated code, on the thread that
+/// runs the store.
+#[repr(C)]
+pub struct CacheEntry {
+    /// The count of table changes it holds for; `u64::MAX` for none.
+    pub version: AtomicU64,
+    /// The element index.
+    pub elem: AtomicU64,
+    /// The type index, and the table index shifted left by 32.
+    pub type_table: AtomicU64,
+    /// The callee's code.
+    pub code: AtomicU64,
+    /// The callee's context block.
+    pub vmctx: AtomicU64,
+}
+
+impl CacheEntry {
+    /// An entry that holds nothing.
+    const fn empty() -> CacheEntry {
+        CacheEntry {
+            version: AtomicU64::new(u64::MAX),
+            elem: AtomicU64::new(0),
+            type_table: AtomicU64::new(0),
+            code: AtomicU64::new(0),
+            vmctx: AtomicU64::new(0),
+        }
+    }
+
+    /// The size of an entry, for the translator.
+    pub const SIZE: i64 = size_of::<CacheEntry>() as i64;
+}
+
+/// The cache of an instance that has found no target yet: it matches
+/// nothing and is never written.
+pub static EMPTY_CACHE: [CacheEntry; CACHE_ENTRIES] =
+    [const { CacheEntry::empty() }; CACHE_ENTRIES];
+
+/// Where the target of element `elem` of table `table`, checked against
+/// type `ty`, sits in a cache: the translator computes the same from the
+/// element and the constants of the call site.
+pub fn cache_slot(elem: u64, ty: u32, table: u32) -> usize {
+    ((elem ^ cache_salt(ty, table)) as usize) & (CACHE_ENTRIES - 1)
+}
+
+/// The part of [`cache_slot`]'s hash a call site knows as it is compiled.
+pub fn cache_salt(ty: u32, table: u32) -> u64 {
+    (u64::from(ty) << 6) ^ (u64::from(table) << 11)
 }
 
 /// Offsets of the fields, for the translator.
@@ -53,6 +115,12 @@ pub mod offsets {
     pub const METER: i32 = offset_of!(VMContext, meter) as i32;
     /// `epoch`.
     pub const EPOCH: i32 = offset_of!(VMContext, epoch) as i32;
+    /// `store`.
+    pub const STORE: i32 = offset_of!(VMContext, store) as i32;
+    /// `table_version`.
+    pub const TABLE_VERSION: i32 = offset_of!(VMContext, table_version) as i32;
+    /// `indirect_cache`.
+    pub const INDIRECT_CACHE: i32 = offset_of!(VMContext, indirect_cache) as i32;
     /// `MeterState::fuel`.
     pub const METER_FUEL: i32 = offset_of!(MeterState, fuel) as i32;
     /// `MeterState::deadline`.
@@ -100,6 +168,9 @@ pub(crate) struct InstanceState {
     /// Where generated code of other instances (or of this one, through a
     /// table) may call or jump into this instance's code.
     pub(crate) entries: Entries,
+    /// The instance's cache of `call_indirect` targets, made on the first
+    /// target found (`vmctx.indirect_cache` then points to it).
+    cache: OnceLock<Box<[CacheEntry]>>,
 }
 
 impl Drop for InstanceState {
@@ -150,6 +221,8 @@ impl InstanceState {
             builtins: &builtins::ADDRESSES,
             meter: store.meter_ptr(),
             epoch: store.epoch_counter(),
+            table_version: store.table_version_ptr(),
+            indirect_cache: EMPTY_CACHE.as_ptr(),
             instance: instance.0,
         }));
         InstanceState {
@@ -157,6 +230,34 @@ impl InstanceState {
             _globals: globals,
             _memories: memories,
             entries,
+            cache: OnceLock::new(),
         }
+    }
+
+    /// Keeps `code` and `vmctx` as the target of element `elem` of table
+    /// `table` checked against type `ty`, while the store's count of table
+    /// changes is `version`.
+    pub(crate) fn cache_target(
+        &self,
+        (elem, ty, table): (u64, u32, u32),
+        version: u64,
+        (code, vmctx): (usize, usize),
+    ) {
+        let cache = self.cache.get_or_init(|| {
+            let cache: Box<[CacheEntry]> =
+                (0..CACHE_ENTRIES).map(|_| CacheEntry::empty()).collect();
+            // SAFETY: the context block lives as long as this state; only
+            // the thread running the store writes it, and generated code
+            // reads the pointer afresh at each `call_indirect`.
+            unsafe { (*self.vmctx()).indirect_cache = cache.as_ptr() };
+            cache
+        });
+        let e = &cache[cache_slot(elem, ty, table)];
+        e.version.store(version, Ordering::Relaxed);
+        e.elem.store(elem, Ordering::Relaxed);
+        e.type_table
+            .store(u64::from(ty) | (u64::from(table) << 32), Ordering::Relaxed);
+        e.code.store(code as u64, Ordering::Relaxed);
+        e.vmctx.store(vmctx as u64, Ordering::Relaxed);
     }
 }

@@ -8,11 +8,14 @@
 use super::{Frame, Kind, Translator, args, cl_type, declare_callee, wasm_signature};
 use crate::builtins::Builtin;
 use crate::traps::TRAP_UNREACHABLE;
+use crate::vmctx::{CACHE_ENTRIES, CacheEntry, cache_salt, offsets};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, Block, FuncRef, InstBuilder, Type, Value, types};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, Control};
 use skiff_vm::runtime::value::slot_count;
 use skiff_vm::types::FuncType;
+use std::mem::offset_of;
 
 impl isa::TranslateControl for Translator<'_, '_, '_> {
     fn control(&mut self, c: Control) -> Result<(), Error> {
@@ -209,18 +212,88 @@ impl Translator<'_, '_, '_> {
     /// and epoch checks) can call it directly.
     fn indirect_target(&mut self, type_index: u32, table: u32) -> Indirect {
         let elem = self.pop_u64();
-        let (slot, addr) = self.spill(&[], 2);
-        let table = self.u32_const(table);
-        let ty = self.u32_const(type_index);
-        self.checked_builtin(Builtin::IndirectTarget, &[table, ty, elem, addr]);
-        let code = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
-        let vmctx = self.b.ins().stack_load(types::I64, types::I64, slot, 8);
+        let table_v = self.u32_const(table);
+        let ty_v = self.u32_const(type_index);
+        // The instance's cache first: an entry for this element, table and
+        // type, written while the store's tables were as they are now.
+        let (trusted, ro) = (self.flags.trusted, self.flags.trusted_ro);
+        let version_at = self
+            .b
+            .ins()
+            .load(types::I64, ro, self.vmctx, offsets::TABLE_VERSION);
+        let version = self.b.ins().load(types::I64, trusted, version_at, 0);
+        let cache = self
+            .b
+            .ins()
+            .load(types::I64, trusted, self.vmctx, offsets::INDIRECT_CACHE);
+        let salted = self
+            .b
+            .ins()
+            .bxor_imm_u(elem, cache_salt(type_index, table) as i64);
+        let slot = self.b.ins().band_imm_u(salted, (CACHE_ENTRIES - 1) as i64);
+        let offset = self.b.ins().imul_imm_u(slot, CacheEntry::SIZE);
+        let entry = self.b.ins().iadd(cache, offset);
+        let field = |t: &mut Self, at: i32| t.b.ins().load(types::I64, trusted, entry, at);
+        let (e_version, e_elem, e_type_table) = (
+            field(self, offset_of!(CacheEntry, version) as i32),
+            field(self, offset_of!(CacheEntry, elem) as i32),
+            field(self, offset_of!(CacheEntry, type_table) as i32),
+        );
+        let type_table = u64::from(type_index) | (u64::from(table) << 32);
+        let same_version = self.b.ins().icmp(IntCC::Equal, e_version, version);
+        let same_elem = self.b.ins().icmp(IntCC::Equal, e_elem, elem);
+        let same_site = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, e_type_table, type_table as i64);
+        let hit = self.b.ins().band(same_version, same_elem);
+        let hit = self.b.ins().band(hit, same_site);
+        let (cached, check, found) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.append_block_param(found, types::I64);
+        self.b.append_block_param(found, types::I64);
+        self.b.ins().brif(hit, cached, &[], check, &[]);
+        self.b.seal_block(cached);
+        self.b.seal_block(check);
+
+        self.b.switch_to_block(cached);
+        let code = field(self, offset_of!(CacheEntry, code) as i32);
+        let vmctx = field(self, offset_of!(CacheEntry, vmctx) as i32);
+        self.b.ins().jump(found, &args(&[code, vmctx]));
+
+        // Not there: the builtin checks the element (and traps as the
+        // instruction does), and keeps a target it finds in the cache.
+        self.b.switch_to_block(check);
+        let (out, addr) = self.spill(&[], 2);
+        self.checked_builtin(Builtin::IndirectTarget, &[table_v, ty_v, elem, addr]);
+        let code = self.b.ins().stack_load(types::I64, types::I64, out, 0);
+        let vmctx = self.b.ins().stack_load(types::I64, types::I64, out, 8);
+        self.b.ins().jump(found, &args(&[code, vmctx]));
+
+        self.b.seal_block(found);
+        self.b.switch_to_block(found);
+        let (code, vmctx) = (self.b.block_params(found)[0], self.b.block_params(found)[1]);
         Indirect {
             elem,
-            table,
-            ty,
+            table: table_v,
+            ty: ty_v,
             code,
             vmctx,
+        }
+    }
+
+    /// Before a direct call of generated code through a table: the callee's
+    /// context block gets this entry's store and stack limit, which its
+    /// builtins and stack check use (the same block when the callee is of
+    /// this instance, which changes nothing).
+    fn lend_entry_state(&mut self, callee_vmctx: Value) {
+        let trusted = self.flags.trusted;
+        for at in [offsets::STORE, offsets::STACK_LIMIT] {
+            let v = self.b.ins().load(types::I64, trusted, self.vmctx, at);
+            self.b.ins().store(trusted, v, callee_vmctx, at);
         }
     }
 
@@ -278,6 +351,7 @@ impl Translator<'_, '_, '_> {
         self.b.seal_block(through);
 
         self.b.switch_to_block(direct);
+        self.lend_entry_state(at.vmctx);
         let mut all = vec![at.vmctx];
         all.extend(self.fuel_arg());
         all.extend(params.iter().copied());
@@ -313,6 +387,7 @@ impl Translator<'_, '_, '_> {
         self.b.seal_block(call);
 
         self.b.switch_to_block(jump);
+        self.lend_entry_state(at.vmctx);
         let mut all = vec![at.vmctx];
         all.extend(self.fuel_arg());
         all.extend(params.iter().copied());

@@ -112,6 +112,10 @@ pub struct Store {
     meter: Box<MeterState>,
     /// The epoch counter of the engine the store belongs to.
     epoch: Epoch,
+    /// Counts the changes of any table element in the store, so that code
+    /// may keep what it found in a table for as long as it reads the same
+    /// count (boxed: compiled code reads it through a pointer).
+    table_version: Box<u64>,
 }
 
 impl Default for Store {
@@ -153,7 +157,23 @@ impl Store {
             pending_panic: None,
             meter: Box::default(),
             epoch: Epoch::new(),
+            table_version: Box::default(),
         }
+    }
+
+    /// The store's tables, to change elements of: counted as a change of
+    /// the tables (see [`Store::table_version_ptr`]).
+    pub(crate) fn tables_mut(&mut self) -> &mut Vec<Table> {
+        *self.table_version = self.table_version.wrapping_add(1);
+        &mut self.tables
+    }
+
+    /// Where the count of the store's table changes is: it grows whenever
+    /// an element of any table is set (growth leaves the existing elements
+    /// alone, and is not counted). Valid as long as the store; compiled code
+    /// keeps the function it found at an element while the count stays.
+    pub fn table_version_ptr(&self) -> *const u64 {
+        &*self.table_version
     }
 
     /// Takes memories from `pool` instead of reserving address space for
@@ -538,7 +558,7 @@ impl Store {
     /// element type to an object of this store.
     pub fn table_set(&mut self, t: TableId, i: u32, value: Value) -> Result<(), Trap> {
         let raw = self.table_value(t, value)?;
-        match self.tables[t.0 as usize].set(i, raw) {
+        match self.tables_mut()[t.0 as usize].set(i, raw) {
             Some(()) => Ok(()),
             None => Err(Trap::new(super::trap::TrapKind::TableOutOfBounds)),
         }

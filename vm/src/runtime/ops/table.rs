@@ -28,7 +28,7 @@ pub fn table_set(
     r: RawRef,
 ) -> Result<(), Trap> {
     let t = table_id(store, inst, table);
-    let elements = &mut store.tables[t.0 as usize].elements;
+    let elements = &mut store.tables_mut()[t.0 as usize].elements;
     let i = range(i, 1, elements.len(), TrapKind::TableOutOfBounds)?.start;
     elements[i] = r;
     Ok(())
@@ -67,7 +67,7 @@ pub fn table_fill(
     n: u64,
 ) -> Result<(), Trap> {
     let t = table_id(store, inst, table);
-    let elements = &mut store.tables[t.0 as usize].elements;
+    let elements = &mut store.tables_mut()[t.0 as usize].elements;
     let d = range(i, n, elements.len(), TrapKind::TableOutOfBounds)?;
     elements[d].fill(r);
     Ok(())
@@ -97,14 +97,15 @@ pub fn table_copy(
         store.tables[dt].elements.len(),
         TrapKind::TableOutOfBounds,
     )?;
+    let tables = store.tables_mut();
     if dt == st {
-        store.tables[dt].elements.copy_within(s, d.start);
+        tables[dt].elements.copy_within(s, d.start);
     } else {
         let (to, from) = if dt < st {
-            let (lo, hi) = store.tables.split_at_mut(st);
+            let (lo, hi) = tables.split_at_mut(st);
             (&mut lo[dt], &hi[0])
         } else {
-            let (lo, hi) = store.tables.split_at_mut(dt);
+            let (lo, hi) = tables.split_at_mut(dt);
             (&mut hi[0], &lo[st])
         };
         to.elements[d].copy_from_slice(&from.elements[s]);
@@ -126,7 +127,7 @@ pub fn table_init(
         .clone()
         .unwrap_or_else(|| Arc::from([]));
     let t = table_id(store, inst, table);
-    let elements = &mut store.tables[t.0 as usize].elements;
+    let elements = &mut store.tables_mut()[t.0 as usize].elements;
     let s = range(s, n, seg.len(), TrapKind::TableOutOfBounds)?;
     let d = range(d, n, elements.len(), TrapKind::TableOutOfBounds)?;
     elements[d].copy_from_slice(&seg[s]);
