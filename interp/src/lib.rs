@@ -51,9 +51,7 @@ impl Interpreter {
     pub fn with_metering(metering: Metering) -> Self {
         Interpreter { metering }
     }
-}
 
-impl Interpreter {
     /// Prepares `module` to run, as [`Tier::compile`] does, keeping the
     /// interpreter's own type (for a tiered engine): each function is
     /// translated on its first call.

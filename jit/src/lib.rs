@@ -415,18 +415,13 @@ pub(crate) fn direct_target(store: &Store, caller: InstanceId, f: Func) -> Optio
         return None;
     }
     let defined = index.checked_sub(store.instance(instance).module().num_imported_funcs)?;
-    let (to, from) = (target.vmctx(), from.vmctx());
-    if to != from {
-        // SAFETY: both context blocks live as long as their instances in
-        // `store`, and only this thread, which runs the caller's code, uses
-        // them now. The callee's builtins and stack check need the store and
-        // stack limit the caller's entry set.
-        unsafe {
-            (*to).store = (*from).store;
-            (*to).stack_limit = (*from).stack_limit;
-        }
-    }
-    Some((target.entries.code[defined as usize], to as usize))
+    // The caller's code lends the callee's context block its store and
+    // stack limit before each call (`lend_entry_state` in the translator),
+    // a cached target's included.
+    Some((
+        target.entries.code[defined as usize],
+        target.vmctx() as usize,
+    ))
 }
 
 impl CompiledModule for JitModule {
