@@ -1,6 +1,7 @@
 //! Memories, tables and globals of a store, and [`Extern`], what an
 //! instance exports or a module imports.
 
+use crate::exceptions::Tag;
 use crate::func::{Func, check_store};
 use crate::store::{AsContext, AsContextMut};
 use crate::values::Val;
@@ -18,6 +19,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl Extern {
@@ -27,6 +30,7 @@ impl Extern {
             vm::Extern::Table(t) => Extern::Table(Table { store, index: t }),
             vm::Extern::Memory(m) => Extern::Memory(Memory { store, index: m }),
             vm::Extern::Global(g) => Extern::Global(Global { store, index: g }),
+            vm::Extern::Tag(t) => Extern::Tag(Tag::from_vm(store, t)),
         }
     }
 
@@ -37,6 +41,7 @@ impl Extern {
             Extern::Table(t) => vm::Extern::Table(t.index(store)),
             Extern::Memory(m) => vm::Extern::Memory(m.index(store)),
             Extern::Global(g) => vm::Extern::Global(g.index(store)),
+            Extern::Tag(t) => vm::Extern::Tag(t.index(store)),
         }
     }
 
@@ -47,6 +52,7 @@ impl Extern {
             Extern::Table(t) => t.store == store,
             Extern::Memory(m) => m.store == store,
             Extern::Global(g) => g.store == store,
+            Extern::Tag(t) => t.store_id() == store,
         }
     }
 
@@ -74,12 +80,26 @@ impl Extern {
         }
     }
 
+    /// The tag, if it is one.
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The global, if it is one.
     pub fn into_global(self) -> Option<Global> {
         match self {
             Extern::Global(g) => Some(g),
             _ => None,
         }
+    }
+}
+
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 

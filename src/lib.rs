@@ -69,6 +69,7 @@
 
 pub mod artifact;
 mod engine;
+mod exceptions;
 mod externals;
 mod func;
 mod instance;
@@ -87,6 +88,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use engine::{Config, Engine, EngineKind, PoolingConfig};
+pub use exceptions::{ExnRef, Tag};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResults, IntoFunc};
 pub use instance::Instance;

@@ -21,6 +21,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global of this type.
     Global(GlobalType),
+    /// An exception tag whose payload has this type's parameters.
+    Tag(FuncType),
 }
 
 /// A validated module, compiled for an engine's tier; instantiate it with a
@@ -92,6 +94,7 @@ impl Module {
                 ImportDesc::Table(t) => ExternType::Table(t),
                 ImportDesc::Memory(t) => ExternType::Memory(t),
                 ImportDesc::Global(t) => ExternType::Global(t),
+                ImportDesc::Tag(t) => ExternType::Tag(m.types[t as usize].clone()),
             };
             (i.module.as_str(), i.name.as_str(), ty)
         })
@@ -107,6 +110,7 @@ impl Module {
                 ExternKind::Table => ExternType::Table(m.tables[i]),
                 ExternKind::Memory => ExternType::Memory(m.memories[i]),
                 ExternKind::Global => ExternType::Global(m.globals[i]),
+                ExternKind::Tag => ExternType::Tag(m.tag_type(e.index).clone()),
             };
             (e.name.as_str(), ty)
         })

@@ -1,5 +1,6 @@
 //! WebAssembly values as the API passes them.
 
+use crate::exceptions::ExnRef;
 use crate::func::Func;
 use skiff_vm::runtime::{self as vm, StoreId};
 use skiff_vm::types::{RefType, ValType};
@@ -24,6 +25,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An `externref`, `None` for null: an opaque host value.
     ExternRef(Option<ExternRef>),
+    /// An `exnref`, `None` for null: a caught exception.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -37,6 +40,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -50,6 +54,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::Ref(RefType::FuncRef) => Val::FuncRef(None),
             ValType::Ref(RefType::ExternRef) => Val::ExternRef(None),
+            ValType::Ref(RefType::ExnRef) => Val::ExnRef(None),
         }
     }
 
@@ -76,6 +81,7 @@ impl Val {
             Val::V128(v) => vm::Value::V128(v),
             Val::FuncRef(f) => vm::Value::FuncRef(f.map(|f| vm::FuncRef(f.index(store).0))),
             Val::ExternRef(r) => vm::Value::ExternRef(r),
+            Val::ExnRef(e) => vm::Value::ExnRef(e.map(|e| e.index(store))),
         }
     }
 
@@ -89,6 +95,7 @@ impl Val {
             vm::Value::V128(v) => Val::V128(v),
             vm::Value::FuncRef(f) => Val::FuncRef(f.map(|f| Func::from_vm(store, vm::Func(f.0)))),
             vm::Value::ExternRef(r) => Val::ExternRef(r),
+            vm::Value::ExnRef(e) => Val::ExnRef(e.map(|e| ExnRef::from_vm(store, e))),
         }
     }
 }
@@ -101,7 +108,8 @@ impl fmt::Debug for Val {
             Val::F32(b) => write!(f, "f32:{}", f32::from_bits(*b)),
             Val::F64(b) => write!(f, "f64:{}", f64::from_bits(*b)),
             Val::V128(v) => write!(f, "v128:{v:#034x}"),
-            Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => write!(f, "null"),
+            Val::ExnRef(Some(e)) => write!(f, "exnref:{e:?}"),
             Val::FuncRef(Some(r)) => write!(f, "funcref:{r:?}"),
             Val::ExternRef(Some(r)) => write!(f, "externref:{}", r.0),
         }

@@ -637,7 +637,7 @@ pub fn run_skiff(engine: &skiff::Engine, bytes: &[u8], names: &[String]) -> Resu
                     .collect();
                 run.tables.push((name.clone(), nulls));
             }
-            ExternType::Func(_) => {}
+            ExternType::Func(_) | ExternType::Tag(_) => {}
         }
     }
     Ok(run)
@@ -674,6 +674,7 @@ fn from_skiff(v: &skiff::Val) -> Value {
         skiff::Val::V128(x) => Value::V128(*x),
         skiff::Val::FuncRef(r) => Value::Ref { null: r.is_none() },
         skiff::Val::ExternRef(r) => Value::Ref { null: r.is_none() },
+        skiff::Val::ExnRef(r) => Value::Ref { null: r.is_none() },
     }
 }
 

@@ -37,6 +37,33 @@ pub struct BranchTarget {
     pub keep: u32,
 }
 
+/// The handler of a `try_table`: while an instruction from the target of
+/// branch table entry `range` up to (not including) that of entry `range +
+/// 1` throws, its clauses are tried in order. The bounds are entries so
+/// that the passes that rewrite finished code move them with everything
+/// else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatchHandler {
+    /// The first of its two branch table entries.
+    pub range: u32,
+    /// Its catch clauses, in order.
+    pub clauses: Box<[Clause]>,
+}
+
+/// A catch clause of a `try_table`, as the interpreter runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clause {
+    /// The module's tag index it catches; `None` for any exception.
+    pub tag: Option<u32>,
+    /// Whether the exception follows the payload as an `exnref`.
+    pub with_ref: bool,
+    /// The slot the payload goes to: the stack's height at the `try_table`.
+    pub at: Slot,
+    /// The branch table entry whose target branches to the clause's label
+    /// with the values from `at` on.
+    pub pad: u32,
+}
+
 macro_rules! define_ops {
     (
         $(#[$meta:meta])*
@@ -354,6 +381,12 @@ with_op_lists!(define_ops {
         RefIsNull { dst: Slot, src: Slot },
         /// `dst` = a reference to function `func`.
         RefFunc { dst: Slot, func: u32 },
+        /// Throw a new exception of tag `tag`, whose payload is in the slots
+        /// from `base` on.
+        Throw { base: Slot, tag: u32 },
+        /// Throw again the exception the `exnref` in slot `src` names (a
+        /// null-reference trap for null).
+        ThrowRef { src: Slot },
         /// Vector operator `op` (a `v128` takes two slots, low half first):
         /// its operands are in slots `a` (and `b`; for `v128.bitselect`, the
         /// three vectors are at `a`, `a + 2`, `a + 4`), as its signature says;
@@ -738,6 +771,8 @@ pub struct FuncCode {
     pub shuffles: Vec<[u8; 16]>,
     /// Byte offset in the module of each instruction's operator, for backtraces.
     pub offsets: Vec<u32>,
+    /// The handlers of its `try_table`s, innermost first where they nest.
+    pub handlers: Vec<CatchHandler>,
 }
 
 impl FuncCode {

@@ -23,9 +23,11 @@
 use crate::code::{FuncCode, Op, Slot};
 use crate::module::InterpModule;
 use crate::threaded;
-use skiff_vm::runtime::value::{read_slots, slot_count, slots_of, write_slots};
+use skiff_vm::runtime::value::{
+    exn_ref, read_slots, ref_to_exn, slot_count, slots_of, write_slots,
+};
 use skiff_vm::runtime::{
-    Func, FuncKind, InstanceId, MemoryId, MeterState, Store, Trap, TrapKind, Value, ops,
+    ExnRef, Func, FuncKind, InstanceId, MemoryId, MeterState, Store, Trap, TrapKind, Value, ops,
 };
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -123,6 +125,7 @@ pub(crate) fn invoke(
         budget,
         meter: store.meter_ptr(),
         epoch: store.epoch_counter(),
+        left: false,
     };
     m.enter(0)?;
     m.run(store)?;
@@ -151,6 +154,9 @@ pub(crate) struct Machine {
     pub(crate) meter: *mut MeterState,
     /// The engine's epoch counter.
     pub(crate) epoch: *const AtomicU64,
+    /// Set when an exception left the outermost frame by a tail call: no
+    /// frame of this loop may catch it.
+    left: bool,
 }
 
 /// Zeroes the declared locals of a new frame of `code` and writes its constants.
@@ -337,6 +343,10 @@ impl Machine {
         store
             .call_raw(Func(addr), Some(self.inst), &mut self.slots[at..need])
             .map_err(|mut t| {
+                if t.exception().is_some() {
+                    // Caught by a frame here or passed on: no backtrace.
+                    return t;
+                }
                 // The callee's frames (compiled code's, say) come first,
                 // then this loop's, as many as a backtrace keeps.
                 let room = MAX_BACKTRACE.saturating_sub(t.backtrace().len());
@@ -417,25 +427,102 @@ impl Machine {
             .wasm()
             .is_some_and(|(i, _)| i == self.inst);
         let at = self.fp;
-        self.call_out(store, addr, at, replacing)?;
+        if let Err(trap) = self.call_out(store, addr, at, replacing) {
+            if trap.exception().is_some() {
+                // The tail call left this frame: its handlers do not see
+                // the exception, its caller's do.
+                self.left = self.ret(store, 0);
+            }
+            return Err(trap);
+        }
         Ok(self.ret(store, 0))
     }
 
     fn run(&mut self, store: &mut Store) -> Result<(), Trap> {
         loop {
             let cur = self.cur.clone();
-            let done = match self.run_function(store, &cur)? {
-                Transfer::Call { addr, base } => {
-                    self.call(store, addr, base)?;
-                    false
-                }
-                Transfer::Return { src } => self.ret(store, src),
-                Transfer::TailCall { addr, base } => self.tail_call(store, addr, base)?,
+            let step = match self.run_function(store, &cur) {
+                Ok(Transfer::Call { addr, base }) => self.call(store, addr, base).map(|()| false),
+                Ok(Transfer::Return { src }) => Ok(self.ret(store, src)),
+                Ok(Transfer::TailCall { addr, base }) => self.tail_call(store, addr, base),
+                Err(trap) => Err(trap),
             };
-            if done {
-                return Ok(());
+            match step {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(trap) => match trap.exception() {
+                    Some(e) if !std::mem::take(&mut self.left) && self.catch(store, e) => {}
+                    _ => return Err(trap),
+                },
             }
         }
+    }
+
+    /// Looks for a handler of exception `e` thrown at the running
+    /// instruction, in the running frame, then in its callers' at their
+    /// calls. When a clause catches it, the frames inside the handler's are
+    /// dropped, the payload goes where the clause says and the handler's
+    /// frame continues at the clause's landing pad: `true`. `false`, having
+    /// changed nothing, when no frame of this loop catches it.
+    fn catch(&mut self, store: &mut Store, e: ExnRef) -> bool {
+        let tag = store.exception_ref(e).tag;
+        let (mut module, mut inst) = (self.cur.clone(), self.inst);
+        let (mut func, mut pc) = (self.func, self.pc);
+        let mut depth = 0;
+        let clause = loop {
+            let code = module.translated(func);
+            let at = pc.saturating_sub(1) as u32;
+            let entries = &code.branch_tables;
+            let found = code
+                .handlers
+                .iter()
+                .filter(|h| {
+                    let range = h.range as usize;
+                    (entries[range].target..entries[range + 1].target).contains(&at)
+                })
+                .flat_map(|h| h.clauses.iter())
+                .find(|c| {
+                    c.tag
+                        .is_none_or(|t| store.instance(inst).tags()[t as usize] == tag)
+                });
+            if let Some(c) = found {
+                break *c;
+            }
+            let Some(frame) = self.frames.iter().rev().nth(depth) else {
+                return false;
+            };
+            if let Some(m) = &frame.module {
+                module = m.clone();
+            }
+            (inst, func, pc) = (frame.instance, frame.func, frame.pc as usize);
+            depth += 1;
+        };
+        for _ in 0..depth {
+            let frame = self.frames.pop().expect("counted above");
+            (self.func, self.pc, self.fp) = (frame.func, frame.pc as usize, frame.fp as usize);
+            if let Some(m) = frame.module {
+                self.cur = m;
+                self.inst = frame.instance;
+                self.mem = memory_of(store, frame.instance);
+            }
+        }
+        let code = self.cur.translated(self.func);
+        let at = self.fp + clause.at as usize;
+        let payload = &store.exception_ref(e).payload;
+        let n = if clause.tag.is_some() {
+            payload.len()
+        } else {
+            0
+        };
+        self.slots[at..at + n].copy_from_slice(&payload[..n]);
+        if clause.with_ref {
+            store.share_exception(e);
+            self.slots[at + n] = exn_ref(e);
+        } else {
+            store.drop_exception(e);
+        }
+        self.pc = code.branch_tables[clause.pad as usize].target as usize;
+        true
     }
 
     /// Enters defined function `callee` of the running instance, whose
@@ -819,6 +906,22 @@ impl Machine {
                     }
                 }
                 Op::RefFunc { dst, func } => set!(dst, ops::ref_func(store, inst, func)),
+                Op::Throw { base, tag } => {
+                    let n = slot_count(cur.module.tag_type(tag).params());
+                    // SAFETY: the payload's slots are in the frame, as for `get!`.
+                    let payload = unsafe { std::slice::from_raw_parts(regs.add(base as usize), n) };
+                    let t = store.instance(inst).tags()[tag as usize];
+                    let e = store.new_exception(t, payload);
+                    self.pc = pc;
+                    return Err(Trap::new(TrapKind::Exception(e)));
+                }
+                Op::ThrowRef { src } => match ref_to_exn(get!(src)) {
+                    Some(e) => {
+                        self.pc = pc;
+                        return Err(Trap::new(TrapKind::Exception(e)));
+                    }
+                    None => trap!(TrapKind::NullReference),
+                },
                 _ => unreachable!("threaded code runs {op:?}"),
             }
         }

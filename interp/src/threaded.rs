@@ -754,7 +754,9 @@ macro_rules! list_handlers {
                 | Op::TableSize { .. }
                 | Op::TableGrow { .. }
                 | Op::TableFill { .. }
-                | Op::RefFunc { .. } => slow,
+                | Op::RefFunc { .. }
+                | Op::Throw { .. }
+                | Op::ThrowRef { .. } => slow,
             }
         }
 

@@ -20,8 +20,8 @@
 use crate::traps;
 use crate::vmctx::VMContext;
 use cranelift_codegen::ir::{Type, types};
-use skiff_vm::runtime::value::slot_count;
-use skiff_vm::runtime::{InstanceId, Store, Trap, ops};
+use skiff_vm::runtime::value::{exn_ref, ref_to_exn, slot_count};
+use skiff_vm::runtime::{InstanceId, Store, Trap, TrapKind, ops};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The store and instance behind a context block.
@@ -56,6 +56,30 @@ fn status(
             traps::set_pending(t);
             1
         }
+    }
+}
+
+/// Makes a call for generated code inside a `try_table`: 0 when it
+/// returned, 2 when it threw (the exception's `exnref` is then in `buf`'s
+/// first slot), 1 when it trapped (the trap is pending).
+fn catching(
+    store: &mut Store,
+    buf: *mut u64,
+    call: impl FnOnce(&mut Store) -> Result<(), Trap>,
+) -> u32 {
+    let result = catch_unwind(AssertUnwindSafe(|| call(&mut *store)));
+    match result.unwrap_or_else(|payload| Err(store.panicked(payload))) {
+        Ok(()) => 0,
+        Err(t) => match t.exception() {
+            Some(e) => {
+                put(buf, exn_ref(e));
+                2
+            }
+            None => {
+                traps::set_pending(t);
+                1
+            }
+        },
     }
 }
 
@@ -221,6 +245,59 @@ builtins! {
     call_indirect = CallIndirect(table: u32, ty: u32, i: u64, args: ptr) -> trap |store, inst| {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
         store.call_raw(f, Some(inst), slots(store, f, args))
+    };
+    /// A call of function `func` of the instance inside a `try_table`,
+    /// with its arguments at `args`, where its results go (see [`catching`]).
+    call_catching = CallCatching(func: u32, args: ptr) -> u32 |store, inst| {
+        catching(store, args, |store| {
+            let f = store.instance(inst).funcs()[func as usize];
+            store.call_raw(f, Some(inst), slots(store, f, args))
+        })
+    };
+    /// `call_indirect` inside a `try_table` (see [`catching`]).
+    call_indirect_catching = CallIndirectCatching(table: u32, ty: u32, i: u64, args: ptr) -> u32 |store, inst| {
+        catching(store, args, |store| {
+            let f = ops::call_indirect_target(store, inst, table, ty, i)?;
+            store.call_raw(f, Some(inst), slots(store, f, args))
+        })
+    };
+    /// A new exception of tag `tag` with the payload at `payload`: its `exnref`.
+    throw = Throw(tag: u32, payload: ptr) -> u64 |store, inst| {
+        let t = store.instance(inst).tags()[tag as usize];
+        let n = slot_count(store.tag_type(t).params());
+        // SAFETY: generated code passes a stack buffer of the payload's slots.
+        let payload = unsafe { std::slice::from_raw_parts(payload, n) };
+        exn_ref(store.new_exception(t, payload))
+    };
+    /// Raises the exception `exn` names, to unwind to the innermost entry;
+    /// a null-reference trap for null.
+    raise = Raise(exn: u64) -> trap |_store, _inst| {
+        Err(Trap::new(match ref_to_exn(exn) {
+            Some(e) => TrapKind::Exception(e),
+            None => TrapKind::NullReference,
+        }))
+    };
+    /// Whether a catch clause of tag `tag` (`u32::MAX` for any) catches
+    /// exception `exn`: when it does, writes the payload to `out` (for a
+    /// tag) and keeps the exception only when `with_ref` passes it on.
+    catch = Catch(exn: u64, tag: u32, with_ref: u32, out: ptr) -> u32 |store, inst| {
+        let Some(e) = ref_to_exn(exn) else {
+            return 0;
+        };
+        if tag != u32::MAX {
+            if store.instance(inst).tags()[tag as usize] != store.exception_ref(e).tag {
+                return 0;
+            }
+            let payload = &store.exception_ref(e).payload;
+            // SAFETY: generated code passes a stack buffer of the payload's slots.
+            unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), out, payload.len()) };
+        }
+        if with_ref != 0 {
+            store.share_exception(e);
+        } else {
+            store.drop_exception(e);
+        }
+        1
     };
     /// `call_indirect`'s and `return_call_indirect`'s checks through
     /// `table` with element `i`, expecting type `ty`; writes the callee's

@@ -330,7 +330,17 @@ fn compile(
         &if tier.every_entry {
             vec![true; m.code.len()]
         } else {
-            callable_from_outside(m)
+            let mut callable = callable_from_outside(m);
+            // Calls inside a `try_table` go through the runtime.
+            for i in 0..m.code.len() as u32 {
+                let info = module.func_info(m.num_imported_funcs + i);
+                for &f in info.map_or(&[][..], |info| &info.try_callees) {
+                    if let Some(d) = f.checked_sub(m.num_imported_funcs) {
+                        callable[d as usize] = true;
+                    }
+                }
+            }
+            callable
         },
         &mut jit,
     )?;

@@ -74,6 +74,7 @@ pub fn features(name: &str) -> Features {
         multi_memory: later,
         tail_call: later,
         memory64: later,
+        exceptions: later,
         decode_later_proposals: later,
         ..Features::WASM2
     }

@@ -160,7 +160,8 @@ pub fn format(v: &Val) -> String {
             }
         }
         Val::V128(x) => format!("{x:#034x}"),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".into(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => "null".into(),
+        Val::ExnRef(Some(_)) => "exnref".into(),
         Val::FuncRef(Some(r)) => format!("funcref:{}", r.id()),
         Val::ExternRef(Some(r)) => format!("externref:{}", r.0),
     }

@@ -436,6 +436,26 @@ impl<'e> Exec<'e> {
         }
     }
 
+    /// `(assert_exception (invoke ...))`: the call must end with an
+    /// exception no handler caught.
+    pub fn assert_exception(&mut self, exec: &WastExecute) -> Verdict {
+        let WastExecute::Invoke(invoke) = exec else {
+            return fail("assert_exception expects an invoke");
+        };
+        match self.call(invoke) {
+            Ok(Ok(values)) => Verdict::Fail {
+                message: format!("returned {} instead of throwing", values::show_all(&values)),
+                expected: Some("an uncaught exception".into()),
+            },
+            Ok(Err(trap)) if trap.exception().is_some() => Verdict::Pass,
+            Ok(Err(trap)) => Verdict::Fail {
+                message: format!("trapped instead of throwing: {trap}"),
+                expected: Some("an uncaught exception".into()),
+            },
+            Err(v) => v,
+        }
+    }
+
     /// `(assert_trap (module ...) "message")`: instantiation must trap (the
     /// start function or a segment), with the kind the message names.
     pub fn assert_trap_module(&mut self, line: usize, loaded: Loaded, message: &str) -> Verdict {

@@ -231,9 +231,7 @@ impl Runner<'_, '_> {
                 let loaded = self.load(&mut QuoteWat::Wat(module));
                 self.exec.assert_unlinkable(line, loaded, message)
             }
-            WastDirective::AssertException { .. } => {
-                self.exec.unsupported("exception handling is not supported")
-            }
+            WastDirective::AssertException { exec, .. } => self.exec.assert_exception(&exec),
             WastDirective::AssertSuspension { .. } => {
                 self.exec.unsupported("stack switching is not supported")
             }

@@ -204,6 +204,8 @@ pub fn show(v: &Value) -> String {
         Value::ExternRef(None) => "ref.null extern".into(),
         Value::FuncRef(Some(f)) => format!("ref.func:{}", f.0),
         Value::ExternRef(Some(e)) => format!("ref.extern {}", e.0),
+        Value::ExnRef(None) => "ref.null exn".into(),
+        Value::ExnRef(Some(e)) => format!("ref.exn {}", e.0),
     }
 }
 

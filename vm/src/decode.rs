@@ -146,11 +146,18 @@ impl<'a> Decoder<'a> {
                 }
             }
             Payload::TagSection(reader) => {
-                return Err(later(
-                    &self.features,
-                    off(reader.range().start),
-                    "exceptions (tag section)",
-                ));
+                if !self.features.exceptions {
+                    return Err(later(
+                        &self.features,
+                        off(reader.range().start),
+                        "exceptions (tag section)",
+                    ));
+                }
+                for tag in reader.into_iter_with_offsets() {
+                    let (pos, tag) = tag?;
+                    self.module.tags.push(tag.func_type_idx);
+                    self.module.tag_offsets.push(off(pos));
+                }
             }
             Payload::GlobalSection(reader) => {
                 for global in reader.into_iter_with_offsets() {
@@ -169,6 +176,9 @@ impl<'a> Decoder<'a> {
                         wasmparser::ExternalKind::Table => ExternKind::Table,
                         wasmparser::ExternalKind::Memory => ExternKind::Memory,
                         wasmparser::ExternalKind::Global => ExternKind::Global,
+                        wasmparser::ExternalKind::Tag if self.features.exceptions => {
+                            ExternKind::Tag
+                        }
                         wasmparser::ExternalKind::Tag => {
                             return Err(later(&self.features, off(pos), "exceptions (tag export)"));
                         }
@@ -374,6 +384,12 @@ impl<'a> Decoder<'a> {
                 self.module.num_imported_globals += 1;
                 ImportDesc::Global(ty)
             }
+            wasmparser::TypeRef::Tag(tag) if self.features.exceptions => {
+                self.module.tags.push(tag.func_type_idx);
+                self.module.tag_offsets.push(pos);
+                self.module.num_imported_tags += 1;
+                ImportDesc::Tag(tag.func_type_idx)
+            }
             wasmparser::TypeRef::Tag(_) => {
                 return Err(later(&self.features, pos, "exceptions (tag import)"));
             }
@@ -499,7 +515,8 @@ pub(crate) fn convert_val_type(
     })
 }
 
-/// Converts a wasmparser reference type: only `funcref` and `externref` are 2.0.
+/// Converts a wasmparser reference type: only `funcref` and `externref` are
+/// 2.0; `exnref` comes with exception handling.
 pub(crate) fn convert_ref_type(
     ty: wasmparser::RefType,
     features: &Features,
@@ -509,6 +526,8 @@ pub(crate) fn convert_ref_type(
         Ok(RefType::FuncRef)
     } else if ty == wasmparser::RefType::EXTERNREF {
         Ok(RefType::ExternRef)
+    } else if ty == wasmparser::RefType::EXNREF && features.exceptions {
+        Ok(RefType::ExnRef)
     } else {
         use wasmparser::{AbstractHeapType as A, HeapType};
         let feature = match ty.heap_type() {

@@ -3,9 +3,9 @@
 /// The set of WebAssembly features that decoding and validation accept.
 ///
 /// Skiff implements WebAssembly 2.0, SIMD included, and of 3.0 relaxed SIMD,
-/// extended constants, multiple memories, tail calls and memory64. A module
-/// that uses a feature this set leaves out (or one Skiff lacks: exceptions,
-/// function references, GC, ...) is rejected with an
+/// extended constants, multiple memories, tail calls, memory64 and exception
+/// handling. A module that uses a feature this set leaves out (or one Skiff
+/// lacks: function references, GC, ...) is rejected with an
 /// [`Unsupported`](crate::ErrorKind::Unsupported) error naming the proposal; under
 /// the 2.0 spec such a module is invalid or malformed, which is why a 2.0 test
 /// suite counts an `Unsupported` rejection as a validation failure.
@@ -33,6 +33,10 @@ pub struct Features {
     /// 3.0): `i64` addresses, sizes and indices. Off, they are
     /// `Unsupported` (or malformed under 2.0).
     pub memory64: bool,
+    /// Exception handling (standardized in WebAssembly 3.0): tags, `throw`,
+    /// `throw_ref`, `try_table` and `exnref`. Off, they are `Unsupported`
+    /// (or malformed under 2.0).
+    pub exceptions: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -48,12 +52,13 @@ impl Features {
         multi_memory: false,
         tail_call: false,
         memory64: false,
+        exceptions: false,
         decode_later_proposals: false,
     };
 
     /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD, extended
-    /// constant expressions, multiple memories, tail calls and 64-bit
-    /// memories and tables. What an engine accepts unless its configuration
+    /// constant expressions, multiple memories, tail calls, 64-bit
+    /// memories and tables, and exception handling. What an engine accepts unless its configuration
     /// restricts it.
     pub const ALL: Features = Features {
         relaxed_simd: true,
@@ -61,6 +66,7 @@ impl Features {
         multi_memory: true,
         tail_call: true,
         memory64: true,
+        exceptions: true,
         ..Features::WASM2
     };
 
@@ -80,6 +86,7 @@ impl Features {
             f.set(F::MULTI_MEMORY, self.multi_memory);
             f.set(F::TAIL_CALL, self.tail_call);
             f.set(F::MEMORY64, self.memory64);
+            f.set(F::EXCEPTIONS, self.exceptions);
             f
         }
     }

@@ -31,6 +31,10 @@ pub struct Module {
     pub globals: Vec<GlobalType>,
     /// Initializers of the globals the module defines (after the imported ones).
     pub global_inits: Vec<ConstExpr>,
+    /// The type index of every exception tag, imported ones first.
+    pub tags: Vec<u32>,
+    /// Byte offset of each tag's declaration (import or tag section entry).
+    pub tag_offsets: Vec<usize>,
     /// The export section.
     pub exports: Vec<Export>,
     /// The start function, if any.
@@ -53,6 +57,8 @@ pub struct Module {
     pub num_imported_memories: u32,
     /// The number of imported globals.
     pub num_imported_globals: u32,
+    /// The number of imported tags.
+    pub num_imported_tags: u32,
     /// Names from the `name` custom section, where present.
     pub names: Names,
     /// Every custom section: its name and the range of its payload in `bytes`.
@@ -62,6 +68,11 @@ pub struct Module {
 }
 
 impl Module {
+    /// The type of tag `tag` (imported or defined).
+    pub fn tag_type(&self, tag: u32) -> &FuncType {
+        &self.types[self.tags[tag as usize] as usize]
+    }
+
     /// The type of function `func` (imported or defined).
     pub fn func_type(&self, func: u32) -> &FuncType {
         &self.types[self.funcs[func as usize] as usize]
@@ -117,6 +128,8 @@ pub enum ImportDesc {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag of the given type index.
+    Tag(u32),
 }
 
 impl ImportDesc {
@@ -127,6 +140,7 @@ impl ImportDesc {
             ImportDesc::Table(_) => ExternKind::Table,
             ImportDesc::Memory(_) => ExternKind::Memory,
             ImportDesc::Global(_) => ExternKind::Global,
+            ImportDesc::Tag(_) => ExternKind::Tag,
         }
     }
 }

@@ -9,6 +9,9 @@ pub enum RefType {
     FuncRef,
     /// A nullable reference to a host object.
     ExternRef,
+    /// A nullable reference to a caught exception (`exnref`, exception
+    /// handling, standardized in WebAssembly 3.0).
+    ExnRef,
 }
 
 /// A value type.
@@ -33,6 +36,8 @@ impl ValType {
     pub const FUNCREF: ValType = ValType::Ref(RefType::FuncRef);
     /// `externref` as a value type.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::ExternRef);
+    /// `exnref` as a value type.
+    pub const EXNREF: ValType = ValType::Ref(RefType::ExnRef);
 
     /// Whether this is a numeric type (`i32`, `i64`, `f32`, `f64`).
     pub fn is_num(self) -> bool {
@@ -53,6 +58,7 @@ impl fmt::Display for RefType {
         f.write_str(match self {
             RefType::FuncRef => "funcref",
             RefType::ExternRef => "externref",
+            RefType::ExnRef => "exnref",
         })
     }
 }
@@ -222,6 +228,8 @@ pub enum ExternKind {
     Memory,
     /// A global.
     Global,
+    /// An exception tag.
+    Tag,
 }
 
 impl fmt::Display for ExternKind {
@@ -231,6 +239,7 @@ impl fmt::Display for ExternKind {
             ExternKind::Table => "table",
             ExternKind::Memory => "memory",
             ExternKind::Global => "global",
+            ExternKind::Tag => "tag",
         })
     }
 }

@@ -6,9 +6,9 @@
 )]
 
 use super::{Ctrl, Kind, Operand, Patch, Translator};
-use crate::code::{BranchTarget, Op, Slot};
+use crate::code::{BranchTarget, CatchHandler, Clause, Op, Slot};
 use skiff_vm::Error;
-use skiff_vm::isa::{self, BlockType, Control};
+use skiff_vm::isa::{self, BlockType, Control, TryTable};
 use skiff_vm::runtime::value::{slot_count, slots_of};
 
 impl isa::TranslateControl for Translator<'_, '_> {
@@ -145,6 +145,18 @@ impl isa::TranslateControl for Translator<'_, '_> {
                     .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
             }
+            Control::TryTable(t) => self.try_table(&t),
+            Control::Throw(tag) => {
+                let ty = self.module.tag_type(tag);
+                let base = self.run_of(slot_count(ty.params()));
+                self.emit(Op::Throw { base, tag });
+                self.unreachable = true;
+            }
+            Control::ThrowRef => {
+                let src = self.pop_slot();
+                self.emit(Op::ThrowRef { src });
+                self.unreachable = true;
+            }
         }
         Ok(())
     }
@@ -171,6 +183,66 @@ impl Translator<'_, '_> {
         self.push_ctrl_frame(kind, height, params, results, else_jump);
     }
 
+    /// A `try_table`: ahead of its body, jumped over, one landing pad per
+    /// clause, which branches to the clause's label with the payload (and
+    /// the `exnref`) that the executor writes where the block starts; the
+    /// handler's range is the body, closed at its end.
+    fn try_table(&mut self, t: &TryTable) {
+        self.materialize_all();
+        let (params, _) = self.arity(t.ty);
+        let at = self.top_slot() - params;
+        let depth = self.s.stack.len();
+        let skip = self.ops.len();
+        self.emit(Op::Jump { target: u32::MAX });
+        let mut clauses = Vec::with_capacity(t.catches.len());
+        for catch in &t.catches {
+            self.join();
+            let mut n = catch
+                .tag
+                .map_or(0, |tag| slot_count(self.module.tag_type(tag).params()));
+            n += usize::from(catch.with_ref);
+            self.s.stack.truncate((at - self.base) as usize);
+            self.s.stack.extend(std::iter::repeat_n(Operand::InSlot, n));
+            let pad = self.entry_here();
+            self.br(catch.label);
+            clauses.push(Clause {
+                tag: catch.tag,
+                with_ref: catch.with_ref,
+                at,
+                pad,
+            });
+        }
+        self.s.stack.truncate((at - self.base) as usize);
+        self.s.stack.extend(std::iter::repeat_n(
+            Operand::InSlot,
+            depth - self.s.stack.len(),
+        ));
+        self.join();
+        let body = self.pc();
+        self.patch(Patch::Op(skip), body);
+        let range = self.entry_here();
+        // The end of the range, set when the block ends.
+        self.entry_here();
+        self.push_ctrl(Kind::TryTable, t.ty, None);
+        self.s.ctrls.last_mut().expect("just pushed").handler = Some(CatchHandler {
+            range,
+            clauses: clauses.into(),
+        });
+    }
+
+    /// A new branch table entry whose target is the next instruction, for
+    /// a handler to name a place in the code by.
+    fn entry_here(&mut self) -> u32 {
+        let target = self.pc();
+        self.code.branch_tables.push(BranchTarget {
+            target,
+            src: 0,
+            dst: 0,
+            keep: 0,
+        });
+        self.code.branch_tables.len() as u32 - 1
+    }
+
     pub(super) fn push_ctrl_frame(
         &mut self,
         kind: Kind,
@@ -188,6 +260,7 @@ impl Translator<'_, '_> {
             loop_start: self.pc(),
             patches,
             else_jump,
+            handler: None,
         });
     }
 
@@ -242,6 +315,10 @@ impl Translator<'_, '_> {
         let mut patches = ctrl.patches;
         for p in patches.drain(..) {
             self.patch(p, end);
+        }
+        if let Some(handler) = ctrl.handler {
+            self.code.branch_tables[handler.range as usize + 1].target = end;
+            self.code.handlers.push(handler);
         }
         self.s.patch_lists.push(patches);
         self.s.stack.truncate((ctrl.height - self.base) as usize);

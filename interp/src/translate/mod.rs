@@ -11,7 +11,7 @@
 //! produced its value retargets that instruction to write the local directly.
 //! Unreachable code is not translated.
 
-use crate::code::{FuncCode, Instr, Op, Slot};
+use crate::code::{CatchHandler, FuncCode, Instr, Op, Slot};
 use crate::{charges, epochs, jumps, threaded};
 use skiff_vm::isa::{self, Control, FrameKind as Kind};
 use skiff_vm::module::Module;
@@ -53,6 +53,8 @@ struct Ctrl {
     patches: Vec<Patch>,
     /// For `if`: the jump to point at the `else` or the end.
     else_jump: Option<usize>,
+    /// For `try_table`: its handler, whose range ends at the block's end.
+    handler: Option<CatchHandler>,
 }
 
 impl Ctrl {
@@ -225,6 +227,7 @@ pub fn translate_with(
             results: slot_count(ty.results()) as u32,
             offsets: Vec::with_capacity(body.operators.len() / 2),
             shuffles: Vec::new(),
+            handlers: Vec::new(),
         },
         v128_operands: &info.v128_operands,
         s: scratch,
@@ -256,7 +259,11 @@ pub fn translate_with(
 /// bounds checks (every jump lands inside the code, which ends with `Return`),
 /// then threads the code: each instruction gets its handler.
 fn finish(mut code: FuncCode, ops: &mut Vec<Op>, spare: &mut Vec<Op>) -> Result<FuncCode, Error> {
-    jumps::thread(ops, &mut code.offsets, &mut code.branch_tables, spare);
+    // Threading copies instructions to where a jump was, which may move
+    // them into or out of a handler's range: not for code with handlers.
+    if code.handlers.is_empty() {
+        jumps::thread(ops, &mut code.offsets, &mut code.branch_tables, spare);
+    }
     if ops.iter().any(|op| matches!(op, Op::Charge { .. })) {
         charges::fold(ops, &mut code.offsets, &mut code.branch_tables, spare);
     }

@@ -25,6 +25,9 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 self.end_unreachable_tail();
             }
             Control::Nop => {}
+            Control::TryTable(t) => self.try_table(&t)?,
+            Control::Throw(tag) => self.throw(tag)?,
+            Control::ThrowRef => self.throw_ref(),
             Control::Block(blockty) => {
                 let (params, results) = self.block_types(blockty)?;
                 let dest = self.new_block_with(&results);
@@ -143,6 +146,28 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 self.end_unreachable_tail();
             }
             Control::Return => self.return_top(),
+            Control::Call(function_index) if self.in_try() => {
+                let ty = self.env.module.func_type(function_index).clone();
+                let n = ty.params().len();
+                let params = self.top_n(n);
+                self.stack.truncate(self.stack.len() - n);
+                let f = self.u32_const(function_index);
+                self.catching_call(&ty, &params, Builtin::CallCatching, &[f])?;
+            }
+            Control::CallIndirect { ty, table } if self.in_try() => {
+                let elem = self.pop_u64();
+                let fty = self.env.module.types[ty as usize].clone();
+                let n = fty.params().len();
+                let params = self.top_n(n);
+                self.stack.truncate(self.stack.len() - n);
+                let (table, ty) = (self.u32_const(table), self.u32_const(ty));
+                self.catching_call(
+                    &fty,
+                    &params,
+                    Builtin::CallIndirectCatching,
+                    &[table, ty, elem],
+                )?;
+            }
             Control::Call(function_index) => self.call(function_index)?,
             Control::ReturnCall(function_index) => self.return_call(function_index)?,
             Control::ReturnCallIndirect { ty, table } => self.return_call_indirect(ty, table)?,
@@ -454,6 +479,9 @@ impl Translator<'_, '_, '_> {
 
     pub(super) fn end(&mut self) -> Result<(), Error> {
         let mut frame = self.frames.pop().expect("validated nesting");
+        if frame.kind == Kind::TryTable {
+            self.close_try_table();
+        }
         if !self.unreachable {
             let vals = self.top_n(frame.results.len());
             self.b.ins().jump(frame.dest, &args(&vals));

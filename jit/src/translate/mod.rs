@@ -29,6 +29,7 @@ use skiff_vm::types::{FuncType, ValType};
 use std::collections::HashMap;
 
 mod control;
+mod exceptions;
 mod memory;
 mod numeric;
 mod parametric;
@@ -216,6 +217,7 @@ pub fn translate_body(
         epoch_passes,
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
+        dispatch: Vec::new(),
     };
     isa::translate_body(m, body, &mut t, env.metering)
 }
@@ -256,6 +258,8 @@ struct Translator<'a, 'b, 'e> {
     callees: HashMap<u32, FuncRef>,
     /// Signatures of the builtins this body calls, imported on first use.
     builtin_sigs: HashMap<Builtin, ir::SigRef>,
+    /// The dispatch blocks of the open `try_table`s, innermost last.
+    dispatch: Vec<Block>,
 }
 
 /// The memory flag sets this translator uses.

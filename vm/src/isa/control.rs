@@ -27,6 +27,30 @@ pub enum FrameKind {
     If,
     /// The `else` branch of an `if`.
     Else,
+    /// `try_table`: a block whose exceptions its catch clauses handle.
+    TryTable,
+}
+
+/// A catch clause of a `try_table`: which exceptions it catches and the
+/// label it branches to with their payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Catch {
+    /// The tag it catches; `None` for `catch_all` and `catch_all_ref`.
+    pub tag: Option<u32>,
+    /// Whether the label also gets the exception as an `exnref`
+    /// (`catch_ref`, `catch_all_ref`).
+    pub with_ref: bool,
+    /// The label, counted from outside the `try_table`.
+    pub label: u32,
+}
+
+/// A `try_table`: its block type and catch clauses, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryTable {
+    /// The block type.
+    pub ty: BlockType,
+    /// The catch clauses, tried in order.
+    pub catches: Box<[Catch]>,
 }
 
 /// The targets of a `br_table`.
@@ -82,4 +106,10 @@ pub enum Control {
         /// The table.
         table: u32,
     },
+    /// `try_table`.
+    TryTable(TryTable),
+    /// `throw` of a new exception with the tag of this index.
+    Throw(u32),
+    /// `throw_ref`: throws the exception an `exnref` holds again.
+    ThrowRef,
 }

@@ -42,7 +42,7 @@ mod variable;
 mod vector;
 mod visit;
 
-pub use control::{BlockType, BrTable, Control, FrameKind};
+pub use control::{BlockType, BrTable, Catch, Control, FrameKind, TryTable};
 pub use memory::{Load, MemArg, MemoryInstr, Store};
 pub use numeric::{NumOp, Numeric, Signature};
 pub use parametric::Parametric;
@@ -94,6 +94,7 @@ impl Instr {
                 c,
                 Control::Nop
                     | Control::Block(_)
+                    | Control::TryTable(_)
                     | Control::Loop(_)
                     | Control::If(_)
                     | Control::Else

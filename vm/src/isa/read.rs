@@ -100,6 +100,10 @@ fn heap_ref(hty: wasmparser::HeapType, features: &Features, pos: usize) -> Resul
             shared: false,
             ty: AbstractHeapType::Extern,
         } => Ok(RefType::ExternRef),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Exn,
+        } if features.exceptions => Ok(RefType::ExnRef),
         _ => Err(beyond_2_0(
             features,
             pos,
@@ -262,6 +266,40 @@ fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
             ty: type_index,
             table: table_index,
         }),
+        O::TryTable { try_table } if features.exceptions => {
+            let catches = try_table
+                .catches
+                .iter()
+                .map(|c| match *c {
+                    wasmparser::Catch::One { tag, label } => Catch {
+                        tag: Some(tag),
+                        with_ref: false,
+                        label,
+                    },
+                    wasmparser::Catch::OneRef { tag, label } => Catch {
+                        tag: Some(tag),
+                        with_ref: true,
+                        label,
+                    },
+                    wasmparser::Catch::All { label } => Catch {
+                        tag: None,
+                        with_ref: false,
+                        label,
+                    },
+                    wasmparser::Catch::AllRef { label } => Catch {
+                        tag: None,
+                        with_ref: true,
+                        label,
+                    },
+                })
+                .collect();
+            Instr::Control(Control::TryTable(TryTable {
+                ty: block_type(try_table.ty, features, pos)?,
+                catches,
+            }))
+        }
+        O::Throw { tag_index } if features.exceptions => Instr::Control(Control::Throw(tag_index)),
+        O::ThrowRef if features.exceptions => Instr::Control(Control::ThrowRef),
         O::Drop => Instr::Parametric(Parametric::Drop),
         O::Select => Instr::Parametric(Parametric::Select),
         O::TypedSelect { ty } => {

@@ -128,6 +128,15 @@ impl Runs {
                         }
                         false
                     }
+                    Control::TryTable(t) => {
+                        // A caught exception lands on the labels of the
+                        // clauses, counted from outside the block.
+                        for catch in &t.catches {
+                            target(&mut opened, catch.label);
+                        }
+                        opened.push((Opened::Block, false));
+                        false
+                    }
                     Control::Call(_) | Control::CallIndirect { .. } => false,
                     Control::Loop(_) => {
                         opened.push((Opened::Loop, false));
@@ -158,6 +167,8 @@ impl Runs {
                     }
                     Control::Return
                     | Control::Unreachable
+                    | Control::Throw(_)
+                    | Control::ThrowRef
                     | Control::ReturnCall(_)
                     | Control::ReturnCallIndirect { .. } => true,
                 },

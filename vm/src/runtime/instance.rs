@@ -1,5 +1,6 @@
 //! Instances: a module's functions, tables, memories and globals in a store.
 
+use super::exception::Tag;
 use super::store::{Extern, Func, GlobalId, MemoryId, TableId};
 use super::tier::CompiledModule;
 use super::value::RawRef;
@@ -32,6 +33,7 @@ pub struct InstanceEntity {
     pub(crate) tables: Vec<TableId>,
     pub(crate) memories: Vec<MemoryId>,
     pub(crate) globals: Vec<GlobalId>,
+    pub(crate) tags: Vec<Tag>,
     /// Element segments; `None` once dropped.
     pub(crate) elems: Vec<Option<Arc<[RawRef]>>>,
     /// Whether each data segment has been dropped.
@@ -48,6 +50,7 @@ impl InstanceEntity {
             tables: Vec::with_capacity(m.tables.len()),
             memories: Vec::with_capacity(m.memories.len()),
             globals: Vec::with_capacity(m.globals.len()),
+            tags: Vec::with_capacity(m.tags.len()),
             elems: Vec::with_capacity(m.elems.len()),
             data_dropped: vec![false; m.data.len()],
             exports: HashMap::with_capacity(m.exports.len()),
@@ -85,6 +88,11 @@ impl InstanceEntity {
     /// Its globals.
     pub fn globals(&self) -> &[GlobalId] {
         &self.globals
+    }
+
+    /// Its exception tags.
+    pub fn tags(&self) -> &[Tag] {
+        &self.tags
     }
 
     /// Its export `name`.

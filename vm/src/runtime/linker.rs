@@ -144,6 +144,7 @@ fn check_import(
         Extern::Table(t) => (t.0 as usize) < store.tables.len(),
         Extern::Memory(mem) => (mem.0 as usize) < store.memories.len(),
         Extern::Global(g) => store.has_global(g),
+        Extern::Tag(t) => store.has_tag(t),
     };
     let ok = exists
         && match (import.desc, ext) {
@@ -163,6 +164,7 @@ fn check_import(
                 actual.addr() == ty.addr && limits.matches(&ty.limits)
             }
             (ImportDesc::Global(ty), Extern::Global(g)) => store.global_type(g) == ty,
+            (ImportDesc::Tag(ty), Extern::Tag(t)) => m.types[ty as usize] == *store.tag_type(t),
             _ => false,
         };
     if ok {
@@ -203,6 +205,7 @@ pub fn instantiate(
             Extern::Table(t) => inst.tables.push(t),
             Extern::Memory(mem) => inst.memories.push(mem),
             Extern::Global(g) => inst.globals.push(g),
+            Extern::Tag(t) => inst.tags.push(t),
         }
     }
     for index in m.num_imported_funcs..m.funcs.len() as u32 {
@@ -214,6 +217,10 @@ pub fn instantiate(
             },
         );
         inst.funcs.push(store.add_func(entity));
+    }
+    for &ty in &m.tags[m.num_imported_tags as usize..] {
+        let tag = store.tag(m.types[ty as usize].clone());
+        inst.tags.push(tag);
     }
     for ty in &m.tables[m.num_imported_tables as usize..] {
         let table = store
@@ -241,6 +248,7 @@ pub fn instantiate(
             ExternKind::Table => Extern::Table(inst.tables[i]),
             ExternKind::Memory => Extern::Memory(inst.memories[i]),
             ExternKind::Global => Extern::Global(inst.globals[i]),
+            ExternKind::Tag => Extern::Tag(inst.tags[i]),
         };
         inst.exports.insert(export.name.clone(), ext);
     }

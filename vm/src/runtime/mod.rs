@@ -1,9 +1,10 @@
 //! The runtime objects both tiers share: the store with its functions,
-//! memories, tables, globals and instances; the linker; values and traps;
+//! memories, tables, globals, tags, exceptions and instances; the linker; values and traps;
 //! the semantics of the instructions that leave compiled code ([`ops`]);
 //! and the contract a tier implements.
 
 mod caller;
+pub mod exception;
 mod func;
 pub mod image;
 mod instance;
@@ -21,6 +22,7 @@ pub mod trap;
 pub mod value;
 
 pub use caller::Caller;
+pub use exception::{Exception, Tag};
 pub use func::{FuncEntity, FuncKind, HostFn};
 pub use instance::{InstanceEntity, LayeredState, TierState};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
@@ -37,4 +39,4 @@ pub use store::{
 pub use table::{Table, TableError};
 pub use tier::{CompiledModule, KeepFn, KeptCompile, KeptFn, Tier, WasmFunc};
 pub use trap::{Frame, Trap, TrapKind};
-pub use value::{ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};
+pub use value::{ExnRef, ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};

@@ -6,8 +6,11 @@
 //! a global's value keeps its address. Compiled code holds raw pointers to
 //! them (the JIT's context block), so the store's fields are private and
 //! none of its methods frees or moves what such a pointer designates.
+//! (Exceptions are the one thing reclaimed; compiled code only names them
+//! by index, see [`super::exception`].)
 
 use super::caller::Caller;
+use super::exception::{Exceptions, Tag};
 use super::func::{FuncEntity, FuncKind, HostFn};
 use super::image::MemoryImage;
 use super::instance::InstanceEntity;
@@ -64,6 +67,8 @@ pub enum Extern {
     Memory(MemoryId),
     /// A global.
     Global(GlobalId),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 /// A global: its type and current value as raw bits (a scalar in the low
@@ -90,6 +95,10 @@ pub struct Store {
     )]
     globals: Vec<Box<Global>>,
     pub(crate) instances: Vec<InstanceEntity>,
+    /// The type of every exception tag, by address.
+    pub(crate) tags: Vec<FuncType>,
+    /// Exceptions thrown and not reclaimed.
+    pub(crate) exceptions: Exceptions,
     /// Host functions shared through [`Store::host_func_shared`], by address.
     shared_host_funcs: HashMap<usize, Func>,
     memory_config: MemoryConfig,
@@ -147,6 +156,8 @@ impl Store {
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Exceptions::default(),
             shared_host_funcs: HashMap::new(),
             memory_config,
             pool: None,

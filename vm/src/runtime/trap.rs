@@ -1,5 +1,6 @@
 //! Traps: the ways a WebAssembly computation can stop abnormally, as values.
 
+use super::value::ExnRef;
 use std::fmt;
 
 /// Why execution trapped.
@@ -36,6 +37,10 @@ pub enum TrapKind {
     /// The guest asked to exit the program with this code (WASI `proc_exit`):
     /// not an error of the guest, but it stops it all the same.
     Exit(i32),
+    /// An exception no handler caught: the store holds its tag and payload
+    /// ([`Store::exception_values`](super::Store::exception_values)). A
+    /// host function returns a trap of this kind to throw into WebAssembly.
+    Exception(ExnRef),
 }
 
 impl TrapKind {
@@ -57,6 +62,7 @@ impl TrapKind {
             TrapKind::Interrupted => "interrupted: the epoch deadline was reached",
             TrapKind::Host => "host error",
             TrapKind::Exit(_) => "exit",
+            TrapKind::Exception(_) => "uncaught exception",
         }
     }
 }
@@ -114,6 +120,14 @@ impl Trap {
     pub fn exit_code(&self) -> Option<i32> {
         match self.kind {
             TrapKind::Exit(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The exception, when this trap is one no handler caught.
+    pub fn exception(&self) -> Option<ExnRef> {
+        match self.kind {
+            TrapKind::Exception(e) => Some(e),
             _ => None,
         }
     }

@@ -12,6 +12,11 @@ pub struct FuncRef(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef(pub u32);
 
+/// A caught exception, as `exnref` carries it: its index among the store's
+/// exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExnRef(pub u32);
+
 /// A WebAssembly value. Floats are kept as bits so NaN payloads survive.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Value {
@@ -29,6 +34,8 @@ pub enum Value {
     FuncRef(Option<FuncRef>),
     /// An `externref`, `None` for null.
     ExternRef(Option<ExternRef>),
+    /// An `exnref`, `None` for null.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Value {
@@ -42,6 +49,7 @@ impl Value {
             Value::V128(_) => ValType::V128,
             Value::FuncRef(_) => ValType::FUNCREF,
             Value::ExternRef(_) => ValType::EXTERNREF,
+            Value::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -55,6 +63,7 @@ impl Value {
             ValType::V128 => Value::V128(0),
             ValType::Ref(RefType::FuncRef) => Value::FuncRef(None),
             ValType::Ref(RefType::ExternRef) => Value::ExternRef(None),
+            ValType::Ref(RefType::ExnRef) => Value::ExnRef(None),
         }
     }
 
@@ -77,7 +86,10 @@ impl fmt::Debug for Value {
             Value::F32(b) => write!(f, "f32:{}", f32::from_bits(*b)),
             Value::F64(b) => write!(f, "f64:{}", f64::from_bits(*b)),
             Value::V128(v) => write!(f, "v128:{v:#034x}"),
-            Value::FuncRef(None) | Value::ExternRef(None) => write!(f, "null"),
+            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) => {
+                write!(f, "null")
+            }
+            Value::ExnRef(Some(r)) => write!(f, "exnref:{}", r.0),
             Value::FuncRef(Some(r)) => write!(f, "funcref:{}", r.0),
             Value::ExternRef(Some(r)) => write!(f, "externref:{}", r.0),
         }
@@ -85,7 +97,7 @@ impl fmt::Debug for Value {
 }
 
 /// A reference as tables, globals and the tiers' value stacks hold it: 0 is
-/// null, otherwise the function address (or externref id) plus one. The
+/// null, otherwise the function address (or externref or exception id) plus one. The
 /// encoding lives here only: everything else goes through [`func_ref`],
 /// [`ref_to_func`] and [`Value::to_raw`] / [`Value::from_raw`].
 pub type RawRef = u64;
@@ -101,6 +113,16 @@ pub fn func_ref(f: Func) -> RawRef {
 /// The store function a function reference names; `None` for null.
 pub fn ref_to_func(r: RawRef) -> Option<Func> {
     r.checked_sub(1).map(|a| Func(a as u32))
+}
+
+/// The raw reference to exception `e`.
+pub fn exn_ref(e: ExnRef) -> RawRef {
+    e.0 as u64 + 1
+}
+
+/// The exception an `exnref` names; `None` for null.
+pub fn ref_to_exn(r: RawRef) -> Option<ExnRef> {
+    r.checked_sub(1).map(|a| ExnRef(a as u32))
 }
 
 /// How many 64-bit slots a value of type `ty` takes where the runtime and
@@ -178,6 +200,7 @@ impl Value {
             Value::V128(v) => v as u64,
             Value::FuncRef(r) => r.map_or(NULL_REF, |f| func_ref(Func(f.0))),
             Value::ExternRef(r) => r.map_or(NULL_REF, |e| e.0 as u64 + 1),
+            Value::ExnRef(r) => r.map_or(NULL_REF, exn_ref),
         }
     }
 
@@ -195,6 +218,7 @@ impl Value {
             ValType::Ref(RefType::ExternRef) => {
                 Value::ExternRef(raw.checked_sub(1).map(|a| ExternRef(a as u32)))
             }
+            ValType::Ref(RefType::ExnRef) => Value::ExnRef(ref_to_exn(raw)),
         }
     }
 }

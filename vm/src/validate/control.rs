@@ -7,7 +7,7 @@
 
 use super::func::{BlockTy, Frame, FrameKind, FuncValidator, I32, list};
 use crate::error::{Error, Result};
-use crate::isa::Control;
+use crate::isa::{Catch, Control};
 use crate::types::{FuncType, RefType, ValType};
 
 impl<'a> FuncValidator<'a> {
@@ -80,6 +80,9 @@ impl<'a> FuncValidator<'a> {
             Control::Call(f) => {
                 let ty = self.direct_callee(f)?;
                 self.call(ty)?;
+                if self.s.frames.iter().any(|f| f.kind == FrameKind::TryTable) {
+                    self.info.try_callees.push(f);
+                }
             }
             Control::CallIndirect { ty, table } => {
                 let ty = self.indirect_callee(ty, table, "call_indirect")?;
@@ -99,7 +102,59 @@ impl<'a> FuncValidator<'a> {
                 self.pop(index)?;
                 self.return_call(ty)?;
             }
+            Control::TryTable(t) => {
+                let ty = self.block_type(t.ty)?;
+                for catch in &t.catches {
+                    self.catch_clause(catch)?;
+                }
+                self.push_frame(FrameKind::TryTable, ty)?;
+            }
+            Control::Throw(tag) => {
+                let ty = self.tag_type(tag)?;
+                self.pop_all(ty.params())?;
+                self.unreachable();
+            }
+            Control::ThrowRef => {
+                self.pop(ValType::EXNREF)?;
+                self.unreachable();
+            }
         }
+        Ok(())
+    }
+
+    /// The type of exception tag `tag`.
+    fn tag_type(&self, tag: u32) -> Result<&'a FuncType> {
+        match self.module.tags.get(tag as usize) {
+            Some(&ty) => Ok(&self.module.types[ty as usize]),
+            None => Err(self.err(format!("unknown tag {tag}"))),
+        }
+    }
+
+    /// A catch clause of a `try_table` (validated before its frame opens,
+    /// so labels count from outside it): its label must take the tag's
+    /// payload, then the `exnref` when the clause passes it.
+    fn catch_clause(&mut self, catch: &Catch) -> Result<()> {
+        let mut passed: Vec<ValType> = match catch.tag {
+            Some(tag) => self.tag_type(tag)?.params().to_vec(),
+            None => Vec::new(),
+        };
+        if catch.with_ref {
+            passed.push(ValType::EXNREF);
+        }
+        let frame = self.label(catch.label)?;
+        let expected = self.label_types(&frame);
+        if passed != expected {
+            return Err(self.err(format!(
+                "type mismatch: catch clause passes [{}] to a label taking [{}]",
+                list(&passed),
+                list(expected)
+            )));
+        }
+        // A tier puts the payload where the `try_table` starts, before it
+        // branches: the stack must have room for it there.
+        let height = self.s.operands.len();
+        self.push_all(&passed);
+        self.s.operands.truncate(height);
         Ok(())
     }
 

@@ -30,6 +30,9 @@ pub struct FuncInfo {
     pub uses_v128: bool,
     /// Whether the body has a tail call (`return_call`, `return_call_indirect`).
     pub tail_calls: bool,
+    /// The functions it calls by index from inside a `try_table`, which a
+    /// tier may call through the runtime to catch what they throw.
+    pub try_callees: Vec<u32>,
     /// The byte offsets, in order, of the `drop`s and untyped `select`s
     /// whose operands are `v128`: the one thing about an operand's type a
     /// tier cannot tell from the instruction itself.
@@ -104,6 +107,7 @@ fn single(t: ValType) -> &'static [ValType] {
         ValType::V128 => &[ValType::V128],
         ValType::Ref(RefType::FuncRef) => &[ValType::FUNCREF],
         ValType::Ref(RefType::ExternRef) => &[ValType::EXTERNREF],
+        ValType::Ref(RefType::ExnRef) => &[ValType::EXNREF],
     }
 }
 
@@ -140,6 +144,7 @@ pub(super) fn validate_body(
                 || locals_v128,
             v128_operands: Vec::new(),
             tail_calls: false,
+            try_callees: Vec::new(),
         },
         pos: body.operators.start,
     };

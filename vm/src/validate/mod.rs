@@ -176,6 +176,18 @@ impl<'m> Validator<'m> {
                 return Err(Error::invalid(off, format!("unknown type {ty}")));
             }
         }
+        for (&ty, &at) in m.tags.iter().zip(&m.tag_offsets) {
+            match m.types.get(ty as usize) {
+                None => return Err(Error::invalid(at, format!("unknown type {ty}"))),
+                Some(f) if !f.results().is_empty() => {
+                    return Err(Error::invalid(
+                        at,
+                        format!("non-empty tag result type: type {ty} is {f}"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         for (table, &at) in m.tables.iter().zip(&m.table_offsets) {
             let (bound, too_big) = match table.addr {
                 AddrType::I32 => (u32::MAX as u64, "table size must be at most 2^32-1"),
@@ -246,6 +258,7 @@ impl<'m> Validator<'m> {
                 ExternKind::Table => m.tables.len(),
                 ExternKind::Memory => m.memories.len(),
                 ExternKind::Global => m.globals.len(),
+                ExternKind::Tag => m.tags.len(),
             };
             if export.index as usize >= count {
                 return Err(Error::invalid(
@@ -360,5 +373,6 @@ fn kind_noun(kind: ExternKind) -> &'static str {
         ExternKind::Table => "table",
         ExternKind::Memory => "memory",
         ExternKind::Global => "global",
+        ExternKind::Tag => "tag",
     }
 }

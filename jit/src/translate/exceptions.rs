@@ -1,0 +1,189 @@
+//! Lowering exception handling: `try_table`, `throw` and `throw_ref`.
+//!
+//! Each `try_table` gets a dispatch block that takes the exception (its
+//! raw `exnref`) and tries the clauses in order, each through the `Catch`
+//! builtin, which says whether the clause catches it and writes the
+//! payload out; a match branches to the clause's label, and no match goes
+//! on to the dispatch of the enclosing `try_table` of the function, or
+//! leaves the function by raising the exception again.
+//!
+//! An exception reaches a dispatch block three ways. A `throw` or
+//! `throw_ref` inside the body jumps there. A call inside the body is made
+//! through a builtin that catches what the callee throws: it returns
+//! status 2 with the exception in the call's buffer. Everywhere else
+//! (outside any `try_table`) an exception is raised as a pending trap,
+//! which unwinds generated code to the innermost entry from the runtime,
+//! the catching call of a caller's handler among them.
+
+use super::{Frame, Kind, Translator, cl_type};
+use crate::builtins::Builtin;
+use crate::traps::TRAP_PENDING;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use skiff_vm::Error;
+use skiff_vm::isa::TryTable;
+use skiff_vm::runtime::value::slot_count;
+use skiff_vm::types::FuncType;
+
+impl Translator<'_, '_, '_> {
+    /// Opens a `try_table`: its frame, and its dispatch block, filled here
+    /// while the clauses' labels are the frames outside it.
+    pub(super) fn try_table(&mut self, t: &TryTable) -> Result<(), Error> {
+        let (params, results) = self.block_types(t.ty)?;
+        let dispatch = self.b.create_block();
+        self.b.set_cold_block(dispatch);
+        let exn = self.b.append_block_param(dispatch, types::I64);
+        let here = self.b.current_block().expect("inside a block");
+        let (stack, unsaved) = (std::mem::take(&mut self.stack), self.fuel_unsaved);
+        // Whatever jumps to the dispatch block comes from a builtin, which
+        // left the store's fuel and the register alike.
+        self.fuel_unsaved = false;
+        self.b.switch_to_block(dispatch);
+        for catch in &t.catches {
+            let tys = match catch.tag {
+                Some(tag) => payload_types(self.env.module.tag_type(tag))?,
+                None => Vec::new(),
+            };
+            let n = catch
+                .tag
+                .map_or(0, |tag| slot_count(self.env.module.tag_type(tag).params()));
+            let (slot, addr) = self.spill(&[], n);
+            let tag = self.u32_const(catch.tag.unwrap_or(u32::MAX));
+            let with_ref = self.u32_const(u32::from(catch.with_ref));
+            let caught = self.builtin(Builtin::Catch, &[exn, tag, with_ref, addr])[0];
+            let (hit, miss) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(caught, hit, &[], miss, &[]);
+            self.b.seal_block(hit);
+            self.b.seal_block(miss);
+            self.b.switch_to_block(hit);
+            self.reload(slot, &tys);
+            if catch.with_ref {
+                self.stack.push(exn);
+            }
+            self.jump_to_label(catch.label);
+            self.stack.clear();
+            self.b.switch_to_block(miss);
+        }
+        self.rethrow(exn);
+        self.stack = stack;
+        self.fuel_unsaved = unsaved;
+        self.b.switch_to_block(here);
+
+        let dest = self.new_block_with(&results);
+        let height = self.stack.len() - params.len();
+        self.frames.push(Frame {
+            kind: Kind::TryTable,
+            dest,
+            header: None,
+            else_block: None,
+            params,
+            results,
+            height,
+            dest_reached: false,
+        });
+        self.dispatch.push(dispatch);
+        Ok(())
+    }
+
+    /// At the end of a `try_table`'s body: its dispatch block has every
+    /// predecessor it will get.
+    pub(super) fn close_try_table(&mut self) {
+        let dispatch = self.dispatch.pop().expect("an open try_table");
+        self.b.seal_block(dispatch);
+    }
+
+    /// Passes exception `exn` on from here: to the dispatch of the innermost
+    /// open `try_table`, or out of the function.
+    fn rethrow(&mut self, exn: Value) {
+        match self.dispatch.last() {
+            Some(&outer) => {
+                self.b.ins().jump(outer, &[exn.into()]);
+            }
+            None => {
+                self.builtin(Builtin::Raise, &[exn]);
+                self.b.ins().trap(TRAP_PENDING);
+            }
+        }
+    }
+
+    /// `throw` of tag `tag` with the payload on the stack.
+    pub(super) fn throw(&mut self, tag: u32) -> Result<(), Error> {
+        let ty = self.env.module.tag_type(tag).clone();
+        let n = ty.params().len();
+        let payload = self.top_n(n);
+        self.stack.truncate(self.stack.len() - n);
+        let (_, addr) = self.spill(&payload, slot_count(ty.params()));
+        let tag = self.u32_const(tag);
+        let exn = self.builtin(Builtin::Throw, &[tag, addr])[0];
+        self.rethrow(exn);
+        self.end_unreachable_tail();
+        Ok(())
+    }
+
+    /// `throw_ref`: a null reference traps.
+    pub(super) fn throw_ref(&mut self) {
+        let exn = self.pop();
+        let (null, thrown) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(null);
+        let is_null = self.b.ins().icmp_imm_u(IntCC::Equal, exn, 0);
+        self.b.ins().brif(is_null, null, &[], thrown, &[]);
+        self.b.seal_block(null);
+        self.b.seal_block(thrown);
+        self.b.switch_to_block(null);
+        // Raising a null reference traps as the instruction does.
+        self.builtin(Builtin::Raise, &[exn]);
+        self.b.ins().trap(TRAP_PENDING);
+        self.b.switch_to_block(thrown);
+        self.rethrow(exn);
+        self.end_unreachable_tail();
+    }
+
+    /// Whether a call made here must catch what its callee throws: inside
+    /// a `try_table` of this function.
+    pub(super) fn in_try(&self) -> bool {
+        !self.dispatch.is_empty()
+    }
+
+    /// A call of type `ty` with `params`, made by builtin `f` (which takes
+    /// `leading`, then the call's buffer) so that an exception the callee
+    /// throws comes back to the innermost dispatch block; pushes the results.
+    pub(super) fn catching_call(
+        &mut self,
+        ty: &FuncType,
+        params: &[Value],
+        f: Builtin,
+        leading: &[Value],
+    ) -> Result<(), Error> {
+        let rtys = payload_types_of(ty.results())?;
+        let (slot, addr) = self.spill(
+            params,
+            slot_count(ty.params()).max(slot_count(ty.results())),
+        );
+        let mut all = leading.to_vec();
+        all.push(addr);
+        let status = self.builtin(f, &all)[0];
+        let trapped = self.b.ins().icmp_imm_u(IntCC::Equal, status, 1);
+        self.b.ins().trapnz(trapped, TRAP_PENDING);
+        let (caught, next) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(caught);
+        self.b.ins().brif(status, caught, &[], next, &[]);
+        self.b.seal_block(caught);
+        self.b.seal_block(next);
+        self.b.switch_to_block(caught);
+        let exn = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
+        let dispatch = *self.dispatch.last().expect("inside a try_table");
+        self.b.ins().jump(dispatch, &[exn.into()]);
+        self.b.switch_to_block(next);
+        self.reload(slot, &rtys);
+        Ok(())
+    }
+}
+
+/// The Cranelift types of a tag's payload.
+fn payload_types(ty: &FuncType) -> Result<Vec<Type>, Error> {
+    payload_types_of(ty.params())
+}
+
+fn payload_types_of(tys: &[skiff_vm::types::ValType]) -> Result<Vec<Type>, Error> {
+    tys.iter().map(|t| cl_type(*t)).collect()
+}
