@@ -269,13 +269,17 @@ builtins! {
         let payload = unsafe { std::slice::from_raw_parts(payload, n) };
         exn_ref(store.new_exception(t, payload))
     };
-    /// Raises the exception `exn` names, to unwind to the innermost entry;
-    /// a null-reference trap for null.
-    raise = Raise(exn: u64) -> trap |_store, _inst| {
-        Err(Trap::new(match ref_to_exn(exn) {
+    /// Raises the exception `exn` names: generated code unwinds to the
+    /// innermost entry from the runtime at once (a null-reference trap for
+    /// null). Never returns.
+    raise = Raise(exn: u64) -> none |_store, _inst| {
+        let kind = match ref_to_exn(exn) {
             Some(e) => TrapKind::Exception(e),
             None => TrapKind::NullReference,
-        }))
+        };
+        // SAFETY: generated code calls this builtin directly, and this frame
+        // owns nothing once the trap is made.
+        unsafe { traps::raise(Trap::new(kind)) }
     };
     /// Whether a catch clause of tag `tag` (`u32::MAX` for any) catches
     /// exception `exn`: when it does, writes the payload to `out` (for a

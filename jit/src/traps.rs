@@ -12,7 +12,7 @@
 //! the handler that was installed before Skiff's.
 
 use crate::registry;
-use crate::sys::{JmpBuf, enter, install_handlers};
+use crate::sys::{JmpBuf, enter, install_handlers, resume};
 use cranelift_codegen::ir::TrapCode;
 use skiff_vm::runtime::{Trap, TrapKind, stack};
 use std::cell::{Cell, RefCell};
@@ -67,6 +67,27 @@ const STACK_GUARD_SPAN: usize = 1 << 20;
 /// [`TRAP_PENDING`] and the entry returns it.
 pub fn set_pending(trap: Trap) {
     PENDING.with(|p| *p.borrow_mut() = Some(trap));
+}
+
+/// Raises `trap` from a builtin called by generated code: the innermost
+/// entry returns it at once, as if a trapping instruction had faulted,
+/// without the signal (what an exception thrown out of generated code
+/// does). No backtrace is recorded.
+///
+/// # Safety
+/// The caller must be a builtin called directly by generated code entered
+/// through [`call`] on this thread, whose frame owns nothing (nothing runs
+/// when it is left).
+pub unsafe fn raise(trap: Trap) -> ! {
+    let buf = CURRENT.with(|c| c.get());
+    assert!(!buf.is_null(), "raise outside generated code");
+    set_pending(trap);
+    TRAPPED.with(|t| t.set(Some(TrapKind::Host)));
+    TRAP_PCS.with(|p| p.set(([0; MAX_FRAMES], 0)));
+    // SAFETY: `buf` is the active entry's, alive on its frame below this
+    // one; the frames between are generated code's and the caller's, which
+    // own nothing.
+    unsafe { resume(buf) }
 }
 
 /// Calls `tramp(vmctx, args)` in generated code, catching traps.

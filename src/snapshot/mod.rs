@@ -190,12 +190,15 @@ impl<'a> State<'a> {
             .collect();
         let reference = |what: &str, v: Value| -> Result<Option<u32>, SnapshotError> {
             match v {
-                Value::FuncRef(None) | Value::ExternRef(None) => Ok(None),
+                Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) => Ok(None),
                 Value::FuncRef(Some(r)) => index_of.get(&r.0).copied().map(Some).ok_or_else(|| {
                     SnapshotError::Refused(format!("{what} holds a function of another instance"))
                 }),
                 Value::ExternRef(Some(_)) => Err(SnapshotError::Refused(format!(
                     "{what} holds a host reference (externref), which a module cannot hold"
+                ))),
+                Value::ExnRef(Some(_)) => Err(SnapshotError::Refused(format!(
+                    "{what} holds a caught exception (exnref), which a module cannot hold"
                 ))),
                 _ => unreachable!("a table or reference global holds references"),
             }
@@ -203,7 +206,7 @@ impl<'a> State<'a> {
         let mut globals = Vec::with_capacity(inst.globals().len());
         for (i, &g) in inst.globals().iter().enumerate() {
             globals.push(match store.global_value(g) {
-                v @ (Value::FuncRef(_) | Value::ExternRef(_)) => {
+                v @ (Value::FuncRef(_) | Value::ExternRef(_) | Value::ExnRef(_)) => {
                     GlobalValue::Ref(reference(&format!("global {i}"), v)?)
                 }
                 v => GlobalValue::Num(v),

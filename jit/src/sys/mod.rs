@@ -6,12 +6,12 @@
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod x86_64_linux;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-pub(crate) use x86_64_linux::{JmpBuf, enter, install_handlers};
+pub(crate) use x86_64_linux::{JmpBuf, enter, install_handlers, resume};
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 mod unsupported;
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-pub(crate) use unsupported::{JmpBuf, enter, install_handlers};
+pub(crate) use unsupported::{JmpBuf, enter, install_handlers, resume};
 
 /// Whether the JIT runs on this platform.
 pub(crate) const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", target_os = "linux"));

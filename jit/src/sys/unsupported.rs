@@ -20,3 +20,11 @@ pub(crate) unsafe extern "C" fn enter(
 
 /// Nothing to install on this platform.
 pub(crate) fn install_handlers() {}
+
+/// Never called: the JIT does not start on this platform.
+///
+/// # Safety
+/// None needed; it only panics.
+pub(crate) unsafe extern "C" fn resume(_buf: *const JmpBuf) -> ! {
+    unreachable!("the JIT does not run on this platform")
+}

@@ -50,6 +50,29 @@ pub(crate) unsafe extern "C" fn enter(
     )
 }
 
+/// Returns from the `enter` that saved `buf` with 1, as the signal handler
+/// makes a trapping instruction do, without a signal: restores the saved
+/// registers and jumps to the saved return address.
+///
+/// # Safety
+/// `buf` must be the registers of an `enter` still active on this thread,
+/// and every frame above it must be one that may be left without running
+/// anything (generated code, and frames that own nothing).
+#[unsafe(naked)]
+pub(crate) unsafe extern "C" fn resume(buf: *const JmpBuf) -> ! {
+    core::arch::naked_asm!(
+        "mov rbx, [rdi]",
+        "mov rbp, [rdi + 8]",
+        "mov r12, [rdi + 16]",
+        "mov r13, [rdi + 24]",
+        "mov r14, [rdi + 32]",
+        "mov r15, [rdi + 40]",
+        "mov rsp, [rdi + 48]",
+        "mov eax, 1",
+        "jmp qword ptr [rdi + 56]",
+    )
+}
+
 /// Handlers that were installed before Skiff's, by signal.
 static PREVIOUS: OnceLock<Vec<(libc::c_int, libc::sigaction)>> = OnceLock::new();
 
