@@ -218,6 +218,7 @@ pub fn translate_body(
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
         dispatch: Vec::new(),
+        call_buffer: None,
     };
     isa::translate_body(m, body, &mut t, env.metering)
 }
@@ -260,6 +261,9 @@ struct Translator<'a, 'b, 'e> {
     builtin_sigs: HashMap<Builtin, ir::SigRef>,
     /// The dispatch blocks of the open `try_table`s, innermost last.
     dispatch: Vec<Block>,
+    /// The buffer calls out of generated code pass values in (see
+    /// [`Translator::spill`]), once one needs it.
+    call_buffer: Option<ir::StackSlot>,
 }
 
 /// The memory flag sets this translator uses.
@@ -666,16 +670,30 @@ impl Translator<'_, '_, '_> {
         self.b.ins().iconst(types::I32, v as i64)
     }
 
-    /// Spills `values` to a stack slot of `slots` 8-byte slots; returns its address.
-    /// Spills `values` to a stack slot of `slots` 8-byte slots, each value
-    /// taking one (a vector two), as the runtime passes values; returns its
-    /// address.
+    /// Spills `values` to the function's buffer for calls out of generated
+    /// code, of at least `slots` 8-byte slots, each value taking one (a
+    /// vector two), as the runtime passes values; returns the buffer and its
+    /// address. One buffer serves every such call of the function (each
+    /// use stores, calls and loads before the next begins), so that a
+    /// function with thousands of them keeps a small frame.
     fn spill(&mut self, values: &[Value], slots: usize) -> (ir::StackSlot, Value) {
-        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            (slots.max(1) * 8) as u32,
-            4,
-        ));
+        let size = (slots.max(1) * 8) as u32;
+        let slot = match self.call_buffer {
+            Some(slot) => {
+                let data = &mut self.b.func.sized_stack_slots[slot];
+                data.size = data.size.max(size);
+                slot
+            }
+            None => {
+                let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    size,
+                    4,
+                ));
+                self.call_buffer = Some(slot);
+                slot
+            }
+        };
         let mut offset = 0;
         for v in values {
             self.b.ins().stack_store(types::I64, *v, slot, offset);
