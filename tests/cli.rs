@@ -446,7 +446,7 @@ fn wast_fails_a_module_the_host_lacks_resources_for() {
         "{stdout}"
     );
     // A feature Skiff does not implement is still a skip.
-    let later = temp_wat("exceptions.wast", "(module (tag))\n");
+    let later = temp_wat("gc.wast", "(module (type (struct)))\n");
     let out = skiff(&["wast", later.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}");

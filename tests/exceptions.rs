@@ -182,3 +182,28 @@ fn a_host_cannot_throw_a_payload_of_the_wrong_type() {
     );
     assert!(Tag::new(&mut store, FuncType::new([], [ValType::I32])).is_err());
 }
+
+#[test]
+fn the_legacy_instructions_run_on_every_engine() {
+    let text = include_str!("wast/legacy_exceptions.wast");
+    for name in ["interp", "jit", "jit-checked", "auto"] {
+        let Some(engine) = skiff::wast::exec::Engine::by_name(name) else {
+            continue;
+        };
+        let r = skiff::wast::script::run(
+            "legacy_exceptions.wast",
+            text,
+            &skiff::Features::ALL,
+            &engine,
+        );
+        let failures: Vec<_> = r.failures.iter().map(|f| (f.line, &f.message)).collect();
+        if r.skipped.iter().any(|s| s.contains("JIT")) {
+            continue; // a build without the JIT
+        }
+        assert_eq!(
+            (r.passed, failures, r.skipped.len()),
+            (12, vec![], 0),
+            "{name}"
+        );
+    }
+}

@@ -48,6 +48,19 @@ pub struct CatchHandler {
     pub range: u32,
     /// Its catch clauses, in order.
     pub clauses: Box<[Clause]>,
+    /// For a legacy `try` ended by `delegate`: where every exception of
+    /// the range goes instead of to clauses.
+    pub delegate: Option<Delegate>,
+}
+
+/// Where a legacy `delegate` sends the exceptions of its `try`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delegate {
+    /// On to the handler at this index of the function's handlers (one of
+    /// those enclosing the `try`), skipping those in between.
+    To(u32),
+    /// Out of the function, to its caller.
+    Caller,
 }
 
 /// A catch clause of a `try_table`, as the interpreter runs it.

@@ -20,7 +20,7 @@
 //! own stack has room, since host functions that call back into WebAssembly
 //! nest native frames.
 
-use crate::code::{FuncCode, Op, Slot};
+use crate::code::{Clause, Delegate, FuncCode, Op, Slot};
 use crate::module::InterpModule;
 use crate::threaded;
 use skiff_vm::runtime::value::{
@@ -55,6 +55,34 @@ enum Transfer {
     /// Tail call of the store function with address `addr`: its arguments
     /// start at slot `base`, and the current frame becomes its.
     TailCall { addr: u32, base: u32 },
+}
+
+/// The clause of `code`'s handlers that catches an exception thrown at
+/// instruction `at`, whose tag `is` tells the module's tags apart; `None`
+/// when the exception leaves the function.
+fn handler_clause(code: &FuncCode, at: u32, is: impl Fn(u32) -> bool) -> Option<Clause> {
+    let entries = &code.branch_tables;
+    let mut i = 0;
+    while let Some(h) = code.handlers.get(i) {
+        let range = h.range as usize;
+        if (entries[range].target..entries[range + 1].target).contains(&at) {
+            match h.delegate {
+                // Handlers go innermost first: a delegate's target is later.
+                Some(Delegate::To(target)) => {
+                    i = target as usize;
+                    continue;
+                }
+                Some(Delegate::Caller) => return None,
+                None => {
+                    if let Some(c) = h.clauses.iter().find(|c| c.tag.is_none_or(&is)) {
+                        return Some(*c);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Instance `inst`'s first memory, if it has one.
@@ -472,21 +500,10 @@ impl Machine {
         let clause = loop {
             let code = module.translated(func);
             let at = pc.saturating_sub(1) as u32;
-            let entries = &code.branch_tables;
-            let found = code
-                .handlers
-                .iter()
-                .filter(|h| {
-                    let range = h.range as usize;
-                    (entries[range].target..entries[range + 1].target).contains(&at)
-                })
-                .flat_map(|h| h.clauses.iter())
-                .find(|c| {
-                    c.tag
-                        .is_none_or(|t| store.instance(inst).tags()[t as usize] == tag)
-                });
+            let found =
+                handler_clause(code, at, |t| store.instance(inst).tags()[t as usize] == tag);
             if let Some(c) = found {
-                break *c;
+                break c;
             }
             let Some(frame) = self.frames.iter().rev().nth(depth) else {
                 return false;

@@ -31,7 +31,7 @@ const SCRIPT: &str = r#"
 (assert_trap (module (func unreachable) (start 0)) "unreachable")
 (invoke $A "add" (i32.const 0) (i32.const 0))
 (invoke $B "add")
-(module (tag))
+(module (type (struct)))
 (module definition $D (func (export "f") (result i32) (i32.const 7)))
 (module instance $I $D)
 (assert_return (invoke $I "f") (i32.const 7))
@@ -45,8 +45,8 @@ const FAILING: &[usize] = &[8, 9, 11, 12, 14, 26];
 
 fn run(engine: &str) -> FileReport {
     let engine = Engine::by_name(engine).expect("engine exists");
-    // 3.0's encodings are read, so that a module with an exception tag
-    // (which Skiff does not implement yet) is a skip.
+    // 3.0's encodings are read, so that a module with a GC type (which
+    // Skiff does not implement yet) is a skip.
     script::run("runner.wast", SCRIPT, &suites::features("wasm-v3"), &engine)
 }
 
@@ -66,7 +66,7 @@ fn check_engine(engine: &str) {
     );
     assert_eq!(
         r.skipped,
-        ["unsupported feature: exceptions (tag section)"],
+        ["unsupported feature: gc (struct, array and continuation types)"],
         "{engine}"
     );
     assert_eq!(r.passed, 23 - FAILING.len() - 1, "{engine}");
@@ -93,14 +93,14 @@ fn what_a_skipped_module_touches_is_skipped() {
   (memory (export "mem") 1)
   (func (export "read") (param i32) (result i32) (i32.load8_u (local.get 0))))
 (register "M" $M)
-(module (memory (import "M" "mem") 1) (tag) (data (memory 0) (i32.const 0) "\01"))
+(module (memory (import "M" "mem") 1) (type (struct)) (data (memory 0) (i32.const 0) "\01"))
 (assert_return (invoke $M "read" (i32.const 0)) (i32.const 1))
 (module (import "M" "read" (func (param i32) (result i32))))
 (module $N (func (export "f") (result i32) (i32.const 1)))
 (assert_return (invoke $N "f") (i32.const 1))
 "#;
     let engine = Engine::by_name("interp").expect("engine exists");
-    // Tags are recognized in this suite, and unsupported.
+    // GC types are recognized in this suite, and unsupported.
     let r = script::run(
         "taint.wast",
         TAINT,
@@ -114,6 +114,6 @@ fn what_a_skipped_module_touches_is_skipped() {
     );
     assert_eq!(r.passed, 4);
     assert_eq!(r.skipped.len(), 3);
-    assert!(r.skipped[0].contains("exceptions"), "{}", r.skipped[0]);
+    assert!(r.skipped[0].contains("gc"), "{}", r.skipped[0]);
     assert_eq!(r.skipped[1..], ["module was skipped", "module was skipped"]);
 }

@@ -34,8 +34,9 @@ pub struct Features {
     /// `Unsupported` (or malformed under 2.0).
     pub memory64: bool,
     /// Exception handling (standardized in WebAssembly 3.0): tags, `throw`,
-    /// `throw_ref`, `try_table` and `exnref`. Off, they are `Unsupported`
-    /// (or malformed under 2.0).
+    /// `throw_ref`, `try_table` and `exnref`, and the legacy instructions
+    /// deployed modules still use (`try`, `catch`, `catch_all`, `delegate`,
+    /// `rethrow`). Off, they are `Unsupported` (or malformed under 2.0).
     pub exceptions: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
@@ -74,9 +75,10 @@ impl Features {
     pub fn decoder_features(&self) -> wasmparser::WasmFeatures {
         use wasmparser::WasmFeatures as F;
         if self.decode_later_proposals {
-            // The proposals standardized in 3.0; in-flight ones (such as
-            // acquire-release atomics) would change how 2.0 bytes are read.
-            F::WASM3
+            // The proposals standardized in 3.0 (and the legacy exception
+            // instructions); in-flight ones (such as acquire-release
+            // atomics) would change how 2.0 bytes are read.
+            F::WASM3 | F::LEGACY_EXCEPTIONS
         } else {
             let mut f = F::WASM2;
             // Skiff decides whether a vector instruction is allowed, so that
@@ -87,6 +89,7 @@ impl Features {
             f.set(F::TAIL_CALL, self.tail_call);
             f.set(F::MEMORY64, self.memory64);
             f.set(F::EXCEPTIONS, self.exceptions);
+            f.set(F::LEGACY_EXCEPTIONS, self.exceptions);
             f
         }
     }

@@ -6,7 +6,7 @@
 )]
 
 use super::{Ctrl, Kind, Operand, Patch, Translator};
-use crate::code::{BranchTarget, CatchHandler, Clause, Op, Slot};
+use crate::code::{BranchTarget, CatchHandler, Clause, Delegate, Op, Slot};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, BlockType, Control, TryTable};
 use skiff_vm::runtime::value::{slot_count, slots_of};
@@ -157,6 +157,45 @@ impl isa::TranslateControl for Translator<'_, '_> {
                 self.emit(Op::ThrowRef { src });
                 self.unreachable = true;
             }
+            Control::Try(bt) => {
+                self.materialize_all();
+                let range = self.entry_here();
+                // The end of the range, set when the first catch block starts.
+                self.entry_here();
+                let kept = self.next_kept;
+                self.next_kept += 1;
+                self.push_ctrl(Kind::Try, bt, None);
+                self.s.ctrls.last_mut().expect("just pushed").legacy = Some((
+                    CatchHandler {
+                        range,
+                        clauses: Box::new([]),
+                        delegate: None,
+                    },
+                    kept,
+                ));
+            }
+            Control::Catch(tag) => {
+                self.materialize_all();
+                self.legacy_catch(Some(tag));
+            }
+            Control::CatchAll => {
+                self.materialize_all();
+                self.legacy_catch(None);
+            }
+            Control::Delegate(depth) => {
+                self.materialize_all();
+                self.delegate(depth);
+            }
+            Control::Rethrow(depth) => {
+                let c = self.s.ctrls.len() - 1 - depth as usize;
+                let (_, kept) = self.s.ctrls[c]
+                    .legacy
+                    .as_ref()
+                    .expect("validated: a catch block");
+                let src = *kept;
+                self.emit(Op::ThrowRef { src });
+                self.unreachable = true;
+            }
         }
         Ok(())
     }
@@ -227,7 +266,78 @@ impl Translator<'_, '_> {
         self.s.ctrls.last_mut().expect("just pushed").handler = Some(CatchHandler {
             range,
             clauses: clauses.into(),
+            delegate: None,
         });
+    }
+
+    /// A legacy `catch` (of `tag`) or `catch_all`, the stack materialized:
+    /// ends the `try`'s body (closing its range) or the catch block before,
+    /// and starts the catch block, where the executor lands with the
+    /// payload and the exception, which the block keeps in its slot.
+    pub(super) fn legacy_catch(&mut self, tag: Option<u32>) {
+        self.join();
+        let reachable = !self.unreachable;
+        let c = self.s.ctrls.len() - 1;
+        if reachable {
+            let j = self.ops.len();
+            self.emit(Op::Jump { target: u32::MAX });
+            self.s.ctrls[c].patches.push(Patch::Op(j));
+        }
+        let here = self.pc();
+        let at = self.s.ctrls[c].height;
+        let first = self.s.ctrls[c].kind == Kind::Try;
+        let (handler, kept) = self.s.ctrls[c].legacy.as_mut().expect("a legacy try");
+        let kept = *kept;
+        if first {
+            self.code.branch_tables[handler.range as usize + 1].target = here;
+        }
+        let pad = self.entry_here();
+        let n = tag.map_or(0, |tag| slot_count(self.module.tag_type(tag).params()));
+        let (handler, _) = self.s.ctrls[c].legacy.as_mut().expect("a legacy try");
+        let mut clauses = std::mem::take(&mut handler.clauses).into_vec();
+        clauses.push(Clause {
+            tag,
+            with_ref: true,
+            at,
+            pad,
+        });
+        handler.clauses = clauses.into();
+        self.s.ctrls[c].kind = if tag.is_some() {
+            Kind::Catch
+        } else {
+            Kind::CatchAll
+        };
+        self.emit(Op::Copy {
+            dst: kept,
+            src: at + n as Slot,
+        });
+        self.s.stack.truncate((at - self.base) as usize);
+        self.s.stack.extend(std::iter::repeat_n(Operand::InSlot, n));
+        self.unreachable = false;
+    }
+
+    /// A legacy `delegate` to the label `depth` levels out, the stack
+    /// materialized: ends the `try`, whose range sends every exception to
+    /// the handler enclosing that label, or out of the function.
+    pub(super) fn delegate(&mut self, depth: u32) {
+        let c = self.s.ctrls.len() - 1;
+        let end = self.pc();
+        let (mut handler, _) = self.s.ctrls[c].legacy.take().expect("a legacy try");
+        self.code.branch_tables[handler.range as usize + 1].target = end;
+        let label = c - 1 - depth as usize;
+        handler.delegate = Some(
+            self.s.ctrls[..=label]
+                .iter()
+                .rev()
+                .find(|ctrl| {
+                    ctrl.kind == Kind::TryTable || (ctrl.kind == Kind::Try && ctrl.legacy.is_some())
+                })
+                .map_or(Delegate::Caller, |ctrl| Delegate::To(ctrl.handler_id)),
+        );
+        let id = self.s.ctrls[c].handler_id;
+        self.code.handlers.push(handler);
+        self.handler_ids.push(id);
+        self.end_block();
     }
 
     /// A new branch table entry whose target is the next instruction, for
@@ -252,6 +362,8 @@ impl Translator<'_, '_> {
         else_jump: Option<usize>,
     ) {
         let patches = self.s.patch_lists.pop().unwrap_or_default();
+        let handler_id = self.blocks_opened;
+        self.blocks_opened += 1;
         self.s.ctrls.push(Ctrl {
             kind,
             height,
@@ -261,6 +373,8 @@ impl Translator<'_, '_> {
             patches,
             else_jump,
             handler: None,
+            legacy: None,
+            handler_id,
         });
     }
 
@@ -319,6 +433,14 @@ impl Translator<'_, '_> {
         if let Some(handler) = ctrl.handler {
             self.code.branch_tables[handler.range as usize + 1].target = end;
             self.code.handlers.push(handler);
+            self.handler_ids.push(ctrl.handler_id);
+        }
+        if let Some((handler, _)) = ctrl.legacy
+            && ctrl.kind != Kind::Try
+        {
+            // A `try` with catch blocks (one without is no handler).
+            self.code.handlers.push(handler);
+            self.handler_ids.push(ctrl.handler_id);
         }
         self.s.patch_lists.push(patches);
         self.s.stack.truncate((ctrl.height - self.base) as usize);

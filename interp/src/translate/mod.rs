@@ -55,6 +55,12 @@ struct Ctrl {
     else_jump: Option<usize>,
     /// For `try_table`: its handler, whose range ends at the block's end.
     handler: Option<CatchHandler>,
+    /// For a legacy `try` and its catch blocks: its handler so far, and the
+    /// slot that keeps the caught exception for `rethrow`.
+    legacy: Option<(CatchHandler, Slot)>,
+    /// For `try_table` and legacy `try`: the number that names its handler
+    /// until the handlers are in order (see [`Translator::handler_ids`]).
+    handler_id: u32,
 }
 
 impl Ctrl {
@@ -206,6 +212,9 @@ pub fn translate_with(
     let params = slot_count(ty.params()) as u32;
     let local_slots = next;
     // Validation counts operands; a `v128` operand takes two slots.
+    // Below the operands, one slot per legacy `try` keeps the exception its
+    // catch blocks caught.
+    let kept = info.legacy_tries;
     let operand_slots = if info.uses_v128 {
         info.max_stack * 2
     } else {
@@ -221,7 +230,7 @@ pub fn translate_with(
             branch_tables: Vec::new(),
             params,
             locals: local_slots,
-            frame_size: local_slots + info.num_consts + operand_slots,
+            frame_size: local_slots + info.num_consts + kept + operand_slots,
             consts: Vec::new(),
             frame_init: Vec::new(),
             results: slot_count(ty.results()) as u32,
@@ -231,7 +240,10 @@ pub fn translate_with(
         },
         v128_operands: &info.v128_operands,
         s: scratch,
-        base: local_slots + info.num_consts,
+        base: local_slots + info.num_consts + kept,
+        next_kept: local_slots + info.num_consts,
+        handler_ids: Vec::new(),
+        blocks_opened: 0,
         unreachable: false,
         pos: 0,
         last_result: None,
@@ -250,9 +262,23 @@ pub fn translate_with(
     let results = t.code.results;
     t.push_ctrl_frame(Kind::Func, base, 0, results, None);
     isa::translate_body(module, body, &mut t, metering)?;
+    order_delegates(&mut t.code, &t.handler_ids);
     let code = finish(t.code, &mut t.ops, &mut t.s.spare_ops);
     t.s.ops = t.ops;
     code
+}
+
+/// Turns the handler numbers `delegate`s name into indices in the
+/// function's handlers: `ids[i]` is the number of handler `i`.
+fn order_delegates(code: &mut FuncCode, ids: &[u32]) {
+    for h in &mut code.handlers {
+        if let Some(crate::code::Delegate::To(id)) = &mut h.delegate {
+            *id = ids
+                .iter()
+                .position(|i| i == id)
+                .expect("a delegate names an enclosing handler") as u32;
+        }
+    }
 }
 
 /// Checks what the execution loop relies on to read instructions without
@@ -350,6 +376,12 @@ struct Translator<'m, 's> {
     /// The number of instructions before the last join point: only those
     /// after it may be fused with the next.
     fuse_from: usize,
+    /// The slot the next legacy `try` keeps its exception in.
+    next_kept: Slot,
+    /// The number of each of `code.handlers`, in order.
+    handler_ids: Vec<u32>,
+    /// How many control frames were opened so far: the next one's number.
+    blocks_opened: u32,
 }
 
 impl isa::Translate for Translator<'_, '_> {
@@ -361,6 +393,9 @@ impl isa::Translate for Translator<'_, '_> {
     fn after_unreachable(&mut self, c: Control) -> Result<(), Error> {
         match c {
             Control::Else => self.else_(),
+            Control::Catch(tag) => self.legacy_catch(Some(tag)),
+            Control::CatchAll => self.legacy_catch(None),
+            Control::Delegate(depth) => self.delegate(depth),
             _ => self.end_block(),
         }
         Ok(())

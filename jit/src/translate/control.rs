@@ -28,6 +28,11 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
             Control::TryTable(t) => self.try_table(&t)?,
             Control::Throw(tag) => self.throw(tag)?,
             Control::ThrowRef => self.throw_ref(),
+            Control::Try(bt) => self.legacy_try(bt)?,
+            Control::Catch(tag) => self.legacy_catch(Some(tag)),
+            Control::CatchAll => self.legacy_catch(None),
+            Control::Delegate(depth) => self.delegate(depth)?,
+            Control::Rethrow(depth) => self.rethrow_caught(depth),
             Control::Block(blockty) => {
                 let (params, results) = self.block_types(blockty)?;
                 let dest = self.new_block_with(&results);
@@ -41,6 +46,8 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                     results,
                     height,
                     dest_reached: false,
+                    handler: None,
+                    legacy: None,
                 });
             }
             Control::Loop(blockty) => {
@@ -62,6 +69,8 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                     results,
                     height,
                     dest_reached: false,
+                    handler: None,
+                    legacy: None,
                 });
             }
             Control::If(blockty) => {
@@ -90,6 +99,8 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                     results,
                     height,
                     dest_reached: false,
+                    handler: None,
+                    legacy: None,
                 });
             }
             Control::Else => self.else_(),
@@ -494,6 +505,7 @@ impl Translator<'_, '_, '_> {
             self.b.ins().jump(frame.dest, &args(&params));
             frame.dest_reached = true;
         }
+        self.close_legacy(&frame);
         if let Some(header) = frame.header {
             self.b.seal_block(header);
         }

@@ -80,9 +80,171 @@ impl Translator<'_, '_, '_> {
             results,
             height,
             dest_reached: false,
+            handler: Some(dispatch),
+            legacy: None,
         });
         self.dispatch.push(dispatch);
         Ok(())
+    }
+
+    /// Opens a legacy `try`: its frame and its dispatch block, filled as its
+    /// catch blocks come.
+    pub(super) fn legacy_try(&mut self, bt: skiff_vm::isa::BlockType) -> Result<(), Error> {
+        let (params, results) = self.block_types(bt)?;
+        let dispatch = self.b.create_block();
+        self.b.set_cold_block(dispatch);
+        self.b.append_block_param(dispatch, types::I64);
+        let exn = self.b.declare_var(types::I64);
+        let dest = self.new_block_with(&results);
+        let height = self.stack.len() - params.len();
+        self.frames.push(Frame {
+            kind: Kind::Try,
+            dest,
+            header: None,
+            else_block: None,
+            params,
+            results,
+            height,
+            dest_reached: false,
+            handler: Some(dispatch),
+            legacy: Some((exn, None)),
+        });
+        self.dispatch.push(dispatch);
+        Ok(())
+    }
+
+    /// Ends a legacy `try`'s body: its exceptions now come to its dispatch
+    /// block, which keeps the exception and is where the first clause's
+    /// check goes.
+    fn end_legacy_body(&mut self) {
+        let i = self.frames.len() - 1;
+        let dispatch = self.dispatch.pop().expect("an open try");
+        self.frames[i].handler = None;
+        self.b.seal_block(dispatch);
+        self.b.switch_to_block(dispatch);
+        let exn = self.b.block_params(dispatch)[0];
+        let (var, next) = self.frames[i].legacy.as_mut().expect("a legacy try");
+        self.b.def_var(*var, exn);
+        *next = Some(dispatch);
+    }
+
+    /// A legacy `catch` (of `tag`) or `catch_all`: ends the `try`'s body or
+    /// the catch block before, and starts this one, entered from the
+    /// dispatch when its clause matches, with the payload on the stack.
+    pub(super) fn legacy_catch(&mut self, tag: Option<u32>) {
+        let i = self.frames.len() - 1;
+        if !self.unreachable {
+            let vals = self.top_n(self.frames[i].results.len());
+            self.b.ins().jump(self.frames[i].dest, &super::args(&vals));
+            self.frames[i].dest_reached = true;
+        }
+        self.stack.truncate(self.frames[i].height);
+        if self.frames[i].kind == Kind::Try {
+            self.end_legacy_body();
+        }
+        let (var, next) = self.frames[i].legacy.as_mut().expect("a legacy try");
+        let (var, check) = (*var, next.take().expect("a check point"));
+        self.b.switch_to_block(check);
+        // Whatever reaches the checks comes from a builtin, which left the
+        // store's fuel and the register alike.
+        self.fuel_unsaved = false;
+        let exn = self.b.use_var(var);
+        let (tys, n) = match tag {
+            Some(tag) => {
+                let ty = self.env.module.tag_type(tag);
+                (
+                    payload_types(ty).expect("validated types"),
+                    slot_count(ty.params()),
+                )
+            }
+            None => (Vec::new(), 0),
+        };
+        let (slot, addr) = self.spill(&[], n);
+        let tag_v = self.u32_const(tag.unwrap_or(u32::MAX));
+        // The block keeps the exception for `rethrow`.
+        let keep = self.u32_const(1);
+        let caught = self.builtin(Builtin::Catch, &[exn, tag_v, keep, addr])[0];
+        let hit = self.b.create_block();
+        if tag.is_some() {
+            let miss = self.b.create_block();
+            self.b.ins().brif(caught, hit, &[], miss, &[]);
+            self.b.seal_block(miss);
+            self.frames[i].legacy.as_mut().expect("a legacy try").1 = Some(miss);
+        } else {
+            self.b.ins().jump(hit, &[]);
+        }
+        self.b.seal_block(hit);
+        self.b.switch_to_block(hit);
+        self.reload(slot, &tys);
+        self.frames[i].kind = if tag.is_some() {
+            Kind::Catch
+        } else {
+            Kind::CatchAll
+        };
+        self.unreachable = false;
+    }
+
+    /// At the end of a legacy `try` (its frame just taken off): an
+    /// exception no catch block took goes on from here.
+    pub(super) fn close_legacy(&mut self, frame: &Frame) {
+        let Some((var, next)) = frame.legacy else {
+            return;
+        };
+        let here = self.b.current_block();
+        if frame.kind == Kind::Try {
+            // No catch blocks: every exception goes on.
+            let dispatch = self.dispatch.pop().expect("an open try");
+            self.b.seal_block(dispatch);
+            self.b.switch_to_block(dispatch);
+            let exn = self.b.block_params(dispatch)[0];
+            self.rethrow(exn);
+        } else if let Some(miss) = next {
+            self.b.switch_to_block(miss);
+            let exn = self.b.use_var(var);
+            self.rethrow(exn);
+        }
+        if let Some(here) = here {
+            self.b.switch_to_block(here);
+        }
+    }
+
+    /// A legacy `delegate` to the label `depth` levels out: ends the `try`,
+    /// whose exceptions go to the dispatch of the `try_table` or `try`
+    /// enclosing that label, or out of the function.
+    pub(super) fn delegate(&mut self, depth: u32) -> Result<(), Error> {
+        let i = self.frames.len() - 1;
+        let dispatch = self.dispatch.pop().expect("an open try");
+        let here = self.b.current_block();
+        self.b.seal_block(dispatch);
+        self.b.switch_to_block(dispatch);
+        let exn = self.b.block_params(dispatch)[0];
+        let label = i - 1 - depth as usize;
+        match self.frames[..=label].iter().rev().find_map(|f| f.handler) {
+            Some(target) => {
+                self.b.ins().jump(target, &[exn.into()]);
+            }
+            None => {
+                self.builtin(Builtin::Raise, &[exn]);
+                self.b.ins().trap(TRAP_PENDING);
+            }
+        }
+        if let Some(here) = here {
+            self.b.switch_to_block(here);
+        }
+        let frame = &mut self.frames[i];
+        frame.kind = Kind::Block;
+        frame.handler = None;
+        frame.legacy = None;
+        self.end()
+    }
+
+    /// `rethrow` of the exception the catch block `depth` levels out caught.
+    pub(super) fn rethrow_caught(&mut self, depth: u32) {
+        let i = self.frames.len() - 1 - depth as usize;
+        let (var, _) = self.frames[i].legacy.expect("validated: a catch block");
+        let exn = self.b.use_var(var);
+        self.rethrow(exn);
+        self.end_unreachable_tail();
     }
 
     /// At the end of a `try_table`'s body: its dispatch block has every

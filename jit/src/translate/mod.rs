@@ -91,6 +91,12 @@ struct Frame {
     height: usize,
     /// Whether any branch or fall-through reaches `dest`.
     dest_reached: bool,
+    /// For a `try_table` or legacy `try` whose body is open: its dispatch
+    /// block, where a legacy `delegate` may send exceptions.
+    handler: Option<Block>,
+    /// For a legacy `try` and its catch blocks: the variable holding the
+    /// caught exception, and the block where the next clause's check goes.
+    legacy: Option<(Variable, Option<Block>)>,
 }
 
 /// Everything the translator needs from the module being compiled.
@@ -209,6 +215,8 @@ pub fn translate_body(
             results: results.clone(),
             height: 0,
             dest_reached: false,
+            handler: None,
+            legacy: None,
         }],
         unreachable: false,
         flags,
@@ -738,11 +746,14 @@ impl Translator<'_, '_, '_> {
 
 impl isa::Translate for Translator<'_, '_, '_> {
     fn after_unreachable(&mut self, c: Control) -> Result<(), Error> {
-        if c == Control::Else {
-            self.else_();
-            return Ok(());
+        match c {
+            Control::Else => self.else_(),
+            Control::Catch(tag) => self.legacy_catch(Some(tag)),
+            Control::CatchAll => self.legacy_catch(None),
+            Control::Delegate(depth) => return self.delegate(depth),
+            _ => return self.end(),
         }
-        self.end()
+        Ok(())
     }
 
     fn at(&mut self, offset: usize) -> bool {

@@ -29,6 +29,12 @@ pub enum FrameKind {
     Else,
     /// `try_table`: a block whose exceptions its catch clauses handle.
     TryTable,
+    /// The body of a legacy `try`.
+    Try,
+    /// A legacy `catch` block.
+    Catch,
+    /// A legacy `catch_all` block.
+    CatchAll,
 }
 
 /// A catch clause of a `try_table`: which exceptions it catches and the
@@ -112,4 +118,18 @@ pub enum Control {
     Throw(u32),
     /// `throw_ref`: throws the exception an `exnref` holds again.
     ThrowRef,
+    /// Legacy exception handling: `try`, a block whose exceptions the
+    /// `catch` and `catch_all` blocks that follow its body handle.
+    Try(BlockType),
+    /// Legacy: ends a `try`'s body or the previous `catch` block, and starts
+    /// the block run for exceptions of this tag, with their payload.
+    Catch(u32),
+    /// Legacy: the block run for any other exception.
+    CatchAll,
+    /// Legacy: ends a `try` whose exceptions go to the handler of the
+    /// label this many levels out (from outside the `try`).
+    Delegate(u32),
+    /// Legacy: throws again the exception caught by the `catch` or
+    /// `catch_all` block this many levels out.
+    Rethrow(u32),
 }

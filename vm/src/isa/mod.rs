@@ -95,6 +95,10 @@ impl Instr {
                 Control::Nop
                     | Control::Block(_)
                     | Control::TryTable(_)
+                    | Control::Try(_)
+                    | Control::Catch(_)
+                    | Control::CatchAll
+                    | Control::Delegate(_)
                     | Control::Loop(_)
                     | Control::If(_)
                     | Control::Else

@@ -300,6 +300,17 @@ fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
         }
         O::Throw { tag_index } if features.exceptions => Instr::Control(Control::Throw(tag_index)),
         O::ThrowRef if features.exceptions => Instr::Control(Control::ThrowRef),
+        O::Try { blockty } if features.exceptions => {
+            Instr::Control(Control::Try(block_type(blockty, features, pos)?))
+        }
+        O::Catch { tag_index } if features.exceptions => Instr::Control(Control::Catch(tag_index)),
+        O::CatchAll if features.exceptions => Instr::Control(Control::CatchAll),
+        O::Delegate { relative_depth } if features.exceptions => {
+            Instr::Control(Control::Delegate(relative_depth))
+        }
+        O::Rethrow { relative_depth } if features.exceptions => {
+            Instr::Control(Control::Rethrow(relative_depth))
+        }
         O::Drop => Instr::Parametric(Parametric::Drop),
         O::Select => Instr::Parametric(Parametric::Select),
         O::TypedSelect { ty } => {

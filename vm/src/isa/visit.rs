@@ -128,6 +128,16 @@ impl Runs {
                         }
                         false
                     }
+                    Control::Try(_) => {
+                        opened.push((Opened::Block, false));
+                        false
+                    }
+                    // A caught exception lands on a catch block.
+                    Control::Catch(_) | Control::CatchAll => true,
+                    Control::Delegate(_) => {
+                        let (_, targeted) = opened.pop().expect("validated nesting");
+                        targeted
+                    }
                     Control::TryTable(t) => {
                         // A caught exception lands on the labels of the
                         // clauses, counted from outside the block.
@@ -169,6 +179,7 @@ impl Runs {
                     | Control::Unreachable
                     | Control::Throw(_)
                     | Control::ThrowRef
+                    | Control::Rethrow(_)
                     | Control::ReturnCall(_)
                     | Control::ReturnCallIndirect { .. } => true,
                 },
@@ -257,12 +268,22 @@ pub fn translate_body(
             continue;
         }
         match instr {
-            Instr::Control(Control::Block(_) | Control::Loop(_) | Control::If(_)) => {
-                dead_depth += 1
+            Instr::Control(
+                Control::Block(_)
+                | Control::Loop(_)
+                | Control::If(_)
+                | Control::TryTable(_)
+                | Control::Try(_),
+            ) => dead_depth += 1,
+            Instr::Control(c @ (Control::Else | Control::Catch(_) | Control::CatchAll))
+                if dead_depth == 0 =>
+            {
+                t.after_unreachable(c)?
             }
-            Instr::Control(c @ Control::Else) if dead_depth == 0 => t.after_unreachable(c)?,
-            Instr::Control(Control::End) if dead_depth > 0 => dead_depth -= 1,
-            Instr::Control(c @ Control::End) => t.after_unreachable(c)?,
+            Instr::Control(Control::End | Control::Delegate(_)) if dead_depth > 0 => {
+                dead_depth -= 1
+            }
+            Instr::Control(c @ (Control::End | Control::Delegate(_))) => t.after_unreachable(c)?,
             _ => {}
         }
     }

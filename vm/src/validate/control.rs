@@ -80,7 +80,9 @@ impl<'a> FuncValidator<'a> {
             Control::Call(f) => {
                 let ty = self.direct_callee(f)?;
                 self.call(ty)?;
-                if self.s.frames.iter().any(|f| f.kind == FrameKind::TryTable) {
+                if (self.s.frames.iter())
+                    .any(|f| matches!(f.kind, FrameKind::TryTable | FrameKind::Try))
+                {
                     self.info.try_callees.push(f);
                 }
             }
@@ -118,7 +120,61 @@ impl<'a> FuncValidator<'a> {
                 self.pop(ValType::EXNREF)?;
                 self.unreachable();
             }
+            Control::Try(bt) => {
+                let ty = self.block_type(bt)?;
+                self.push_frame(FrameKind::Try, ty)?;
+                self.info.legacy_tries += 1;
+            }
+            Control::Catch(tag) => {
+                let params = self.tag_type(tag)?.params();
+                self.legacy_catch(FrameKind::Catch, params)?;
+            }
+            Control::CatchAll => self.legacy_catch(FrameKind::CatchAll, &[])?,
+            Control::Delegate(depth) => {
+                let frame = self.pop_frame()?;
+                if frame.kind != FrameKind::Try {
+                    return Err(self.err("delegate without a matching try"));
+                }
+                self.label(depth)?;
+                self.info.blocks[frame.block as usize].end = self.pos as u32;
+                self.push_all(self.results(frame.ty));
+            }
+            Control::Rethrow(depth) => {
+                let frame = self.label(depth)?;
+                if !matches!(frame.kind, FrameKind::Catch | FrameKind::CatchAll) {
+                    return Err(self.err(format!("invalid rethrow label {depth}")));
+                }
+                self.unreachable();
+            }
         }
+        Ok(())
+    }
+
+    /// A legacy `catch` or `catch_all` (`kind`): ends the `try`'s body or
+    /// the `catch` block before it, and starts a block of the same type
+    /// whose stack holds `payload`.
+    fn legacy_catch(&mut self, kind: FrameKind, payload: &'a [ValType]) -> Result<()> {
+        let frame = self.pop_frame()?;
+        if !matches!(frame.kind, FrameKind::Try | FrameKind::Catch) {
+            return Err(self.err(format!(
+                "{} without a matching try",
+                if kind == FrameKind::Catch {
+                    "catch"
+                } else {
+                    "catch_all"
+                }
+            )));
+        }
+        self.s.frames.push(super::func::Frame {
+            kind,
+            unreachable: false,
+            ..frame
+        });
+        self.push_all(payload);
+        // A tier puts the exception after the payload before it keeps it.
+        let height = self.s.operands.len();
+        self.push(ValType::EXNREF);
+        self.s.operands.truncate(height);
         Ok(())
     }
 

@@ -30,6 +30,8 @@ pub struct FuncInfo {
     pub uses_v128: bool,
     /// Whether the body has a tail call (`return_call`, `return_call_indirect`).
     pub tail_calls: bool,
+    /// How many legacy `try` blocks it has.
+    pub legacy_tries: u32,
     /// The functions it calls by index from inside a `try_table`, which a
     /// tier may call through the runtime to catch what they throw.
     pub try_callees: Vec<u32>,
@@ -145,6 +147,7 @@ pub(super) fn validate_body(
             v128_operands: Vec::new(),
             tail_calls: false,
             try_callees: Vec::new(),
+            legacy_tries: 0,
         },
         pos: body.operators.start,
     };
