@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{call, kinds};
+use common::{call, kinds, skiff, text};
 use skiff::{
     Caller, Config, Engine, EngineKind, ExnRef, Extern, Func, FuncType, Linker, Module, Store, Tag,
     Trap, TrapKind, Val, ValType,
@@ -205,5 +205,24 @@ fn the_legacy_instructions_run_on_every_engine() {
             (12, vec![], 0),
             "{name}"
         );
+    }
+}
+
+/// `tests/programs/exceptions.cpp`, C++ built with `-fwasm-exceptions`:
+/// throws several frames down, catches by exact type, by base class and
+/// with `catch (...)`, rethrows with `throw;`, and runs destructors on the
+/// way, printing what its native build prints.
+#[test]
+fn a_cpp_program_with_exceptions_runs_as_natively() {
+    let expected = std::fs::read_to_string("tests/programs/exceptions.expected").unwrap();
+    let engines: &[&str] = if kinds().contains(&EngineKind::Jit) {
+        &["interp", "jit", "auto"]
+    } else {
+        &["interp"]
+    };
+    for engine in engines {
+        let out = skiff(&["run", "--engine", engine, "tests/programs/exceptions.wasm"]);
+        assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), expected, "{engine}");
     }
 }
