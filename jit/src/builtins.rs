@@ -91,7 +91,11 @@ fn put(out: *mut u64, value: u64) {
 }
 
 /// The slots a call's arguments are in and its results go to.
-fn slots<'a>(store: &Store, f: skiff_vm::runtime::Func, args: *mut u64) -> &'a mut [u64] {
+pub(crate) fn slots<'a>(
+    store: &Store,
+    f: skiff_vm::runtime::Func,
+    args: *mut u64,
+) -> &'a mut [u64] {
     let ty = store.func_type(f);
     let n = slot_count(ty.params()).max(slot_count(ty.results()));
     // SAFETY: generated code passes a stack buffer of as many 8-byte slots as
@@ -249,10 +253,7 @@ builtins! {
     /// A call of function `func` of the instance inside a `try_table`,
     /// with its arguments at `args`, where its results go (see [`catching`]).
     call_catching = CallCatching(func: u32, args: ptr) -> u32 |store, inst| {
-        catching(store, args, |store| {
-            let f = store.instance(inst).funcs()[func as usize];
-            store.call_raw(f, Some(inst), slots(store, f, args))
-        })
+        catching(store, args, |store| crate::call_function(store, inst, func, args))
     };
     /// `call_indirect` inside a `try_table` (see [`catching`]).
     call_indirect_catching = CallIndirectCatching(table: u32, ty: u32, i: u64, args: ptr) -> u32 |store, inst| {

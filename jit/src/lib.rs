@@ -243,7 +243,7 @@ pub struct JitModule {
     /// Array-call trampolines of the defined functions the host or other
     /// instances can call (exported, in a table, or the start function); 0
     /// for the others.
-    trampolines: Vec<usize>,
+    trampolines: Arc<[usize]>,
     /// Where generated code may call or jump into the functions directly
     /// (a `call_indirect` or `return_call_indirect` that finds one of them
     /// in a table). Each instance's state gets it.
@@ -386,20 +386,21 @@ fn compile(
         })
         .collect();
     let registration = Some(registry::register(funcs));
+    let trampolines: Arc<[usize]> = plan
+        .tramp_ids()
+        .iter()
+        .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
+        .collect();
     let entries = Entries {
         code: plan
             .func_ids()
             .iter()
             .map(|id| jit.get_finalized_function(*id) as usize)
             .collect(),
+        trampolines: trampolines.clone(),
         metering,
         tail: tail_calls,
     };
-    let trampolines = plan
-        .tramp_ids()
-        .iter()
-        .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
-        .collect();
     let compiled = JitModule {
         module: module.clone(),
         memory,
@@ -409,6 +410,43 @@ fn compile(
         jit: Mutex::new(Some(jit)),
     };
     Ok((compiled, kept))
+}
+
+/// Calls function `func` of instance `inst` (its index in the module) for
+/// generated code of the instance, with its arguments at `args`, where its
+/// results go: a defined function with an entry is entered straight from
+/// here, anything else through the store.
+pub(crate) fn call_function(
+    store: &mut Store,
+    inst: InstanceId,
+    func: u32,
+    args: *mut u64,
+) -> Result<(), Trap> {
+    let instance = store.instance(inst);
+    let defined = func.checked_sub(instance.module().num_imported_funcs);
+    if let (Some(d), Some(state)) = (defined, instance.tier_state_as::<InstanceState>()) {
+        let tramp = state.entries.trampolines[d as usize];
+        if tramp != 0 {
+            let vmctx = state.vmctx();
+            let max_stack = store.max_wasm_stack();
+            // SAFETY: generated code of this instance called the builtin
+            // that calls this, so its context block already holds the store
+            // and the stack limit; the trampoline is the callee's, and
+            // `args` is the caller's buffer for the callee's values (see
+            // `builtins::slots`).
+            return unsafe {
+                traps::call(
+                    tramp as *const u8,
+                    vmctx as *mut u8,
+                    args,
+                    &mut (*vmctx).stack_limit,
+                    max_stack,
+                )
+            };
+        }
+    }
+    let f = store.instance(inst).funcs()[func as usize];
+    store.call_raw(f, Some(inst), builtins::slots(store, f, args))
 }
 
 /// Where a `call_indirect` or `return_call_indirect` of instance `caller`

@@ -139,6 +139,9 @@ pub mod offsets {
 pub(crate) struct Entries {
     /// The code of each defined function, by defined index.
     pub(crate) code: Arc<[usize]>,
+    /// The array-call trampoline of each defined function, 0 for one not
+    /// called from outside generated code.
+    pub(crate) trampolines: Arc<[usize]>,
     /// Its fuel and epoch checks.
     pub(crate) metering: Metering,
     /// Whether it uses the tail calling convention.
