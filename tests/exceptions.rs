@@ -226,3 +226,29 @@ fn a_cpp_program_with_exceptions_runs_as_natively() {
         assert_eq!(text(&out.stdout), expected, "{engine}");
     }
 }
+
+/// A recursion whose every call is inside a `try_table` goes 1,000 levels
+/// deep on every engine: the JIT makes those calls through the runtime,
+/// whose frames must stay small.
+#[test]
+fn a_recursion_through_try_blocks_goes_deep() {
+    const REC: &str = r#"(module
+      (func $rec (export "rec") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else
+            (block $h
+              (try_table (catch_all $h)
+                (return (i32.add (i32.const 1)
+                  (call $rec (i32.sub (local.get 0) (i32.const 1)))))))
+            (i32.const -1)))))"#;
+    for (name, engine) in engines() {
+        let mut store = Store::new(&engine, ());
+        let module = Module::new(&engine, REC.as_bytes()).unwrap();
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        assert_eq!(
+            call(&mut store, &instance, "rec", &[Val::I32(1000)]).unwrap(),
+            [Val::I32(1000)],
+            "{name}"
+        );
+    }
+}

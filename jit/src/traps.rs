@@ -128,6 +128,14 @@ pub unsafe fn call(
     if trapped == 0 {
         return Ok(());
     }
+    Err(unwound())
+}
+
+/// The trap that unwound the innermost entry, with its frames. Out of line,
+/// so that the frame of [`call`], which nested entries stack up, stays small.
+#[cold]
+#[inline(never)]
+fn unwound() -> Trap {
     let kind = TRAPPED.with(|t| t.take()).unwrap_or(TrapKind::Host);
     let pending = PENDING.with(|p| p.borrow_mut().take());
     let mut trap = match (kind, pending) {
@@ -138,7 +146,7 @@ pub unsafe fn call(
     for frame in registry::frames(&pcs[..n]) {
         trap.push_frame(frame);
     }
-    Err(trap)
+    trap
 }
 
 /// What the signal handler asks of a fault at `pc` (frame pointer `fp`;
