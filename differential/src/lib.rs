@@ -139,7 +139,11 @@ impl fmt::Display for Divergence {
 /// four with SIMD, relaxed SIMD; modules of a
 /// few functions of up to a few hundred instructions, some choices left to
 /// `u`.
-fn config(u: &mut Unstructured<'_>, memory64: bool) -> arbitrary::Result<wasm_smith::Config> {
+fn config(
+    u: &mut Unstructured<'_>,
+    memory64: bool,
+    exceptions: bool,
+) -> arbitrary::Result<wasm_smith::Config> {
     let simd = u.ratio(3, 4)?;
     Ok(wasm_smith::Config {
         simd_enabled: simd,
@@ -149,7 +153,7 @@ fn config(u: &mut Unstructured<'_>, memory64: bool) -> arbitrary::Result<wasm_sm
         multi_value_enabled: true,
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
-        exceptions_enabled: false,
+        exceptions_enabled: exceptions,
         gc_enabled: false,
         compact_imports_enabled: false,
         custom_descriptors_enabled: false,
@@ -192,9 +196,10 @@ pub fn generate(data: &[u8]) -> Option<Vec<u8>> {
     // 64-bit memories and tables in one module of four, chosen by the sum of
     // the bytes rather than drawn from `data`, so that every other module is
     // the one its seed gave before they were added (a seed held in tests).
-    let memory64 = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) % 4 == 0;
+    // Exception handling in another one of four, likewise.
+    let kind = data.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) % 4;
     let mut u = Unstructured::new(data);
-    let config = config(&mut u, memory64).ok()?;
+    let config = config(&mut u, kind == 0, kind == 1).ok()?;
     let mut module = wasm_smith::Module::new(config, &mut u).ok()?;
     module.ensure_termination(FUEL).ok()?;
     Some(module.to_bytes())
@@ -339,7 +344,8 @@ impl Engines {
             return Ok(Verdict::Rejected);
         };
         let relaxed = uses_relaxed_simd(bytes);
-        let want = if relaxed {
+        let exceptions = uses_exceptions(bytes);
+        let want = if relaxed || exceptions {
             None
         } else {
             let Some(want) = run_wasmi(&self.wasmi, bytes, &names) else {
@@ -367,7 +373,11 @@ impl Engines {
             })?;
         }
         let Some(want) = want else {
-            return Ok(Verdict::Relaxed);
+            return Ok(if relaxed {
+                Verdict::Relaxed
+            } else {
+                Verdict::Exceptions
+            });
         };
         match compare(&want, reference) {
             Ok(()) => Ok(Verdict::Same {
@@ -404,6 +414,25 @@ pub enum Verdict {
     /// to each engine: Skiff's tiers agreed with each other, and wasmi (which
     /// makes other choices) was not asked.
     Relaxed,
+    /// The module uses exception handling, which wasmi lacks: Skiff's tiers
+    /// agreed with each other, and wasmi was not asked.
+    Exceptions,
+}
+
+/// Whether `bytes` throws or catches exceptions (or declares tags).
+pub fn uses_exceptions(bytes: &[u8]) -> bool {
+    use wasmparser::Operator as O;
+    let tags = wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .any(|p| matches!(p, Ok(wasmparser::Payload::TagSection(_))));
+    tags || any_body(bytes, |ops| {
+        ops.iter().any(|op| {
+            matches!(
+                op,
+                O::TryTable { .. } | O::Throw { .. } | O::ThrowRef | O::Try { .. }
+            )
+        })
+    })
 }
 
 /// Whether `bytes` uses a relaxed SIMD instruction.
@@ -690,6 +719,8 @@ fn skiff_trap(t: &skiff::Trap) -> Trap {
         K::IntegerOverflow => Trap::IntegerOverflow,
         K::InvalidConversionToInteger => Trap::BadConversionToInteger,
         K::StackExhausted => Trap::StackExhausted,
+        // The same whichever frames it left.
+        K::Exception(_) => Trap::Other("uncaught exception".into()),
         _ => Trap::Other(t.to_string()),
     }
 }
