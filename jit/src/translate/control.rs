@@ -37,18 +37,8 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 let (params, results) = self.block_types(blockty)?;
                 let dest = self.new_block_with(&results);
                 let height = self.stack.len() - params.len();
-                self.frames.push(Frame {
-                    kind: Kind::Block,
-                    dest,
-                    header: None,
-                    else_block: None,
-                    params,
-                    results,
-                    height,
-                    dest_reached: false,
-                    handler: None,
-                    legacy: None,
-                });
+                self.frames
+                    .push(Frame::new(Kind::Block, dest, params, results, height));
             }
             Control::Loop(blockty) => {
                 let (params, results) = self.block_types(blockty)?;
@@ -61,16 +51,8 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 self.b.switch_to_block(header);
                 self.stack.extend_from_slice(self.b.block_params(header));
                 self.frames.push(Frame {
-                    kind: Kind::Loop,
-                    dest,
                     header: Some(header),
-                    else_block: None,
-                    params,
-                    results,
-                    height,
-                    dest_reached: false,
-                    handler: None,
-                    legacy: None,
+                    ..Frame::new(Kind::Loop, dest, params, results, height)
                 });
             }
             Control::If(blockty) => {
@@ -91,16 +73,8 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                 self.stack
                     .extend_from_slice(self.b.block_params(then_block));
                 self.frames.push(Frame {
-                    kind: Kind::If,
-                    dest,
-                    header: None,
                     else_block: Some(else_block),
-                    params,
-                    results,
-                    height,
-                    dest_reached: false,
-                    handler: None,
-                    legacy: None,
+                    ..Frame::new(Kind::If, dest, params, results, height)
                 });
             }
             Control::Else => self.else_(),

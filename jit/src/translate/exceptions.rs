@@ -72,16 +72,8 @@ impl Translator<'_, '_, '_> {
         let dest = self.new_block_with(&results);
         let height = self.stack.len() - params.len();
         self.frames.push(Frame {
-            kind: Kind::TryTable,
-            dest,
-            header: None,
-            else_block: None,
-            params,
-            results,
-            height,
-            dest_reached: false,
             handler: Some(dispatch),
-            legacy: None,
+            ..Frame::new(Kind::TryTable, dest, params, results, height)
         });
         self.dispatch.push(dispatch);
         Ok(())
@@ -98,16 +90,9 @@ impl Translator<'_, '_, '_> {
         let dest = self.new_block_with(&results);
         let height = self.stack.len() - params.len();
         self.frames.push(Frame {
-            kind: Kind::Try,
-            dest,
-            header: None,
-            else_block: None,
-            params,
-            results,
-            height,
-            dest_reached: false,
             handler: Some(dispatch),
             legacy: Some((exn, None)),
+            ..Frame::new(Kind::Try, dest, params, results, height)
         });
         self.dispatch.push(dispatch);
         Ok(())

@@ -99,6 +99,25 @@ struct Frame {
     legacy: Option<(Variable, Option<Block>)>,
 }
 
+impl Frame {
+    /// A frame of `kind` continuing at `dest`, whose parameters start at
+    /// stack height `height`; no loop header, `else` or handler yet.
+    fn new(kind: Kind, dest: Block, params: Vec<Type>, results: Vec<Type>, height: usize) -> Frame {
+        Frame {
+            kind,
+            dest,
+            header: None,
+            else_block: None,
+            params,
+            results,
+            height,
+            dest_reached: false,
+            handler: None,
+            legacy: None,
+        }
+    }
+}
+
 /// Everything the translator needs from the module being compiled.
 pub struct Env<'m> {
     /// The module.
@@ -206,18 +225,7 @@ pub fn translate_body(
         vmctx,
         locals,
         stack: Vec::new(),
-        frames: vec![Frame {
-            kind: Kind::Func,
-            dest: ret,
-            header: None,
-            else_block: None,
-            params: Vec::new(),
-            results: results.clone(),
-            height: 0,
-            dest_reached: false,
-            handler: None,
-            legacy: None,
-        }],
+        frames: vec![Frame::new(Kind::Func, ret, Vec::new(), results.clone(), 0)],
         unreachable: false,
         flags,
         fuel,
