@@ -202,7 +202,7 @@ fn the_legacy_instructions_run_on_every_engine() {
         }
         assert_eq!(
             (r.passed, failures, r.skipped.len()),
-            (12, vec![], 0),
+            (15, vec![], 0),
             "{name}"
         );
     }

@@ -179,3 +179,45 @@
 (assert_return (invoke "loop" (i32.const 100)) (i32.const 5050))
 (assert_exception (invoke "uncaught" (i32.const 1)))
 (assert_return (invoke "in_catch") (i32.const 2))
+
+;; A delegate to a try without catch blocks: the exception goes on outward.
+(module
+  (tag $a (param i32))
+  (func $throw_a (param i32) (throw $a (local.get 0)))
+  (func (export "delegate_to_catchless") (param i32) (result i32)
+    try (result i32)
+      try $plain (result i32)
+        try (result i32)
+          local.get 0
+          call $throw_a
+          i32.const 0
+        delegate $plain
+      end
+    catch $a
+      i32.const 1
+      i32.add
+    end)
+  ;; a delegate to a try that itself delegates to the caller
+  (func $chain (param i32) (result i32)
+    try (result i32)
+      try $mid (result i32)
+        try (result i32)
+          local.get 0
+          call $throw_a
+          i32.const 0
+        delegate $mid
+      delegate 1
+    catch $a
+      drop
+      i32.const -1
+    end)
+  (func (export "delegate_chain") (param i32) (result i32)
+    try (result i32)
+      local.get 0
+      call $chain
+    catch $a
+      i32.const 2
+      i32.add
+    end))
+(assert_return (invoke "delegate_to_catchless" (i32.const 4)) (i32.const 5))
+(assert_return (invoke "delegate_chain" (i32.const 4)) (i32.const 6))

@@ -435,10 +435,12 @@ impl Translator<'_, '_> {
             self.code.handlers.push(handler);
             self.handler_ids.push(ctrl.handler_id);
         }
-        if let Some((handler, _)) = ctrl.legacy
-            && ctrl.kind != Kind::Try
-        {
-            // A `try` with catch blocks (one without is no handler).
+        if let Some((handler, _)) = ctrl.legacy {
+            if ctrl.kind == Kind::Try {
+                // No catch blocks: a handler that catches nothing, which a
+                // `delegate` inside may still name.
+                self.code.branch_tables[handler.range as usize + 1].target = end;
+            }
             self.code.handlers.push(handler);
             self.handler_ids.push(ctrl.handler_id);
         }
