@@ -252,3 +252,38 @@ fn a_recursion_through_try_blocks_goes_deep() {
         );
     }
 }
+
+/// `skiff run` reports an uncaught exception with its payload, as a trap.
+#[test]
+fn the_cli_reports_an_uncaught_exception_with_its_payload() {
+    let path = std::env::temp_dir().join(format!("skiff-uncaught-{}.wat", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"(module (tag $e (param i32 f64))
+             (func (export "run") (param i32) (throw $e (local.get 0) (f64.const 2.5))))"#,
+    )
+    .unwrap();
+    let engines: &[&str] = if kinds().contains(&EngineKind::Jit) {
+        &["interp", "jit"]
+    } else {
+        &["interp"]
+    };
+    for engine in engines {
+        let out = skiff(&[
+            "run",
+            "--engine",
+            engine,
+            "--invoke",
+            "run",
+            path.to_str().unwrap(),
+            "7",
+        ]);
+        assert_eq!(out.status.code(), Some(134), "{engine}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("wasm trap: uncaught exception (payload: [7 2.5])"),
+            "{engine}: {stderr}"
+        );
+    }
+    std::fs::remove_file(path).ok();
+}

@@ -134,7 +134,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     wasi::add_to_linker(&mut linker, ctx);
     let instance = match linker.instantiate(&mut store, &module) {
         Ok(i) => i,
-        Err(skiff::InstantiationError::Trap(t)) => return finish_with_trap(&args, &t),
+        Err(skiff::InstantiationError::Trap(t)) => return finish_with_trap(&args, &store, &t),
         Err(e) => return fail(e.to_string()),
     };
     let name = args.invoke.as_deref().unwrap_or("_start");
@@ -171,7 +171,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             ));
         }
         if let Err(t) = init.call(&mut store, &[], &mut []) {
-            return finish_with_trap(&args, &t);
+            return finish_with_trap(&args, &store, &t);
         }
     }
     let mut results = vec![Val::I32(0); ty.results().len()];
@@ -184,7 +184,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(t) => finish_with_trap(&args, &t),
+        Err(t) => finish_with_trap(&args, &store, &t),
     }
 }
 
@@ -270,7 +270,7 @@ fn parse_bytes(text: &str) -> Result<usize, String> {
 /// The guest's exit status when it called `proc_exit` with one a process
 /// can report; otherwise what happened on stderr, and [`EXIT_TRAP`] for a
 /// trap.
-fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
+fn finish_with_trap<T: 'static>(args: &RunArgs, store: &Store<T>, trap: &Trap) -> ExitCode {
     if let Some(code) = trap.exit_code() {
         // WASI's exit code is a u32; a process's status holds 0 to 255, and
         // 126 and up mean to a shell "cannot execute", "not found" or a
@@ -290,7 +290,24 @@ fn finish_with_trap(args: &RunArgs, trap: &Trap) -> ExitCode {
             }
         };
     }
-    eprintln!("skiff: {}: wasm trap: {trap}", args.module().display());
+    let payload = match skiff::ExnRef::from_trap(store, trap) {
+        // An uncaught exception: what it carries.
+        Some(exn) => {
+            let values: Vec<String> = exn.payload(store).iter().map(values::format).collect();
+            format!(" (payload: [{}])", values.join(" "))
+        }
+        None => String::new(),
+    };
+    // The payload after the trap's first line, before its backtrace.
+    let text = trap.to_string();
+    let (first, frames) = text
+        .split_once('\n')
+        .map_or((&text[..], None), |(a, b)| (a, Some(b)));
+    let frames = frames.map_or(String::new(), |f| format!("\n{f}"));
+    eprintln!(
+        "skiff: {}: wasm trap: {first}{payload}{frames}",
+        args.module().display()
+    );
     ExitCode::from(EXIT_TRAP)
 }
 
