@@ -120,6 +120,15 @@ fn engines() -> Vec<(String, Engine)> {
     all
 }
 
+/// The `--engine` names of this build.
+fn cli_engines() -> &'static [&'static str] {
+    if kinds().contains(&EngineKind::Jit) {
+        &["interp", "jit", "auto"]
+    } else {
+        &["interp"]
+    }
+}
+
 #[test]
 fn exceptions_are_caught_across_instances_and_host_functions() {
     for (name, engine) in engines() {
@@ -215,12 +224,7 @@ fn the_legacy_instructions_run_on_every_engine() {
 #[test]
 fn a_cpp_program_with_exceptions_runs_as_natively() {
     let expected = std::fs::read_to_string("tests/programs/exceptions.expected").unwrap();
-    let engines: &[&str] = if kinds().contains(&EngineKind::Jit) {
-        &["interp", "jit", "auto"]
-    } else {
-        &["interp"]
-    };
-    for engine in engines {
+    for engine in cli_engines() {
         let out = skiff(&["run", "--engine", engine, "tests/programs/exceptions.wasm"]);
         assert!(out.status.success(), "{engine}: {}", text(&out.stderr));
         assert_eq!(text(&out.stdout), expected, "{engine}");
@@ -263,12 +267,7 @@ fn the_cli_reports_an_uncaught_exception_with_its_payload() {
              (func (export "run") (param i32) (throw $e (local.get 0) (f64.const 2.5))))"#,
     )
     .unwrap();
-    let engines: &[&str] = if kinds().contains(&EngineKind::Jit) {
-        &["interp", "jit"]
-    } else {
-        &["interp"]
-    };
-    for engine in engines {
+    for engine in cli_engines() {
         let out = skiff(&[
             "run",
             "--engine",

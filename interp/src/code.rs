@@ -57,7 +57,8 @@ pub struct CatchHandler {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delegate {
     /// On to the handler at this index of the function's handlers (one of
-    /// those enclosing the `try`), skipping those in between.
+    /// those enclosing the `try`), skipping those in between. (While the
+    /// function is translated: the target's first range entry.)
     To(u32),
     /// Out of the function, to its caller.
     Caller,

@@ -165,14 +165,13 @@ impl isa::TranslateControl for Translator<'_, '_> {
                 let kept = self.next_kept;
                 self.next_kept += 1;
                 self.push_ctrl(Kind::Try, bt, None);
-                self.s.ctrls.last_mut().expect("just pushed").legacy = Some((
-                    CatchHandler {
-                        range,
-                        clauses: Box::new([]),
-                        delegate: None,
-                    },
-                    kept,
-                ));
+                let ctrl = self.s.ctrls.last_mut().expect("just pushed");
+                ctrl.handler = Some(CatchHandler {
+                    range,
+                    clauses: Box::new([]),
+                    delegate: None,
+                });
+                ctrl.kept = Some(kept);
             }
             Control::Catch(tag) => {
                 self.materialize_all();
@@ -188,11 +187,7 @@ impl isa::TranslateControl for Translator<'_, '_> {
             }
             Control::Rethrow(depth) => {
                 let c = self.s.ctrls.len() - 1 - depth as usize;
-                let (_, kept) = self.s.ctrls[c]
-                    .legacy
-                    .as_ref()
-                    .expect("validated: a catch block");
-                let src = *kept;
+                let src = self.s.ctrls[c].kept.expect("validated: a catch block");
                 self.emit(Op::ThrowRef { src });
                 self.unreachable = true;
             }
@@ -276,24 +271,23 @@ impl Translator<'_, '_> {
     /// payload and the exception, which the block keeps in its slot.
     pub(super) fn legacy_catch(&mut self, tag: Option<u32>) {
         self.join();
-        let reachable = !self.unreachable;
         let c = self.s.ctrls.len() - 1;
-        if reachable {
+        if !self.unreachable {
             let j = self.ops.len();
             self.emit(Op::Jump { target: u32::MAX });
             self.s.ctrls[c].patches.push(Patch::Op(j));
         }
-        let here = self.pc();
-        let at = self.s.ctrls[c].height;
-        let first = self.s.ctrls[c].kind == Kind::Try;
-        let (handler, kept) = self.s.ctrls[c].legacy.as_mut().expect("a legacy try");
-        let kept = *kept;
+        let ctrl = &self.s.ctrls[c];
+        let (at, kept, first) = (ctrl.height, ctrl.kept, ctrl.kind == Kind::Try);
+        let range = ctrl.handler.as_ref().expect("a legacy try").range;
         if first {
-            self.code.branch_tables[handler.range as usize + 1].target = here;
+            let here = self.pc();
+            self.code.branch_tables[range as usize + 1].target = here;
         }
         let pad = self.entry_here();
         let n = tag.map_or(0, |tag| slot_count(self.module.tag_type(tag).params()));
-        let (handler, _) = self.s.ctrls[c].legacy.as_mut().expect("a legacy try");
+        let ctrl = &mut self.s.ctrls[c];
+        let handler = ctrl.handler.as_mut().expect("a legacy try");
         let mut clauses = std::mem::take(&mut handler.clauses).into_vec();
         clauses.push(Clause {
             tag,
@@ -302,13 +296,13 @@ impl Translator<'_, '_> {
             pad,
         });
         handler.clauses = clauses.into();
-        self.s.ctrls[c].kind = if tag.is_some() {
+        ctrl.kind = if tag.is_some() {
             Kind::Catch
         } else {
             Kind::CatchAll
         };
         self.emit(Op::Copy {
-            dst: kept,
+            dst: kept.expect("a legacy try"),
             src: at + n as Slot,
         });
         self.s.stack.truncate((at - self.base) as usize);
@@ -321,22 +315,20 @@ impl Translator<'_, '_> {
     /// the handler enclosing that label, or out of the function.
     pub(super) fn delegate(&mut self, depth: u32) {
         let c = self.s.ctrls.len() - 1;
-        let end = self.pc();
-        let (mut handler, _) = self.s.ctrls[c].legacy.take().expect("a legacy try");
-        self.code.branch_tables[handler.range as usize + 1].target = end;
         let label = c - 1 - depth as usize;
-        handler.delegate = Some(
-            self.s.ctrls[..=label]
-                .iter()
-                .rev()
-                .find(|ctrl| {
-                    ctrl.kind == Kind::TryTable || (ctrl.kind == Kind::Try && ctrl.legacy.is_some())
-                })
-                .map_or(Delegate::Caller, |ctrl| Delegate::To(ctrl.handler_id)),
-        );
-        let id = self.s.ctrls[c].handler_id;
-        self.code.handlers.push(handler);
-        self.handler_ids.push(id);
+        // The handlers of open bodies: a `try_table`'s, or a `try`'s before
+        // its first catch block.
+        let target = self.s.ctrls[..=label]
+            .iter()
+            .rev()
+            .filter(|ctrl| matches!(ctrl.kind, Kind::TryTable | Kind::Try))
+            .find_map(|ctrl| ctrl.handler.as_ref())
+            .map_or(Delegate::Caller, |h| Delegate::To(h.range));
+        self.s.ctrls[c]
+            .handler
+            .as_mut()
+            .expect("a legacy try")
+            .delegate = Some(target);
         self.end_block();
     }
 
@@ -362,8 +354,6 @@ impl Translator<'_, '_> {
         else_jump: Option<usize>,
     ) {
         let patches = self.s.patch_lists.pop().unwrap_or_default();
-        let handler_id = self.blocks_opened;
-        self.blocks_opened += 1;
         self.s.ctrls.push(Ctrl {
             kind,
             height,
@@ -373,8 +363,7 @@ impl Translator<'_, '_> {
             patches,
             else_jump,
             handler: None,
-            legacy: None,
-            handler_id,
+            kept: None,
         });
     }
 
@@ -431,18 +420,12 @@ impl Translator<'_, '_> {
             self.patch(p, end);
         }
         if let Some(handler) = ctrl.handler {
-            self.code.branch_tables[handler.range as usize + 1].target = end;
-            self.code.handlers.push(handler);
-            self.handler_ids.push(ctrl.handler_id);
-        }
-        if let Some((handler, _)) = ctrl.legacy {
-            if ctrl.kind == Kind::Try {
-                // No catch blocks: a handler that catches nothing, which a
-                // `delegate` inside may still name.
+            // The body ends here, unless a catch block ended it before (a
+            // `try` that has one is a `Catch` or `CatchAll` frame now).
+            if matches!(ctrl.kind, Kind::TryTable | Kind::Try) {
                 self.code.branch_tables[handler.range as usize + 1].target = end;
             }
             self.code.handlers.push(handler);
-            self.handler_ids.push(ctrl.handler_id);
         }
         self.s.patch_lists.push(patches);
         self.s.stack.truncate((ctrl.height - self.base) as usize);

@@ -53,14 +53,12 @@ struct Ctrl {
     patches: Vec<Patch>,
     /// For `if`: the jump to point at the `else` or the end.
     else_jump: Option<usize>,
-    /// For `try_table`: its handler, whose range ends at the block's end.
+    /// For `try_table` and legacy `try` (and its catch blocks): its
+    /// handler, whose range ends where its body does.
     handler: Option<CatchHandler>,
-    /// For a legacy `try` and its catch blocks: its handler so far, and the
-    /// slot that keeps the caught exception for `rethrow`.
-    legacy: Option<(CatchHandler, Slot)>,
-    /// For `try_table` and legacy `try`: the number that names its handler
-    /// until the handlers are in order (see [`Translator::handler_ids`]).
-    handler_id: u32,
+    /// For a legacy `try` and its catch blocks: the slot that keeps the
+    /// caught exception for `rethrow`.
+    kept: Option<Slot>,
 }
 
 impl Ctrl {
@@ -242,8 +240,6 @@ pub fn translate_with(
         s: scratch,
         base: local_slots + info.num_consts + kept,
         next_kept: local_slots + info.num_consts,
-        handler_ids: Vec::new(),
-        blocks_opened: 0,
         unreachable: false,
         pos: 0,
         last_result: None,
@@ -262,20 +258,21 @@ pub fn translate_with(
     let results = t.code.results;
     t.push_ctrl_frame(Kind::Func, base, 0, results, None);
     isa::translate_body(module, body, &mut t, metering)?;
-    order_delegates(&mut t.code, &t.handler_ids);
+    order_delegates(&mut t.code);
     let code = finish(t.code, &mut t.ops, &mut t.s.spare_ops);
     t.s.ops = t.ops;
     code
 }
 
-/// Turns the handler numbers `delegate`s name into indices in the
-/// function's handlers: `ids[i]` is the number of handler `i`.
-fn order_delegates(code: &mut FuncCode, ids: &[u32]) {
+/// Turns the targets `delegate`s name by their first range entry into
+/// indices in the function's handlers.
+fn order_delegates(code: &mut FuncCode) {
+    let ranges: Vec<u32> = code.handlers.iter().map(|h| h.range).collect();
     for h in &mut code.handlers {
-        if let Some(crate::code::Delegate::To(id)) = &mut h.delegate {
-            *id = ids
+        if let Some(crate::code::Delegate::To(target)) = &mut h.delegate {
+            *target = ranges
                 .iter()
-                .position(|i| i == id)
+                .position(|r| r == target)
                 .expect("a delegate names an enclosing handler") as u32;
         }
     }
@@ -378,10 +375,6 @@ struct Translator<'m, 's> {
     fuse_from: usize,
     /// The slot the next legacy `try` keeps its exception in.
     next_kept: Slot,
-    /// The number of each of `code.handlers`, in order.
-    handler_ids: Vec<u32>,
-    /// How many control frames were opened so far: the next one's number.
-    blocks_opened: u32,
 }
 
 impl isa::Translate for Translator<'_, '_> {

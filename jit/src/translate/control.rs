@@ -188,6 +188,15 @@ impl Translator<'_, '_, '_> {
         f
     }
 
+    /// The arguments of a call of generated code: the callee's context
+    /// block, the fuel left (when the code meters fuel), then `params`.
+    fn wasm_args(&mut self, vmctx: Value, params: &[Value]) -> Vec<Value> {
+        let mut all = vec![vmctx];
+        all.extend(self.fuel_arg());
+        all.extend_from_slice(params);
+        all
+    }
+
     /// Returns the values on top of the stack from the function.
     fn return_top(&mut self) {
         self.jump_to_label((self.frames.len() - 1) as u32);
@@ -208,9 +217,7 @@ impl Translator<'_, '_, '_> {
         let params = self.top_n(n);
         self.stack.truncate(self.stack.len() - n);
         let f = self.callee(index - m.num_imported_funcs);
-        let mut all = vec![self.vmctx];
-        all.extend(self.fuel_arg());
-        all.extend(params);
+        let all = self.wasm_args(self.vmctx, &params);
         self.b.ins().return_call(f, &all);
         self.end_unreachable_tail();
         Ok(())
@@ -362,9 +369,7 @@ impl Translator<'_, '_, '_> {
 
         self.b.switch_to_block(direct);
         self.lend_entry_state(at.vmctx);
-        let mut all = vec![at.vmctx];
-        all.extend(self.fuel_arg());
-        all.extend(params.iter().copied());
+        let all = self.wasm_args(at.vmctx, &params);
         let call = self.b.ins().call_indirect(sig, at.code, &all);
         let results = self.b.inst_results(call).to_vec();
         let results = self.take_fuel_result(results);
@@ -398,9 +403,7 @@ impl Translator<'_, '_, '_> {
 
         self.b.switch_to_block(jump);
         self.lend_entry_state(at.vmctx);
-        let mut all = vec![at.vmctx];
-        all.extend(self.fuel_arg());
-        all.extend(params.iter().copied());
+        let all = self.wasm_args(at.vmctx, &params);
         self.b.ins().return_call_indirect(sig, at.code, &all);
 
         self.b.switch_to_block(call);
@@ -418,9 +421,7 @@ impl Translator<'_, '_, '_> {
         self.stack.truncate(self.stack.len() - n);
         if index >= m.num_imported_funcs {
             let f = self.callee(index - m.num_imported_funcs);
-            let mut all = vec![self.vmctx];
-            all.extend(self.fuel_arg());
-            all.extend(params);
+            let all = self.wasm_args(self.vmctx, &params);
             let call = self.b.ins().call(f, &all);
             let results = self.b.inst_results(call).to_vec();
             let results = self.take_fuel_result(results);
@@ -464,9 +465,6 @@ impl Translator<'_, '_, '_> {
 
     pub(super) fn end(&mut self) -> Result<(), Error> {
         let mut frame = self.frames.pop().expect("validated nesting");
-        if frame.kind == Kind::TryTable {
-            self.close_try_table();
-        }
         if !self.unreachable {
             let vals = self.top_n(frame.results.len());
             self.b.ins().jump(frame.dest, &args(&vals));
@@ -479,7 +477,7 @@ impl Translator<'_, '_, '_> {
             self.b.ins().jump(frame.dest, &args(&params));
             frame.dest_reached = true;
         }
-        self.close_legacy(&frame);
+        self.close_try(&frame);
         if let Some(header) = frame.header {
             self.b.seal_block(header);
         }

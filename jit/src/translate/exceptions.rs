@@ -19,7 +19,7 @@ use super::{Frame, Kind, Translator, cl_type};
 use crate::builtins::Builtin;
 use crate::traps::TRAP_PENDING;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use cranelift_codegen::ir::{Block, InstBuilder, Type, Value, types};
 use skiff_vm::Error;
 use skiff_vm::isa::TryTable;
 use skiff_vm::runtime::value::slot_count;
@@ -75,7 +75,6 @@ impl Translator<'_, '_, '_> {
             handler: Some(dispatch),
             ..Frame::new(Kind::TryTable, dest, params, results, height)
         });
-        self.dispatch.push(dispatch);
         Ok(())
     }
 
@@ -94,7 +93,6 @@ impl Translator<'_, '_, '_> {
             legacy: Some((exn, None)),
             ..Frame::new(Kind::Try, dest, params, results, height)
         });
-        self.dispatch.push(dispatch);
         Ok(())
     }
 
@@ -103,8 +101,7 @@ impl Translator<'_, '_, '_> {
     /// check goes.
     fn end_legacy_body(&mut self) {
         let i = self.frames.len() - 1;
-        let dispatch = self.dispatch.pop().expect("an open try");
-        self.frames[i].handler = None;
+        let dispatch = self.frames[i].handler.take().expect("an open try");
         self.b.seal_block(dispatch);
         self.b.switch_to_block(dispatch);
         let exn = self.b.block_params(dispatch)[0];
@@ -169,16 +166,22 @@ impl Translator<'_, '_, '_> {
         self.unreachable = false;
     }
 
-    /// At the end of a legacy `try` (its frame just taken off): an
-    /// exception no catch block took goes on from here.
-    pub(super) fn close_legacy(&mut self, frame: &Frame) {
+    /// At the end of a `try_table` or legacy `try` (its frame just taken
+    /// off): its dispatch block has every predecessor it will get, and an
+    /// exception no catch block of a `try` took goes on from here.
+    pub(super) fn close_try(&mut self, frame: &Frame) {
+        if frame.kind == Kind::TryTable {
+            self.b
+                .seal_block(frame.handler.expect("a try_table's dispatch"));
+            return;
+        }
         let Some((var, next)) = frame.legacy else {
             return;
         };
         let here = self.b.current_block();
         if frame.kind == Kind::Try {
             // No catch blocks: every exception goes on.
-            let dispatch = self.dispatch.pop().expect("an open try");
+            let dispatch = frame.handler.expect("an open try");
             self.b.seal_block(dispatch);
             self.b.switch_to_block(dispatch);
             let exn = self.b.block_params(dispatch)[0];
@@ -198,7 +201,7 @@ impl Translator<'_, '_, '_> {
     /// enclosing that label, or out of the function.
     pub(super) fn delegate(&mut self, depth: u32) -> Result<(), Error> {
         let i = self.frames.len() - 1;
-        let dispatch = self.dispatch.pop().expect("an open try");
+        let dispatch = self.frames[i].handler.take().expect("an open try");
         let here = self.b.current_block();
         self.b.seal_block(dispatch);
         self.b.switch_to_block(dispatch);
@@ -208,17 +211,13 @@ impl Translator<'_, '_, '_> {
             Some(target) => {
                 self.b.ins().jump(target, &[exn.into()]);
             }
-            None => {
-                self.builtin(Builtin::Raise, &[exn]);
-                self.b.ins().trap(TRAP_PENDING);
-            }
+            None => self.raise(exn),
         }
         if let Some(here) = here {
             self.b.switch_to_block(here);
         }
         let frame = &mut self.frames[i];
         frame.kind = Kind::Block;
-        frame.handler = None;
         frame.legacy = None;
         self.end()
     }
@@ -232,25 +231,28 @@ impl Translator<'_, '_, '_> {
         self.end_unreachable_tail();
     }
 
-    /// At the end of a `try_table`'s body: its dispatch block has every
-    /// predecessor it will get.
-    pub(super) fn close_try_table(&mut self) {
-        let dispatch = self.dispatch.pop().expect("an open try_table");
-        self.b.seal_block(dispatch);
+    /// The dispatch block of the innermost open body of a `try_table` or
+    /// `try` of this function.
+    fn innermost_dispatch(&self) -> Option<Block> {
+        self.frames.iter().rev().find_map(|f| f.handler)
     }
 
     /// Passes exception `exn` on from here: to the dispatch of the innermost
-    /// open `try_table`, or out of the function.
+    /// open `try_table` or `try`, or out of the function.
     fn rethrow(&mut self, exn: Value) {
-        match self.dispatch.last() {
-            Some(&outer) => {
+        match self.innermost_dispatch() {
+            Some(outer) => {
                 self.b.ins().jump(outer, &[exn.into()]);
             }
-            None => {
-                self.builtin(Builtin::Raise, &[exn]);
-                self.b.ins().trap(TRAP_PENDING);
-            }
+            None => self.raise(exn),
         }
+    }
+
+    /// Raises `exn` out of generated code (a null reference traps).
+    fn raise(&mut self, exn: Value) {
+        self.builtin(Builtin::Raise, &[exn]);
+        // Never reached: the builtin does not return.
+        self.b.ins().trap(TRAP_PENDING);
     }
 
     /// `throw` of tag `tag` with the payload on the stack.
@@ -278,17 +280,16 @@ impl Translator<'_, '_, '_> {
         self.b.seal_block(thrown);
         self.b.switch_to_block(null);
         // Raising a null reference traps as the instruction does.
-        self.builtin(Builtin::Raise, &[exn]);
-        self.b.ins().trap(TRAP_PENDING);
+        self.raise(exn);
         self.b.switch_to_block(thrown);
         self.rethrow(exn);
         self.end_unreachable_tail();
     }
 
     /// Whether a call made here must catch what its callee throws: inside
-    /// a `try_table` of this function.
+    /// the body of a `try_table` or `try` of this function.
     pub(super) fn in_try(&self) -> bool {
-        !self.dispatch.is_empty()
+        self.innermost_dispatch().is_some()
     }
 
     /// A call of type `ty` with `params`, made by builtin `f` (which takes
@@ -318,7 +319,7 @@ impl Translator<'_, '_, '_> {
         self.b.seal_block(next);
         self.b.switch_to_block(caught);
         let exn = self.b.ins().stack_load(types::I64, types::I64, slot, 0);
-        let dispatch = *self.dispatch.last().expect("inside a try_table");
+        let dispatch = self.innermost_dispatch().expect("inside a try body");
         self.b.ins().jump(dispatch, &[exn.into()]);
         self.b.switch_to_block(next);
         self.reload(slot, &rtys);

@@ -233,7 +233,6 @@ pub fn translate_body(
         epoch_passes,
         callees: HashMap::new(),
         builtin_sigs: HashMap::new(),
-        dispatch: Vec::new(),
         call_buffer: None,
     };
     isa::translate_body(m, body, &mut t, env.metering)
@@ -275,8 +274,6 @@ struct Translator<'a, 'b, 'e> {
     callees: HashMap<u32, FuncRef>,
     /// Signatures of the builtins this body calls, imported on first use.
     builtin_sigs: HashMap<Builtin, ir::SigRef>,
-    /// The dispatch blocks of the open `try_table`s, innermost last.
-    dispatch: Vec<Block>,
     /// The buffer calls out of generated code pass values in (see
     /// [`Translator::spill`]), once one needs it.
     call_buffer: Option<ir::StackSlot>,
