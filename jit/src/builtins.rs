@@ -38,6 +38,16 @@ unsafe fn parts<'a>(vmctx: *mut VMContext) -> (&'a mut Store, InstanceId) {
     }
 }
 
+/// Runs `body`, turning a panic in it into a trap whose payload the
+/// embedder's call resumes: panics never cross the builtins' frames.
+fn guarded(
+    store: &mut Store,
+    body: impl FnOnce(&mut Store) -> Result<(), Trap>,
+) -> Result<(), Trap> {
+    catch_unwind(AssertUnwindSafe(|| body(&mut *store)))
+        .unwrap_or_else(|payload| Err(store.panicked(payload)))
+}
+
 /// Runs the body of a trapping builtin: its status for generated code.
 fn status(
     vmctx: *mut VMContext,
@@ -45,12 +55,7 @@ fn status(
 ) -> u32 {
     // SAFETY: called by a builtin, which generated code called with its context block.
     let (store, inst) = unsafe { parts(vmctx) };
-    let result = catch_unwind(AssertUnwindSafe(|| body(&mut *store, inst)));
-    let result = match result {
-        Ok(r) => r,
-        Err(payload) => Err(store.panicked(payload)),
-    };
-    match result {
+    match guarded(store, |store| body(store, inst)) {
         Ok(()) => 0,
         Err(t) => {
             traps::set_pending(t);
@@ -59,16 +64,15 @@ fn status(
     }
 }
 
-/// Makes a call for generated code inside a `try_table`: 0 when it
-/// returned, 2 when it threw (the exception's `exnref` is then in `buf`'s
-/// first slot), 1 when it trapped (the trap is pending).
+/// Makes a call for generated code inside a `try_table` or `try`: 0 when
+/// it returned, 2 when it threw (the exception's `exnref` is then in
+/// `buf`'s first slot), 1 when it trapped (the trap is pending).
 fn catching(
     store: &mut Store,
     buf: *mut u64,
     call: impl FnOnce(&mut Store) -> Result<(), Trap>,
 ) -> u32 {
-    let result = catch_unwind(AssertUnwindSafe(|| call(&mut *store)));
-    match result.unwrap_or_else(|payload| Err(store.panicked(payload))) {
+    match guarded(store, call) {
         Ok(()) => 0,
         Err(t) => match t.exception() {
             Some(e) => {
@@ -250,12 +254,13 @@ builtins! {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
         store.call_raw(f, Some(inst), slots(store, f, args))
     };
-    /// A call of function `func` of the instance inside a `try_table`,
-    /// with its arguments at `args`, where its results go (see [`catching`]).
+    /// A call of function `func` of the instance inside a `try_table` or
+    /// `try`, with its arguments at `args`, where its results go (see
+    /// [`catching`]).
     call_catching = CallCatching(func: u32, args: ptr) -> u32 |store, inst| {
         catching(store, args, |store| crate::call_function(store, inst, func, args))
     };
-    /// `call_indirect` inside a `try_table` (see [`catching`]).
+    /// `call_indirect` inside a `try_table` or `try` (see [`catching`]).
     call_indirect_catching = CallIndirectCatching(table: u32, ty: u32, i: u64, args: ptr) -> u32 |store, inst| {
         catching(store, args, |store| {
             let f = ops::call_indirect_target(store, inst, table, ty, i)?;
