@@ -319,14 +319,10 @@ impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table, Trap> {
         let store = store.as_context_mut().store;
         let id = store.id();
-        let index = store.table(ty).map_err(|e| Trap::host(e.to_string()))?;
-        let table = Table { store: id, index };
-        if init != Val::default_of(skiff_vm::types::ValType::Ref(ty.elem)) {
-            for i in 0..store.table_ref(index).size() {
-                store.table_set(index, i, init.to_vm(id))?;
-            }
-        }
-        Ok(table)
+        let index = store
+            .table_with(ty, init.to_vm(id))
+            .map_err(|e| Trap::host(e.to_string()))?;
+        Ok(Table { store: id, index })
     }
 
     /// Its type, with its current size as minimum.

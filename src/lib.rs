@@ -103,7 +103,8 @@ pub use skiff_vm::runtime::{
     Trap, TrapKind,
 };
 pub use skiff_vm::types::{
-    AddrType, FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType,
+    AddrType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, TypeId,
+    ValType,
 };
 pub use skiff_vm::{Error, ErrorKind, Features};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

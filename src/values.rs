@@ -3,7 +3,7 @@
 use crate::exceptions::ExnRef;
 use crate::func::Func;
 use skiff_vm::runtime::{self as vm, StoreId};
-use skiff_vm::types::{RefType, ValType};
+use skiff_vm::types::{HeapType, ValType};
 use std::fmt;
 
 pub use skiff_vm::runtime::ExternRef;
@@ -44,7 +44,8 @@ impl Val {
         }
     }
 
-    /// The zero value of `ty`: what locals and new table elements start as.
+    /// The zero value of `ty`: what locals and new table elements start as
+    /// (null for a reference type, even a non-nullable one).
     pub fn default_of(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -52,9 +53,11 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::Ref(RefType::FuncRef) => Val::FuncRef(None),
-            ValType::Ref(RefType::ExternRef) => Val::ExternRef(None),
-            ValType::Ref(RefType::ExnRef) => Val::ExnRef(None),
+            ValType::Ref(r) => match r.top() {
+                HeapType::Extern => Val::ExternRef(None),
+                HeapType::Exn => Val::ExnRef(None),
+                HeapType::Func | HeapType::Concrete(_) => Val::FuncRef(None),
+            },
         }
     }
 

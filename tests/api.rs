@@ -246,7 +246,7 @@ fn objects_made_by_the_host_link_and_check_their_types() {
         let table = Table::new(
             &mut store,
             TableType {
-                elem: skiff::RefType::FuncRef,
+                elem: skiff::RefType::FUNCREF,
                 limits: skiff::Limits { min: 1, max: None },
                 addr: skiff::AddrType::I32,
             },

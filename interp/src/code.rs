@@ -333,6 +333,13 @@ with_op_lists!(define_ops {
         ReturnCall { func: u32, base: Slot },
         /// Tail call through table `table`, as `CallIndirect` finds its callee.
         ReturnCallIndirect { base: Slot, ty: u32, table: u32 },
+        /// Call the function a reference names (trapping on null), of type
+        /// `ty`; the arguments start at `base`, the reference follows them.
+        CallRef { base: Slot, ty: u32 },
+        /// Tail call of the function a reference names, as `CallRef` finds it.
+        ReturnCallRef { base: Slot, ty: u32 },
+        /// Trap if the reference in `src` is null.
+        RefAsNonNull { src: Slot },
         /// `dst` = `src`.
         Copy { dst: Slot, src: Slot },
         /// `dst`, `dst + 1` = `src`, `src + 1`: a `v128`, read whole before

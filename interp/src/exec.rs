@@ -24,7 +24,7 @@ use crate::code::{Clause, Delegate, FuncCode, Op, Slot};
 use crate::module::InterpModule;
 use crate::threaded;
 use skiff_vm::runtime::value::{
-    exn_ref, read_slots, ref_to_exn, slot_count, slots_of, write_slots,
+    NULL_REF, exn_ref, read_slots, ref_to_exn, slot_count, slots_of, write_slots,
 };
 use skiff_vm::runtime::{
     ExnRef, Func, FuncKind, InstanceId, MemoryId, MeterState, Store, Trap, TrapKind, Value, ops,
@@ -719,6 +719,18 @@ impl Machine {
                 }
             }};
         }
+        // The callee of a `call_ref` or `return_call_ref` whose arguments
+        // start at slot `$base`, followed by the reference: traps on null.
+        macro_rules! ref_callee {
+            ($base:expr, $ty:expr) => {{
+                let (base, ty): (Slot, u32) = ($base, $ty);
+                let params = slot_count(cur.module.types[ty as usize].params()) as Slot;
+                match ops::ref_callee(get!(base + params)) {
+                    Ok(f) => f,
+                    Err(t) => trap!(t.kind()),
+                }
+            }};
+        }
         // An address, index or length in a slot, of 64 bits or of 32.
         macro_rules! addr {
             ($slot:expr, $is_64:expr) => {{
@@ -804,6 +816,25 @@ impl Machine {
                 Op::ReturnCallIndirect { base, ty, table } => {
                     let f = indirect_callee!(base, ty, table);
                     leave!(Transfer::TailCall { addr: f.0, base });
+                }
+                Op::ReturnCallRef { base, ty } => {
+                    let f = ref_callee!(base, ty);
+                    leave!(Transfer::TailCall { addr: f.0, base });
+                }
+                Op::CallRef { base, ty } => {
+                    let f = ref_callee!(base, ty);
+                    if let Some((instance, index)) = store.func(f).wasm()
+                        && instance == inst
+                        && index >= num_imported
+                    {
+                        try_inline_call!(index - num_imported, base);
+                    }
+                    leave!(Transfer::Call { addr: f.0, base });
+                }
+                Op::RefAsNonNull { src } => {
+                    if get!(src) == NULL_REF {
+                        trap!(TrapKind::NullReference);
+                    }
                 }
                 Op::CallIndirect { base, ty, table } => {
                     let f = indirect_callee!(base, ty, table);

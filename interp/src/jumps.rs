@@ -169,7 +169,7 @@ fn plan(ops: &[Op], target: usize) -> Option<Replacement> {
 fn is_copyable(op: &Op) -> bool {
     !matches!(
         op,
-        Op::Call { .. } | Op::CallIndirect { .. } | Op::CheckEpoch
+        Op::Call { .. } | Op::CallIndirect { .. } | Op::CallRef { .. } | Op::CheckEpoch
     )
 }
 

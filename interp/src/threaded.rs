@@ -737,6 +737,9 @@ macro_rules! list_handlers {
                 Op::CallIndirect { .. }
                 | Op::ReturnCall { .. }
                 | Op::ReturnCallIndirect { .. }
+                | Op::CallRef { .. }
+                | Op::ReturnCallRef { .. }
+                | Op::RefAsNonNull { .. }
                 | Op::GlobalGet { .. }
                 | Op::GlobalSet { .. }
                 | Op::MemorySize { .. }

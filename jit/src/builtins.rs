@@ -21,7 +21,7 @@ use crate::traps;
 use crate::vmctx::VMContext;
 use cranelift_codegen::ir::{Type, types};
 use skiff_vm::runtime::value::{exn_ref, ref_to_exn, slot_count};
-use skiff_vm::runtime::{InstanceId, Store, Trap, TrapKind, ops};
+use skiff_vm::runtime::{Func, InstanceId, Store, Trap, TrapKind, ops};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The store and instance behind a context block.
@@ -254,6 +254,19 @@ builtins! {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
         store.call_raw(f, Some(inst), slots(store, f, args))
     };
+    /// `call_ref` of reference `r`, with its arguments at `args`, where its
+    /// results go.
+    call_ref = CallRef(r: u64, args: ptr) -> trap |store, inst| {
+        let f = ops::ref_callee(r)?;
+        store.call_raw(f, Some(inst), slots(store, f, args))
+    };
+    /// `call_ref` inside a `try_table` or `try` (see [`catching`]).
+    call_ref_catching = CallRefCatching(r: u64, args: ptr) -> u32 |store, inst| {
+        catching(store, args, |store| {
+            let f = ops::ref_callee(r)?;
+            store.call_raw(f, Some(inst), slots(store, f, args))
+        })
+    };
     /// A call of function `func` of the instance inside a `try_table` or
     /// `try`, with its arguments at `args`, where its results go (see
     /// [`catching`]).
@@ -316,17 +329,34 @@ builtins! {
     /// of targets, which generated code looks in first), else zeros.
     indirect_target = IndirectTarget(table: u32, ty: u32, i: u64, out: ptr) -> trap |store, inst| {
         let f = ops::call_indirect_target(store, inst, table, ty, i)?;
-        let target = crate::direct_target(store, inst, f);
-        if let Some(target) = target
-            && let Some(state) = store.instance(inst).tier_state_as::<crate::vmctx::InstanceState>()
-        {
-            // SAFETY: the store's count of table changes lives as long as it.
-            let version = unsafe { *store.table_version_ptr() };
-            state.cache_target((i, ty, table), version, target);
-        }
-        let (code, vmctx) = target.unwrap_or((0, 0));
-        put(out, code as u64);
-        put(out.wrapping_add(1), vmctx as u64);
+        find_target(store, inst, f, (i, ty, table), out);
         Ok(())
     };
+    /// `call_ref`'s and `return_call_ref`'s check of reference `r` (of a
+    /// function of type `ty`), then as [`indirect_target`] (keeping the
+    /// target under table `u32::MAX`).
+    ref_target = RefTarget(ty: u32, r: u64, out: ptr) -> trap |store, inst| {
+        let f = ops::ref_callee(r)?;
+        find_target(store, inst, f, (r, ty, u32::MAX), out);
+        Ok(())
+    };
+}
+
+/// Writes where generated code can call callee `f` directly (its code and
+/// context block) to `out` and `out + 1`, zeros when it cannot, and keeps
+/// a target in the instance's cache under `key` (element, type, table).
+fn find_target(store: &mut Store, inst: InstanceId, f: Func, key: (u64, u32, u32), out: *mut u64) {
+    let target = crate::direct_target(store, inst, f);
+    if let Some(target) = target
+        && let Some(state) = store
+            .instance(inst)
+            .tier_state_as::<crate::vmctx::InstanceState>()
+    {
+        // SAFETY: the store's count of table changes lives as long as it.
+        let version = unsafe { *store.table_version_ptr() };
+        state.cache_target(key, version, target);
+    }
+    let (code, vmctx) = target.unwrap_or((0, 0));
+    put(out, code as u64);
+    put(out.wrapping_add(1), vmctx as u64);
 }

@@ -25,6 +25,8 @@ pub const TRAP_UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
 pub const TRAP_OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(3);
 /// The epoch deadline was reached.
 pub const TRAP_INTERRUPTED: TrapCode = TrapCode::unwrap_user(4);
+/// `ref.as_non_null` of null.
+pub const TRAP_NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(5);
 
 /// The Wasm trap a Cranelift trap code stands for.
 pub fn kind_of(code: TrapCode) -> TrapKind {
@@ -37,6 +39,7 @@ pub fn kind_of(code: TrapCode) -> TrapKind {
         TRAP_UNREACHABLE => TrapKind::Unreachable,
         TRAP_OUT_OF_FUEL => TrapKind::OutOfFuel,
         TRAP_INTERRUPTED => TrapKind::Interrupted,
+        TRAP_NULL_REFERENCE => TrapKind::NullReference,
         // A pending trap; the kind is replaced by the pending one.
         _ => TrapKind::Host,
     }

@@ -75,6 +75,7 @@ pub fn features(name: &str) -> Features {
         tail_call: later,
         memory64: later,
         exceptions: later,
+        function_references: later,
         decode_later_proposals: later,
         ..Features::WASM2
     }

@@ -538,7 +538,7 @@ impl<'e> Exec<'e> {
             Loaded::Unsupported { error, imports } => {
                 return Err((
                     Verdict::Skip(error.message().to_string()),
-                    Def::skipped(MODULE_SKIPPED, imports),
+                    Def::skipped(module_skipped(error.message()), imports),
                 ));
             }
             Loaded::Rejected(e) => {
@@ -564,7 +564,7 @@ impl<'e> Exec<'e> {
             Ok(code) => Ok((module, code)),
             Err(e) if e.kind() == ErrorKind::Unsupported => Err((
                 Verdict::Skip(e.message().to_string()),
-                Def::skipped(MODULE_SKIPPED, import_modules(&module)),
+                Def::skipped(module_skipped(e.message()), import_modules(&module)),
             )),
             Err(e) => Err((
                 fail(format!("{} compile failed: {e}", self.engine.name)),
@@ -660,6 +660,16 @@ impl<'e> Exec<'e> {
     }
 }
 
+/// Why a directive that needs a module skipped for `reason` is skipped:
+/// [`MODULE_SKIPPED`], naming the module's reason.
+fn module_skipped(reason: &str) -> String {
+    if reason.starts_with(MODULE_SKIPPED) {
+        reason.to_string()
+    } else {
+        format!("{MODULE_SKIPPED} ({reason})")
+    }
+}
+
 /// The module name of each import of `module`.
 fn import_modules(module: &ValidatedModule) -> Vec<String> {
     module
@@ -674,7 +684,8 @@ fn import_modules(module: &ValidatedModule) -> Vec<String> {
 fn instantiation_failed(line: usize, e: NotInstantiated, hint: Option<&str>) -> (Verdict, Slot) {
     match e {
         NotInstantiated::Skipped(reason) => {
-            (Verdict::Skip(reason), Slot::Skipped(MODULE_SKIPPED.into()))
+            let dependents = module_skipped(&reason);
+            (Verdict::Skip(reason), Slot::Skipped(dependents))
         }
         NotInstantiated::Error(e) => (
             fail(with_hint(e.to_string().replace("\n  ", "; "), hint)),

@@ -47,7 +47,7 @@ pub fn define(store: &mut Store, linker: &mut Linker) -> Result<(), String> {
     }
     let table = store
         .table(TableType {
-            elem: RefType::FuncRef,
+            elem: RefType::FUNCREF,
             limits: Limits {
                 min: 10,
                 max: Some(20),

@@ -3,9 +3,9 @@
 /// The set of WebAssembly features that decoding and validation accept.
 ///
 /// Skiff implements WebAssembly 2.0, SIMD included, and of 3.0 relaxed SIMD,
-/// extended constants, multiple memories, tail calls, memory64 and exception
-/// handling. A module that uses a feature this set leaves out (or one Skiff
-/// lacks: function references, GC, ...) is rejected with an
+/// extended constants, multiple memories, tail calls, memory64, exception
+/// handling and typed function references. A module that uses a feature
+/// this set leaves out (or one Skiff lacks: GC, ...) is rejected with an
 /// [`Unsupported`](crate::ErrorKind::Unsupported) error naming the proposal; under
 /// the 2.0 spec such a module is invalid or malformed, which is why a 2.0 test
 /// suite counts an `Unsupported` rejection as a validation failure.
@@ -38,6 +38,13 @@ pub struct Features {
     /// deployed modules still use (`try`, `catch`, `catch_all`, `delegate`,
     /// `rethrow`). Off, they are `Unsupported` (or malformed under 2.0).
     pub exceptions: bool,
+    /// Typed function references (standardized in WebAssembly 3.0):
+    /// non-nullable references and references to functions of one type,
+    /// `call_ref`, `return_call_ref` (with `tail_call`), `ref.as_non_null`,
+    /// `br_on_null`, `br_on_non_null`, table initializers, and constant
+    /// expressions that read earlier globals. Off, they are `Unsupported` (or
+    /// malformed under 2.0).
+    pub function_references: bool,
     /// Decode the binary encodings of proposals beyond 2.0, so that a module that
     /// uses them is reported as `Unsupported` rather than malformed. Off (the
     /// default), bytes are decoded exactly as the 2.0 binary format says.
@@ -54,12 +61,14 @@ impl Features {
         tail_call: false,
         memory64: false,
         exceptions: false,
+        function_references: false,
         decode_later_proposals: false,
     };
 
     /// Everything Skiff implements: WebAssembly 2.0, relaxed SIMD, extended
     /// constant expressions, multiple memories, tail calls, 64-bit
-    /// memories and tables, and exception handling. What an engine accepts unless its configuration
+    /// memories and tables, exception handling and typed function
+    /// references. What an engine accepts unless its configuration
     /// restricts it.
     pub const ALL: Features = Features {
         relaxed_simd: true,
@@ -68,6 +77,7 @@ impl Features {
         tail_call: true,
         memory64: true,
         exceptions: true,
+        function_references: true,
         ..Features::WASM2
     };
 
@@ -90,6 +100,7 @@ impl Features {
             f.set(F::MEMORY64, self.memory64);
             f.set(F::EXCEPTIONS, self.exceptions);
             f.set(F::LEGACY_EXCEPTIONS, self.exceptions);
+            f.set(F::FUNCTION_REFERENCES, self.function_references);
             f
         }
     }

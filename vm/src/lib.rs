@@ -15,6 +15,7 @@ pub mod isa;
 pub mod module;
 pub mod parallel;
 pub mod runtime;
+pub mod type_registry;
 pub mod types;
 pub mod validate;
 

@@ -15,6 +15,8 @@ pub struct Module {
     pub bytes: Arc<[u8]>,
     /// The type section.
     pub types: Vec<FuncType>,
+    /// The canonical identity of each type of the type section.
+    pub type_ids: Vec<crate::types::TypeId>,
     /// The import section, in order.
     pub imports: Vec<Import>,
     /// Type index of every function, imported ones first.
@@ -23,6 +25,9 @@ pub struct Module {
     pub tables: Vec<TableType>,
     /// Every memory, imported ones first.
     pub memories: Vec<MemoryType>,
+    /// The initializer of each table the module defines (after the imported
+    /// ones): `None` for null elements.
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// Byte offset of each table's declaration (import or table section entry).
     pub table_offsets: Vec<usize>,
     /// Byte offset of each memory's declaration (import or memory section entry).

@@ -1,18 +1,83 @@
-//! The types of WebAssembly 2.0: values, functions, limits, tables, memories, globals.
+//! The types of WebAssembly: values (with 3.0's reference types),
+//! functions, limits, tables, memories, globals.
 
 use std::fmt;
 
-/// A reference type.
+/// What a reference points to: an abstract kind of object, or a function
+/// of one defined type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefType {
-    /// A nullable reference to a function.
-    FuncRef,
-    /// A nullable reference to a host object.
-    ExternRef,
-    /// A nullable reference to a caught exception (`exnref`, exception
-    /// handling, standardized in WebAssembly 3.0).
-    ExnRef,
+pub enum HeapType {
+    /// Any function.
+    Func,
+    /// Any host object.
+    Extern,
+    /// Any caught exception (exception handling, WebAssembly 3.0).
+    Exn,
+    /// A function of this type (typed function references, WebAssembly
+    /// 3.0), named by its canonical identity.
+    Concrete(TypeId),
 }
+
+/// A reference type: a heap type and whether null is a value of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefType {
+    /// Whether null is a value of the type.
+    pub nullable: bool,
+    /// What a non-null value points to.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`: `(ref null func)`.
+    pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
+    /// `externref`: `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+    /// `exnref`: `(ref null exn)` (exception handling, WebAssembly 3.0).
+    pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
+
+    /// The reference type of `heap`, nullable or not.
+    pub const fn new(nullable: bool, heap: HeapType) -> RefType {
+        RefType { nullable, heap }
+    }
+
+    /// The abstract heap type at the top of this one's hierarchy: what a
+    /// value of it is at run time (a function, a host object or an
+    /// exception).
+    pub fn top(self) -> HeapType {
+        match self.heap {
+            HeapType::Concrete(_) => HeapType::Func,
+            h => h,
+        }
+    }
+
+    /// The nullable form of this type.
+    pub fn as_nullable(self) -> RefType {
+        RefType::new(true, self.heap)
+    }
+
+    /// The non-nullable form of this type.
+    pub fn as_non_null(self) -> RefType {
+        RefType::new(false, self.heap)
+    }
+
+    /// Whether every value of `self` is a value of `other` (subtyping: a
+    /// non-null type matches its nullable form, a function type matches
+    /// `func`).
+    pub fn matches(self, other: RefType) -> bool {
+        (other.nullable || !self.nullable)
+            && match (self.heap, other.heap) {
+                (a, b) if a == b => true,
+                (HeapType::Concrete(_), HeapType::Func) => true,
+                _ => false,
+            }
+    }
+}
+
+/// The canonical identity of a function type: two types have the same
+/// identity exactly when they are the same type, whichever modules define
+/// them (see [`TypeId::of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(pub(crate) u32);
 
 /// A value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,11 +98,11 @@ pub enum ValType {
 
 impl ValType {
     /// `funcref` as a value type.
-    pub const FUNCREF: ValType = ValType::Ref(RefType::FuncRef);
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref` as a value type.
-    pub const EXTERNREF: ValType = ValType::Ref(RefType::ExternRef);
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
     /// `exnref` as a value type.
-    pub const EXNREF: ValType = ValType::Ref(RefType::ExnRef);
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
 
     /// Whether this is a numeric type (`i32`, `i64`, `f32`, `f64`).
     pub fn is_num(self) -> bool {
@@ -51,15 +116,51 @@ impl ValType {
     pub fn is_ref(self) -> bool {
         matches!(self, ValType::Ref(_))
     }
+
+    /// Whether a local of this type has a default value (every type but a
+    /// non-nullable reference), so that it needs no initialization.
+    pub fn is_defaultable(self) -> bool {
+        !matches!(self, ValType::Ref(r) if !r.nullable)
+    }
+
+    /// Whether every value of `self` is a value of `other` (subtyping;
+    /// equality but for reference types).
+    pub fn matches(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::Concrete(id) => id.fmt_shallow(f),
+        }
+    }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RefType::FuncRef => "funcref",
-            RefType::ExternRef => "externref",
-            RefType::ExnRef => "exnref",
-        })
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
+            (true, h) => {
+                f.write_str("(ref null ")?;
+                fmt::Display::fmt(&h, f)?;
+                f.write_str(")")
+            }
+            (false, h) => {
+                f.write_str("(ref ")?;
+                fmt::Display::fmt(&h, f)?;
+                f.write_str(")")
+            }
+        }
     }
 }
 
@@ -71,7 +172,7 @@ impl fmt::Display for ValType {
             ValType::F32 => f.write_str("f32"),
             ValType::F64 => f.write_str("f64"),
             ValType::V128 => f.write_str("v128"),
-            ValType::Ref(r) => r.fmt(f),
+            ValType::Ref(r) => fmt::Display::fmt(r, f),
         }
     }
 }

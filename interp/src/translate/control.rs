@@ -5,7 +5,7 @@
     reason = "every instruction of the group is handled by name, so one added to the instruction set fails to build until it is handled here"
 )]
 
-use super::{Ctrl, Kind, Operand, Patch, Translator};
+use super::{Condition, Ctrl, Kind, Operand, Patch, Translator};
 use crate::code::{BranchTarget, CatchHandler, Clause, Delegate, Op, Slot};
 use skiff_vm::Error;
 use skiff_vm::isa::{self, BlockType, Control, TryTable};
@@ -144,6 +144,26 @@ impl isa::TranslateControl for Translator<'_, '_> {
                 self.s
                     .stack
                     .extend(std::iter::repeat_n(Operand::InSlot, results));
+            }
+            Control::BrOnNull(depth) => self.br_on_null(depth),
+            Control::BrOnNonNull(depth) => self.br_on_non_null(depth),
+            Control::CallRef(ty_index) => {
+                let ty = &self.module.types[ty_index as usize];
+                let (params, results) = (slot_count(ty.params()), slot_count(ty.results()));
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot - 1;
+                self.s.stack.truncate(self.s.stack.len() - params - 1);
+                self.emit(Op::CallRef { base, ty: ty_index });
+                self.s
+                    .stack
+                    .extend(std::iter::repeat_n(Operand::InSlot, results));
+            }
+            Control::ReturnCallRef(ty) => {
+                let params = slot_count(self.module.types[ty as usize].params());
+                self.materialize_all();
+                let base = self.top_slot() - params as Slot - 1;
+                self.emit(Op::ReturnCallRef { base, ty });
+                self.unreachable = true;
             }
             Control::TryTable(t) => self.try_table(&t),
             Control::Throw(tag) => {
@@ -497,6 +517,38 @@ impl Translator<'_, '_> {
     fn br_if(&mut self, depth: u32) {
         let fusable = self.fusable_condition();
         let cond = self.pop_slot();
+        self.branch_if(depth, cond, fusable);
+    }
+
+    /// `br_on_null`: the null test goes to the slot above the reference
+    /// (the validator reserves it), then the branch takes the values below
+    /// the reference, which stays for the code after it.
+    fn br_on_null(&mut self, depth: u32) {
+        self.materialize_all();
+        let (r, cond) = (self.top_slot() - 1, self.top_slot());
+        self.emit(Op::RefIsNull { dst: cond, src: r });
+        self.s.stack.pop();
+        self.branch_if(depth, cond, None);
+        self.s.stack.push(Operand::InSlot);
+    }
+
+    /// `br_on_non_null`: branches with the reference on top when it is not
+    /// null (tested in the slot above it), else drops it.
+    fn br_on_non_null(&mut self, depth: u32) {
+        self.materialize_all();
+        let (r, cond) = (self.top_slot() - 1, self.top_slot());
+        self.emit(Op::RefIsNull { dst: cond, src: r });
+        self.emit(Op::I32Eqz {
+            dst: cond,
+            src: cond,
+        });
+        self.branch_if(depth, cond, None);
+        self.s.stack.pop();
+    }
+
+    /// A branch to label `depth` when slot `cond` is not zero, or when
+    /// `fusable` holds (its comparison is the last instruction emitted).
+    fn branch_if(&mut self, depth: u32, cond: Slot, fusable: Option<Condition>) {
         let emitted = self.ops.len();
         self.materialize_all();
         // The comparison can be dropped for a jump testing its operands when

@@ -15,6 +15,14 @@ impl isa::TranslateReference for Translator<'_, '_> {
         match r {
             Reference::Null(_) => self.s.stack.push(Operand::Const(0)),
             Reference::IsNull => self.unary(|dst, src| Op::RefIsNull { dst, src }),
+            Reference::AsNonNull => {
+                // The operand stays where it is: a local's or a constant's
+                // slot, or its own.
+                let operand = *self.s.stack.last().expect("validated operand");
+                let src = self.pop_slot();
+                self.emit(Op::RefAsNonNull { src });
+                self.s.stack.push(operand);
+            }
             Reference::Func(function_index) => {
                 let dst = self.top_slot();
                 self.push_result(Op::RefFunc {

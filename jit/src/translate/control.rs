@@ -153,19 +153,61 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
                     &[table, ty, elem],
                 )?;
             }
+            Control::CallRef(ty) if self.in_try() => {
+                let r = self.pop_u64();
+                let fty = self.env.module.types[ty as usize].clone();
+                let n = fty.params().len();
+                let params = self.top_n(n);
+                self.stack.truncate(self.stack.len() - n);
+                self.catching_call(&fty, &params, Builtin::CallRefCatching, &[r])?;
+            }
             Control::Call(function_index) => self.call(function_index)?,
             Control::ReturnCall(function_index) => self.return_call(function_index)?,
-            Control::ReturnCallIndirect { ty, table } => self.return_call_indirect(ty, table)?,
-            Control::CallIndirect { ty, table } => self.call_indirect(ty, table)?,
+            Control::ReturnCallIndirect { ty, table } => {
+                self.return_call_indirect(ty, Site::Table(table))?
+            }
+            Control::CallIndirect { ty, table } => self.call_indirect(ty, Site::Table(table))?,
+            Control::CallRef(ty) => self.call_indirect(ty, Site::Ref)?,
+            Control::ReturnCallRef(ty) => self.return_call_indirect(ty, Site::Ref)?,
+            Control::BrOnNull(relative_depth) => {
+                let r = self.pop();
+                let (target, n) = self.label(relative_depth);
+                let vals = self.top_n(n);
+                let next = self.b.create_block();
+                self.b.ins().brif(r, next, &[], target, &args(&vals));
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+                self.stack.push(r);
+            }
+            Control::BrOnNonNull(relative_depth) => {
+                let r = *self.stack.last().expect("validated operand");
+                let (target, n) = self.label(relative_depth);
+                let vals = self.top_n(n);
+                let next = self.b.create_block();
+                self.b.ins().brif(r, target, &args(&vals), next, &[]);
+                self.b.seal_block(next);
+                self.b.switch_to_block(next);
+                self.stack.pop();
+            }
         }
         Ok(())
     }
 }
 
-/// Where a `call_indirect`'s callee is, once its element is checked: the
-/// element, table and type operands, and the callee's code and context
-/// block (zero when it must be called through the store).
+/// Where an indirect call finds its callee: an element of a table
+/// (`call_indirect`), or a function reference (`call_ref`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Table(u32),
+    Ref,
+}
+
+/// Where an indirect call's callee is, once its element or reference is
+/// checked: the element (or reference), table and type operands, and the
+/// callee's code and context block (zero when it must be called through
+/// the store).
 struct Indirect {
+    site: Site,
     elem: Value,
     table: Value,
     ty: Value,
@@ -223,11 +265,17 @@ impl Translator<'_, '_, '_> {
         Ok(())
     }
 
-    /// Pops a `call_indirect`'s element and has a builtin check it: traps
-    /// as the instruction does, else says where the callee is when
-    /// generated code compiled alike (same calling convention, same fuel
-    /// and epoch checks) can call it directly.
-    fn indirect_target(&mut self, type_index: u32, table: u32) -> Indirect {
+    /// Pops an indirect call's element (or reference) and has a builtin
+    /// check it: traps as the instruction does, else says where the callee
+    /// is when generated code compiled alike (same calling convention, same
+    /// fuel and epoch checks) can call it directly.
+    fn indirect_target(&mut self, type_index: u32, site: Site) -> Indirect {
+        let table = match site {
+            Site::Table(t) => t,
+            // A reference's target is kept in the cache as a table's
+            // element would be, under a table no module has.
+            Site::Ref => u32::MAX,
+        };
         let elem = self.pop_u64();
         let table_v = self.u32_const(table);
         let ty_v = self.u32_const(type_index);
@@ -285,7 +333,12 @@ impl Translator<'_, '_, '_> {
         // instruction does), and keeps a target it finds in the cache.
         self.b.switch_to_block(check);
         let (out, addr) = self.spill(&[], 2);
-        self.checked_builtin(Builtin::IndirectTarget, &[table_v, ty_v, elem, addr]);
+        match site {
+            Site::Table(_) => {
+                self.checked_builtin(Builtin::IndirectTarget, &[table_v, ty_v, elem, addr])
+            }
+            Site::Ref => self.checked_builtin(Builtin::RefTarget, &[ty_v, elem, addr]),
+        };
         let code = self.b.ins().stack_load(types::I64, types::I64, out, 0);
         let vmctx = self.b.ins().stack_load(types::I64, types::I64, out, 8);
         self.b.ins().jump(found, &args(&[code, vmctx]));
@@ -294,6 +347,7 @@ impl Translator<'_, '_, '_> {
         self.b.switch_to_block(found);
         let (code, vmctx) = (self.b.block_params(found)[0], self.b.block_params(found)[1]);
         Indirect {
+            site,
             elem,
             table: table_v,
             ty: ty_v,
@@ -341,7 +395,12 @@ impl Translator<'_, '_, '_> {
             params,
             slot_count(ty.params()).max(slot_count(ty.results())),
         );
-        self.checked_builtin(Builtin::CallIndirect, &[at.table, at.ty, at.elem, addr]);
+        match at.site {
+            Site::Table(_) => {
+                self.checked_builtin(Builtin::CallIndirect, &[at.table, at.ty, at.elem, addr])
+            }
+            Site::Ref => self.checked_builtin(Builtin::CallRef, &[at.elem, addr]),
+        };
         self.reload(slot, &rtys);
         let results = self.top_n(rtys.len());
         self.stack.truncate(self.stack.len() - rtys.len());
@@ -351,9 +410,9 @@ impl Translator<'_, '_, '_> {
     /// `call_indirect`: the callee is called directly when it is generated
     /// code compiled alike, with the arguments in registers, else through
     /// the store.
-    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
+    fn call_indirect(&mut self, type_index: u32, site: Site) -> Result<(), Error> {
         let ty = self.env.module.types[type_index as usize].clone();
-        let at = self.indirect_target(type_index, table);
+        let at = self.indirect_target(type_index, site);
         let (params, sig) = self.direct_call_parts(&ty)?;
         let (direct, through, join) = (
             self.b.create_block(),
@@ -392,9 +451,9 @@ impl Translator<'_, '_, '_> {
     /// `return_call_indirect`: generated code compiled alike is jumped to
     /// with a Cranelift tail call, anything else called through the store
     /// and returned from.
-    fn return_call_indirect(&mut self, type_index: u32, table: u32) -> Result<(), Error> {
+    fn return_call_indirect(&mut self, type_index: u32, site: Site) -> Result<(), Error> {
         let ty = self.env.module.types[type_index as usize].clone();
-        let at = self.indirect_target(type_index, table);
+        let at = self.indirect_target(type_index, site);
         let (params, sig) = self.direct_call_parts(&ty)?;
         let (jump, call) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(at.code, jump, &[], call, &[]);

@@ -7,6 +7,7 @@
 
 use super::Translator;
 use crate::builtins::Builtin;
+use crate::traps::TRAP_NULL_REFERENCE;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, types};
 use skiff_vm::Error;
@@ -24,6 +25,10 @@ impl isa::TranslateReference for Translator<'_, '_, '_> {
                 let c = self.b.ins().icmp_imm_u(IntCC::Equal, a, 0);
                 let v = self.bool_to_i32(c);
                 self.stack.push(v);
+            }
+            Reference::AsNonNull => {
+                let r = *self.stack.last().expect("validated operand");
+                self.b.ins().trapz(r, TRAP_NULL_REFERENCE);
             }
             Reference::Func(function_index) => {
                 let f = self.u32_const(function_index);

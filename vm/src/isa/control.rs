@@ -112,6 +112,16 @@ pub enum Control {
         /// The table.
         table: u32,
     },
+    /// `call_ref` of a function reference to the type of this index.
+    CallRef(u32),
+    /// `return_call_ref`: `call_ref` as a tail call.
+    ReturnCallRef(u32),
+    /// `br_on_null`: branches to the label this many levels out when the
+    /// reference on top is null (dropping it), else leaves it there.
+    BrOnNull(u32),
+    /// `br_on_non_null`: branches to the label this many levels out with
+    /// the reference on top when it is not null, else drops it.
+    BrOnNonNull(u32),
     /// `try_table`.
     TryTable(TryTable),
     /// `throw` of a new exception with the tag of this index.

@@ -110,7 +110,7 @@ impl Instr {
                     | Control::Call(_)
                     | Control::ReturnCall(_)
             ),
-            Instr::Reference(r) => matches!(r, Reference::Func(_)),
+            Instr::Reference(r) => matches!(r, Reference::Func(_) | Reference::AsNonNull),
             Instr::Parametric(_) | Instr::Variable(_) => false,
             Instr::Table(_) | Instr::Memory(_) => true,
             Instr::Numeric(Numeric::Op(op)) => op.may_trap(),

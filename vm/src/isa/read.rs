@@ -2,17 +2,19 @@
 //! format's operators, as wasmparser decodes them, become Skiff's.
 
 use super::*;
-use crate::decode::convert_val_type;
+use crate::decode::{convert_ref_type, convert_val_type};
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{FuncBody, Module};
-use crate::types::RefType;
+use crate::types::{RefType, TypeId};
 use wasmparser::{Operator, OperatorsReader};
 
 /// Reads the instructions of one function body.
 pub struct Reader<'a> {
     inner: OperatorsReader<'a>,
     features: Features,
+    /// The identities of the module's types, which reference types name.
+    types: &'a [TypeId],
 }
 
 impl<'a> Reader<'a> {
@@ -26,6 +28,7 @@ impl<'a> Reader<'a> {
         Reader {
             inner: OperatorsReader::new(reader),
             features: *features,
+            types: &module.type_ids,
         }
     }
 
@@ -54,7 +57,7 @@ impl<'a> Reader<'a> {
     pub fn read(&mut self) -> Result<Instr> {
         let pos = self.position();
         let op = self.inner.read()?;
-        convert(op, &self.features, pos)
+        convert(op, &Scope::new(&self.features, self.types), pos)
     }
 }
 
@@ -89,35 +92,36 @@ fn memarg(m: wasmparser::MemArg, features: &Features, pos: usize) -> Result<MemA
     })
 }
 
-fn heap_ref(hty: wasmparser::HeapType, features: &Features, pos: usize) -> Result<RefType> {
-    use wasmparser::{AbstractHeapType, HeapType};
-    match hty {
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Func,
-        } => Ok(RefType::FuncRef),
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Extern,
-        } => Ok(RefType::ExternRef),
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Exn,
-        } if features.exceptions => Ok(RefType::ExnRef),
-        _ => Err(beyond_2_0(
-            features,
-            pos,
-            "function-references / gc (heap types)",
-        )),
-    }
+/// What converting an operator's types needs: the features and the
+/// identities of the module's types.
+struct Scope<'a> {
+    features: &'a Features,
+    types: &'a [TypeId],
 }
 
-fn block_type(bt: wasmparser::BlockType, features: &Features, pos: usize) -> Result<BlockType> {
-    Ok(match bt {
-        wasmparser::BlockType::Empty => BlockType::Empty,
-        wasmparser::BlockType::Type(t) => BlockType::Value(convert_val_type(t, features, pos)?),
-        wasmparser::BlockType::FuncType(i) => BlockType::Func(i),
-    })
+impl<'a> Scope<'a> {
+    fn new(features: &'a Features, types: &'a [TypeId]) -> Self {
+        Scope { features, types }
+    }
+
+    fn val_type(&self, t: wasmparser::ValType, pos: usize) -> Result<crate::types::ValType> {
+        convert_val_type(t, self.features, self.types, pos)
+    }
+
+    /// The nullable reference type of heap type `hty` (`ref.null`'s).
+    fn heap_ref(&self, hty: wasmparser::HeapType, pos: usize) -> Result<RefType> {
+        let ty = wasmparser::RefType::new(true, hty)
+            .ok_or_else(|| Error::malformed(pos, "malformed reference type"))?;
+        convert_ref_type(ty, self.features, self.types, pos)
+    }
+
+    fn block_type(&self, bt: wasmparser::BlockType, pos: usize) -> Result<BlockType> {
+        Ok(match bt {
+            wasmparser::BlockType::Empty => BlockType::Empty,
+            wasmparser::BlockType::Type(t) => BlockType::Value(self.val_type(t, pos)?),
+            wasmparser::BlockType::FuncType(i) => BlockType::Func(i),
+        })
+    }
 }
 
 /// The operators whose names and operands are Skiff's own: numeric and
@@ -227,17 +231,18 @@ fn vector_proposal(op: &Operator<'_>) -> Option<Proposal> {
 }
 
 /// Skiff's instruction for a decoded operator.
-fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
+fn convert(op: Operator<'_>, scope: &Scope<'_>, pos: usize) -> Result<Instr> {
     use Operator as O;
+    let features = scope.features;
     if let Some(instr) = listed(&op, features, pos)? {
         return Ok(instr);
     }
     Ok(match op {
         O::Unreachable => Instr::Control(Control::Unreachable),
         O::Nop => Instr::Control(Control::Nop),
-        O::Block { blockty } => Instr::Control(Control::Block(block_type(blockty, features, pos)?)),
-        O::Loop { blockty } => Instr::Control(Control::Loop(block_type(blockty, features, pos)?)),
-        O::If { blockty } => Instr::Control(Control::If(block_type(blockty, features, pos)?)),
+        O::Block { blockty } => Instr::Control(Control::Block(scope.block_type(blockty, pos)?)),
+        O::Loop { blockty } => Instr::Control(Control::Loop(scope.block_type(blockty, pos)?)),
+        O::If { blockty } => Instr::Control(Control::If(scope.block_type(blockty, pos)?)),
         O::Else => Instr::Control(Control::Else),
         O::End => Instr::Control(Control::End),
         O::Br { relative_depth } => Instr::Control(Control::Br(relative_depth)),
@@ -294,14 +299,14 @@ fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
                 })
                 .collect();
             Instr::Control(Control::TryTable(TryTable {
-                ty: block_type(try_table.ty, features, pos)?,
+                ty: scope.block_type(try_table.ty, pos)?,
                 catches,
             }))
         }
         O::Throw { tag_index } if features.exceptions => Instr::Control(Control::Throw(tag_index)),
         O::ThrowRef if features.exceptions => Instr::Control(Control::ThrowRef),
         O::Try { blockty } if features.exceptions => {
-            Instr::Control(Control::Try(block_type(blockty, features, pos)?))
+            Instr::Control(Control::Try(scope.block_type(blockty, pos)?))
         }
         O::Catch { tag_index } if features.exceptions => Instr::Control(Control::Catch(tag_index)),
         O::CatchAll if features.exceptions => Instr::Control(Control::CatchAll),
@@ -314,13 +319,13 @@ fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
         O::Drop => Instr::Parametric(Parametric::Drop),
         O::Select => Instr::Parametric(Parametric::Select),
         O::TypedSelect { ty } => {
-            Instr::Parametric(Parametric::TypedSelect(Box::new([convert_val_type(
-                ty, features, pos,
-            )?])))
+            Instr::Parametric(Parametric::TypedSelect(Box::new(
+                [scope.val_type(ty, pos)?],
+            )))
         }
         O::TypedSelectMulti { tys } => Instr::Parametric(Parametric::TypedSelect(
             tys.iter()
-                .map(|t| convert_val_type(*t, features, pos))
+                .map(|t| scope.val_type(*t, pos))
                 .collect::<Result<_>>()?,
         )),
         O::LocalGet { local_index } => Instr::Variable(Variable::LocalGet(local_index)),
@@ -357,7 +362,20 @@ fn convert(op: Operator<'_>, features: &Features, pos: usize) -> Result<Instr> {
             src: src_mem,
         }),
         O::MemoryFill { mem } => Instr::Memory(MemoryInstr::Fill { memory: mem }),
-        O::RefNull { hty } => Instr::Reference(Reference::Null(heap_ref(hty, features, pos)?)),
+        O::RefNull { hty } => Instr::Reference(Reference::Null(scope.heap_ref(hty, pos)?)),
+        O::RefAsNonNull if features.function_references => Instr::Reference(Reference::AsNonNull),
+        O::CallRef { type_index } if features.function_references => {
+            Instr::Control(Control::CallRef(type_index))
+        }
+        O::ReturnCallRef { type_index } if features.function_references && features.tail_call => {
+            Instr::Control(Control::ReturnCallRef(type_index))
+        }
+        O::BrOnNull { relative_depth } if features.function_references => {
+            Instr::Control(Control::BrOnNull(relative_depth))
+        }
+        O::BrOnNonNull { relative_depth } if features.function_references => {
+            Instr::Control(Control::BrOnNonNull(relative_depth))
+        }
         O::RefIsNull => Instr::Reference(Reference::IsNull),
         O::RefFunc { function_index } => Instr::Reference(Reference::Func(function_index)),
         O::I32Const { value } => Instr::Numeric(Numeric::I32Const(value)),

@@ -11,4 +11,6 @@ pub enum Reference {
     IsNull,
     /// `ref.func` of a function index.
     Func(u32),
+    /// `ref.as_non_null`: traps on null, else leaves the reference.
+    AsNonNull,
 }

@@ -147,7 +147,7 @@ impl Runs {
                         opened.push((Opened::Block, false));
                         false
                     }
-                    Control::Call(_) | Control::CallIndirect { .. } => false,
+                    Control::Call(_) | Control::CallIndirect { .. } | Control::CallRef(_) => false,
                     Control::Loop(_) => {
                         opened.push((Opened::Loop, false));
                         true
@@ -165,7 +165,10 @@ impl Runs {
                             Opened::If | Opened::Func => true,
                         }
                     }
-                    Control::Br(d) | Control::BrIf(d) => {
+                    Control::Br(d)
+                    | Control::BrIf(d)
+                    | Control::BrOnNull(d)
+                    | Control::BrOnNonNull(d) => {
                         target(&mut opened, d);
                         true
                     }
@@ -181,7 +184,8 @@ impl Runs {
                     | Control::ThrowRef
                     | Control::Rethrow(_)
                     | Control::ReturnCall(_)
-                    | Control::ReturnCallIndirect { .. } => true,
+                    | Control::ReturnCallIndirect { .. }
+                    | Control::ReturnCallRef(_) => true,
                 },
                 Instr::Reference(_)
                 | Instr::Parametric(_)

@@ -163,7 +163,15 @@ fn check_import(
                 };
                 actual.addr() == ty.addr && limits.matches(&ty.limits)
             }
-            (ImportDesc::Global(ty), Extern::Global(g)) => store.global_type(g) == ty,
+            (ImportDesc::Global(ty), Extern::Global(g)) => {
+                let actual = store.global_type(g);
+                actual.mutable == ty.mutable
+                    && if ty.mutable {
+                        actual.content == ty.content
+                    } else {
+                        actual.content.matches(ty.content)
+                    }
+            }
             (ImportDesc::Tag(ty), Extern::Tag(t)) => m.types[ty as usize] == *store.tag_type(t),
             _ => false,
         };
@@ -222,12 +230,6 @@ pub fn instantiate(
         let tag = store.tag(m.types[ty as usize].clone());
         inst.tags.push(tag);
     }
-    for ty in &m.tables[m.num_imported_tables as usize..] {
-        let table = store
-            .add_table(*ty, NULL_REF)
-            .map_err(|e| InstantiationError::Resource(e.to_string()))?;
-        inst.tables.push(table);
-    }
     let images = module.memory_images();
     for (ty, image) in m.memories[m.num_imported_memories as usize..]
         .iter()
@@ -240,6 +242,20 @@ pub fn instantiate(
         let ty = m.globals[m.num_imported_globals as usize + i];
         let value = eval_const(store, &inst, init);
         inst.globals.push(store.add_global(ty, value));
+    }
+    // Table initializers read imported globals only; after the module's
+    // globals or before, they find the same values.
+    for (ty, init) in m.tables[m.num_imported_tables as usize..]
+        .iter()
+        .zip(&m.table_inits)
+    {
+        let init = init
+            .as_ref()
+            .map_or(NULL_REF, |e| eval_const(store, &inst, e) as RawRef);
+        let table = store
+            .add_table(*ty, init)
+            .map_err(|e| InstantiationError::Resource(e.to_string()))?;
+        inst.tables.push(table);
     }
     for export in &m.exports {
         let i = export.index as usize;

@@ -22,7 +22,7 @@ use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
 use super::value::{RawRef, Value, read_slots, write_slots};
-use crate::types::{FuncType, GlobalType, MemoryType, PAGE_SIZE, TableType, ValType};
+use crate::types::{FuncType, GlobalType, HeapType, MemoryType, PAGE_SIZE, TableType, ValType};
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
@@ -341,10 +341,34 @@ impl Store {
         Func(self.funcs.len() as u32 - 1)
     }
 
+    /// Whether `value` is a value of type `ty`: of its kind, not null where
+    /// the type excludes null, and a function of the type a typed function
+    /// reference names. Says nothing of whether a reference is this store's.
+    pub fn value_matches(&self, value: &Value, ty: ValType) -> bool {
+        let ValType::Ref(r) = ty else {
+            return value.ty() == ty;
+        };
+        let of_kind = matches!(
+            (value, r.top()),
+            (Value::FuncRef(_), HeapType::Func)
+                | (Value::ExternRef(_), HeapType::Extern)
+                | (Value::ExnRef(_), HeapType::Exn)
+        );
+        match (value, r.heap) {
+            _ if !of_kind => false,
+            _ if value.is_null() => r.nullable,
+            (Value::FuncRef(Some(f)), HeapType::Concrete(id)) => self
+                .funcs
+                .get(f.0 as usize)
+                .is_some_and(|e| e.ty == id.func_type()),
+            _ => true,
+        }
+    }
+
     /// Adds a global of type `ty` holding `value`; an error when the value
     /// is not of the global's type.
     pub fn global(&mut self, ty: GlobalType, value: Value) -> Result<GlobalId, Trap> {
-        if value.ty() != ty.content {
+        if !self.value_matches(&value, ty.content) {
             return Err(Trap::host(format!(
                 "a {} value cannot initialize a global of type {}",
                 value.ty(),
@@ -359,10 +383,29 @@ impl Store {
         GlobalId(self.globals.len() as u32 - 1)
     }
 
-    /// Adds a table of `ty` filled with nulls; an error when the store's
-    /// limits refuse it or its elements cannot be allocated.
+    /// Adds a table of type `ty` whose elements are null; an error when the
+    /// store's limits refuse it, its elements cannot be allocated, or they
+    /// cannot be null (see [`Store::table_with`]).
     pub fn table(&mut self, ty: TableType) -> Result<TableId, TableError> {
-        self.add_table(ty, super::value::NULL_REF)
+        self.table_with(ty, Value::default_of(ValType::Ref(ty.elem)))
+    }
+
+    /// Adds a table of type `ty` whose elements are `init`, which must be a
+    /// value of its element type and, for a function, one of this store's.
+    pub fn table_with(&mut self, ty: TableType, init: Value) -> Result<TableId, TableError> {
+        if !self.value_matches(&init, ValType::Ref(ty.elem)) {
+            return Err(TableError::new(format!(
+                "a {} value cannot fill a table of {}",
+                init.ty(),
+                ty.elem
+            )));
+        }
+        if let Value::FuncRef(Some(f)) = init
+            && f.0 as usize >= self.funcs.len()
+        {
+            return Err(TableError::new("the function is not in this store"));
+        }
+        self.add_table(ty, init.to_raw())
     }
 
     pub(crate) fn add_table(&mut self, ty: TableType, init: RawRef) -> Result<TableId, TableError> {
@@ -484,18 +527,18 @@ impl Store {
 
     /// Sets global `g`, which must be mutable, to `value` of its type.
     pub fn set_global(&mut self, g: GlobalId, value: Value) -> Result<(), Trap> {
-        let global = &mut self.globals[g.0 as usize];
-        if !global.ty.mutable {
+        let ty = self.globals[g.0 as usize].ty;
+        if !ty.mutable {
             return Err(Trap::host("the global is immutable"));
         }
-        if value.ty() != global.ty.content {
+        if !self.value_matches(&value, ty.content) {
             return Err(Trap::host(format!(
                 "a {} value cannot be stored in a global of type {}",
                 value.ty(),
-                global.ty.content
+                ty.content
             )));
         }
-        global.value = value.to_bits128();
+        self.globals[g.0 as usize].value = value.to_bits128();
         Ok(())
     }
 
@@ -622,7 +665,7 @@ impl Store {
     /// and a function reference against this store's functions.
     fn table_value(&self, t: TableId, value: Value) -> Result<RawRef, Trap> {
         let elem = self.tables[t.0 as usize].ty().elem;
-        if value.ty() != ValType::Ref(elem) {
+        if !self.value_matches(&value, ValType::Ref(elem)) {
             return Err(Trap::host(format!(
                 "a {} value cannot be stored in a table of {elem}",
                 value.ty()
@@ -654,7 +697,12 @@ impl Store {
             .get(f.0 as usize)
             .ok_or_else(|| Trap::host(format!("no function {} in this store", f.0)))?;
         let params = entity.ty.params();
-        if args.len() != params.len() || args.iter().zip(params).any(|(a, p)| a.ty() != *p) {
+        if args.len() != params.len()
+            || args
+                .iter()
+                .zip(params)
+                .any(|(a, p)| !self.value_matches(a, *p))
+        {
             let given: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
             return Err(Trap::host(format!(
                 "arguments [{}] do not match the function's type {}",
@@ -785,7 +833,10 @@ fn check_results(store: &Store, ty: &FuncType, results: &[Value]) -> Result<(), 
         .iter()
         .any(|r| matches!(r, Value::FuncRef(Some(f)) if f.0 as usize >= store.funcs.len()));
     if results.len() != ty.results().len()
-        || results.iter().zip(ty.results()).any(|(r, t)| r.ty() != *t)
+        || results
+            .iter()
+            .zip(ty.results())
+            .any(|(r, t)| !store.value_matches(r, *t))
         || foreign
     {
         return Err(Trap::host(format!(

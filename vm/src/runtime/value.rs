@@ -1,7 +1,7 @@
 //! Runtime values.
 
 use super::store::Func;
-use crate::types::{RefType, ValType};
+use crate::types::{HeapType, ValType};
 use std::fmt;
 
 /// A reference to a function in a store: the function's address.
@@ -53,7 +53,16 @@ impl Value {
         }
     }
 
-    /// The zero value of `ty`: what locals and new table slots start as.
+    /// Whether this is a null reference.
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None)
+        )
+    }
+
+    /// The zero value of `ty`: what locals and new table slots start as
+    /// (null for a reference type, even a non-nullable one).
     pub fn default_of(ty: ValType) -> Value {
         match ty {
             ValType::I32 => Value::I32(0),
@@ -61,9 +70,11 @@ impl Value {
             ValType::F32 => Value::F32(0),
             ValType::F64 => Value::F64(0),
             ValType::V128 => Value::V128(0),
-            ValType::Ref(RefType::FuncRef) => Value::FuncRef(None),
-            ValType::Ref(RefType::ExternRef) => Value::ExternRef(None),
-            ValType::Ref(RefType::ExnRef) => Value::ExnRef(None),
+            ValType::Ref(r) => match r.top() {
+                HeapType::Extern => Value::ExternRef(None),
+                HeapType::Exn => Value::ExnRef(None),
+                HeapType::Func | HeapType::Concrete(_) => Value::FuncRef(None),
+            },
         }
     }
 
@@ -212,13 +223,15 @@ impl Value {
             ValType::F32 => Value::F32(raw as u32),
             ValType::F64 => Value::F64(raw),
             ValType::V128 => Value::V128(raw as u128),
-            ValType::Ref(RefType::FuncRef) => {
-                Value::FuncRef(ref_to_func(raw).map(|f| FuncRef(f.0)))
-            }
-            ValType::Ref(RefType::ExternRef) => {
-                Value::ExternRef(raw.checked_sub(1).map(|a| ExternRef(a as u32)))
-            }
-            ValType::Ref(RefType::ExnRef) => Value::ExnRef(ref_to_exn(raw)),
+            ValType::Ref(r) => match r.top() {
+                HeapType::Extern => {
+                    Value::ExternRef(raw.checked_sub(1).map(|a| ExternRef(a as u32)))
+                }
+                HeapType::Exn => Value::ExnRef(ref_to_exn(raw)),
+                HeapType::Func | HeapType::Concrete(_) => {
+                    Value::FuncRef(ref_to_func(raw).map(|f| FuncRef(f.0)))
+                }
+            },
         }
     }
 }

@@ -4,7 +4,7 @@ use super::later_proposal;
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{ConstExpr, ConstOp, Module};
-use crate::types::ValType;
+use crate::types::{HeapType, RefType, ValType};
 
 /// What a constant expression may refer to.
 pub(super) struct ConstContext<'m> {
@@ -21,7 +21,8 @@ impl<'m> ConstContext<'m> {
     }
 
     /// Checks that `expr` is constant and yields one value of type `expected`.
-    /// `global` is the index of the global it initializes (`u32::MAX` for an offset).
+    /// It may read the globals before index `global`: the global it
+    /// initializes, or `u32::MAX` for a segment's offset, which may read any.
     pub(super) fn check(&self, expr: &ConstExpr, expected: ValType, global: u32) -> Result<()> {
         let at = expr.offset;
         let m = self.module;
@@ -38,24 +39,25 @@ impl<'m> ConstContext<'m> {
                     if f as usize >= m.funcs.len() {
                         return Err(Error::invalid(at, format!("unknown function {f}")));
                     }
-                    ValType::FUNCREF
+                    let ty = m.type_ids[m.funcs[f as usize] as usize];
+                    ValType::Ref(RefType::new(false, HeapType::Concrete(ty)))
                 }
                 ConstOp::GlobalGet(g) => {
                     let Some(ty) = m.globals.get(g as usize) else {
                         return Err(Error::invalid(at, format!("unknown global {g}")));
                     };
-                    if g >= m.num_imported_globals {
-                        // 2.0 lets constant expressions read imported globals only;
-                        // later proposals allow earlier immutable globals too.
-                        if g < global {
-                            return Err(later_proposal(
-                                &self.features,
-                                at,
-                                "gc (global.get of a module-defined global in a constant expression)",
-                                &format!("unknown global {g}"),
-                            ));
-                        }
+                    // 2.0 lets constant expressions read imported globals
+                    // only; 3.0 allows earlier globals too.
+                    if g >= m.num_imported_globals && g >= global {
                         return Err(Error::invalid(at, format!("unknown global {g}")));
+                    }
+                    if g >= m.num_imported_globals && !self.features.function_references {
+                        return Err(later_proposal(
+                            &self.features,
+                            at,
+                            "function-references (global.get of a module-defined global in a constant expression)",
+                            &format!("unknown global {g}"),
+                        ));
                     }
                     if ty.mutable {
                         return Err(Error::invalid(
@@ -96,7 +98,7 @@ impl<'m> ConstContext<'m> {
             stack.push(ty);
         }
         match stack.as_slice() {
-            [ty] if *ty == expected => Ok(()),
+            [ty] if ty.matches(expected) => Ok(()),
             [ty] => Err(Error::invalid(
                 at,
                 format!("type mismatch: expected {expected}, found {ty}"),

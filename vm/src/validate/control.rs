@@ -8,7 +8,13 @@
 use super::func::{BlockTy, Frame, FrameKind, FuncValidator, I32, list};
 use crate::error::{Error, Result};
 use crate::isa::{Catch, Control};
-use crate::types::{FuncType, RefType, ValType};
+use crate::types::{FuncType, HeapType, RefType, ValType};
+
+/// Whether each of `actual` matches the type at its place in `expected`,
+/// and there are as many.
+pub(super) fn all_match(actual: &[ValType], expected: &[ValType]) -> bool {
+    actual.len() == expected.len() && actual.iter().zip(expected).all(|(a, e)| a.matches(*e))
+}
 
 impl<'a> FuncValidator<'a> {
     pub(super) fn control(&mut self, c: Control) -> Result<()> {
@@ -39,20 +45,20 @@ impl<'a> FuncValidator<'a> {
                     unreachable: false,
                     ..frame
                 });
-                self.push_all(self.params(frame.ty));
+                self.push_all(&self.params(frame.ty));
             }
             Control::End => self.end()?,
             Control::Br(depth) => {
                 let frame = self.label(depth)?;
-                self.pop_all(self.label_types(&frame))?;
+                self.pop_all(&self.label_types(&frame))?;
                 self.unreachable();
             }
             Control::BrIf(depth) => {
                 self.pop(I32)?;
                 let frame = self.label(depth)?;
                 let tys = self.label_types(&frame);
-                self.pop_all(tys)?;
-                self.push_all(tys);
+                self.pop_all(&tys)?;
+                self.push_all(&tys);
             }
             Control::BrTable(table) => {
                 self.pop(I32)?;
@@ -68,9 +74,9 @@ impl<'a> FuncValidator<'a> {
                             default_tys.len()
                         )));
                     }
-                    self.pop_push_label(tys)?;
+                    self.pop_push_label(&tys)?;
                 }
-                self.pop_all(default_tys)?;
+                self.pop_all(&default_tys)?;
                 self.unreachable();
             }
             Control::Return => {
@@ -103,6 +109,38 @@ impl<'a> FuncValidator<'a> {
                 let index = self.table_index(table)?;
                 self.pop(index)?;
                 self.return_call(ty)?;
+            }
+            Control::CallRef(ty) => {
+                let fty = self.func_ref_type(ty)?;
+                self.call(fty)?;
+            }
+            Control::ReturnCallRef(ty) => {
+                self.info.tail_calls = true;
+                let fty = self.func_ref_type(ty)?;
+                self.return_call(fty)?;
+            }
+            Control::BrOnNull(depth) => {
+                self.reserve_test_slot();
+                let frame = self.label(depth)?;
+                let r = self.pop_ref("br_on_null")?;
+                let tys = self.label_types(&frame);
+                self.pop_all(&tys)?;
+                self.push_all(&tys);
+                self.push_opd(r.as_non_null());
+            }
+            Control::BrOnNonNull(depth) => {
+                self.reserve_test_slot();
+                let frame = self.label(depth)?;
+                let tys = self.label_types(&frame);
+                let Some((&ValType::Ref(last), rest)) = tys.split_last() else {
+                    return Err(self.err(format!(
+                        "type mismatch: br_on_non_null to a label taking [{}], expected a reference last",
+                        list(&tys)
+                    )));
+                };
+                self.pop(ValType::Ref(last.as_nullable()))?;
+                self.pop_all(rest)?;
+                self.push_all(rest);
             }
             Control::TryTable(t) => {
                 let ty = self.block_type(t.ty)?;
@@ -137,7 +175,7 @@ impl<'a> FuncValidator<'a> {
                 }
                 self.label(depth)?;
                 self.info.blocks[frame.block as usize].end = self.pos as u32;
-                self.push_all(self.results(frame.ty));
+                self.push_all(&self.results(frame.ty));
             }
             Control::Rethrow(depth) => {
                 let frame = self.label(depth)?;
@@ -195,15 +233,16 @@ impl<'a> FuncValidator<'a> {
             None => Vec::new(),
         };
         if catch.with_ref {
-            passed.push(ValType::EXNREF);
+            // The caught exception: never null.
+            passed.push(ValType::Ref(RefType::new(false, HeapType::Exn)));
         }
         let frame = self.label(catch.label)?;
         let expected = self.label_types(&frame);
-        if passed != expected {
+        if !all_match(&passed, &expected) {
             return Err(self.err(format!(
                 "type mismatch: catch clause passes [{}] to a label taking [{}]",
                 list(&passed),
-                list(expected)
+                list(&expected)
             )));
         }
         // A tier puts the payload where the `try_table` starts, before it
@@ -226,12 +265,29 @@ impl<'a> FuncValidator<'a> {
     /// `table` expects: type `ty`, and the table must hold functions.
     fn indirect_callee(&self, ty: u32, table: u32, what: &str) -> Result<&'a FuncType> {
         let (elem, _) = self.table(table)?;
-        if elem != RefType::FuncRef {
+        if !elem.matches(RefType::FUNCREF) {
             return Err(self.err(format!(
                 "type mismatch: {what} on table {table} of {elem}, expected funcref"
             )));
         }
         self.func_type_of(ty)
+    }
+
+    /// For `br_on_null` and `br_on_non_null`: a tier may test the
+    /// reference on top into the slot above it, which the stack must have.
+    fn reserve_test_slot(&mut self) {
+        let height = self.s.operands.len();
+        self.push(I32);
+        self.s.operands.truncate(height);
+    }
+
+    /// The type of the functions a `call_ref` or `return_call_ref` of type
+    /// index `ty` calls, whose reference it pops.
+    fn func_ref_type(&mut self, ty: u32) -> Result<&'a FuncType> {
+        let fty = self.func_type_of(ty)?;
+        let id = self.module.type_ids[ty as usize];
+        self.pop(ValType::Ref(RefType::new(true, HeapType::Concrete(id))))?;
+        Ok(fty)
     }
 
     /// The value type of table `table`'s indices.
@@ -242,7 +298,7 @@ impl<'a> FuncValidator<'a> {
     /// A tail call of a function of type `ty`: its results become the
     /// caller's, so they must be the caller's result types.
     fn return_call(&mut self, ty: &'a FuncType) -> Result<()> {
-        if ty.results() != self.ty.results() {
+        if !all_match(ty.results(), self.ty.results()) {
             return Err(self.err(format!(
                 "type mismatch: tail call of a function returning [{}] from one returning [{}]",
                 list(ty.results()),
@@ -256,16 +312,17 @@ impl<'a> FuncValidator<'a> {
 
     fn end(&mut self) -> Result<()> {
         let frame = self.pop_frame()?;
-        if frame.kind == FrameKind::If && self.params(frame.ty) != self.results(frame.ty) {
+        let (params, results) = (self.params(frame.ty), self.results(frame.ty));
+        if frame.kind == FrameKind::If && !all_match(&params, &results) {
             return Err(self.err(format!(
                 "type mismatch: if without else must leave its parameters [{}] as its results [{}]",
-                list(self.params(frame.ty)),
-                list(self.results(frame.ty))
+                list(&params),
+                list(&results)
             )));
         }
         if frame.kind != FrameKind::Func {
             self.info.blocks[frame.block as usize].end = self.pos as u32;
-            self.push_all(self.results(frame.ty));
+            self.push_all(&results);
         }
         let _: BlockTy = frame.ty;
         Ok(())

@@ -9,6 +9,7 @@ use crate::isa::{BlockType, Instr, MemArg, Reader};
 use crate::module::{FuncBody, Module};
 use crate::types::{FuncType, RefType, ValType};
 use std::collections::HashSet;
+use std::ops::Deref;
 use wasmparser::{BinaryReader, Operator, OperatorsReader};
 
 /// What validation records about a function body for the tiers.
@@ -61,6 +62,17 @@ pub(super) enum Opd {
 
 pub(super) use Opd::{Known, Unknown};
 
+impl Opd {
+    /// The operand a null check leaves: a reference of the non-nullable
+    /// form of its type.
+    pub(super) fn as_non_null(self) -> Opd {
+        match self {
+            Known(ValType::Ref(r)) => Known(ValType::Ref(r.as_non_null())),
+            other => other,
+        }
+    }
+}
+
 pub(super) const I32: ValType = ValType::I32;
 
 /// The narrower of two address types: the type of the length of a copy
@@ -88,28 +100,42 @@ pub(super) struct Frame {
     pub(super) unreachable: bool,
     /// Index into [`FuncInfo::blocks`], `u32::MAX` for the function's own frame.
     pub(super) block: u32,
+    /// How many locals had been initialized inside enclosing blocks when
+    /// the frame opened: the length of [`Scratch::init_log`] to go back to
+    /// when it ends.
+    pub(super) inits: usize,
 }
 
 /// Buffers reused from one function to the next.
 #[derive(Default)]
 pub(super) struct Scratch {
     locals: Vec<ValType>,
+    /// Whether each local holds a value yet: all but the non-defaultable
+    /// locals (non-nullable references) start out so.
+    initialized: Vec<bool>,
+    /// The non-defaultable locals set so far, innermost block last: a
+    /// block's ending forgets what was set inside it.
+    init_log: Vec<u32>,
     pub(super) operands: Vec<Opd>,
     pub(super) frames: Vec<Frame>,
     popped: Vec<Opd>,
 }
 
-/// The single-value result lists of block types `[] -> [t]`.
-fn single(t: ValType) -> &'static [ValType] {
-    match t {
-        ValType::I32 => &[ValType::I32],
-        ValType::I64 => &[ValType::I64],
-        ValType::F32 => &[ValType::F32],
-        ValType::F64 => &[ValType::F64],
-        ValType::V128 => &[ValType::V128],
-        ValType::Ref(RefType::FuncRef) => &[ValType::FUNCREF],
-        ValType::Ref(RefType::ExternRef) => &[ValType::EXTERNREF],
-        ValType::Ref(RefType::ExnRef) => &[ValType::EXNREF],
+/// The types of a block's parameters, results or label: a list of the
+/// module's, or the one value type of a block type `[] -> [t]`.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Tys<'a> {
+    Slice(&'a [ValType]),
+    One(ValType),
+}
+
+impl Deref for Tys<'_> {
+    type Target = [ValType];
+    fn deref(&self) -> &[ValType] {
+        match self {
+            Tys::Slice(s) => s,
+            Tys::One(t) => std::slice::from_ref(t),
+        }
     }
 }
 
@@ -127,6 +153,12 @@ pub(super) fn validate_body(
     for &(n, t) in &body.locals {
         scratch.locals.extend(std::iter::repeat_n(t, n as usize));
     }
+    scratch.initialized.clear();
+    let num_params = ty.params().len();
+    scratch.initialized.extend(
+        (scratch.locals.iter().enumerate()).map(|(i, t)| i < num_params || t.is_defaultable()),
+    );
+    scratch.init_log.clear();
     let reader = Reader::new(module, body, features);
     let locals_v128 = scratch.locals.contains(&ValType::V128);
     let mut v = FuncValidator {
@@ -160,6 +192,7 @@ pub(super) fn validate_body(
         height: 0,
         unreachable: false,
         block: u32::MAX,
+        inits: 0,
     });
     v.run(reader)?;
     Ok(v.info)
@@ -346,7 +379,7 @@ impl<'a> FuncValidator<'a> {
         }
         match self.s.operands.pop().expect("non-empty") {
             Unknown => Ok(Unknown),
-            Known(t) if t == expected => Ok(Known(t)),
+            Known(t) if t.matches(expected) => Ok(Known(t)),
             Known(t) => Err(self.err(format!("type mismatch: expected {expected}, found {t}"))),
         }
     }
@@ -414,22 +447,22 @@ impl<'a> FuncValidator<'a> {
 
     // ---- the control stack ----
 
-    pub(super) fn params(&self, ty: BlockTy) -> &'a [ValType] {
+    pub(super) fn params(&self, ty: BlockTy) -> Tys<'a> {
         match ty {
-            BlockTy::Empty | BlockTy::Val(_) => &[],
-            BlockTy::Func(i) => self.module.types[i as usize].params(),
+            BlockTy::Empty | BlockTy::Val(_) => Tys::Slice(&[]),
+            BlockTy::Func(i) => Tys::Slice(self.module.types[i as usize].params()),
         }
     }
 
-    pub(super) fn results(&self, ty: BlockTy) -> &'a [ValType] {
+    pub(super) fn results(&self, ty: BlockTy) -> Tys<'a> {
         match ty {
-            BlockTy::Empty => &[],
-            BlockTy::Val(t) => single(t),
-            BlockTy::Func(i) => self.module.types[i as usize].results(),
+            BlockTy::Empty => Tys::Slice(&[]),
+            BlockTy::Val(t) => Tys::One(t),
+            BlockTy::Func(i) => Tys::Slice(self.module.types[i as usize].results()),
         }
     }
 
-    pub(super) fn label_types(&self, frame: &Frame) -> &'a [ValType] {
+    pub(super) fn label_types(&self, frame: &Frame) -> Tys<'a> {
         if frame.kind == FrameKind::Loop {
             self.params(frame.ty)
         } else {
@@ -452,7 +485,7 @@ impl<'a> FuncValidator<'a> {
 
     pub(super) fn push_frame(&mut self, kind: FrameKind, ty: BlockTy) -> Result<()> {
         let params = self.params(ty);
-        self.pop_all(params)?;
+        self.pop_all(&params)?;
         let block = self.info.blocks.len() as u32;
         self.info.blocks.push(BlockInfo {
             start: self.pos as u32,
@@ -465,12 +498,13 @@ impl<'a> FuncValidator<'a> {
             height: self.s.operands.len(),
             unreachable: false,
             block,
+            inits: self.s.init_log.len(),
         });
         let depth = self.s.frames.len() as u32;
         if depth > self.info.max_depth {
             self.info.max_depth = depth;
         }
-        self.push_all(params);
+        self.push_all(&params);
         Ok(())
     }
 
@@ -481,7 +515,7 @@ impl<'a> FuncValidator<'a> {
             .frames
             .last()
             .expect("a frame is open while validating");
-        self.pop_all(self.results(frame.ty))?;
+        self.pop_all(&self.results(frame.ty))?;
         if self.s.operands.len() != frame.height {
             let extra = self.s.operands.len() - frame.height;
             return Err(self.err(format!(
@@ -489,6 +523,10 @@ impl<'a> FuncValidator<'a> {
             )));
         }
         self.s.frames.pop();
+        // Locals first set inside the block are not set after it.
+        for i in self.s.init_log.drain(frame.inits..) {
+            self.s.initialized[i as usize] = false;
+        }
         Ok(frame)
     }
 
@@ -508,6 +546,25 @@ impl<'a> FuncValidator<'a> {
             .get(i as usize)
             .copied()
             .ok_or_else(|| self.err(format!("unknown local {i}")))
+    }
+
+    /// The type of local `i`, which `local.get` reads: it must hold a value.
+    pub(super) fn local_to_read(&self, i: u32) -> Result<ValType> {
+        let t = self.local(i)?;
+        if !self.s.initialized[i as usize] {
+            return Err(self.err(format!("uninitialized local {i}")));
+        }
+        Ok(t)
+    }
+
+    /// Records that local `i` holds a value from here to the end of the
+    /// innermost block.
+    pub(super) fn set_local(&mut self, i: u32) {
+        let set = &mut self.s.initialized[i as usize];
+        if !*set {
+            *set = true;
+            self.s.init_log.push(i);
+        }
     }
 
     pub(super) fn global(&self, i: u32) -> Result<crate::types::GlobalType> {

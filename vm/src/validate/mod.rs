@@ -247,6 +247,26 @@ impl<'m> Validator<'m> {
             let index = m.num_imported_globals as usize + i;
             cx.check(init, m.globals[index].content, index as u32)?;
         }
+        let defined_tables = m.tables.iter().zip(&m.table_offsets);
+        for ((table, &at), init) in defined_tables
+            .skip(m.num_imported_tables as usize)
+            .zip(&m.table_inits)
+        {
+            match init {
+                // Tables come before globals: only imported ones are known.
+                Some(init) => cx.check(init, ValType::Ref(table.elem), m.num_imported_globals)?,
+                None if !table.elem.nullable => {
+                    return Err(Error::invalid(
+                        at,
+                        format!(
+                            "type mismatch: a table of {} needs an initializer",
+                            table.elem
+                        ),
+                    ));
+                }
+                None => {}
+            }
+        }
 
         let mut names = HashSet::new();
         for export in &m.exports {
@@ -290,7 +310,7 @@ impl<'m> Validator<'m> {
                     return Err(Error::invalid(seg.offset, format!("unknown table {table}")));
                 };
                 cx.check(offset, t.addr.val_type(), u32::MAX)?;
-                if t.elem != seg.ty {
+                if !seg.ty.matches(t.elem) {
                     return Err(Error::invalid(
                         seg.offset,
                         format!(

@@ -37,7 +37,7 @@ impl FuncValidator<'_> {
             TableInstr::Copy { dst, src } => {
                 let (d, dat) = self.table(dst)?;
                 let (s, sat) = self.table(src)?;
-                if d != s {
+                if !s.matches(d) {
                     return Err(self.err(format!("type mismatch: table.copy from {s} to {d}")));
                 }
                 self.pop_all(&[dat, sat, narrower(dat, sat)])?;
@@ -45,7 +45,7 @@ impl FuncValidator<'_> {
             TableInstr::Init { elem, table } => {
                 let (t, at) = self.table(table)?;
                 let e = self.elem_segment(elem)?;
-                if t != e {
+                if !e.matches(t) {
                     return Err(self.err(format!(
                         "type mismatch: table.init of a {e} segment into a table of {t}"
                     )));

@@ -13,16 +13,19 @@ impl FuncValidator<'_> {
     pub(super) fn variable(&mut self, v: Variable) -> Result<()> {
         match v {
             Variable::LocalGet(i) => {
-                let t = self.local(i)?;
+                let t = self.local_to_read(i)?;
                 self.push(t);
             }
             Variable::LocalSet(i) => {
                 let t = self.local(i)?;
                 self.pop(t)?;
+                self.set_local(i);
             }
             Variable::LocalTee(i) => {
                 let t = self.local(i)?;
-                self.unop(t)?;
+                self.pop(t)?;
+                self.push(t);
+                self.set_local(i);
             }
             Variable::GlobalGet(i) => {
                 let g = self.global(i)?;

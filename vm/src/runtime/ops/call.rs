@@ -1,8 +1,9 @@
-//! Calls that leave the running instance: imports, and `call_indirect`'s checks.
+//! Calls that leave the running instance: imports, and the checks of
+//! `call_indirect` and `call_ref`.
 
 use crate::runtime::store::{Func, InstanceId, Store};
 use crate::runtime::trap::{Trap, TrapKind};
-use crate::runtime::value::ref_to_func;
+use crate::runtime::value::{RawRef, ref_to_func};
 
 /// The store function that import `func` of the instance resolved to.
 pub fn import(store: &Store, inst: InstanceId, func: u32) -> Func {
@@ -33,4 +34,10 @@ pub fn call_indirect_target(
         return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
     }
     Ok(f)
+}
+
+/// `call_ref`'s check: the function reference `r` names, unless it is null
+/// (its type is the one the instruction names: validation proved it).
+pub fn ref_callee(r: RawRef) -> Result<Func, Trap> {
+    ref_to_func(r).ok_or_else(|| Trap::new(TrapKind::NullReference))
 }

@@ -14,7 +14,7 @@ mod reference;
 mod table;
 mod variable;
 
-pub use call::{call_indirect_target, import};
+pub use call::{call_indirect_target, import, ref_callee};
 pub use memory::{data_drop, memory_copy, memory_fill, memory_grow, memory_init, memory_size};
 pub use reference::ref_func;
 pub use table::{

@@ -1,0 +1,168 @@
+//! Typed function references: the script of `tests/wast` on every engine,
+//! and the embedding API holding typed slots to their types, so that a
+//! `call_ref` never reaches a function of another type or a null.
+
+mod common;
+
+use common::{call, engines};
+use skiff::{
+    AddrType, Engine, EngineKind, Features, Func, FuncType, HeapType, Limits, Linker, Module,
+    RefType, Store, Table, TableType, Trap, TrapKind, TypeId, Val, ValType,
+};
+
+#[test]
+fn the_script_passes_on_every_engine() {
+    let text = include_str!("wast/function_references.wast");
+    for name in ["interp", "jit", "jit-checked", "auto"] {
+        let Some(engine) = skiff::wast::exec::Engine::by_name(name) else {
+            continue;
+        };
+        let r = skiff::wast::script::run("function_references.wast", text, &Features::ALL, &engine);
+        if r.skipped.iter().any(|s| s.contains("JIT")) {
+            continue; // a build without the JIT
+        }
+        let failures: Vec<_> = r.failures.iter().map(|f| (f.line, &f.message)).collect();
+        assert_eq!(
+            (r.passed, failures, r.skipped),
+            (29, vec![], vec![]),
+            "{name}"
+        );
+    }
+}
+
+/// `(func (param i32) (result i32))`, which the module's `$ii` is.
+fn ii() -> FuncType {
+    FuncType::new([ValType::I32], [ValType::I32])
+}
+
+/// A reference to a function of type `ii`, nullable or not.
+fn ref_ii(nullable: bool) -> ValType {
+    ValType::Ref(RefType::new(
+        nullable,
+        HeapType::Concrete(TypeId::of(&ii())),
+    ))
+}
+
+/// Calls what it is given, of type `$ii`; `apply_null` takes a nullable one.
+const APPLY: &str = r#"(module
+  (type $ii (func (param i32) (result i32)))
+  (import "host" "make" (func $make (result (ref $ii))))
+  (func (export "apply") (param (ref $ii) i32) (result i32)
+    (call_ref $ii (local.get 1) (local.get 0)))
+  (func (export "apply_null") (param (ref null $ii) i32) (result i32)
+    (call_ref $ii (local.get 1) (local.get 0)))
+  (func (export "made") (param i32) (result i32)
+    (call_ref $ii (local.get 0) (call $make))))"#;
+
+#[test]
+fn typed_slots_refuse_what_is_not_of_their_type() {
+    for engine in engines() {
+        let mut store = Store::new(&engine, ());
+        let double = Func::wrap(&mut store, |x: i32| x * 2);
+        let other = Func::wrap(&mut store, |x: i64| x);
+        // The host's `make` returns `double`, or what the test sets.
+        let made = std::sync::Arc::new(std::sync::Mutex::new(Val::FuncRef(Some(double))));
+        let made2 = made.clone();
+        let make = Func::new(
+            &mut store,
+            FuncType::new([], [ref_ii(false)]),
+            move |_, _, results| {
+                results[0] = made2.lock().unwrap().clone();
+                Ok(())
+            },
+        );
+        let mut linker = Linker::new();
+        linker.define("host", "make", make);
+        let module = Module::new(&engine, APPLY.as_bytes()).unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+
+        let apply = |store: &mut Store<()>, f: Val, name: &str| {
+            call(store, &instance, name, &[f, Val::I32(21)]).map(|r| r[0].clone())
+        };
+        assert_eq!(
+            apply(&mut store, Val::FuncRef(Some(double)), "apply").unwrap(),
+            Val::I32(42)
+        );
+        // Another type, or null where null is not a value: refused before
+        // the call.
+        let err = apply(&mut store, Val::FuncRef(Some(other)), "apply").unwrap_err();
+        assert_eq!(err.kind(), TrapKind::Host, "{err}");
+        let err = apply(&mut store, Val::FuncRef(None), "apply").unwrap_err();
+        assert_eq!(err.kind(), TrapKind::Host, "{err}");
+        // Null where it is a value: the call traps.
+        let err = apply(&mut store, Val::FuncRef(None), "apply_null").unwrap_err();
+        assert_eq!(err.kind(), TrapKind::NullReference, "{err}");
+
+        // A host function's result is held to its type too.
+        assert_eq!(
+            call(&mut store, &instance, "made", &[Val::I32(5)]).unwrap(),
+            [Val::I32(10)]
+        );
+        *made.lock().unwrap() = Val::FuncRef(Some(other));
+        let err = call(&mut store, &instance, "made", &[Val::I32(5)]).unwrap_err();
+        assert_eq!(err.kind(), TrapKind::Host, "{err}");
+        assert!(err.to_string().contains("do not match its type"), "{err}");
+        *made.lock().unwrap() = Val::FuncRef(None);
+        let err = call(&mut store, &instance, "made", &[Val::I32(5)]).unwrap_err();
+        assert_eq!(err.kind(), TrapKind::Host, "{err}");
+    }
+}
+
+#[test]
+fn a_table_of_non_nullable_references_needs_a_function_of_its_type() {
+    let engine = Engine::new(EngineKind::Interp).unwrap();
+    let mut store = Store::new(&engine, ());
+    let double = Func::wrap(&mut store, |x: i32| x * 2);
+    let other = Func::wrap(&mut store, |x: i64| x);
+    let ty = TableType {
+        elem: RefType::new(false, HeapType::Concrete(TypeId::of(&ii()))),
+        limits: Limits { min: 2, max: None },
+        addr: AddrType::I32,
+    };
+    let err = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap_err();
+    assert!(err.to_string().contains("cannot fill a table"), "{err}");
+    assert!(Table::new(&mut store, ty, Val::FuncRef(Some(other))).is_err());
+    let table = Table::new(&mut store, ty, Val::FuncRef(Some(double))).unwrap();
+    assert_eq!(table.get(&store, 1), Some(Val::FuncRef(Some(double))));
+    assert!(table.set(&mut store, 0, Val::FuncRef(None)).is_err());
+    assert!(table.set(&mut store, 0, Val::FuncRef(Some(other))).is_err());
+    assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+    assert_eq!(
+        table
+            .grow(&mut store, 1, Val::FuncRef(Some(double)))
+            .unwrap(),
+        2
+    );
+}
+
+#[test]
+fn webassembly_2_refuses_typed_references() {
+    let engine = Engine::new(EngineKind::Interp).unwrap();
+    let mut config = skiff::Config::new();
+    config
+        .strategy(EngineKind::Interp)
+        .features(Features::WASM2);
+    let wasm2 = Engine::with_config(&config).unwrap();
+    let text =
+        r#"(module (type $k (func)) (func (param (ref null $k)) (call_ref $k (local.get 0))))"#;
+    assert!(Module::new(&engine, text.as_bytes()).is_ok());
+    let err = Module::new(&wasm2, text.as_bytes()).unwrap_err();
+    assert!(
+        err.to_string().contains("not part of WebAssembly 2.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trap_in_a_call_ref_is_a_value() {
+    for engine in engines() {
+        let mut store = Store::new(&engine, ());
+        let text = r#"(module
+          (type $k (func (result i32)))
+          (func (export "f") (result i32) (call_ref $k (ref.null $k))))"#;
+        let module = Module::new(&engine, text.as_bytes()).unwrap();
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let err: Trap = call(&mut store, &instance, "f", &[]).unwrap_err();
+        assert_eq!(err.kind(), TrapKind::NullReference);
+    }
+}
