@@ -67,7 +67,7 @@ fn typed_slots_refuse_what_is_not_of_their_type() {
             &mut store,
             FuncType::new([], [ref_ii(false)]),
             move |_, _, results| {
-                results[0] = made2.lock().unwrap().clone();
+                results[0] = *made2.lock().unwrap();
                 Ok(())
             },
         );
@@ -77,7 +77,7 @@ fn typed_slots_refuse_what_is_not_of_their_type() {
         let instance = linker.instantiate(&mut store, &module).unwrap();
 
         let apply = |store: &mut Store<()>, f: Val, name: &str| {
-            call(store, &instance, name, &[f, Val::I32(21)]).map(|r| r[0].clone())
+            call(store, &instance, name, &[f, Val::I32(21)]).map(|r| r[0])
         };
         assert_eq!(
             apply(&mut store, Val::FuncRef(Some(double)), "apply").unwrap(),
