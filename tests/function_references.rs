@@ -24,7 +24,7 @@ fn the_script_passes_on_every_engine() {
         let failures: Vec<_> = r.failures.iter().map(|f| (f.line, &f.message)).collect();
         assert_eq!(
             (r.passed, failures, r.skipped),
-            (29, vec![], vec![]),
+            (34, vec![], vec![]),
             "{name}"
         );
     }
@@ -164,5 +164,57 @@ fn a_trap_in_a_call_ref_is_a_value() {
         let instance = Linker::new().instantiate(&mut store, &module).unwrap();
         let err: Trap = call(&mut store, &instance, "f", &[]).unwrap_err();
         assert_eq!(err.kind(), TrapKind::NullReference);
+    }
+}
+
+/// Two instances that tail-call each other through references in a table
+/// they share, `run` starting the count in the first.
+const PING: &str = r#"(module
+  (type $step (func (param i64) (result i64)))
+  (table $t (export "t") 2 (ref null $step))
+  (func $p (export "p") (type $step)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (i64.const 42))
+      (else
+        (return_call_ref $step
+          (i64.sub (local.get 0) (i64.const 1))
+          (table.get $t (i32.const 1))))))
+  (elem (table $t) (i32.const 0) (ref null $step) (ref.func $p)))"#;
+const PONG: &str = r#"(module
+  (type $step (func (param i64) (result i64)))
+  (import "ping" "t" (table $t 2 (ref null $step)))
+  (import "ping" "p" (func $p (type $step)))
+  (func $q (type $step)
+    (return_call_ref $step (local.get 0) (table.get $t (i32.const 0))))
+  (func (export "run") (param i64) (result i64) (call $p (local.get 0)))
+  (elem (table $t) (i32.const 1) (ref null $step) (ref.func $q)))"#;
+
+/// A million tail calls back and forth between two instances run in
+/// constant stack on each tier, and on the tiered engine once both modules
+/// run compiled code. (While one is compiled and the other not, each call
+/// from one tier to the other nests: see the README.)
+#[test]
+fn tail_calls_through_references_between_instances_do_not_grow_the_stack() {
+    let mut all = engines();
+    let mut config = skiff::Config::new();
+    config.strategy(EngineKind::Auto).eager_compile_below(0);
+    all.push(Engine::with_config(&config).unwrap());
+    for engine in all {
+        let mut store = Store::new(&engine, ());
+        let ping = Module::new(&engine, PING.as_bytes()).unwrap();
+        let pong = Module::new(&engine, PONG.as_bytes()).unwrap();
+        if engine.kind() == EngineKind::Auto {
+            assert!(ping.wait_for_compiled_code() && pong.wait_for_compiled_code());
+        }
+        let mut linker = Linker::new();
+        let first = linker.instantiate(&mut store, &ping).unwrap();
+        linker.instance(&store, "ping", first);
+        let second = linker.instantiate(&mut store, &pong).unwrap();
+        assert_eq!(
+            call(&mut store, &second, "run", &[Val::I64(1_000_000)]).unwrap(),
+            [Val::I64(42)],
+            "{:?}",
+            engine.kind()
+        );
     }
 }

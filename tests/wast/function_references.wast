@@ -99,6 +99,37 @@
 (assert_return (invoke $C "returns_in_try" (i32.const 5)) (i64.const 15))
 (assert_trap (invoke $C "null_in_try") "null function reference")
 
+;; Tail calls through references between instances (each instance calling
+;; the other through a shared table; `tests/function_references.rs` runs
+;; them a million deep), and to a host function.
+(module $P
+  (type $step (func (param i64) (result i64)))
+  (table $t (export "t") 2 (ref null $step))
+  (func $p (export "p") (type $step)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (i64.const 42))
+      (else
+        (return_call_ref $step
+          (i64.sub (local.get 0) (i64.const 1))
+          (table.get $t (i32.const 1))))))
+  (elem (table $t) (i32.const 0) (ref null $step) (ref.func $p)))
+(register "P" $P)
+(module $Q
+  (type $step (func (param i64) (result i64)))
+  (type $pi (func (param i32)))
+  (import "P" "t" (table $t 2 (ref null $step)))
+  (import "P" "p" (func $p (type $step)))
+  (import "spectest" "print_i32" (func $print (type $pi)))
+  (func $q (type $step)
+    (return_call_ref $step (local.get 0) (table.get $t (i32.const 0))))
+  (func (export "run") (param i64) (result i64) (call $p (local.get 0)))
+  (func (export "tail_host") (param i32)
+    (return_call_ref $pi (local.get 0) (ref.func $print)))
+  (elem (table $t) (i32.const 1) (ref null $step) (ref.func $q))
+  (elem declare func $print))
+(assert_return (invoke $Q "run" (i64.const 100)) (i64.const 42))
+(assert_return (invoke $Q "tail_host" (i32.const 7)))
+
 ;; Null checks and branches on null, in a loop: sums the elements of a
 ;; table that are not null, calling each.
 (module $D
