@@ -199,13 +199,19 @@ builtins! {
     };
     /// `data.drop`.
     data_drop = DataDrop(data: u32) -> none |store, inst| ops::data_drop(store, inst, data);
-    /// `memory.copy`.
-    memory_copy = MemoryCopy(dst: u32, src: u32, d: u64, s: u64, n: u64) -> trap |store, inst| {
-        ops::memory_copy(store, inst, dst, src, d, s, n)
+    /// `memory.copy`, once generated code has checked both ranges: copies
+    /// `n` bytes from native address `src` to `dst` (they may overlap).
+    memmove = Memmove(dst: u64, src: u64, n: u64) -> none |_store, _inst| {
+        // SAFETY: generated code checked that both ranges lie in memories
+        // of the instance, which nothing else touches during the call.
+        unsafe { std::ptr::copy(src as *const u8, dst as *mut u8, n as usize) }
     };
-    /// `memory.fill`.
-    memory_fill = MemoryFill(mem: u32, d: u64, value: u32, n: u64) -> trap |store, inst| {
-        ops::memory_fill(store, inst, mem, d, value as u8, n)
+    /// `memory.fill`, once generated code has checked the range: sets `n`
+    /// bytes from native address `dst` to `value`'s low byte.
+    memset = Memset(dst: u64, value: u32, n: u64) -> none |_store, _inst| {
+        // SAFETY: generated code checked that the range lies in a memory of
+        // the instance, which nothing else touches during the call.
+        unsafe { std::ptr::write_bytes(dst as *mut u8, value as u8, n as usize) }
     };
     /// `table.get`: writes the element to `out`.
     table_get = TableGet(table: u32, i: u64, out: ptr) -> trap |store, inst| {
