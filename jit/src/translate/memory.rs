@@ -40,21 +40,20 @@ impl Translator<'_, '_, '_> {
         let ValueDef::Result(inst, _) = self.b.func.dfg.value_def(n) else {
             return None;
         };
-        match self.b.func.dfg.insts[inst] {
-            InstructionData::UnaryImm {
-                opcode: Opcode::Iconst,
-                imm,
-            } => {
-                let bits = imm.bits() as u64;
-                let len = if self.b.func.dfg.value_type(n) == types::I32 {
-                    bits & 0xffff_ffff
-                } else {
-                    bits
-                };
-                (len <= SMALL_BULK).then_some(len)
-            }
-            _ => None,
-        }
+        let InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } = self.b.func.dfg.insts[inst]
+        else {
+            return None;
+        };
+        let bits = imm.bits() as u64;
+        let len = if self.b.func.dfg.value_type(n) == types::I32 {
+            bits & 0xffff_ffff
+        } else {
+            bits
+        };
+        (len <= SMALL_BULK).then_some(len)
     }
 
     /// Copies `len` bytes (checked, at most [`SMALL_BULK`]) from native
