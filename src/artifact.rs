@@ -229,9 +229,7 @@ impl Module {
             .into_owned();
         let entry = cache_entry(engine, &binary, cache);
         let private = private_dir(cache);
-        let validated =
-            skiff_vm::load(&binary, &engine.features()).map_err(crate::LoadError::Module)?;
-        let validated = Arc::new(validated);
+        let validated = Arc::new(validated_with_record(engine, &binary, cache, private)?);
         let (key, binary) = (Arc::new(engine_key(engine)), Arc::new(binary));
         // The entry's code, when it is whole, this engine's and this
         // module's: read now, or from the thread a tiered engine compiles on.
@@ -265,6 +263,57 @@ impl Module {
         let module = Module { validated, code };
         Ok(module)
     }
+}
+
+/// The key of validation records: validation depends on this build (the
+/// header checks it) and the features, not on the tier.
+fn record_key(engine: &Engine) -> String {
+    format!("validation record, features {:?}", engine.features())
+}
+
+/// `binary` decoded and validated, or, when the private cache directory
+/// `cache` holds this build's record of validating it under the engine's
+/// features (with the module's bytes, compared in full), decoded only,
+/// with that record. A module validated here gets a record for the next
+/// run. Validation is most of a short run of a large module: 50 of the
+/// 60 ms of the harness's 5.9 MB `big.wasm`.
+fn validated_with_record(
+    engine: &Engine,
+    binary: &[u8],
+    cache: &Path,
+    private: bool,
+) -> Result<skiff_vm::ValidatedModule, crate::LoadError> {
+    let key = record_key(engine);
+    let entry = cache.join(format!(
+        "{:016x}-{:016x}.skiffv",
+        checksum(binary),
+        checksum(key.as_bytes())
+    ));
+    let features = engine.features();
+    let recorded = private
+        .then(|| read_private(&entry))
+        .flatten()
+        .and_then(|record| {
+            let (wasm, infos) = read_keyed(&key, &record).ok()?;
+            (wasm == binary).then(|| skiff_vm::validate::decode_infos(infos))?
+        });
+    if let Some(infos) = recorded {
+        let module = skiff_vm::decode(binary, &features).map_err(crate::LoadError::Module)?;
+        // SAFETY: the record was read from the cache directory, which only
+        // this user can write (checked on the open file), from an entry
+        // this build wrote for these features and exactly these bytes (its
+        // header, checksum and copy of the module compared), after
+        // validating them.
+        if let Some(validated) = unsafe { skiff_vm::ValidatedModule::from_record(module, infos) } {
+            return Ok(validated);
+        }
+    }
+    let validated = skiff_vm::load(binary, &features).map_err(crate::LoadError::Module)?;
+    if private || (make_private_dir(cache).is_ok() && private_dir(cache)) {
+        let infos = skiff_vm::validate::encode_infos(&validated.func_infos);
+        let _ = write_entry(cache, &entry, &write_keyed(&key, binary, &infos));
+    }
+    Ok(validated)
 }
 
 /// Whether metadata `m` is of something this process's user owns and no

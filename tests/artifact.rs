@@ -107,6 +107,15 @@ fn damaged_and_foreign_artifacts_are_refused() {
     assert!(err.to_string().contains("no compiled code"), "{err}");
 }
 
+/// The files of directory `dir` named `*.EXT`.
+fn entries_of(dir: &std::path::Path, ext: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect()
+}
+
 /// A directory of its own for one test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("skiff-{name}-{}", std::process::id()));
@@ -123,10 +132,7 @@ fn the_cache_keeps_code_and_recompiles_a_damaged_entry() {
     let cache = dir.join("cache");
     let engine = jit();
     let first = Module::from_file_cached(&engine, &module_path, &cache).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(&cache)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries = entries_of(&cache, "skiffc");
     assert_eq!(entries.len(), 1, "{entries:?}");
     let entry = &entries[0];
     use std::os::unix::fs::PermissionsExt;
@@ -146,7 +152,9 @@ fn the_cache_keeps_code_and_recompiles_a_damaged_entry() {
     std::fs::set_permissions(entry, std::fs::Permissions::from_mode(0o666)).unwrap();
     let untrusted = Module::from_file_cached(&engine, &module_path, &cache).unwrap();
     assert_eq!(exercise(&engine, &untrusted), expected);
-    std::fs::remove_file(entry).unwrap();
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
     // Nor is a directory others can write: nothing is written there.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
     Module::from_file_cached(&engine, &module_path, &cache).unwrap();
@@ -165,6 +173,52 @@ fn the_cache_keeps_code_and_recompiles_a_damaged_entry() {
     // SAFETY: written by this Skiff's cache.
     let reloaded = unsafe { Module::deserialize(&engine, &rewritten) }.unwrap();
     assert_eq!(exercise(&engine, &reloaded), expected);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A module that does not validate: its function returns nothing, yet
+/// leaves an `i32`.
+const INVALID: &str = r#"(module (func (export "f") (i32.const 1)))"#;
+
+#[test]
+fn a_validation_record_is_used_only_for_its_own_module() {
+    let dir = scratch("cache-records");
+    let (guest, other) = (dir.join("guest.wat"), dir.join("other.wat"));
+    std::fs::write(&guest, GUEST).unwrap();
+    std::fs::write(&other, INVALID).unwrap();
+    let cache = dir.join("cache");
+    let engine = jit();
+    let expected = exercise(&engine, &Module::from_file(&engine, &guest).unwrap());
+    // The first load validates and keeps a record; the second uses it.
+    Module::from_file_cached(&engine, &guest, &cache).unwrap();
+    let records = entries_of(&cache, "skiffv");
+    assert_eq!(records.len(), 1, "{records:?}");
+    let record = std::fs::read(&records[0]).unwrap();
+    let written = std::fs::metadata(&records[0]).unwrap().modified().unwrap();
+    let hit = Module::from_file_cached(&engine, &guest, &cache).unwrap();
+    assert_eq!(exercise(&engine, &hit), expected);
+    assert_eq!(
+        std::fs::metadata(&records[0]).unwrap().modified().unwrap(),
+        written
+    );
+    // The invalid module's error is reported, though its record's place
+    // holds the guest's record: the module's bytes are compared.
+    let err = Module::from_file_cached(&engine, &other, &cache).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+    for name in entries_of(&cache, "skiffv") {
+        std::fs::write(name, &record).unwrap();
+    }
+    let err = Module::from_file_cached(&engine, &other, &cache).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+    // A damaged record is not used: the module is validated again and the
+    // record rewritten.
+    let mut damaged = record.clone();
+    let end = damaged.len() - 12;
+    damaged[end] ^= 0x40;
+    std::fs::write(&records[0], &damaged).unwrap();
+    let again = Module::from_file_cached(&engine, &guest, &cache).unwrap();
+    assert_eq!(exercise(&engine, &again), expected);
+    assert_eq!(std::fs::read(&records[0]).unwrap(), record);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -230,18 +284,18 @@ fn skiff_compile_and_the_cli_cache() {
         let run = run.wait_with_output().unwrap();
         assert_eq!(text(&run.stdout), expected, "{}", text(&run.stderr));
     }
-    let entries: Vec<_> = std::fs::read_dir(&cache)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries = entries_of(&cache, "skiffc");
     assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries_of(&cache, "skiffv").len(), 1);
     // The entry is the default engine's (the tiered one), whose code the
     // JIT alone does not load.
     let engine = Engine::default();
     // SAFETY: written by this Skiff's cache.
     unsafe { Module::deserialize(&engine, &std::fs::read(&entries[0]).unwrap()) }.unwrap();
     // --no-cache neither reads nor writes it.
-    std::fs::remove_file(&entries[0]).unwrap();
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_skiff"))
         .args(["run", "--no-cache", "benches/corpus/nbody.wasm", "1000"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

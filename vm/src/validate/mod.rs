@@ -11,6 +11,7 @@ mod func;
 mod memory;
 mod numeric;
 mod parametric;
+mod record;
 mod reference;
 mod table;
 mod variable;
@@ -27,6 +28,7 @@ use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 pub use func::{BlockInfo, FuncInfo};
+pub use record::{decode_infos, encode_infos};
 
 /// A module that passed validation, with what the tiers need about each function.
 #[derive(Debug, Clone)]
