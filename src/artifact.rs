@@ -227,9 +227,12 @@ impl Module {
         let binary = skiff_vm::to_binary(&bytes, Some(path))
             .map_err(crate::LoadError::Module)?
             .into_owned();
-        let entry = cache_entry(engine, &binary, cache);
+        let module_sum = checksum(&binary);
+        let entry = cache_entry(engine, module_sum, cache);
         let private = private_dir(cache);
-        let validated = Arc::new(validated_with_record(engine, &binary, cache, private)?);
+        let validated = Arc::new(validated_with_record(
+            engine, &binary, module_sum, cache, private,
+        )?);
         let (key, binary) = (Arc::new(engine_key(engine)), Arc::new(binary));
         // The entry's code, when it is whole, this engine's and this
         // module's: read now, or from the thread a tiered engine compiles on.
@@ -240,8 +243,7 @@ impl Module {
                     return None;
                 }
                 let artifact = read_private(&entry)?;
-                let (wasm, code) = read_keyed(&key, &artifact).ok()?;
-                (wasm == &binary[..]).then(|| code.to_vec())
+                payload_for(&key, &binary, &artifact).map(<[u8]>::to_vec)
             })
         };
         let cache = cache.to_path_buf();
@@ -249,8 +251,7 @@ impl Module {
         let keep = Box::new(move |kept: Result<Vec<u8>, String>| {
             let Ok(code) = kept else { return };
             let artifact = write_keyed(&key, &binary, &code);
-            // A directory that is not private (or cannot be made) gets nothing.
-            if private || (make_private_dir(&cache).is_ok() && private_dir(&cache)) {
+            if writable(&cache, private) {
                 let _ = write_entry(&cache, &entry, &artifact);
             }
         });
@@ -280,23 +281,20 @@ fn record_key(engine: &Engine) -> String {
 fn validated_with_record(
     engine: &Engine,
     binary: &[u8],
+    module_sum: u64,
     cache: &Path,
     private: bool,
 ) -> Result<skiff_vm::ValidatedModule, crate::LoadError> {
     let key = record_key(engine);
     let entry = cache.join(format!(
-        "{:016x}-{:016x}.skiffv",
-        checksum(binary),
+        "{module_sum:016x}-{:016x}.skiffv",
         checksum(key.as_bytes())
     ));
     let features = engine.features();
     let recorded = private
         .then(|| read_private(&entry))
         .flatten()
-        .and_then(|record| {
-            let (wasm, infos) = read_keyed(&key, &record).ok()?;
-            (wasm == binary).then(|| skiff_vm::validate::decode_infos(infos))?
-        });
+        .and_then(|record| skiff_vm::validate::decode_infos(payload_for(&key, binary, &record)?));
     if let Some(infos) = recorded {
         let module = skiff_vm::decode(binary, &features).map_err(crate::LoadError::Module)?;
         // SAFETY: the record was read from the cache directory, which only
@@ -309,7 +307,7 @@ fn validated_with_record(
         }
     }
     let validated = skiff_vm::load(binary, &features).map_err(crate::LoadError::Module)?;
-    if private || (make_private_dir(cache).is_ok() && private_dir(cache)) {
+    if writable(cache, private) {
         let infos = skiff_vm::validate::encode_infos(&validated.func_infos);
         let _ = write_entry(cache, &entry, &write_keyed(&key, binary, &infos));
     }
@@ -361,11 +359,26 @@ fn read_private(path: &Path) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// Where the cache keeps the entry of `binary` compiled by `engine`.
-fn cache_entry(engine: &Engine, binary: &[u8], cache: &Path) -> PathBuf {
+/// Where the cache keeps the entry of the module whose checksum is
+/// `module_sum` compiled by `engine`.
+fn cache_entry(engine: &Engine, module_sum: u64, cache: &Path) -> PathBuf {
     let key = checksum(engine_key(engine).as_bytes())
         ^ checksum(env!("CARGO_PKG_VERSION").as_bytes()).rotate_left(17);
-    cache.join(format!("{:016x}-{:016x}.skiffc", checksum(binary), key))
+    cache.join(format!("{module_sum:016x}-{key:016x}.skiffc"))
+}
+
+/// What cache entry `artifact` holds beside the module, when it is whole,
+/// keyed `key` and of exactly the module `binary`.
+fn payload_for<'a>(key: &str, binary: &[u8], artifact: &'a [u8]) -> Option<&'a [u8]> {
+    let (wasm, payload) = read_keyed(key, artifact).ok()?;
+    (wasm == binary).then_some(payload)
+}
+
+/// Whether entries may be written in the cache directory `cache`
+/// (`private` says whether it was this user's alone when first looked at):
+/// it is, or it is made so now. One that is not private gets nothing.
+fn writable(cache: &Path, private: bool) -> bool {
+    private || (make_private_dir(cache).is_ok() && private_dir(cache))
 }
 
 /// Writes `artifact` as `entry` in the private directory `cache`: to a new

@@ -195,26 +195,7 @@ fn a_host_cannot_throw_a_payload_of_the_wrong_type() {
 #[test]
 fn the_legacy_instructions_run_on_every_engine() {
     let text = include_str!("wast/legacy_exceptions.wast");
-    for name in ["interp", "jit", "jit-checked", "auto"] {
-        let Some(engine) = skiff::wast::exec::Engine::by_name(name) else {
-            continue;
-        };
-        let r = skiff::wast::script::run(
-            "legacy_exceptions.wast",
-            text,
-            &skiff::Features::ALL,
-            &engine,
-        );
-        let failures: Vec<_> = r.failures.iter().map(|f| (f.line, &f.message)).collect();
-        if r.skipped.iter().any(|s| s.contains("JIT")) {
-            continue; // a build without the JIT
-        }
-        assert_eq!(
-            (r.passed, failures, r.skipped.len()),
-            (15, vec![], 0),
-            "{name}"
-        );
-    }
+    common::script_passes_everywhere("legacy_exceptions.wast", text, 15);
 }
 
 /// `tests/programs/exceptions.cpp`, C++ built with `-fwasm-exceptions`:

@@ -731,6 +731,21 @@ impl Machine {
                 }
             }};
         }
+        // Calls `$f`, found through a table or a reference, with its
+        // arguments from slot `$base` on: in this loop when it is a defined
+        // function of this instance, else through the executor.
+        macro_rules! call_found {
+            ($f:expr, $base:expr) => {{
+                let (f, base): (Func, Slot) = ($f, $base);
+                if let Some((instance, index)) = store.func(f).wasm()
+                    && instance == inst
+                    && index >= num_imported
+                {
+                    try_inline_call!(index - num_imported, base);
+                }
+                leave!(Transfer::Call { addr: f.0, base });
+            }};
+        }
         // An address, index or length in a slot, of 64 bits or of 32.
         macro_rules! addr {
             ($slot:expr, $is_64:expr) => {{
@@ -823,13 +838,7 @@ impl Machine {
                 }
                 Op::CallRef { base, ty } => {
                     let f = ref_callee!(base, ty);
-                    if let Some((instance, index)) = store.func(f).wasm()
-                        && instance == inst
-                        && index >= num_imported
-                    {
-                        try_inline_call!(index - num_imported, base);
-                    }
-                    leave!(Transfer::Call { addr: f.0, base });
+                    call_found!(f, base);
                 }
                 Op::RefAsNonNull { src } => {
                     if get!(src) == NULL_REF {
@@ -838,13 +847,7 @@ impl Machine {
                 }
                 Op::CallIndirect { base, ty, table } => {
                     let f = indirect_callee!(base, ty, table);
-                    if let Some((instance, index)) = store.func(f).wasm()
-                        && instance == inst
-                        && index >= num_imported
-                    {
-                        try_inline_call!(index - num_imported, base);
-                    }
-                    leave!(Transfer::Call { addr: f.0, base });
+                    call_found!(f, base);
                 }
                 Op::GlobalGet { dst, index } => {
                     set!(dst, ops::global_get(store, inst, index) as u64)

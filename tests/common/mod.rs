@@ -71,3 +71,24 @@ pub fn temp_wat(name: &str, text: &str) -> PathBuf {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Runs the script `text` (file `name`, all of Skiff's features) on every
+/// engine of the runner this build has, and asserts that each passes its
+/// `passed` directives, failing and skipping none.
+pub fn script_passes_everywhere(name: &str, text: &str, passed: usize) {
+    for engine_name in ["interp", "jit", "jit-checked", "auto"] {
+        let Some(engine) = skiff::wast::exec::Engine::by_name(engine_name) else {
+            continue;
+        };
+        let r = skiff::wast::script::run(name, text, &skiff::Features::ALL, &engine);
+        if r.skipped.iter().any(|s| s.contains("JIT")) {
+            continue; // a build without the JIT
+        }
+        let failures: Vec<_> = r.failures.iter().map(|f| (f.line, &f.message)).collect();
+        assert_eq!(
+            (r.passed, failures, r.skipped),
+            (passed, vec![], vec![]),
+            "{engine_name}"
+        );
+    }
+}

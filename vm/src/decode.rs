@@ -109,11 +109,12 @@ impl<'a> Decoder<'a> {
                     }
                     for sub in group.into_types() {
                         // A type may refer to itself: under the key it is
-                        // interned by, as `TypeId::SELF`.
-                        let mut scope = self.module.type_ids.clone();
-                        scope.push(TypeId::SELF);
-                        let key = self.func_type(&sub, &scope, off(pos))?;
-                        let id = TypeId::of_key(key);
+                        // interned by, as `TypeId::SELF`, its index's
+                        // identity while it is converted.
+                        self.module.type_ids.push(TypeId::SELF);
+                        let key = self.func_type(&sub, &self.module.type_ids, off(pos));
+                        self.module.type_ids.pop();
+                        let id = TypeId::of_key(key?);
                         self.module.types.push(id.func_type());
                         self.module.type_ids.push(id);
                     }

@@ -123,47 +123,16 @@ impl isa::TranslateControl for Translator<'_, '_> {
                 self.unreachable = true;
             }
             Control::ReturnCallIndirect { ty, table } => {
-                let params = slot_count(self.module.types[ty as usize].params());
-                self.materialize_all();
-                let base = self.top_slot() - params as Slot - 1;
-                self.emit(Op::ReturnCallIndirect { base, ty, table });
-                self.unreachable = true;
+                self.tail_call_through(ty, |base| Op::ReturnCallIndirect { base, ty, table })
             }
             Control::CallIndirect { ty, table } => {
-                let ty_index = ty;
-                let ty = &self.module.types[ty as usize];
-                let (params, results) = (slot_count(ty.params()), slot_count(ty.results()));
-                self.materialize_all();
-                let base = self.top_slot() - params as Slot - 1;
-                self.s.stack.truncate(self.s.stack.len() - params - 1);
-                self.emit(Op::CallIndirect {
-                    base,
-                    ty: ty_index,
-                    table,
-                });
-                self.s
-                    .stack
-                    .extend(std::iter::repeat_n(Operand::InSlot, results));
+                self.call_through(ty, |base| Op::CallIndirect { base, ty, table })
             }
             Control::BrOnNull(depth) => self.br_on_null(depth),
             Control::BrOnNonNull(depth) => self.br_on_non_null(depth),
-            Control::CallRef(ty_index) => {
-                let ty = &self.module.types[ty_index as usize];
-                let (params, results) = (slot_count(ty.params()), slot_count(ty.results()));
-                self.materialize_all();
-                let base = self.top_slot() - params as Slot - 1;
-                self.s.stack.truncate(self.s.stack.len() - params - 1);
-                self.emit(Op::CallRef { base, ty: ty_index });
-                self.s
-                    .stack
-                    .extend(std::iter::repeat_n(Operand::InSlot, results));
-            }
+            Control::CallRef(ty) => self.call_through(ty, |base| Op::CallRef { base, ty }),
             Control::ReturnCallRef(ty) => {
-                let params = slot_count(self.module.types[ty as usize].params());
-                self.materialize_all();
-                let base = self.top_slot() - params as Slot - 1;
-                self.emit(Op::ReturnCallRef { base, ty });
-                self.unreachable = true;
+                self.tail_call_through(ty, |base| Op::ReturnCallRef { base, ty })
             }
             Control::TryTable(t) => self.try_table(&t),
             Control::Throw(tag) => {
@@ -518,6 +487,30 @@ impl Translator<'_, '_> {
         let fusable = self.fusable_condition();
         let cond = self.pop_slot();
         self.branch_if(depth, cond, fusable);
+    }
+
+    /// A call of type `ty` whose callee the operand above its arguments
+    /// names (a table index or a function reference): `make` gives the
+    /// instruction for where the arguments start.
+    fn call_through(&mut self, ty: u32, make: impl FnOnce(Slot) -> Op) {
+        let ty = &self.module.types[ty as usize];
+        let (params, results) = (slot_count(ty.params()), slot_count(ty.results()));
+        self.materialize_all();
+        let base = self.top_slot() - params as Slot - 1;
+        self.s.stack.truncate(self.s.stack.len() - params - 1);
+        self.emit(make(base));
+        self.s
+            .stack
+            .extend(std::iter::repeat_n(Operand::InSlot, results));
+    }
+
+    /// [`Translator::call_through`] as a tail call.
+    fn tail_call_through(&mut self, ty: u32, make: impl FnOnce(Slot) -> Op) {
+        let params = slot_count(self.module.types[ty as usize].params());
+        self.materialize_all();
+        let base = self.top_slot() - params as Slot - 1;
+        self.emit(make(base));
+        self.unreachable = true;
     }
 
     /// `br_on_null`: the null test goes to the slot above the reference

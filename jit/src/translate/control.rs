@@ -85,12 +85,7 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
             }
             Control::BrIf(relative_depth) => {
                 let cond = self.pop();
-                let (target, n) = self.label(relative_depth);
-                let vals = self.top_n(n);
-                let next = self.b.create_block();
-                self.b.ins().brif(cond, target, &args(&vals), next, &[]);
-                self.b.seal_block(next);
-                self.b.switch_to_block(next);
+                self.branch_on(cond, true, relative_depth);
             }
             Control::BrTable(targets) => {
                 let index = self.pop();
@@ -171,22 +166,13 @@ impl isa::TranslateControl for Translator<'_, '_, '_> {
             Control::ReturnCallRef(ty) => self.return_call_indirect(ty, Site::Ref)?,
             Control::BrOnNull(relative_depth) => {
                 let r = self.pop();
-                let (target, n) = self.label(relative_depth);
-                let vals = self.top_n(n);
-                let next = self.b.create_block();
-                self.b.ins().brif(r, next, &[], target, &args(&vals));
-                self.b.seal_block(next);
-                self.b.switch_to_block(next);
+                self.branch_on(r, false, relative_depth);
                 self.stack.push(r);
             }
             Control::BrOnNonNull(relative_depth) => {
+                // The reference goes with the label's values, when it does.
                 let r = *self.stack.last().expect("validated operand");
-                let (target, n) = self.label(relative_depth);
-                let vals = self.top_n(n);
-                let next = self.b.create_block();
-                self.b.ins().brif(r, target, &args(&vals), next, &[]);
-                self.b.seal_block(next);
-                self.b.switch_to_block(next);
+                self.branch_on(r, true, relative_depth);
                 self.stack.pop();
             }
         }
@@ -228,6 +214,21 @@ impl Translator<'_, '_, '_> {
         );
         self.callees.insert(d, f);
         f
+    }
+
+    /// Branches to label `depth` with the values on top of the stack when
+    /// `cond` is non-zero (`when_set`) or zero; else goes on after it.
+    fn branch_on(&mut self, cond: Value, when_set: bool, depth: u32) {
+        let (target, n) = self.label(depth);
+        let vals = self.top_n(n);
+        let next = self.b.create_block();
+        if when_set {
+            self.b.ins().brif(cond, target, &args(&vals), next, &[]);
+        } else {
+            self.b.ins().brif(cond, next, &[], target, &args(&vals));
+        }
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
     }
 
     /// The arguments of a call of generated code: the callee's context

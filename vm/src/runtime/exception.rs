@@ -13,7 +13,7 @@
 //! anywhere (locals, globals, tables, the host's values), so it stays until
 //! the store is dropped; [`Store::live_exceptions`] counts what is held.
 
-use super::store::{Func, Store};
+use super::store::Store;
 use super::value::{ExnRef, Value, read_slots, slot_count, write_slots};
 use crate::types::FuncType;
 
@@ -84,21 +84,12 @@ impl Store {
     pub fn exception(&mut self, tag: Tag, values: &[Value]) -> Result<ExnRef, String> {
         let ty = self.tag_type(tag);
         let types: Vec<_> = values.iter().map(Value::ty).collect();
-        let params = ty.params();
-        if values.len() != params.len()
-            || values
-                .iter()
-                .zip(params)
-                .any(|(v, t)| !self.value_matches(v, *t))
-        {
+        if !self.values_match(values, ty.params()) {
             return Err(format!(
                 "exception payload of types {types:?} for a tag of type {ty}"
             ));
         }
-        if values
-            .iter()
-            .any(|v| matches!(v, Value::FuncRef(Some(f)) if !self.has_func(Func(f.0))))
-        {
+        if values.iter().any(|v| self.foreign_func(v).is_some()) {
             return Err("the payload refers to a function not in this store".to_string());
         }
         let mut slots = vec![0; slot_count(&types)];

@@ -22,7 +22,9 @@ use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
 use super::value::{RawRef, Value, read_slots, write_slots};
-use crate::types::{FuncType, GlobalType, HeapType, MemoryType, PAGE_SIZE, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, HeapType, MemoryType, PAGE_SIZE, RefType, TableType, ValType,
+};
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
@@ -365,6 +367,40 @@ impl Store {
         }
     }
 
+    /// Whether `values` are as many as `tys` and each matches its type
+    /// ([`Store::value_matches`]).
+    pub fn values_match(&self, values: &[Value], tys: &[ValType]) -> bool {
+        values.len() == tys.len()
+            && values
+                .iter()
+                .zip(tys)
+                .all(|(v, t)| self.value_matches(v, *t))
+    }
+
+    /// The address of the function `value` refers to when it is not one of
+    /// this store's.
+    pub(crate) fn foreign_func(&self, value: &Value) -> Option<u32> {
+        match value {
+            Value::FuncRef(Some(f)) if f.0 as usize >= self.funcs.len() => Some(f.0),
+            _ => None,
+        }
+    }
+
+    /// `value` as an element of a table of `elem`: of that type, and a
+    /// function of this store.
+    fn element(&self, elem: RefType, value: Value) -> Result<RawRef, String> {
+        if !self.value_matches(&value, ValType::Ref(elem)) {
+            return Err(format!(
+                "a {} value cannot be stored in a table of {elem}",
+                value.ty()
+            ));
+        }
+        if self.foreign_func(&value).is_some() {
+            return Err("the function is not in this store".into());
+        }
+        Ok(value.to_raw())
+    }
+
     /// Adds a global of type `ty` holding `value`; an error when the value
     /// is not of the global's type.
     pub fn global(&mut self, ty: GlobalType, value: Value) -> Result<GlobalId, Trap> {
@@ -393,19 +429,8 @@ impl Store {
     /// Adds a table of type `ty` whose elements are `init`, which must be a
     /// value of its element type and, for a function, one of this store's.
     pub fn table_with(&mut self, ty: TableType, init: Value) -> Result<TableId, TableError> {
-        if !self.value_matches(&init, ValType::Ref(ty.elem)) {
-            return Err(TableError::new(format!(
-                "a {} value cannot fill a table of {}",
-                init.ty(),
-                ty.elem
-            )));
-        }
-        if let Value::FuncRef(Some(f)) = init
-            && f.0 as usize >= self.funcs.len()
-        {
-            return Err(TableError::new("the function is not in this store"));
-        }
-        self.add_table(ty, init.to_raw())
+        let init = self.element(ty.elem, init).map_err(TableError::new)?;
+        self.add_table(ty, init)
     }
 
     pub(crate) fn add_table(&mut self, ty: TableType, init: RawRef) -> Result<TableId, TableError> {
@@ -665,18 +690,7 @@ impl Store {
     /// and a function reference against this store's functions.
     fn table_value(&self, t: TableId, value: Value) -> Result<RawRef, Trap> {
         let elem = self.tables[t.0 as usize].ty().elem;
-        if !self.value_matches(&value, ValType::Ref(elem)) {
-            return Err(Trap::host(format!(
-                "a {} value cannot be stored in a table of {elem}",
-                value.ty()
-            )));
-        }
-        if let Value::FuncRef(Some(f)) = value
-            && f.0 as usize >= self.funcs.len()
-        {
-            return Err(Trap::host("the function is not in this store"));
-        }
-        Ok(value.to_raw())
+        self.element(elem, value).map_err(Trap::host)
     }
 
     /// Calls function `f` with `args`; checks the arguments against its type.
@@ -697,12 +711,7 @@ impl Store {
             .get(f.0 as usize)
             .ok_or_else(|| Trap::host(format!("no function {} in this store", f.0)))?;
         let params = entity.ty.params();
-        if args.len() != params.len()
-            || args
-                .iter()
-                .zip(params)
-                .any(|(a, p)| !self.value_matches(a, *p))
-        {
+        if !self.values_match(args, params) {
             let given: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
             return Err(Trap::host(format!(
                 "arguments [{}] do not match the function's type {}",
@@ -710,10 +719,7 @@ impl Store {
                 entity.ty
             )));
         }
-        if let Some(bad) = args.iter().find_map(|a| match a {
-            Value::FuncRef(Some(r)) if r.0 as usize >= self.funcs.len() => Some(r.0),
-            _ => None,
-        }) {
+        if let Some(bad) = args.iter().find_map(|a| self.foreign_func(a)) {
             return Err(Trap::host(format!(
                 "argument refers to function {bad}, which is not in this store"
             )));
@@ -829,16 +835,8 @@ enum Limiter {
 /// Checks that a host function returned values of its result types, each
 /// reference naming an object of the store.
 fn check_results(store: &Store, ty: &FuncType, results: &[Value]) -> Result<(), Trap> {
-    let foreign = results
-        .iter()
-        .any(|r| matches!(r, Value::FuncRef(Some(f)) if f.0 as usize >= store.funcs.len()));
-    if results.len() != ty.results().len()
-        || results
-            .iter()
-            .zip(ty.results())
-            .any(|(r, t)| !store.value_matches(r, *t))
-        || foreign
-    {
+    let foreign = results.iter().any(|r| store.foreign_func(r).is_some());
+    if !store.values_match(results, ty.results()) || foreign {
         return Err(Trap::host(format!(
             "host function returned {} value(s) that do not match its type {ty}",
             results.len()

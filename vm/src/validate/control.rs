@@ -120,7 +120,8 @@ impl<'a> FuncValidator<'a> {
                 self.return_call(fty)?;
             }
             Control::BrOnNull(depth) => {
-                self.reserve_test_slot();
+                // A tier may test the reference into the slot above it.
+                self.reserve(&[I32]);
                 let frame = self.label(depth)?;
                 let r = self.pop_ref("br_on_null")?;
                 let tys = self.label_types(&frame);
@@ -129,7 +130,7 @@ impl<'a> FuncValidator<'a> {
                 self.push_opd(r.as_non_null());
             }
             Control::BrOnNonNull(depth) => {
-                self.reserve_test_slot();
+                self.reserve(&[I32]);
                 let frame = self.label(depth)?;
                 let tys = self.label_types(&frame);
                 let Some((&ValType::Ref(last), rest)) = tys.split_last() else {
@@ -210,9 +211,7 @@ impl<'a> FuncValidator<'a> {
         });
         self.push_all(payload);
         // A tier puts the exception after the payload before it keeps it.
-        let height = self.s.operands.len();
-        self.push(ValType::EXNREF);
-        self.s.operands.truncate(height);
+        self.reserve(&[ValType::EXNREF]);
         Ok(())
     }
 
@@ -247,9 +246,7 @@ impl<'a> FuncValidator<'a> {
         }
         // A tier puts the payload where the `try_table` starts, before it
         // branches: the stack must have room for it there.
-        let height = self.s.operands.len();
-        self.push_all(&passed);
-        self.s.operands.truncate(height);
+        self.reserve(&passed);
         Ok(())
     }
 
@@ -271,14 +268,6 @@ impl<'a> FuncValidator<'a> {
             )));
         }
         self.func_type_of(ty)
-    }
-
-    /// For `br_on_null` and `br_on_non_null`: a tier may test the
-    /// reference on top into the slot above it, which the stack must have.
-    fn reserve_test_slot(&mut self) {
-        let height = self.s.operands.len();
-        self.push(I32);
-        self.s.operands.truncate(height);
     }
 
     /// The type of the functions a `call_ref` or `return_call_ref` of type

@@ -328,6 +328,14 @@ impl<'a> FuncValidator<'a> {
         }
     }
 
+    /// Makes the stack's greatest height count `tys` pushed on top of it,
+    /// without pushing them: room a tier uses there.
+    pub(super) fn reserve(&mut self, tys: &[ValType]) {
+        let height = self.s.operands.len();
+        self.push_all(tys);
+        self.s.operands.truncate(height);
+    }
+
     pub(super) fn push_all(&mut self, tys: &[ValType]) {
         for &t in tys {
             self.push(t);
