@@ -182,7 +182,7 @@ fn compile_and_keep(
     let validated = Arc::new(skiff_vm::load(binary, &engine.features())?);
     let (code, kept) = engine.tier().compile_to_keep(&validated)?;
     let artifact = kept.map(|code| write(engine, binary, &code));
-    Ok((Module { validated, code }, artifact))
+    Ok((Module::from_parts(validated, code), artifact))
 }
 
 impl Module {
@@ -204,7 +204,7 @@ impl Module {
         // `wasm` on a tier like this one, as far as the caller vouches for
         // where the artifact came from.
         let code = unsafe { engine.tier().load_kept(&validated, code)? };
-        Ok(Module { validated, code })
+        Ok(Module::from_parts(validated, code))
     }
 
     /// Reads the module file `path` (`.wasm` or `.wat`) and compiles it,
@@ -261,7 +261,7 @@ impl Module {
         // checksum holds.
         let code = unsafe { engine.tier().load_or_compile(&validated, kept, keep) }
             .map_err(crate::LoadError::Module)?;
-        let module = Module { validated, code };
+        let module = Module::from_parts(validated, code);
         Ok(module)
     }
 }

@@ -1,6 +1,8 @@
 //! Engines: a tier, the features modules may use, and how memories are reserved.
 
-use skiff_vm::runtime::{Epoch, MemoryConfig, MemoryPool, Metering, PoolConfig, Tier};
+use skiff_vm::runtime::{
+    EngineShared, Epoch, MemoryConfig, MemoryPool, Metering, PoolConfig, Tier,
+};
 use skiff_vm::{Error, Features};
 use std::fmt;
 use std::str::FromStr;
@@ -44,9 +46,19 @@ impl fmt::Display for EngineKind {
     }
 }
 
-/// A tier with the features modules may use. Cheap to clone.
+/// A tier with the features modules may use. Cheap to clone: clones share
+/// one engine.
 #[derive(Clone)]
 pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+/// What an engine's clones share; its stores hold it too (as
+/// [`EngineShared`]).
+/// Aligned apart from its reference counts, which every store changes (as
+/// the memory pool is).
+#[repr(align(128))]
+pub(crate) struct EngineInner {
     kind: EngineKind,
     tier: Arc<dyn Tier>,
     features: Features,
@@ -203,7 +215,9 @@ impl PoolingConfig {
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Engine").field("kind", &self.kind).finish()
+        f.debug_struct("Engine")
+            .field("kind", &self.kind())
+            .finish()
     }
 }
 
@@ -273,56 +287,72 @@ impl Engine {
             EngineKind::Auto => tiered_tier(memory, metering, config.eager_bytes)?,
         };
         Ok(Engine {
-            kind,
-            tier,
-            features,
-            memory,
-            metering,
-            epoch: Epoch::new(),
-            pool,
+            inner: Arc::new(EngineInner {
+                kind,
+                tier,
+                features,
+                memory,
+                metering,
+                epoch: Epoch::new(),
+                pool,
+            }),
         })
+    }
+
+    /// The engine a store holds, as the store holds it.
+    pub(crate) fn shared(&self) -> Arc<dyn EngineShared> {
+        self.inner.clone()
+    }
+
+    /// The engine of a store's [`EngineShared`], when it is one of ours.
+    pub(crate) fn of_shared(shared: &Arc<dyn EngineShared>) -> Option<Engine> {
+        let any: Arc<dyn std::any::Any + Send + Sync> = shared.clone();
+        any.downcast::<EngineInner>()
+            .ok()
+            .map(|inner| Engine { inner })
+    }
+
+    /// The metering of a store's engine, when it is one of ours.
+    pub(crate) fn metering_of(shared: &dyn EngineShared) -> Option<Metering> {
+        let any: &dyn std::any::Any = shared;
+        any.downcast_ref::<EngineInner>().map(|e| e.metering)
     }
 
     /// Advances the engine's epoch: code of its stores whose deadline this
     /// reaches traps at its next check (with epoch interruption on). Any
     /// thread may call it, while code runs.
     pub fn increment_epoch(&self) {
-        self.epoch.increment();
-    }
-
-    /// The fuel and epoch checks its code has.
-    pub(crate) fn metering(&self) -> Metering {
-        self.metering
-    }
-
-    /// The engine's epoch counter.
-    pub(crate) fn epoch(&self) -> &Epoch {
-        &self.epoch
-    }
-
-    /// With pooling, the pool its stores take memories from.
-    pub(crate) fn pool(&self) -> Option<&MemoryPool> {
-        self.pool.as_ref()
+        self.inner.epoch.increment();
     }
 
     /// How this engine's memories reserve address space.
     pub fn memory_config(&self) -> MemoryConfig {
-        self.memory
+        self.inner.memory
     }
 
     /// Which tier this engine uses.
     pub fn kind(&self) -> EngineKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The features modules may use.
     pub fn features(&self) -> Features {
-        self.features
+        self.inner.features
     }
 
     /// The tier, to compile modules.
     pub(crate) fn tier(&self) -> &dyn Tier {
-        &*self.tier
+        &*self.inner.tier
+    }
+}
+
+impl EngineShared for EngineInner {
+    fn epoch(&self) -> &Epoch {
+        &self.epoch
+    }
+
+    fn memory_pool(&self) -> Option<&MemoryPool> {
+        self.pool.as_ref()
     }
 }
 

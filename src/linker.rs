@@ -162,7 +162,7 @@ impl<T: 'static> Linker<T> {
     /// function must have the import's type (objects of a store are
     /// checked against theirs when instantiating).
     fn definitions_of(&self, module: &Module) -> Result<Vec<Definition>, InstantiationError> {
-        let m = module.validated.module();
+        let m = module.validated().module();
         m.imports
             .iter()
             .map(|import| {
@@ -242,7 +242,7 @@ fn instantiate_with<T: 'static>(
 ) -> Result<Instance, InstantiationError> {
     let store = store.as_context_mut().store;
     let id = store.id();
-    let m = module.validated.module();
+    let m = module.validated().module();
     let mut imports = Vec::with_capacity(defs.len());
     for (import, def) in m.imports.iter().zip(defs) {
         if let Definition::Extern(e) = def
@@ -255,7 +255,7 @@ fn instantiate_with<T: 'static>(
         }
         imports.push(resolve(store, def));
     }
-    let result = vm::instantiate(store, &module.validated, module.code.clone(), imports);
+    let result = vm::instantiate(store, module.module_code(), imports);
     resume_pending_panic(store);
     result.map(|i| Instance::from_vm(id, i))
 }

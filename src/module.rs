@@ -3,7 +3,7 @@
 use crate::LoadError;
 use crate::engine::Engine;
 use skiff_vm::module::ImportDesc;
-use skiff_vm::runtime::CompiledModule;
+use skiff_vm::runtime::{CompiledModule, ModuleCode};
 use skiff_vm::types::{ExternKind, FuncType, GlobalType, MemoryType, TableType};
 use skiff_vm::{Error, ValidatedModule};
 use std::fmt;
@@ -29,26 +29,50 @@ pub enum ExternType {
 /// [`Linker`](crate::Linker). Cheap to clone.
 #[derive(Clone)]
 pub struct Module {
-    pub(crate) validated: Arc<ValidatedModule>,
-    pub(crate) code: Arc<dyn CompiledModule>,
+    /// The validated module and its code, shared with every instance.
+    inner: Arc<ModuleCode>,
 }
 
 impl fmt::Debug for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Module")
-            .field("funcs", &self.validated.funcs.len())
-            .field("exports", &self.validated.exports.len())
+            .field("funcs", &self.validated().funcs.len())
+            .field("exports", &self.validated().exports.len())
             .finish()
     }
 }
 
 impl Module {
+    /// `validated`, compiled by a tier into `code`.
+    pub(crate) fn from_parts(
+        validated: Arc<ValidatedModule>,
+        code: Arc<dyn CompiledModule>,
+    ) -> Module {
+        let inner = ModuleCode {
+            module: validated,
+            code,
+        };
+        Module {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The validated module.
+    pub(crate) fn validated(&self) -> &Arc<ValidatedModule> {
+        &self.inner.module
+    }
+
+    /// The validated module with its code, as instances hold them.
+    pub(crate) fn module_code(&self) -> &Arc<ModuleCode> {
+        &self.inner
+    }
+
     /// Whether calls to the module's functions made from now on run
     /// machine code: always on the JIT, never on the interpreter; on the
     /// tiered engine ([`EngineKind::Auto`](crate::EngineKind::Auto)), once
     /// the JIT has compiled the module in the background.
     pub fn has_compiled_code(&self) -> bool {
-        compiled_code(&self.code, false)
+        compiled_code(&self.inner.code, false)
     }
 
     /// On the tiered engine, waits until the JIT has finished compiling
@@ -57,14 +81,14 @@ impl Module {
     /// returns [`Module::has_compiled_code`] at once. Benchmarks and tests
     /// use it to measure or check compiled code alone.
     pub fn wait_for_compiled_code(&self) -> bool {
-        compiled_code(&self.code, true)
+        compiled_code(&self.inner.code, true)
     }
 
     /// Decodes, validates and compiles `bytes`: a binary module, or WebAssembly text.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let validated = Arc::new(skiff_vm::load(bytes, &engine.features())?);
         let code = engine.tier().compile(&validated)?;
-        Ok(Module { validated, code })
+        Ok(Module::from_parts(validated, code))
     }
 
     /// Reads a `.wasm` or `.wat` file and compiles it.
@@ -77,7 +101,7 @@ impl Module {
             .tier()
             .compile(&validated)
             .map_err(LoadError::Module)?;
-        Ok(Module { validated, code })
+        Ok(Module::from_parts(validated, code))
     }
 
     /// Checks `bytes` as [`Module::new`] would, without compiling them.
@@ -87,7 +111,7 @@ impl Module {
 
     /// What the module imports: module name, field name and type, in order.
     pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &str, ExternType)> + '_ {
-        let m = self.validated.module();
+        let m = self.validated().module();
         m.imports.iter().map(move |i| {
             let ty = match i.desc {
                 ImportDesc::Func(t) => ExternType::Func(m.types[t as usize].clone()),
@@ -102,7 +126,7 @@ impl Module {
 
     /// What the module exports: name and type, in order.
     pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, ExternType)> + '_ {
-        let m = self.validated.module();
+        let m = self.validated().module();
         m.exports.iter().map(move |e| {
             let i = e.index as usize;
             let ty = match e.kind {

@@ -23,7 +23,6 @@ use std::marker::PhantomData;
 /// that host functions reach through their [`Caller`](crate::Caller).
 pub struct Store<T: 'static = ()> {
     inner: vm::Store,
-    engine: Option<Engine>,
     _data: PhantomData<fn() -> T>,
 }
 
@@ -32,13 +31,9 @@ impl<T: Send + 'static> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Store<T> {
         let mut inner = vm::Store::new(engine.memory_config());
         inner.set_data(Box::new(data));
-        inner.set_epoch(engine.epoch().clone());
-        if let Some(pool) = engine.pool() {
-            inner.set_memory_pool(pool.clone());
-        }
+        inner.set_engine(engine.shared());
         Store {
             inner,
-            engine: Some(engine.clone()),
             _data: PhantomData,
         }
     }
@@ -71,8 +66,9 @@ impl<T: 'static> Store<T> {
     }
 
     fn check_fuel(&self) -> Result<(), Trap> {
-        match &self.engine {
-            Some(e) if e.metering().fuel => Ok(()),
+        let metering = self.inner.engine().and_then(|e| Engine::metering_of(&**e));
+        match metering {
+            Some(m) if m.fuel => Ok(()),
             _ => Err(Trap::host(
                 "fuel is not enabled: make the engine with Config::consume_fuel(true)",
             )),
@@ -88,8 +84,8 @@ impl<T: 'static> Store<T> {
     }
 
     /// The engine this store was made for, if it was made with one.
-    pub fn engine(&self) -> Option<&Engine> {
-        self.engine.as_ref()
+    pub fn engine(&self) -> Option<Engine> {
+        self.inner.engine().and_then(Engine::of_shared)
     }
 
     /// Makes a resource limiter kept in the store's data decide how far
@@ -166,7 +162,6 @@ impl Default for Store<()> {
     fn default() -> Self {
         Store {
             inner: vm::Store::default(),
-            engine: None,
             _data: PhantomData,
         }
     }

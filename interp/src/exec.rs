@@ -22,6 +22,7 @@
 
 use crate::code::{Clause, Delegate, FuncCode, Op, Slot};
 use crate::module::InterpModule;
+use crate::module_ref::ModuleRef;
 use crate::threaded;
 use skiff_vm::runtime::value::{
     NULL_REF, exn_ref, read_slots, ref_to_exn, slot_count, slots_of, write_slots,
@@ -29,7 +30,6 @@ use skiff_vm::runtime::value::{
 use skiff_vm::runtime::{
     ExnRef, Func, FuncKind, InstanceId, MemoryId, MeterState, Store, Trap, TrapKind, Value, ops,
 };
-use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 /// How many frames of a trap's backtrace are kept, innermost first (as many
@@ -43,7 +43,7 @@ struct CallFrame {
     fp: u32,
     instance: InstanceId,
     /// The caller's module when the callee is in another instance.
-    module: Option<Arc<InterpModule>>,
+    module: Option<ModuleRef>,
 }
 
 /// What the inner loop hands to the outer one.
@@ -93,13 +93,13 @@ fn memory_of(store: &Store, inst: InstanceId) -> Option<MemoryId> {
 /// The interpreter's code of `instance`, when the interpreter runs its
 /// calls now (its own module, or a tiered engine's not yet handed over to
 /// compiled code), so that this loop can enter it without the store.
-fn interp_code(store: &Store, instance: InstanceId) -> Option<Arc<InterpModule>> {
+fn interp_code(store: &Store, instance: InstanceId) -> Option<ModuleRef> {
     let code = store.instance(instance).code();
     let code = code.interpreted().unwrap_or_else(|| code.clone());
-    code.into_any()
-        .downcast::<InterpModule>()
-        .ok()
-        .filter(|m| !m.is_handed_over())
+    let module = code.into_any().downcast::<InterpModule>().ok()?;
+    // SAFETY: the instance holds the module (as its code, or inside its
+    // tiered code) as long as the store lives.
+    (!module.is_handed_over()).then(|| unsafe { ModuleRef::new(&module) })
 }
 
 /// The base and accessible length of memory `mem`, or of none (null and 0).
@@ -114,7 +114,7 @@ fn memory_view(store: &Store, mem: Option<MemoryId>) -> (*mut u8, usize) {
 /// of `instance`, whose code is `module`, with `args`.
 pub(crate) fn invoke(
     store: &mut Store,
-    module: Arc<InterpModule>,
+    module: ModuleRef,
     instance: InstanceId,
     func: u32,
     args: &[Value],
@@ -168,7 +168,7 @@ pub(crate) fn invoke(
 pub(crate) struct Machine {
     pub(crate) slots: Vec<u64>,
     frames: Vec<CallFrame>,
-    pub(crate) cur: Arc<InterpModule>,
+    pub(crate) cur: ModuleRef,
     inst: InstanceId,
     /// The running function, among the defined functions of `cur`.
     pub(crate) func: u32,
@@ -294,10 +294,10 @@ impl Machine {
             });
         };
         push(&self.cur, self.func, self.pc);
-        let mut module = self.cur.clone();
+        let mut module = self.cur;
         for frame in self.frames.iter().rev().take(MAX_BACKTRACE - 1) {
-            if let Some(m) = &frame.module {
-                module = m.clone();
+            if let Some(m) = frame.module {
+                module = m;
             }
             push(&module, frame.func, frame.pc as usize);
         }
@@ -436,7 +436,7 @@ impl Machine {
                 if let Some(top) = self.frames.last_mut()
                     && top.module.is_none()
                 {
-                    top.module = Some(self.cur.clone());
+                    top.module = Some(self.cur);
                 }
                 self.func = index - callee.num_imported_funcs;
                 self.cur = callee;
@@ -468,7 +468,7 @@ impl Machine {
 
     fn run(&mut self, store: &mut Store) -> Result<(), Trap> {
         loop {
-            let cur = self.cur.clone();
+            let cur = self.cur;
             let step = match self.run_function(store, &cur) {
                 Ok(Transfer::Call { addr, base }) => self.call(store, addr, base).map(|()| false),
                 Ok(Transfer::Return { src }) => Ok(self.ret(store, src)),
@@ -494,7 +494,7 @@ impl Machine {
     /// changed nothing, when no frame of this loop catches it.
     fn catch(&mut self, store: &mut Store, e: ExnRef) -> bool {
         let tag = store.exception_ref(e).tag;
-        let (mut module, mut inst) = (self.cur.clone(), self.inst);
+        let (mut module, mut inst) = (self.cur, self.inst);
         let (mut func, mut pc) = (self.func, self.pc);
         let mut depth = 0;
         let clause = loop {
@@ -508,8 +508,8 @@ impl Machine {
             let Some(frame) = self.frames.iter().rev().nth(depth) else {
                 return false;
             };
-            if let Some(m) = &frame.module {
-                module = m.clone();
+            if let Some(m) = frame.module {
+                module = m;
             }
             (inst, func, pc) = (frame.instance, frame.func, frame.pc as usize);
             depth += 1;

@@ -25,6 +25,7 @@ mod exec;
 mod float;
 mod jumps;
 mod module;
+mod module_ref;
 mod simd;
 mod threaded;
 pub mod translate;

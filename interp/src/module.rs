@@ -1,6 +1,7 @@
 //! A module translated for the interpreter.
 
 use crate::code::FuncCode;
+use crate::module_ref::ModuleRef;
 use crate::{exec, translate};
 use skiff_vm::runtime::{CompiledModule, Metering, Store, Trap, Value, WasmFunc};
 use skiff_vm::{Error, ValidatedModule};
@@ -19,6 +20,10 @@ thread_local! {
 /// [`crate::Interpreter`] makes one: the handlers trust the code it holds
 /// (jump targets and slots were checked when it was translated), so it is
 /// never writable from outside.
+///
+/// Aligned apart from the reference counts of the `Arc` that shares it (as
+/// a validated module is).
+#[repr(align(128))]
 pub struct InterpModule {
     /// The validated module.
     pub(crate) module: Arc<ValidatedModule>,
@@ -126,27 +131,21 @@ impl InterpModule {
     /// [`CompiledModule::call`] does, whatever code the instance holds (a
     /// tiered engine's, which holds this module's too).
     pub fn call_shared(
-        self: &Arc<Self>,
+        &self,
         store: &mut Store,
         f: WasmFunc,
         args: &[Value],
     ) -> Result<Vec<Value>, Trap> {
         let defined = f.defined_index(self.module.module())?;
-        exec::invoke(store, self.clone(), f.instance, defined, args)
+        // SAFETY: `self` is borrowed until the call returns.
+        let this = unsafe { ModuleRef::new(self) };
+        exec::invoke(store, this, f.instance, defined, args)
     }
 }
 
 impl CompiledModule for InterpModule {
     fn call(&self, store: &mut Store, f: WasmFunc, args: &[Value]) -> Result<Vec<Value>, Trap> {
-        let this = store
-            .instance(f.instance)
-            .code()
-            .clone()
-            .into_any()
-            .downcast::<InterpModule>()
-            .map_err(|_| Trap::host("instance code is not the interpreter's"))?;
-        debug_assert!(std::ptr::eq(Arc::as_ptr(&this), self));
-        this.call_shared(store, f, args)
+        self.call_shared(store, f, args)
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

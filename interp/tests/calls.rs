@@ -10,7 +10,7 @@ fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> skiff_vm::runti
     let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
     let code = Interpreter::new().compile(&module).expect("translates");
     linker
-        .instantiate(store, &module, code)
+        .instantiate(store, &module, &code)
         .expect("instantiates")
 }
 
@@ -224,7 +224,7 @@ fn a_large_module_translates_on_threads_in_function_order() {
     let code = Interpreter::new().compile(&module).expect("translates");
     let mut store = Store::default();
     let inst = Linker::new()
-        .instantiate(&mut store, &module, code)
+        .instantiate(&mut store, &module, &code)
         .expect("instantiates");
     for i in [0usize, 1, 999, 1000, 1999] {
         assert_eq!(
@@ -243,7 +243,7 @@ fn a_large_module_with_simd_in_one_function_translates_and_runs() {
     let code = Interpreter::new().compile(&module).expect("translates");
     let mut store = Store::default();
     let inst = Linker::new()
-        .instantiate(&mut store, &module, code)
+        .instantiate(&mut store, &module, &code)
         .expect("instantiates");
     assert_eq!(
         call(&mut store, inst, "f1500", &[]).unwrap(),

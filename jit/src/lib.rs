@@ -246,8 +246,9 @@ pub struct JitModule {
     trampolines: Arc<[usize]>,
     /// Where generated code may call or jump into the functions directly
     /// (a `call_indirect` or `return_call_indirect` that finds one of them
-    /// in a table). Each instance's state gets it.
-    entries: Entries,
+    /// in a table). Each instance's state shares it, with one count
+    /// (threads instantiating the module at once contend for each count).
+    entries: Arc<Entries>,
     /// The code's entry in the registry the signal handler reads; dropped
     /// (unregistered) before the code's memory is freed.
     registration: Option<registry::Registration>,
@@ -391,7 +392,7 @@ fn compile(
         .iter()
         .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
         .collect();
-    let entries = Entries {
+    let entries = Arc::new(Entries {
         code: plan
             .func_ids()
             .iter()
@@ -400,7 +401,7 @@ fn compile(
         trampolines: trampolines.clone(),
         metering,
         tail: tail_calls,
-    };
+    });
     let compiled = JitModule {
         module: module.clone(),
         memory,

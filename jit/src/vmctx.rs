@@ -135,7 +135,6 @@ pub mod offsets {
 /// other generated code may call it directly: the fuel and epoch checks it
 /// was compiled with (which its signature follows) and its calling
 /// convention (Cranelift's tail convention in modules with tail calls).
-#[derive(Clone)]
 pub(crate) struct Entries {
     /// The code of each defined function, by defined index.
     pub(crate) code: Arc<[usize]>,
@@ -170,7 +169,7 @@ pub(crate) struct InstanceState {
     _memories: Box<[*const VMMemory]>,
     /// Where generated code of other instances (or of this one, through a
     /// table) may call or jump into this instance's code.
-    pub(crate) entries: Entries,
+    pub(crate) entries: Arc<Entries>,
     /// The instance's cache of `call_indirect` targets, made on the first
     /// target found (`vmctx.indirect_cache` then points to it).
     cache: OnceLock<Box<[CacheEntry]>>,
@@ -198,7 +197,11 @@ impl InstanceState {
 
     /// Builds the context block of `instance`, whose objects exist in `store`;
     /// `entries` as the field says.
-    pub(crate) fn new(store: &mut Store, instance: InstanceId, entries: Entries) -> InstanceState {
+    pub(crate) fn new(
+        store: &mut Store,
+        instance: InstanceId,
+        entries: Arc<Entries>,
+    ) -> InstanceState {
         let inst = store.instance(instance);
         let (global_ids, memory_ids) = (inst.globals().to_vec(), inst.memories().to_vec());
         let memory0 = memory_ids.first().copied();

@@ -52,7 +52,7 @@ fn a_large_module_links_calls_across_threads() {
     let code = Jit::new().unwrap().compile(&module).expect("compiles");
     let mut store = Store::default();
     let inst = Linker::new()
-        .instantiate(&mut store, &module, code)
+        .instantiate(&mut store, &module, &code)
         .expect("instantiates");
     let Some(Extern::Func(pick)) = store.instance(inst).export("pick") else {
         panic!("no export pick");
@@ -80,7 +80,7 @@ fn vector_code_in_a_large_module_compiles_on_threads() {
     let code = Jit::new().unwrap().compile(&module).expect("compiles");
     let mut store = Store::default();
     let inst = Linker::new()
-        .instantiate(&mut store, &module, code)
+        .instantiate(&mut store, &module, &code)
         .expect("instantiates");
     let Some(Extern::Func(pick)) = store.instance(inst).export("pick") else {
         panic!("no export pick");

@@ -12,7 +12,7 @@ fn instantiate(jit: &Jit, store: &mut Store, wat: &str) -> InstanceId {
     let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
     let code = jit.compile(&module).expect("compiles");
     Linker::new()
-        .instantiate(store, &module, code)
+        .instantiate(store, &module, &code)
         .expect("instantiates")
 }
 

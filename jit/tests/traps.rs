@@ -13,7 +13,7 @@ fn instantiate(store: &mut Store, wat: &str) -> InstanceId {
         .compile(&module)
         .expect("compiles");
     Linker::new()
-        .instantiate(store, &module, code)
+        .instantiate(store, &module, &code)
         .expect("instantiates")
 }
 
@@ -97,7 +97,7 @@ fn a_thousand_instances_each_with_a_memory() {
     let instances: Vec<InstanceId> = (0..1000)
         .map(|_| {
             Linker::new()
-                .instantiate(&mut store, &module, code.clone())
+                .instantiate(&mut store, &module, &code)
                 .unwrap()
         })
         .collect();
@@ -152,7 +152,7 @@ fn host_functions_and_other_instances_are_called_through_the_store() {
         .unwrap(),
     );
     let code = Jit::new().unwrap().compile(&module).unwrap();
-    let inst = linker.instantiate(&mut store, &module, code).unwrap();
+    let inst = linker.instantiate(&mut store, &module, &code).unwrap();
     assert_eq!(
         call(&mut store, inst, "quad", &[Value::I64(5)]).unwrap(),
         vec![Value::I64(20)]

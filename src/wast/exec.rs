@@ -592,7 +592,7 @@ impl<'e> Exec<'e> {
             return Err(NotInstantiated::Skipped(reason));
         }
         let rt = self.runtime();
-        match rt.linker.instantiate(&mut rt.store, module, code.clone()) {
+        match rt.linker.instantiate(&mut rt.store, module, code) {
             Ok(i) => Ok(i),
             // Any refusal (a memory that cannot be reserved or committed) is
             // a failure, like every other error.

@@ -59,7 +59,7 @@ fn instantiate(store: &mut Store, linker: &Linker, wat: &str) -> InstanceId {
     let module = Arc::new(load(wat.as_bytes(), &Features::WASM2).expect("valid module"));
     let code = common::tier().compile(&module).expect("compiles");
     linker
-        .instantiate(store, &module, code)
+        .instantiate(store, &module, &code)
         .expect("instantiates")
 }
 

@@ -30,7 +30,7 @@ pub fn call_metered(
     let mut store = Store::default();
     store.set_fuel(fuel.unwrap_or(0));
     let inst = Linker::new()
-        .instantiate(&mut store, &module, code)
+        .instantiate(&mut store, &module, &code)
         .expect("instantiates");
     let Some(Extern::Func(f)) = store.instance(inst).export("f") else {
         panic!("no export f");

@@ -24,11 +24,20 @@ pub struct LayeredState {
     pub upper: OnceLock<TierState>,
 }
 
+/// A validated module with a tier's code for it: what its instances hold,
+/// behind one shared count (threads instantiating one module at once
+/// contend for every count they change).
+pub struct ModuleCode {
+    /// The module.
+    pub module: Arc<ValidatedModule>,
+    /// The tier's code for it.
+    pub code: Arc<dyn CompiledModule>,
+}
+
 /// An instance of a module. Its index spaces are fixed once it exists; the
 /// tier's state is made once, at instantiation, and lives as long as the store.
 pub struct InstanceEntity {
-    module: Arc<ValidatedModule>,
-    code: Arc<dyn CompiledModule>,
+    module_code: Arc<ModuleCode>,
     pub(crate) funcs: Vec<Func>,
     pub(crate) tables: Vec<TableId>,
     pub(crate) memories: Vec<MemoryId>,
@@ -43,8 +52,8 @@ pub struct InstanceEntity {
 }
 
 impl InstanceEntity {
-    pub(crate) fn new(module: Arc<ValidatedModule>, code: Arc<dyn CompiledModule>) -> Self {
-        let m = module.module();
+    pub(crate) fn new(module_code: Arc<ModuleCode>) -> Self {
+        let m = module_code.module.module();
         InstanceEntity {
             funcs: Vec::with_capacity(m.funcs.len()),
             tables: Vec::with_capacity(m.tables.len()),
@@ -55,19 +64,18 @@ impl InstanceEntity {
             data_dropped: vec![false; m.data.len()],
             exports: HashMap::with_capacity(m.exports.len()),
             tier_state: None,
-            module,
-            code,
+            module_code,
         }
     }
 
     /// The module it instantiates.
     pub fn module(&self) -> &Arc<ValidatedModule> {
-        &self.module
+        &self.module_code.module
     }
 
     /// The tier's code for the module.
     pub fn code(&self) -> &Arc<dyn CompiledModule> {
-        &self.code
+        &self.module_code.code
     }
 
     /// Its function index space, imports first.

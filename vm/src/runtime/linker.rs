@@ -3,7 +3,7 @@
 
 use super::caller::Caller;
 use super::func::{FuncEntity, FuncKind};
-use super::instance::InstanceEntity;
+use super::instance::{InstanceEntity, ModuleCode};
 use super::memory::MemoryError;
 use super::ops;
 use super::store::{Extern, Func, InstanceId, Store};
@@ -109,10 +109,14 @@ impl Linker {
         &self,
         store: &mut Store,
         module: &Arc<ValidatedModule>,
-        code: Arc<dyn CompiledModule>,
+        code: &Arc<dyn CompiledModule>,
     ) -> Result<InstanceId, InstantiationError> {
         let imports = self.resolve(module)?;
-        instantiate(store, module, code, imports)
+        let module_code = ModuleCode {
+            module: module.clone(),
+            code: code.clone(),
+        };
+        instantiate(store, &Arc::new(module_code), imports)
     }
 
     /// Finds every import of `module` by its names.
@@ -185,14 +189,15 @@ fn check_import(
     }
 }
 
-/// Instantiates `module` in `store` with `imports`, objects of `store` in
-/// the order of the module's imports, each checked here against its import's type.
+/// Instantiates a module (with its tier's code) in `store` with `imports`,
+/// objects of `store` in the order of the module's imports, each checked
+/// here against its import's type.
 pub fn instantiate(
     store: &mut Store,
-    module: &Arc<ValidatedModule>,
-    code: Arc<dyn CompiledModule>,
+    module_code: &Arc<ModuleCode>,
     imports: Vec<Extern>,
 ) -> Result<InstanceId, InstantiationError> {
+    let (module, code) = (&module_code.module, &module_code.code);
     let m = module.module();
     if imports.len() != m.imports.len() {
         return Err(InstantiationError::Link(format!(
@@ -206,7 +211,7 @@ pub fn instantiate(
     }
     check_counts(store, m)?;
     let id = InstanceId(store.instances.len() as u32);
-    let mut inst = InstanceEntity::new(module.clone(), code);
+    let mut inst = InstanceEntity::new(module_code.clone());
     for ext in imports {
         match ext {
             Extern::Func(f) => inst.funcs.push(f),
@@ -281,7 +286,6 @@ pub fn instantiate(
         };
         inst.elems.push(Some(items));
     }
-    let code = inst.code().clone();
     store.instances.push(inst);
     let state = code.instantiate(store, id)?;
     store.instances[id.0 as usize].tier_state = state;

@@ -139,8 +139,12 @@ pub struct VMMemory {
 enum Backing {
     /// A reservation of its own, released with it.
     Reserved(region::Allocation),
-    /// A slot of a pool, given back (its pages discarded) when it is dropped.
-    Pooled(MemoryPool, Slot),
+    /// A slot of a pool, until the store holding the memory gives it back
+    /// (its pages discarded) to the pool, which the store holds: so a
+    /// memory need not count a reference to the pool, which threads making
+    /// memories at once would contend for. (A memory dropped still holding
+    /// its slot takes the slot out of use until the pool is dropped.)
+    Pooled(Option<Slot>),
 }
 
 /// A linear memory.
@@ -248,8 +252,8 @@ impl LinearMemory {
 
     /// A memory of type `ty` in a slot of `pool`, its first bytes mapped
     /// copy-on-write from `image` when there is one; its slot goes back to
-    /// the pool when it is dropped.
-    pub fn pooled(
+    /// the pool through [`LinearMemory::give_back`].
+    pub(crate) fn pooled(
         ty: &MemoryType,
         pool: &MemoryPool,
         image: Option<&MemoryImage>,
@@ -260,11 +264,23 @@ impl LinearMemory {
             return Err(MemoryError::new("a memory image larger than the memory"));
         }
         let (base, slot) = pool.take(len, image)?;
-        let mut mem =
-            LinearMemory::with_backing(Backing::Pooled(pool.clone(), slot), base, ty, max_pages);
+        let mut mem = LinearMemory::with_backing(Backing::Pooled(Some(slot)), base, ty, max_pages);
         mem.len = len;
         mem.vm.len = len;
         Ok(mem)
+    }
+
+    /// Gives a pooled memory's slot back to `pool`, the pool it was taken
+    /// from, discarding what the memory wrote; nothing for a memory with a
+    /// reservation of its own. The memory has no accessible bytes after.
+    pub(crate) fn give_back(&mut self, pool: &MemoryPool) {
+        if let Backing::Pooled(slot) = &mut self.backing
+            && let Some(slot) = slot.take()
+        {
+            pool.give_back(self.base, slot, self.len, self.suspect);
+            self.len = 0;
+            self.vm.len = 0;
+        }
     }
 
     /// The most pages a memory of `ty` may grow to in a reservation made
@@ -408,14 +424,6 @@ impl LinearMemory {
         let end = start.checked_add(N)?;
         self.data_mut().get_mut(start..end)?.copy_from_slice(&bytes);
         Some(())
-    }
-}
-
-impl Drop for LinearMemory {
-    fn drop(&mut self) {
-        if let Backing::Pooled(pool, slot) = &self.backing {
-            pool.give_back(self.base, *slot, self.len, self.suspect);
-        }
     }
 }
 

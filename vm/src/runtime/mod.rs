@@ -4,6 +4,7 @@
 //! and the contract a tier implements.
 
 mod caller;
+mod engine_ref;
 pub mod exception;
 mod func;
 pub mod image;
@@ -22,9 +23,10 @@ pub mod trap;
 pub mod value;
 
 pub use caller::Caller;
+pub use engine_ref::EngineShared;
 pub use exception::{Exception, Tag};
 pub use func::{FuncEntity, FuncKind, HostFn};
-pub use instance::{InstanceEntity, LayeredState, TierState};
+pub use instance::{InstanceEntity, LayeredState, ModuleCode, TierState};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::{InstantiationError, Linker, eval_const, instantiate};
 pub use memory::{

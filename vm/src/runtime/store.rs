@@ -10,6 +10,7 @@
 //! by index, see [`super::exception`].)
 
 use super::caller::Caller;
+use super::engine_ref::{EngineShared, detached_epoch};
 use super::exception::{Exceptions, Tag};
 use super::func::{FuncEntity, FuncKind, HostFn};
 use super::image::MemoryImage;
@@ -17,7 +18,6 @@ use super::instance::InstanceEntity;
 use super::limits::{ResourceLimiter, StoreLimits};
 use super::memory::{LinearMemory, MemoryConfig, MemoryError};
 use super::metering::{Epoch, MeterState};
-use super::pool::MemoryPool;
 use super::table::{Table, TableError};
 use super::tier::WasmFunc;
 use super::trap::Trap;
@@ -26,6 +26,7 @@ use crate::types::{
     FuncType, GlobalType, HeapType, MemoryType, PAGE_SIZE, RefType, TableType, ValType,
 };
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -36,9 +37,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct StoreId(u64);
 
 impl StoreId {
+    /// A new identity. Each thread takes identities from a block of its
+    /// own, so that threads making stores at the same time seldom touch the
+    /// one counter they share.
     fn next() -> StoreId {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+        const BLOCK: u64 = 1024;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        thread_local! {
+            static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        RANGE.with(|range| {
+            let (mut next, mut end) = range.get();
+            if next == end {
+                next = NEXT_BLOCK.fetch_add(1, Ordering::Relaxed) * BLOCK;
+                end = next + BLOCK;
+            }
+            range.set((next + 1, end));
+            StoreId(next)
+        })
     }
 }
 
@@ -104,8 +120,9 @@ pub struct Store {
     /// Host functions shared through [`Store::host_func_shared`], by address.
     shared_host_funcs: HashMap<usize, Func>,
     memory_config: MemoryConfig,
-    /// Where memories come from when not from reservations of their own.
-    pool: Option<MemoryPool>,
+    /// The engine the store was made for, if any: its epoch counter, and
+    /// the pool memories come from when not from reservations of their own.
+    engine: Option<Arc<dyn EngineShared>>,
     /// Decides what may grow and how many objects the store may hold.
     limiter: Limiter,
     /// Bytes of native stack JIT code may use below its outermost entry.
@@ -121,12 +138,22 @@ pub struct Store {
     /// Fuel left and the epoch deadline, which compiled code reads through a
     /// pointer (boxed: the address stays put).
     meter: Box<MeterState>,
-    /// The epoch counter of the engine the store belongs to.
-    epoch: Epoch,
     /// Counts the changes of any table element in the store, so that code
     /// may keep what it found in a table for as long as it reads the same
     /// count (boxed: compiled code reads it through a pointer).
     table_version: Box<u64>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Memories taken from the engine's pool go back to it; nothing
+        // references them any more.
+        if let Some(pool) = self.engine.as_ref().and_then(|e| e.memory_pool()) {
+            for memory in &mut self.memories {
+                memory.give_back(pool);
+            }
+        }
+    }
 }
 
 impl Default for Store {
@@ -162,14 +189,13 @@ impl Store {
             exceptions: Exceptions::default(),
             shared_host_funcs: HashMap::new(),
             memory_config,
-            pool: None,
+            engine: None,
             limiter: Limiter::Default(StoreLimits::default()),
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
             max_interp_stack: DEFAULT_MAX_INTERP_STACK,
             data: Box::new(()),
             pending_panic: None,
             meter: Box::default(),
-            epoch: Epoch::new(),
             table_version: Box::default(),
         }
     }
@@ -189,17 +215,33 @@ impl Store {
         &*self.table_version
     }
 
-    /// Takes memories from `pool` instead of reserving address space for
-    /// each; the store's memory configuration becomes the pool's slots', so
-    /// that code compiled for another refuses to instantiate in it.
-    pub fn set_memory_pool(&mut self, pool: MemoryPool) {
-        self.memory_config = pool.memory_config();
-        self.pool = Some(pool);
+    /// Makes the store one of `engine`'s: it uses the engine's epoch
+    /// counter for its deadline and, when the engine has a pool of
+    /// memories, takes memories from it instead of reserving address space
+    /// for each (the store's memory configuration becomes the pool's
+    /// slots', so that code compiled for another refuses to instantiate in it).
+    ///
+    /// # Panics
+    /// When the store holds memories already.
+    pub fn set_engine(&mut self, engine: Arc<dyn EngineShared>) {
+        assert!(
+            self.memories.is_empty(),
+            "a store's engine is set before it holds memories"
+        );
+        if let Some(pool) = engine.memory_pool() {
+            self.memory_config = pool.memory_config();
+        }
+        self.engine = Some(engine);
     }
 
-    /// Uses `epoch`, an engine's counter, for this store's deadline.
-    pub fn set_epoch(&mut self, epoch: Epoch) {
-        self.epoch = epoch;
+    /// The engine the store was made for, if any.
+    pub fn engine(&self) -> Option<&Arc<dyn EngineShared>> {
+        self.engine.as_ref()
+    }
+
+    /// The epoch counter of the store's engine.
+    fn epoch(&self) -> &Epoch {
+        self.engine.as_ref().map_or(detached_epoch(), |e| e.epoch())
     }
 
     /// Sets the fuel left to `fuel` (at most `i64::MAX`).
@@ -215,7 +257,7 @@ impl Store {
     /// Code traps once the engine's epoch counter reaches its current value
     /// plus `ticks`.
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
-        self.meter.deadline = self.epoch.current().saturating_add(ticks);
+        self.meter.deadline = self.epoch().current().saturating_add(ticks);
     }
 
     /// The fuel and deadline compiled code reads and writes; valid as long
@@ -227,7 +269,7 @@ impl Store {
     /// The engine's epoch counter, which compiled code reads; valid as long
     /// as the store.
     pub fn epoch_counter(&self) -> *const std::sync::atomic::AtomicU64 {
-        self.epoch.counter()
+        self.epoch().counter()
     }
 
     /// This store's identity.
@@ -500,7 +542,7 @@ impl Store {
                 ty.limits.min
             )));
         }
-        let made = match &self.pool {
+        let made = match self.engine.as_ref().and_then(|e| e.memory_pool()) {
             Some(pool) => LinearMemory::pooled(ty, pool, image),
             None => LinearMemory::new(ty, &self.memory_config, image),
         };

@@ -31,7 +31,12 @@ pub use func::{BlockInfo, FuncInfo};
 pub use record::{decode_infos, encode_infos};
 
 /// A module that passed validation, with what the tiers need about each function.
+///
+/// Aligned apart from the reference counts of the `Arc` that shares it,
+/// which every instance changes, so that threads instantiating it at once
+/// read it without contending for those counts' cache line.
 #[derive(Debug, Clone)]
+#[repr(align(128))]
 pub struct ValidatedModule {
     module: Module,
     /// One entry per defined function, in the order of the code section.

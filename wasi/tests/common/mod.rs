@@ -82,7 +82,7 @@ fn instantiate_and_run(wasm: &[u8], builder: WasiCtxBuilder) -> Run {
     let module = Arc::new(load(wasm, &Features::WASM2).expect("the program validates"));
     let code = tier().compile(&module).expect("it compiles");
     let instance = linker
-        .instantiate(&mut store, &module, code)
+        .instantiate(&mut store, &module, &code)
         .expect("it instantiates");
     let result = run_start(&mut store, instance);
     Run {

@@ -3,18 +3,24 @@
 //! dropping an instance maps and unmaps nothing.
 //!
 //! Each slot is a memory configuration's reservation plus its guard. A
-//! memory taken from the pool occupies one. When it is dropped, the pages
+//! memory taken from the pool occupies one. Once it is dropped, the pages
 //! it changed (found by the kernel's `PAGEMAP_SCAN` where it has one) are
 //! discarded with `madvise(MADV_DONTNEED)`: the pages of its image read as
 //! the image again, the others as zero. The slot goes back to the pool
-//! still accessible up to where the memory ended and still mapping its
-//! image. The next memory of the same module, taken from the same slot,
-//! then needs at most one `mprotect` to match its initial size. A memory
-//! with another image, or none, replaces the slot's old mapping first.
+//! ([`free_slots`]) still accessible up to where the memory ended and still
+//! mapping its image. The next memory of the same module,
+//! taken from the same slot, then needs at most one `mprotect` to match
+//! its initial size. A memory with another image, or none, replaces the
+//! slot's old mapping first.
+
+mod discard;
+mod free_slots;
 
 use super::image::MemoryImage;
 use super::memory::{MemoryConfig, MemoryError};
-use std::sync::{Arc, Mutex};
+use discard::{discard_changed, reset};
+use free_slots::FreeSlots;
+use std::sync::Arc;
 
 /// How many memories a pool holds and how each is reserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,19 +45,23 @@ impl std::fmt::Debug for MemoryPool {
     }
 }
 
+/// Aligned to a cache line pair of its own, apart from the reference
+/// counts before it, which every memory taken changes: threads reading the
+/// pool while others count do not contend for the same line.
+#[repr(align(128))]
 struct Pool {
     /// Every slot's address space, one after the other.
     region: region::Allocation,
     /// Bytes from one slot's base to the next's.
     stride: usize,
     config: PoolConfig,
-    /// Slots not in use, the most recently released last.
-    free: Mutex<Vec<Slot>>,
+    /// Slots not in use.
+    free: FreeSlots,
 }
 
 // SAFETY: the region is only read for its base address; the slots' pages
 // are reached only through the memory holding the slot, which owns them
-// exclusively, and the free list is behind a mutex.
+// exclusively, and the free lists are behind mutexes.
 unsafe impl Send for Pool {}
 // SAFETY: as above.
 unsafe impl Sync for Pool {}
@@ -65,10 +75,6 @@ pub(crate) struct Slot {
     /// The image mapped at the base: its id and length.
     image: Option<(u64, usize)>,
 }
-
-/// How many of the most recently freed slots are searched for one that
-/// already maps the wanted image.
-const AFFINITY_SEARCH: usize = 16;
 
 impl MemoryPool {
     /// Reserves the address space of `config.memories` slots.
@@ -92,7 +98,6 @@ impl MemoryPool {
             ))
         })?;
         let free = (0..config.memories as usize)
-            .rev()
             .map(|index| Slot {
                 index,
                 accessible: 0,
@@ -103,7 +108,7 @@ impl MemoryPool {
             region,
             stride,
             config,
-            free: Mutex::new(free),
+            free: FreeSlots::new(free),
         })))
     }
 
@@ -120,22 +125,12 @@ impl MemoryPool {
         image: Option<&MemoryImage>,
     ) -> Result<(*mut u8, Slot), MemoryError> {
         let want = image.map(|i| (i.id(), i.len()));
-        let mut slot = {
-            let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
-            let n = free.len();
-            let at = free[n.saturating_sub(AFFINITY_SEARCH)..]
-                .iter()
-                .rposition(|s| s.image == want)
-                .map(|i| i + n.saturating_sub(AFFINITY_SEARCH))
-                .or(n.checked_sub(1))
-                .ok_or_else(|| {
-                    MemoryError::new(format!(
-                        "all {} memory slots of the pool are in use",
-                        self.0.config.memories
-                    ))
-                })?;
-            free.swap_remove(at)
-        };
+        let mut slot = self.0.free.take(|s| s.image == want).ok_or_else(|| {
+            MemoryError::new(format!(
+                "all {} memory slots of the pool are in use",
+                self.0.config.memories
+            ))
+        })?;
         let base = self.base(slot.index);
         debug_assert!(bytes as u64 <= self.0.config.memory.reservation);
         if let Err(e) = self.prepare(base, &mut slot, bytes, image, want) {
@@ -188,28 +183,22 @@ impl MemoryPool {
     /// discarding fails, the whole slot is mapped afresh instead. A slot
     /// that cannot be reset either way is not reused.
     pub(crate) fn give_back(&self, base: *mut u8, mut slot: Slot, len: usize, suspect: bool) {
-        let imaged = slot.image.map_or(0, |(_, l)| l).min(len);
-        if !suspect && discard_changed(base, imaged, len).is_ok() {
+        if !suspect && discard_changed(base, len).is_ok() {
             slot.accessible = len;
-            self.release(slot);
+            self.0.free.put(slot);
         } else {
             self.renew(base, slot);
         }
     }
 
     /// Maps the whole slot at `base` afresh, inaccessible and without an
-    /// image, and gives it back; a slot that cannot be is not reused.
+    /// image, and puts it back ready; a slot that cannot be is not reused.
     fn renew(&self, base: *mut u8, mut slot: Slot) {
         if reset(base, self.0.stride).is_ok() {
             slot.accessible = 0;
             slot.image = None;
-            self.release(slot);
+            self.0.free.put(slot);
         }
-    }
-
-    fn release(&self, slot: Slot) {
-        let mut free = self.0.free.lock().unwrap_or_else(|e| e.into_inner());
-        free.push(slot);
     }
 
     fn base(&self, index: usize) -> *mut u8 {
@@ -234,207 +223,6 @@ unsafe fn protect(addr: *mut u8, len: usize, accessible: bool) -> Result<(), Mem
         .map_err(|e| MemoryError::new(format!("cannot change a pool slot's protection: {e}")))
 }
 
-/// Maps fresh, inaccessible, anonymous pages over the first `len` bytes of
-/// the slot at `base`, dropping whatever was mapped there.
-#[cfg(unix)]
-fn reset(base: *mut u8, len: usize) -> Result<(), MemoryError> {
-    // SAFETY: `[base, base + len)` is in a slot that the caller owns and
-    // nothing references; `MAP_FIXED` replaces those pages in place.
-    let mapped = unsafe {
-        libc::mmap(
-            base.cast(),
-            len,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if mapped == libc::MAP_FAILED {
-        return Err(MemoryError::new(format!(
-            "cannot reset a pool slot: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    Ok(())
-}
-
-/// Discards the contents of the first `len` bytes at `base`: pages mapped
-/// from an image read as the image again, the others as zero.
-#[cfg(unix)]
-fn discard(base: *mut u8, len: usize) -> Result<(), MemoryError> {
-    if len == 0 {
-        return Ok(());
-    }
-    // SAFETY: `[base, base + len)` is the accessible part of a slot whose
-    // memory is being dropped: nothing references it any more.
-    if unsafe { libc::madvise(base.cast(), len, libc::MADV_DONTNEED) } != 0 {
-        return Err(MemoryError::new(format!(
-            "cannot discard a pool slot's pages: {}",
-            std::io::Error::last_os_error()
-        )));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn reset(_base: *mut u8, _len: usize) -> Result<(), MemoryError> {
-    Err(MemoryError::new("pooled memories need a Unix system"))
-}
-
-#[cfg(not(unix))]
-fn discard(_base: *mut u8, _len: usize) -> Result<(), MemoryError> {
-    Err(MemoryError::new("pooled memories need a Unix system"))
-}
-
-/// Discards the pages among the `len` bytes at `base` that no longer read
-/// as they did when the slot was taken: in the first `imaged` bytes, those
-/// not mapping the image's file (written since, or swapped out); in the
-/// rest, those neither absent nor the kernel's shared zero page. Pages
-/// still mapping the image, or the zero page, stay mapped, so that the next
-/// memory in the slot reads them without a page fault. Which is which comes
-/// from the kernel's page map of the process (`PAGEMAP_SCAN`, Linux 6.7);
-/// without it, every page is discarded.
-#[cfg(target_os = "linux")]
-fn discard_changed(base: *mut u8, imaged: usize, len: usize) -> Result<(), MemoryError> {
-    use scan::{PAGE_IS_FILE, PAGE_IS_PFNZERO};
-    // SAFETY: `imaged <= len`, so the address is in the same range.
-    let rest = unsafe { base.add(imaged) };
-    scan::with_pagemap(|map| {
-        discard_where(map, base, imaged, PAGE_IS_FILE)?;
-        discard_where(map, rest, len - imaged, PAGE_IS_FILE | PAGE_IS_PFNZERO)
-    })
-}
-
-/// Discards the pages among the `len` bytes at `base` that are present or
-/// swapped out and in none of the categories `clean` (the kernel's
-/// `PAGE_IS_*` bits), as the page map `map` says; all of them without one,
-/// or when it cannot be scanned.
-#[cfg(target_os = "linux")]
-fn discard_where(
-    map: Option<&std::fs::File>,
-    base: *mut u8,
-    len: usize,
-    clean: u64,
-) -> Result<(), MemoryError> {
-    if len == 0 {
-        return Ok(());
-    }
-    let Some(map) = map else {
-        return discard(base, len);
-    };
-    let mut start = base as u64;
-    let end = start + len as u64;
-    let mut runs = [scan::PageRegion::default(); 32];
-    while start < end {
-        match scan::changed(map, start, end, clean, &mut runs) {
-            Some((found, walk_end)) if walk_end > start && walk_end <= end => {
-                for run in &runs[..found] {
-                    discard(run.start as *mut u8, (run.end - run.start) as usize)?;
-                }
-                start = walk_end;
-            }
-            // No scan (an older kernel), or an answer we do not expect:
-            // discard everything left.
-            _ => return discard(start as *mut u8, (end - start) as usize),
-        }
-    }
-    Ok(())
-}
-
-/// The kernel's `PAGEMAP_SCAN` interface (`linux/fs.h`).
-#[cfg(target_os = "linux")]
-mod scan {
-    use std::fs::File;
-    use std::os::fd::AsRawFd;
-    use std::sync::OnceLock;
-
-    /// Runs `f` with the process's page map, `None` when it cannot be
-    /// opened. It is opened once per process: a file opened before a `fork`
-    /// still describes the parent's pages.
-    pub fn with_pagemap<R>(f: impl FnOnce(Option<&File>) -> R) -> R {
-        static PAGEMAP: OnceLock<Option<(u32, File)>> = OnceLock::new();
-        let open = || File::open("/proc/self/pagemap").ok();
-        let pid = std::process::id();
-        match PAGEMAP.get_or_init(|| open().map(|map| (pid, map))) {
-            Some((opener, map)) if *opener == pid => f(Some(map)),
-            _ => f(open().as_ref()),
-        }
-    }
-
-    /// Scans `[start, end)` of `map`'s process for runs of pages present or
-    /// swapped out and in none of the categories `clean`, written to
-    /// `runs`: how many it wrote and where the walk ended (short of `end`
-    /// when `runs` filled up), or `None` when the kernel refuses.
-    pub fn changed(
-        map: &File,
-        start: u64,
-        end: u64,
-        clean: u64,
-        runs: &mut [PageRegion],
-    ) -> Option<(usize, u64)> {
-        let mut arg = Arg {
-            size: std::mem::size_of::<Arg>() as u64,
-            flags: 0,
-            start,
-            end,
-            walk_end: 0,
-            vec: runs.as_mut_ptr() as u64,
-            vec_len: runs.len() as u64,
-            max_pages: 0,
-            category_inverted: clean,
-            category_mask: clean,
-            category_anyof_mask: PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-            return_mask: 0,
-        };
-        // SAFETY: `arg` is a valid `pm_scan_arg` whose output vector is
-        // `runs`, which outlives the call; the kernel writes at most
-        // `vec_len` regions there, and `walk_end` into `arg`, and reads
-        // nothing else of ours.
-        let found = unsafe { libc::ioctl(map.as_raw_fd(), PAGEMAP_SCAN as _, &mut arg) };
-        let found = usize::try_from(found).ok()?;
-        (found <= runs.len()).then_some((found, arg.walk_end))
-    }
-
-    /// `_IOWR('f', 16, struct pm_scan_arg)`.
-    pub const PAGEMAP_SCAN: libc::c_ulong = 0xC060_6610;
-    pub const PAGE_IS_FILE: u64 = 1 << 2;
-    pub const PAGE_IS_PRESENT: u64 = 1 << 3;
-    pub const PAGE_IS_SWAPPED: u64 = 1 << 4;
-    pub const PAGE_IS_PFNZERO: u64 = 1 << 5;
-
-    /// `struct pm_scan_arg`.
-    #[repr(C)]
-    pub struct Arg {
-        pub size: u64,
-        pub flags: u64,
-        pub start: u64,
-        pub end: u64,
-        pub walk_end: u64,
-        pub vec: u64,
-        pub vec_len: u64,
-        pub max_pages: u64,
-        pub category_inverted: u64,
-        pub category_mask: u64,
-        pub category_anyof_mask: u64,
-        pub return_mask: u64,
-    }
-
-    /// `struct page_region`.
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    pub struct PageRegion {
-        pub start: u64,
-        pub end: u64,
-        pub categories: u64,
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn discard_changed(base: *mut u8, _imaged: usize, len: usize) -> Result<(), MemoryError> {
-    discard(base, len)
-}
-
 /// Maps `image` over the first bytes at `base`, private to the slot.
 fn map_image(base: *mut u8, image: &MemoryImage) -> Result<(), MemoryError> {
     // SAFETY: `[base, base + image.len())` is in a slot the caller owns
@@ -445,6 +233,7 @@ fn map_image(base: *mut u8, image: &MemoryImage) -> Result<(), MemoryError> {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use super::discard::scan;
     use super::*;
     use crate::runtime::LinearMemory;
     use crate::types::{AddrType, Limits, MemoryType, PAGE_SIZE};
@@ -502,9 +291,10 @@ mod tests {
         }
         let read = (data[PAGE + 5], data[72 * PAGE]);
         assert_eq!(read, (bytes[PAGE + 5], 0));
-        drop(first);
-        let scanned = can_scan();
-        if scanned {
+        first.give_back(&pool);
+        // Taking the slot again resets it first.
+        let second = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
+        if can_scan() {
             assert!(
                 mapped(base.wrapping_add(PAGE)),
                 "a page only read stays mapped"
@@ -517,12 +307,58 @@ mod tests {
         } else {
             eprintln!("no PAGEMAP_SCAN here: every page was discarded");
         }
-        let second = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
         assert_eq!(second.base(), base, "the same slot");
         assert_eq!(&second.data()[..bytes.len()], &bytes[..], "the image again");
         assert!(
             second.data()[bytes.len()..].iter().all(|&b| b == 0),
             "zero past the image"
         );
+    }
+
+    #[test]
+    fn slots_given_back_are_reset_and_one_in_use_keeps_its_bytes() {
+        let pool = MemoryPool::new(PoolConfig {
+            memories: 3,
+            memory: MemoryConfig {
+                reservation: 4 * PAGE_SIZE,
+                guard: 0,
+            },
+        })
+        .unwrap();
+        let ty = MemoryType {
+            limits: Limits { min: 2, max: None },
+            addr: AddrType::I32,
+        };
+        let mut memories: Vec<LinearMemory> = (0..3)
+            .map(|_| LinearMemory::pooled(&ty, &pool, None).unwrap())
+            .collect();
+        memories.sort_by_key(|m| m.base() as usize);
+        for (i, m) in memories.iter_mut().enumerate() {
+            m.data_mut().fill(i as u8 + 1);
+        }
+        // The lowest and the highest go back; the one between stays in use.
+        let mut middle = memories.remove(1);
+        let (low, high) = (memories[0].base(), memories[1].base());
+        for m in &mut memories {
+            m.give_back(&pool);
+        }
+        let mut next = LinearMemory::pooled(&ty, &pool, None).unwrap();
+        assert!([low, high].contains(&next.base()), "a slot given back");
+        assert!(next.data().iter().all(|&b| b == 0), "reset to zero");
+        assert!(
+            middle.data().iter().all(|&b| b == 2),
+            "the slot in use between keeps its bytes"
+        );
+        let other = LinearMemory::pooled(&ty, &pool, None).unwrap();
+        assert!(other.data().iter().all(|&b| b == 0), "reset to zero");
+        let full = LinearMemory::pooled(&ty, &pool, None).map(|_| ());
+        assert_eq!(
+            full.unwrap_err().to_string(),
+            "all 3 memory slots of the pool are in use"
+        );
+        middle.give_back(&pool);
+        next.give_back(&pool);
+        let again = LinearMemory::pooled(&ty, &pool, None).unwrap();
+        assert!(again.data().iter().all(|&b| b == 0), "reset to zero");
     }
 }
