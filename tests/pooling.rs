@@ -69,9 +69,13 @@ fn state(store: &mut Store<()>, inst: &skiff::Instance) -> State {
 
 #[test]
 fn a_reused_slot_shows_the_image_not_the_last_request() {
-    for kind in kinds() {
+    // Written pages discarded, and restored in place.
+    for (kind, keep) in kinds().into_iter().flat_map(|k| [(k, 0), (k, 1 << 20)]) {
         // One slot: every instance below gets the same one.
-        let engine = pooling(kind, PoolingConfig::new().total_memories(1));
+        let mut config = PoolingConfig::new();
+        config.total_memories(1).linear_memory_keep_resident(keep);
+        let engine = pooling(kind, &config);
+        let kind = format!("{kind} keeping {keep} bytes resident");
         let stateful = Module::new(&engine, STATEFUL.as_bytes()).unwrap();
         let blank = Module::new(&engine, BLANK.as_bytes()).unwrap();
         for request in 0..3 {

@@ -23,8 +23,12 @@
 //!   with a memory of 17 pages and an active data segment of DATA (none,
 //!   64 KiB, 1 MiB) at offset 0, then a call of its export `run`, which
 //!   reads a byte of the data: one request of an instance-per-request host.
+//!   `memory-DATA-writes`: the same, and `run` also writes a word in two
+//!   pages (at 64 and 70,000), as a request of a real program does (its
+//!   stack and its heap), so that the next request must not see them.
 //! - `instantiate-call-threads/memory-DATA/ENGINE/THREADS`: the same
-//!   requests (DATA none or 1 MiB) on 1 and on 2 threads sharing the
+//!   requests (DATA none or 1 MiB, and none with writes) on 1 and on 2
+//!   threads sharing the
 //!   module; the time is per request of all threads together, so that two
 //!   threads scaling perfectly take half the time of one (wasm3, whose
 //!   modules are not shared between threads, is left out).
@@ -108,25 +112,37 @@ fn instantiate(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) 
 }
 
 /// A module with a memory of 17 pages whose first `data` bytes an active
-/// segment fills, and an export `run` reading one of them.
-fn memory_module(data: usize) -> Vec<u8> {
+/// segment fills, and an export `run` reading one of them and, with
+/// `writes`, writing a word at 64 and one at 70,000.
+fn memory_module(data: usize, writes: bool) -> Vec<u8> {
     let bytes: String = (0..data).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     let segment = if data == 0 {
         String::new()
     } else {
         format!("(data (i32.const 0) \"{bytes}\")")
     };
+    let stores = if writes {
+        "(i32.store (i32.const 64) (i32.const 7)) (i32.store (i32.const 70000) (i32.const 7))"
+    } else {
+        ""
+    };
     let wat = format!(
         "(module (memory 17) {segment}
-           (func (export \"run\") (drop (i32.load8_u (i32.const {at})))))",
+           (func (export \"run\") (drop (i32.load8_u (i32.const {at}))) {stores}))",
         at = data / 2
     );
     skiff_vm::wat_to_binary(&wat).unwrap()
 }
 
 fn instantiate_with_data(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
-    for (label, data) in [("none", 0), ("64KiB", 64 << 10), ("1MiB", 1 << 20)] {
-        let wasm = memory_module(data);
+    let modules = [
+        ("none", 0, false),
+        ("64KiB", 64 << 10, false),
+        ("1MiB", 1 << 20, false),
+        ("none-writes", 0, true),
+    ];
+    for (label, data, writes) in modules {
+        let wasm = memory_module(data, writes);
         let mut group = c.benchmark_group(format!("instantiate-call/memory-{label}"));
         group.sample_size(30);
         for engine in engines {
@@ -143,8 +159,12 @@ fn instantiate_with_data(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
 /// time per request of all threads together, so that two threads scaling
 /// perfectly show half the time of one.
 fn instantiate_on_threads(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
-    for (label, data) in [("none", 0), ("1MiB", 1 << 20)] {
-        let wasm = memory_module(data);
+    for (label, data, writes) in [
+        ("none", 0, false),
+        ("1MiB", 1 << 20, false),
+        ("none-writes", 0, true),
+    ] {
+        let wasm = memory_module(data, writes);
         let mut group = c.benchmark_group(format!("instantiate-call-threads/memory-{label}"));
         group.sample_size(20);
         for engine in engines {

@@ -15,6 +15,7 @@
 use super::memory::MemoryError;
 use crate::module::{ConstOp, DataMode, ElemMode, Module};
 use crate::types::PAGE_SIZE;
+use std::sync::Arc;
 
 /// The initial bytes of one memory, in a sealed file of `len` bytes (a
 /// multiple of the host's page size, no more than the memory's initial
@@ -23,6 +24,10 @@ use crate::types::PAGE_SIZE;
 pub struct MemoryImage {
     #[cfg(target_os = "linux")]
     file: std::fs::File,
+    /// The file's bytes, mapped read-only and shared: what a pool restores
+    /// a written page of the image from.
+    #[cfg(target_os = "linux")]
+    view: View,
     len: usize,
     /// Unique in the process: what a pool slot remembers it maps.
     id: u64,
@@ -32,6 +37,18 @@ impl MemoryImage {
     /// Its identity, never shared with another image of the process.
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The image's bytes.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.view.bytes()
+    }
+
+    /// The image's bytes (none without images).
+    #[cfg(not(target_os = "linux"))]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &[]
     }
 
     /// Maps the image over the `len()` bytes at `base`, private to that
@@ -120,10 +137,13 @@ impl MemoryImage {
         if unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) } != 0 {
             return None;
         }
+        let len = usize::try_from(len).ok()?;
+        let view = View::of(&file, len)?;
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Some(MemoryImage {
             file,
-            len: usize::try_from(len).ok()?,
+            view,
+            len,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -136,6 +156,69 @@ impl MemoryImage {
 
 /// The value of a constant offset, when it is a constant (not a `global.get`
 /// or arithmetic).
+/// A read-only shared mapping of a sealed image file, unmapped on drop.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct View {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and its file is sealed against writes,
+// so any thread may read it; it is unmapped once, when the view is dropped.
+#[cfg(target_os = "linux")]
+unsafe impl Send for View {}
+// SAFETY: as above.
+#[cfg(target_os = "linux")]
+unsafe impl Sync for View {}
+
+#[cfg(target_os = "linux")]
+impl View {
+    /// The first `len` bytes of `file` (sealed against writing and
+    /// shrinking, and at least that long), mapped read-only; `None` when
+    /// they cannot be (or `len` is 0).
+    fn of(file: &std::fs::File, len: usize) -> Option<View> {
+        use std::os::fd::AsRawFd;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a new mapping chosen by the kernel, of a file we own;
+        // nothing else is touched.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        Some(View {
+            ptr: std::ptr::NonNull::new(ptr.cast())?,
+            len,
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` bytes are mapped readable at `ptr` until the view is
+        // dropped, and the sealed file cannot change or shrink under them.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for View {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `View::of`, which nothing borrows any
+        // more (`bytes` borrows the view).
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
 fn constant_offset(ops: &[ConstOp]) -> Option<u64> {
     match ops {
         [ConstOp::I32Const(v)] => Some(*v as u32 as u64),
@@ -146,11 +229,12 @@ fn constant_offset(ops: &[ConstOp]) -> Option<u64> {
 
 /// An image for each defined memory of `module` (in order) that can have
 /// one; see the module documentation.
-pub fn images(module: &Module) -> Vec<Option<MemoryImage>> {
+pub fn images(module: &Module) -> Vec<Option<Arc<MemoryImage>>> {
     let first = module.num_imported_memories as usize;
     let safe = segments_cannot_trap(module);
     (first..module.memories.len())
         .map(|index| safe.then(|| image(module, index as u32)).flatten())
+        .map(|image| image.map(Arc::new))
         .collect()
 }
 

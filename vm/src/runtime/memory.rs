@@ -12,6 +12,7 @@ use super::image::MemoryImage;
 use super::pool::{MemoryPool, Slot};
 use crate::types::{AddrType, MAX_PAGES, MemoryType, PAGE_SIZE};
 use std::fmt;
+use std::sync::Arc;
 
 /// How much address space each linear memory reserves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,7 +257,7 @@ impl LinearMemory {
     pub(crate) fn pooled(
         ty: &MemoryType,
         pool: &MemoryPool,
-        image: Option<&MemoryImage>,
+        image: Option<&Arc<MemoryImage>>,
     ) -> Result<Self, MemoryError> {
         let max_pages = Self::max_pages_of(ty, &pool.memory_config())?;
         let len = (ty.limits.min * PAGE_SIZE) as usize;

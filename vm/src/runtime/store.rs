@@ -517,7 +517,7 @@ impl Store {
     pub fn memory_with_image(
         &mut self,
         ty: &MemoryType,
-        image: Option<&MemoryImage>,
+        image: Option<&Arc<MemoryImage>>,
     ) -> Result<MemoryId, MemoryError> {
         let most = self.limiter().memories();
         if self.memories.len() >= most {
@@ -544,7 +544,7 @@ impl Store {
         }
         let made = match self.engine.as_ref().and_then(|e| e.memory_pool()) {
             Some(pool) => LinearMemory::pooled(ty, pool, image),
-            None => LinearMemory::new(ty, &self.memory_config, image),
+            None => LinearMemory::new(ty, &self.memory_config, image.map(|i| &**i)),
         };
         match made {
             Ok(memory) => self.memories.push(memory),

@@ -42,7 +42,7 @@ pub struct ValidatedModule {
     /// One entry per defined function, in the order of the code section.
     pub func_infos: Vec<FuncInfo>,
     /// The images of its defined memories, made on first instantiation.
-    images: Arc<OnceLock<Vec<Option<MemoryImage>>>>,
+    images: Arc<OnceLock<Vec<Option<Arc<MemoryImage>>>>>,
 }
 
 impl ValidatedModule {
@@ -60,7 +60,7 @@ impl ValidatedModule {
 
     /// The initial contents of each defined memory (in order) as an image
     /// to map, where it can have one (made on first use, then shared).
-    pub fn memory_images(&self) -> &[Option<MemoryImage>] {
+    pub fn memory_images(&self) -> &[Option<Arc<MemoryImage>>] {
         self.images.get_or_init(|| image::images(&self.module))
     }
 

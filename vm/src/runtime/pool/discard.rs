@@ -56,20 +56,28 @@ fn discard(_base: *mut u8, _len: usize) -> Result<(), MemoryError> {
     Err(MemoryError::new("pooled memories need a Unix system"))
 }
 
-/// Discards the pages among the `len` bytes at `base` (the accessible part
-/// of a slot whose memory is gone) that no longer read as they did when the
-/// slot was taken: those neither absent, nor mapping an image's file (pages
-/// only read from an image), nor the kernel's shared zero page (pages only
-/// read past it). Pages that stay mapped are read by the next memory in
-/// the slot without a page fault. Which pages are which comes from the
-/// kernel's page map of the process (`PAGEMAP_SCAN`, Linux 6.7); without
-/// it, every page is discarded.
+/// Undoes what a memory wrote among the `len` bytes at `base` (the
+/// accessible part of a slot whose memory is gone), so that they read as
+/// `image` again (and zero past it): the pages that no longer read as they
+/// did when the slot was taken, those neither absent, nor mapping the
+/// image's file (pages only read from it), nor the kernel's shared zero
+/// page (pages only read past it), are restored by copying in the first
+/// `keep` bytes, and discarded past them. Pages left mapped are read by the
+/// next memory in the slot without a page fault, and restored ones written
+/// without one. Which pages are which comes from the kernel's page map of
+/// the process (`PAGEMAP_SCAN`, Linux 6.7); without it, every page is
+/// discarded.
 ///
 /// One walk serves a slot: walks spanning several slots cost more than
 /// they save, since the walk visits the unmapped address space between
 /// them too.
 #[cfg(target_os = "linux")]
-pub(super) fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+pub(super) fn reset_changed(
+    base: *mut u8,
+    len: usize,
+    keep: usize,
+    image: &[u8],
+) -> Result<(), MemoryError> {
     use scan::{PAGE_IS_FILE, PAGE_IS_PFNZERO};
     if len == 0 {
         return Ok(());
@@ -87,7 +95,9 @@ pub(super) fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryErr
             match scan::changed(map, start, end, PAGE_IS_FILE | PAGE_IS_PFNZERO, &mut runs) {
                 Some((found, walk_end)) if walk_end > start && walk_end <= end => {
                     for run in &runs[..found] {
-                        discard(run.start as *mut u8, (run.end - run.start) as usize)?;
+                        let from = (run.start - base as u64) as usize;
+                        let to = (run.end - base as u64) as usize;
+                        undo(base, from..to, keep, image)?;
                     }
                     start = walk_end;
                 }
@@ -100,8 +110,46 @@ pub(super) fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryErr
     })
 }
 
+/// Undoes the writes to bytes `range` of the slot at `base`: below `keep`
+/// by copying `image` (zero past it) back, above by discarding the pages.
+#[cfg(target_os = "linux")]
+fn undo(
+    base: *mut u8,
+    range: std::ops::Range<usize>,
+    keep: usize,
+    image: &[u8],
+) -> Result<(), MemoryError> {
+    let split = keep.clamp(range.start, range.end);
+    let image_end = image.len().clamp(range.start, split);
+    let (copied, zeroed) = (range.start..image_end, image_end..split);
+    // SAFETY: the range lies in the accessible part of a slot whose memory
+    // is gone (the caller's guarantee), and `image` is not in the slot.
+    unsafe {
+        if !copied.is_empty() {
+            std::ptr::copy_nonoverlapping(
+                image[copied.clone()].as_ptr(),
+                base.add(copied.start),
+                copied.len(),
+            );
+        }
+        if !zeroed.is_empty() {
+            std::ptr::write_bytes(base.add(zeroed.start), 0, zeroed.len());
+        }
+    }
+    if split < range.end {
+        // SAFETY: as above.
+        discard(unsafe { base.add(split) }, range.end - split)?;
+    }
+    Ok(())
+}
+
 #[cfg(not(target_os = "linux"))]
-pub(super) fn discard_changed(base: *mut u8, len: usize) -> Result<(), MemoryError> {
+pub(super) fn reset_changed(
+    base: *mut u8,
+    len: usize,
+    _keep: usize,
+    _image: &[u8],
+) -> Result<(), MemoryError> {
     discard(base, len)
 }
 

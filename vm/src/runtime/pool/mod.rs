@@ -18,7 +18,7 @@ mod free_slots;
 
 use super::image::MemoryImage;
 use super::memory::{MemoryConfig, MemoryError};
-use discard::{discard_changed, reset};
+use discard::{reset, reset_changed};
 use free_slots::FreeSlots;
 use std::sync::Arc;
 
@@ -29,6 +29,13 @@ pub struct PoolConfig {
     pub memories: u32,
     /// Each slot's reservation and guard.
     pub memory: MemoryConfig,
+    /// Bytes at the start of each slot whose written pages are restored by
+    /// copying (from the image, or zero) when the slot is given back, and
+    /// stay resident; written pages past them are discarded. Restoring a
+    /// page costs a copy of it at each reuse; discarding it costs a page
+    /// fault (and, with other threads running, a flush of their TLBs) when
+    /// the next memory writes it again.
+    pub keep_resident: usize,
 }
 
 /// A pool of memory slots, shared by the stores of an engine. Cheap to
@@ -59,6 +66,13 @@ struct Pool {
     free: FreeSlots,
 }
 
+impl Slot {
+    /// The identity of the image the slot maps, if any.
+    fn image_id(&self) -> Option<u64> {
+        self.image.as_ref().map(|i| i.id())
+    }
+}
+
 // SAFETY: the region is only read for its base address; the slots' pages
 // are reached only through the memory holding the slot, which owns them
 // exclusively, and the free lists are behind mutexes.
@@ -67,13 +81,14 @@ unsafe impl Send for Pool {}
 unsafe impl Sync for Pool {}
 
 /// A slot and what its pages are when it is free.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Slot {
     index: usize,
     /// Bytes from the base that are readable and writable.
     accessible: usize,
-    /// The image mapped at the base: its id and length.
-    image: Option<(u64, usize)>,
+    /// The image mapped at the base, kept so that written pages can be
+    /// restored from it.
+    image: Option<Arc<MemoryImage>>,
 }
 
 impl MemoryPool {
@@ -122,10 +137,10 @@ impl MemoryPool {
     pub(crate) fn take(
         &self,
         bytes: usize,
-        image: Option<&MemoryImage>,
+        image: Option<&Arc<MemoryImage>>,
     ) -> Result<(*mut u8, Slot), MemoryError> {
-        let want = image.map(|i| (i.id(), i.len()));
-        let mut slot = self.0.free.take(|s| s.image == want).ok_or_else(|| {
+        let want = image.map(|i| i.id());
+        let mut slot = self.0.free.take(|s| s.image_id() == want).ok_or_else(|| {
             MemoryError::new(format!(
                 "all {} memory slots of the pool are in use",
                 self.0.config.memories
@@ -133,7 +148,7 @@ impl MemoryPool {
         })?;
         let base = self.base(slot.index);
         debug_assert!(bytes as u64 <= self.0.config.memory.reservation);
-        if let Err(e) = self.prepare(base, &mut slot, bytes, image, want) {
+        if let Err(e) = self.prepare(base, &mut slot, bytes, image) {
             // Its pages are in an unknown state.
             self.renew(base, slot);
             return Err(e);
@@ -141,26 +156,27 @@ impl MemoryPool {
         Ok((base, slot))
     }
 
-    /// Maps `image` (identified as `want`) at `base` unless the slot
-    /// already does, and makes the first `bytes` accessible and no more.
+    /// Maps `image` at `base` unless the slot already does, and makes the
+    /// first `bytes` accessible and no more.
     fn prepare(
         &self,
         base: *mut u8,
         slot: &mut Slot,
         bytes: usize,
-        image: Option<&MemoryImage>,
-        want: Option<(u64, usize)>,
+        image: Option<&Arc<MemoryImage>>,
     ) -> Result<(), MemoryError> {
-        if slot.image != want {
+        if slot.image_id() != image.map(|i| i.id()) {
             if slot.accessible > 0 || slot.image.is_some() {
-                let mapped = slot.accessible.max(slot.image.map_or(0, |(_, len)| len));
+                let mapped = slot
+                    .accessible
+                    .max(slot.image.as_ref().map_or(0, |i| i.len()));
                 reset(base, mapped)?;
                 slot.accessible = 0;
                 slot.image = None;
             }
             if let Some(image) = image {
                 map_image(base, image)?;
-                slot.image = want;
+                slot.image = Some(image.clone());
                 slot.accessible = slot.accessible.max(image.len());
             }
         }
@@ -178,12 +194,14 @@ impl MemoryPool {
     }
 
     /// Gives back the slot of a memory that had `len` accessible bytes,
-    /// discarding what it wrote; with `suspect` (a failed change of
-    /// protection may have left pages past `len` accessible), or when the
-    /// discarding fails, the whole slot is mapped afresh instead. A slot
-    /// that cannot be reset either way is not reused.
+    /// undoing what it wrote (see [`PoolConfig::keep_resident`]); with
+    /// `suspect` (a failed change of protection may have left pages past
+    /// `len` accessible), or when that fails, the whole slot is mapped
+    /// afresh instead. A slot that cannot be reset either way is not reused.
     pub(crate) fn give_back(&self, base: *mut u8, mut slot: Slot, len: usize, suspect: bool) {
-        if !suspect && discard_changed(base, len).is_ok() {
+        let image = slot.image.as_deref().map_or(&[][..], |i| i.bytes());
+        let keep = self.0.config.keep_resident;
+        if !suspect && reset_changed(base, len, keep, image).is_ok() {
             slot.accessible = len;
             self.0.free.put(slot);
         } else {
@@ -267,13 +285,15 @@ mod tests {
     fn a_reused_slot_restores_written_pages_and_keeps_read_ones() {
         // 256 KiB of image: every byte distinct from zero.
         let bytes: Vec<u8> = (0..64 * PAGE).map(|i| (i % 251) as u8 + 1).collect();
-        let image = MemoryImage::new(bytes.len() as u64, &[(0, &bytes)]).unwrap();
+        let image = Arc::new(MemoryImage::new(bytes.len() as u64, &[(0, &bytes)]).unwrap());
         let pool = MemoryPool::new(PoolConfig {
             memories: 1,
             memory: MemoryConfig {
                 reservation: 8 * PAGE_SIZE,
                 guard: 0,
             },
+            // Every written page is discarded.
+            keep_resident: 0,
         })
         .unwrap();
         let ty = MemoryType {
@@ -323,6 +343,8 @@ mod tests {
                 reservation: 4 * PAGE_SIZE,
                 guard: 0,
             },
+            // Half of each memory is restored by copying, half discarded.
+            keep_resident: PAGE_SIZE as usize,
         })
         .unwrap();
         let ty = MemoryType {
@@ -360,5 +382,47 @@ mod tests {
         next.give_back(&pool);
         let again = LinearMemory::pooled(&ty, &pool, None).unwrap();
         assert!(again.data().iter().all(|&b| b == 0), "reset to zero");
+    }
+
+    #[test]
+    fn written_pages_within_keep_resident_are_restored_in_place() {
+        // 64 KiB of image, 128 KiB kept resident, a memory of 256 KiB.
+        let bytes: Vec<u8> = (0..16 * PAGE).map(|i| (i % 251) as u8 + 1).collect();
+        let image = Arc::new(MemoryImage::new(bytes.len() as u64, &[(0, &bytes)]).unwrap());
+        let pool = MemoryPool::new(PoolConfig {
+            memories: 1,
+            memory: MemoryConfig {
+                reservation: 8 * PAGE_SIZE,
+                guard: 0,
+            },
+            keep_resident: 32 * PAGE,
+        })
+        .unwrap();
+        let ty = MemoryType {
+            limits: Limits { min: 4, max: None },
+            addr: AddrType::I32,
+        };
+        let mut first = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
+        let base = first.base();
+        // In the image, past it among the resident bytes, and past those.
+        for page in [3, 20, 40] {
+            first.data_mut()[page * PAGE + 9] = 0xEE;
+        }
+        first.give_back(&pool);
+        if can_scan() {
+            assert!(mapped(base.wrapping_add(3 * PAGE)), "restored in place");
+            assert!(mapped(base.wrapping_add(20 * PAGE)), "zeroed in place");
+            assert!(
+                !mapped(base.wrapping_add(40 * PAGE)),
+                "discarded past the resident bytes"
+            );
+        }
+        let second = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
+        assert_eq!(second.base(), base, "the same slot");
+        assert_eq!(&second.data()[..bytes.len()], &bytes[..], "the image again");
+        assert!(
+            second.data()[bytes.len()..].iter().all(|&b| b == 0),
+            "zero past the image"
+        );
     }
 }
