@@ -281,10 +281,15 @@ mod tests {
         })
     }
 
-    #[test]
-    fn a_reused_slot_restores_written_pages_and_keeps_read_ones() {
-        // 256 KiB of image: every byte distinct from zero.
-        let bytes: Vec<u8> = (0..64 * PAGE).map(|i| (i % 251) as u8 + 1).collect();
+    /// The bytes of an image of `pages` host pages (each distinct from
+    /// zero), the image, a pool of one slot of 8 Wasm pages keeping `keep`
+    /// bytes resident, and a memory type of `min` Wasm pages.
+    fn one_slot(
+        pages: usize,
+        keep: usize,
+        min: u64,
+    ) -> (Vec<u8>, Arc<MemoryImage>, MemoryPool, MemoryType) {
+        let bytes: Vec<u8> = (0..pages * PAGE).map(|i| (i % 251) as u8 + 1).collect();
         let image = Arc::new(MemoryImage::new(bytes.len() as u64, &[(0, &bytes)]).unwrap());
         let pool = MemoryPool::new(PoolConfig {
             memories: 1,
@@ -292,14 +297,31 @@ mod tests {
                 reservation: 8 * PAGE_SIZE,
                 guard: 0,
             },
-            // Every written page is discarded.
-            keep_resident: 0,
+            keep_resident: keep,
         })
         .unwrap();
         let ty = MemoryType {
-            limits: Limits { min: 5, max: None },
+            limits: Limits { min, max: None },
             addr: AddrType::I32,
         };
+        (bytes, image, pool, ty)
+    }
+
+    /// Asserts that `memory` is in the slot at `base` and reads as `bytes`,
+    /// and zero past them.
+    fn assert_fresh(memory: &LinearMemory, base: *mut u8, bytes: &[u8]) {
+        assert_eq!(memory.base(), base, "the same slot");
+        assert_eq!(&memory.data()[..bytes.len()], bytes, "the image again");
+        assert!(
+            memory.data()[bytes.len()..].iter().all(|&b| b == 0),
+            "zero past the image"
+        );
+    }
+
+    #[test]
+    fn a_reused_slot_restores_written_pages_and_keeps_read_ones() {
+        // 256 KiB of image; every written page is discarded.
+        let (bytes, image, pool, ty) = one_slot(64, 0, 5);
         let mut first = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
         let base = first.base();
         let data = first.data_mut();
@@ -327,12 +349,7 @@ mod tests {
         } else {
             eprintln!("no PAGEMAP_SCAN here: every page was discarded");
         }
-        assert_eq!(second.base(), base, "the same slot");
-        assert_eq!(&second.data()[..bytes.len()], &bytes[..], "the image again");
-        assert!(
-            second.data()[bytes.len()..].iter().all(|&b| b == 0),
-            "zero past the image"
-        );
+        assert_fresh(&second, base, &bytes);
     }
 
     #[test]
@@ -387,21 +404,7 @@ mod tests {
     #[test]
     fn written_pages_within_keep_resident_are_restored_in_place() {
         // 64 KiB of image, 128 KiB kept resident, a memory of 256 KiB.
-        let bytes: Vec<u8> = (0..16 * PAGE).map(|i| (i % 251) as u8 + 1).collect();
-        let image = Arc::new(MemoryImage::new(bytes.len() as u64, &[(0, &bytes)]).unwrap());
-        let pool = MemoryPool::new(PoolConfig {
-            memories: 1,
-            memory: MemoryConfig {
-                reservation: 8 * PAGE_SIZE,
-                guard: 0,
-            },
-            keep_resident: 32 * PAGE,
-        })
-        .unwrap();
-        let ty = MemoryType {
-            limits: Limits { min: 4, max: None },
-            addr: AddrType::I32,
-        };
+        let (bytes, image, pool, ty) = one_slot(16, 32 * PAGE, 4);
         let mut first = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
         let base = first.base();
         // In the image, past it among the resident bytes, and past those.
@@ -418,11 +421,6 @@ mod tests {
             );
         }
         let second = LinearMemory::pooled(&ty, &pool, Some(&image)).unwrap();
-        assert_eq!(second.base(), base, "the same slot");
-        assert_eq!(&second.data()[..bytes.len()], &bytes[..], "the image again");
-        assert!(
-            second.data()[bytes.len()..].iter().all(|&b| b == 0),
-            "zero past the image"
-        );
+        assert_fresh(&second, base, &bytes);
     }
 }
