@@ -91,7 +91,11 @@ macro_rules! next {
         // frame, so the handler's preconditions still hold.
         return unsafe { ((*ip).handler)(ip, $regs, $mem, $len, $code, $m) };
         #[cfg(debug_assertions)]
-        return (ip, Stop::Continue);
+        {
+            // Debug builds return to the loop after every instruction.
+            let _ = ($mem, $len, $m);
+            return (ip, Stop::Continue);
+        }
     }};
 }
 

@@ -141,7 +141,7 @@ enum Backing {
     /// A reservation of its own, released with it.
     Reserved(region::Allocation),
     /// A slot of a pool, until the store holding the memory gives it back
-    /// (its pages discarded) to the pool, which the store holds: so a
+    /// (what it wrote undone) to the pool, which the store holds: so a
     /// memory need not count a reference to the pool, which threads making
     /// memories at once would contend for. (A memory dropped still holding
     /// its slot takes the slot out of use until the pool is dropped.)
@@ -272,7 +272,7 @@ impl LinearMemory {
     }
 
     /// Gives a pooled memory's slot back to `pool`, the pool it was taken
-    /// from, discarding what the memory wrote; nothing for a memory with a
+    /// from, undoing what the memory wrote; nothing for a memory with a
     /// reservation of its own. The memory has no accessible bytes after.
     pub(crate) fn give_back(&mut self, pool: &MemoryPool) {
         if let Backing::Pooled(slot) = &mut self.backing

@@ -5,13 +5,15 @@
 //! Each slot is a memory configuration's reservation plus its guard. A
 //! memory taken from the pool occupies one. Once it is dropped, the pages
 //! it changed (found by the kernel's `PAGEMAP_SCAN` where it has one) are
-//! discarded with `madvise(MADV_DONTNEED)`: the pages of its image read as
-//! the image again, the others as zero. The slot goes back to the pool
-//! ([`free_slots`]) still accessible up to where the memory ended and still
-//! mapping its image. The next memory of the same module,
-//! taken from the same slot, then needs at most one `mprotect` to match
-//! its initial size. A memory with another image, or none, replaces the
-//! slot's old mapping first.
+//! undone, so that the pages of its image read as the image again and the
+//! others as zero: in the first [`PoolConfig::keep_resident`] bytes by
+//! copying the image (or zero) back over them, past those by discarding
+//! them with `madvise(MADV_DONTNEED)` (module `discard`). The slot goes back
+//! to the pool (module `free_slots`) still accessible up to where the memory ended
+//! and still mapping its image. The next memory of the same module, taken
+//! from the same slot, then needs at most one `mprotect` to match its
+//! initial size. A memory with another image, or none, replaces the slot's
+//! old mapping first.
 
 mod discard;
 mod free_slots;
@@ -66,13 +68,6 @@ struct Pool {
     free: FreeSlots,
 }
 
-impl Slot {
-    /// The identity of the image the slot maps, if any.
-    fn image_id(&self) -> Option<u64> {
-        self.image.as_ref().map(|i| i.id())
-    }
-}
-
 // SAFETY: the region is only read for its base address; the slots' pages
 // are reached only through the memory holding the slot, which owns them
 // exclusively, and the free lists are behind mutexes.
@@ -89,6 +84,13 @@ pub(crate) struct Slot {
     /// The image mapped at the base, kept so that written pages can be
     /// restored from it.
     image: Option<Arc<MemoryImage>>,
+}
+
+impl Slot {
+    /// The identity of the image the slot maps, if any.
+    fn image_id(&self) -> Option<u64> {
+        self.image.as_ref().map(|i| i.id())
+    }
 }
 
 impl MemoryPool {
