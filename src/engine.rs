@@ -55,6 +55,7 @@ pub struct Engine {
 
 /// What an engine's clones share; its stores hold it too (as
 /// [`EngineShared`]).
+///
 /// Aligned apart from its reference counts, which every store changes (as
 /// the memory pool is).
 #[repr(align(128))]

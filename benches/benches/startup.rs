@@ -28,10 +28,10 @@
 //!   stack and its heap), so that the next request must not see them.
 //! - `instantiate-call-threads/memory-DATA/ENGINE/THREADS`: the same
 //!   requests (DATA none or 1 MiB, and none with writes) on 1 and on 2
-//!   threads sharing the
-//!   module; the time is per request of all threads together, so that two
-//!   threads scaling perfectly take half the time of one (wasm3, whose
-//!   modules are not shared between threads, is left out).
+//!   threads sharing the module; the time is per request of all threads
+//!   together, so that two threads scaling perfectly take half the time of
+//!   one (wasm3, whose modules are not shared between threads, is left
+//!   out).
 //! - `wasi-context/one-dir`: Skiff's WASI context for a request, with its
 //!   arguments and one preopened directory, from a `WasiCtxBuilder` and
 //!   from a `WasiTemplate`.
@@ -111,6 +111,15 @@ fn instantiate(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) 
     group.finish();
 }
 
+/// The modules of the memory groups: label, bytes of data, whether `run`
+/// writes, and whether the two-thread group runs it too.
+const MEMORY_MODULES: [(&str, usize, bool, bool); 4] = [
+    ("none", 0, false, true),
+    ("64KiB", 64 << 10, false, false),
+    ("1MiB", 1 << 20, false, true),
+    ("none-writes", 0, true, true),
+];
+
 /// A module with a memory of 17 pages whose first `data` bytes an active
 /// segment fills, and an export `run` reading one of them and, with
 /// `writes`, writing a word at 64 and one at 70,000.
@@ -135,13 +144,7 @@ fn memory_module(data: usize, writes: bool) -> Vec<u8> {
 }
 
 fn instantiate_with_data(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
-    let modules = [
-        ("none", 0, false),
-        ("64KiB", 64 << 10, false),
-        ("1MiB", 1 << 20, false),
-        ("none-writes", 0, true),
-    ];
-    for (label, data, writes) in modules {
+    for (label, data, writes, _) in MEMORY_MODULES {
         let wasm = memory_module(data, writes);
         let mut group = c.benchmark_group(format!("instantiate-call/memory-{label}"));
         group.sample_size(30);
@@ -159,11 +162,8 @@ fn instantiate_with_data(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
 /// time per request of all threads together, so that two threads scaling
 /// perfectly show half the time of one.
 fn instantiate_on_threads(c: &mut Criterion, engines: &[Box<dyn Engine>]) {
-    for (label, data, writes) in [
-        ("none", 0, false),
-        ("1MiB", 1 << 20, false),
-        ("none-writes", 0, true),
-    ] {
+    let on_threads = MEMORY_MODULES.iter().filter(|m| m.3);
+    for &(label, data, writes, _) in on_threads {
         let wasm = memory_module(data, writes);
         let mut group = c.benchmark_group(format!("instantiate-call-threads/memory-{label}"));
         group.sample_size(20);

@@ -240,14 +240,12 @@ pub struct JitModule {
     module: Arc<ValidatedModule>,
     /// The memory configuration the code was compiled for.
     memory: MemoryConfig,
-    /// Array-call trampolines of the defined functions the host or other
-    /// instances can call (exported, in a table, or the start function); 0
-    /// for the others.
-    trampolines: Arc<[usize]>,
-    /// Where generated code may call or jump into the functions directly
-    /// (a `call_indirect` or `return_call_indirect` that finds one of them
-    /// in a table). Each instance's state shares it, with one count
-    /// (threads instantiating the module at once contend for each count).
+    /// Where generated code, the host and other instances may call or jump
+    /// into the functions: directly (a `call_indirect` or
+    /// `return_call_indirect` that finds one of them in a table), or
+    /// through a function's array-call trampoline. Each instance's state
+    /// shares it, with one count (threads instantiating the module at once
+    /// contend for each count).
     entries: Arc<Entries>,
     /// The code's entry in the registry the signal handler reads; dropped
     /// (unregistered) before the code's memory is freed.
@@ -387,7 +385,7 @@ fn compile(
         })
         .collect();
     let registration = Some(registry::register(funcs));
-    let trampolines: Arc<[usize]> = plan
+    let trampolines = plan
         .tramp_ids()
         .iter()
         .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
@@ -398,14 +396,13 @@ fn compile(
             .iter()
             .map(|id| jit.get_finalized_function(*id) as usize)
             .collect(),
-        trampolines: trampolines.clone(),
+        trampolines,
         metering,
         tail: tail_calls,
     });
     let compiled = JitModule {
         module: module.clone(),
         memory,
-        trampolines,
         entries,
         registration,
         jit: Mutex::new(Some(jit)),
@@ -509,7 +506,7 @@ impl CompiledModule for JitModule {
             .tier_state_as::<InstanceState>()
             .ok_or_else(|| Trap::host("instance was not prepared by the JIT"))?;
         let vmctx = state.vmctx();
-        let tramp = self.trampolines[defined as usize];
+        let tramp = self.entries.trampolines[defined as usize];
         if tramp == 0 {
             return Err(Trap::host(format!(
                 "function {index} is neither exported nor in a table: not callable from outside"

@@ -137,10 +137,10 @@ pub mod offsets {
 /// convention (Cranelift's tail convention in modules with tail calls).
 pub(crate) struct Entries {
     /// The code of each defined function, by defined index.
-    pub(crate) code: Arc<[usize]>,
+    pub(crate) code: Box<[usize]>,
     /// The array-call trampoline of each defined function, 0 for one not
     /// called from outside generated code.
-    pub(crate) trampolines: Arc<[usize]>,
+    pub(crate) trampolines: Box<[usize]>,
     /// Its fuel and epoch checks.
     pub(crate) metering: Metering,
     /// Whether it uses the tail calling convention.

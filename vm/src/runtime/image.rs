@@ -154,8 +154,6 @@ impl MemoryImage {
     }
 }
 
-/// The value of a constant offset, when it is a constant (not a `global.get`
-/// or arithmetic).
 /// A read-only shared mapping of a sealed image file, unmapped on drop.
 #[cfg(target_os = "linux")]
 #[derive(Debug)]
@@ -219,6 +217,8 @@ impl Drop for View {
     }
 }
 
+/// The value of a constant offset, when it is a constant (not a `global.get`
+/// or arithmetic).
 fn constant_offset(ops: &[ConstOp]) -> Option<u64> {
     match ops {
         [ConstOp::I32Const(v)] => Some(*v as u32 as u64),
