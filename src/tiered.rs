@@ -21,8 +21,8 @@
 use skiff_interp::{InterpModule, Interpreter};
 use skiff_jit::Jit;
 use skiff_vm::runtime::{
-    CompiledModule, InstanceId, KeepFn, KeptCompile, KeptFn, LayeredState, Store, Tier, TierState,
-    Trap, Value, WasmFunc,
+    CompiledModule, InstanceId, KeepFn, KeptCode, KeptCompile, KeptFn, LayeredState, Store, Tier,
+    TierState, Trap, Value, WasmFunc,
 };
 use skiff_vm::{Error, ValidatedModule};
 use std::any::Any;
@@ -75,7 +75,7 @@ impl Tiered {
         if code_bytes <= self.eager_bytes {
             if let Some(code) = kept.and_then(|kept| kept()) {
                 // SAFETY: the caller's guarantee.
-                if let Ok(loaded) = unsafe { self.load_kept(module, &code) } {
+                if let Ok(loaded) = unsafe { self.load_kept(module, code.code()) } {
                     return Ok(loaded);
                 }
             }
@@ -107,7 +107,7 @@ impl Tiered {
             // SAFETY: the guarantee of `start`'s caller.
             let loaded = kept
                 .and_then(|kept| kept())
-                .and_then(|code| unsafe { jit.load_kept(&module, &code) }.ok());
+                .and_then(|code| unsafe { jit.load_kept(&module, code.code()) }.ok());
             let compiled = match (loaded, keep) {
                 (Some(code), _) => Ok((code, None)),
                 (None, Some(keep)) => jit
@@ -180,7 +180,7 @@ impl Tier for Tiered {
     unsafe fn load_kept(
         &self,
         module: &Arc<ValidatedModule>,
-        code: &[u8],
+        code: KeptCode<'_>,
     ) -> Result<Arc<dyn CompiledModule>, Error> {
         // SAFETY: the caller's guarantee, for the JIT this tier compiles with.
         let code = unsafe { self.jit_now.load_kept(module, code)? };

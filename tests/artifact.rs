@@ -107,6 +107,76 @@ fn damaged_and_foreign_artifacts_are_refused() {
     assert!(err.to_string().contains("no compiled code"), "{err}");
 }
 
+#[test]
+fn a_large_artifact_damaged_anywhere_is_refused_as_corrupted() {
+    // Over a mebibyte: the checksum is computed on a thread of its own
+    // while the module decodes. A damaged byte is reported as damage,
+    // whether the module still decodes or no longer does.
+    let data = "x".repeat(1_200_000);
+    let text = format!(
+        r#"(module (memory 32) (data (i32.const 0) "{data}")
+             (func (export "at") (param i32) (result i32) (i32.load8_u (local.get 0))))"#
+    );
+    let engine = jit();
+    let artifact = engine.precompile_module(text.as_bytes()).unwrap();
+    assert!(artifact.len() > 1 << 20);
+    // SAFETY: made just above by this Skiff.
+    let loaded = unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &loaded).unwrap();
+    let at = instance.get_typed_func::<i32, i32>(&store, "at").unwrap();
+    assert_eq!(at.call(&mut store, 1000).unwrap(), i32::from(b'x'));
+    let module_at = |needle: &[u8]| {
+        artifact
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .unwrap()
+    };
+    // A byte of the data segment: the module still decodes.
+    let mut in_data = artifact.clone();
+    in_data[module_at(b"xxxx") + 500_000] = b'y';
+    assert!(refusal(&engine, &in_data).contains("corrupted"));
+    // The module's version field: it no longer decodes.
+    let mut in_header = artifact.clone();
+    in_header[module_at(b"\0asm") + 4] = 0x7f;
+    assert!(refusal(&engine, &in_header).contains("corrupted"));
+}
+
+#[test]
+fn an_artifact_file_runs_its_code_from_the_file() {
+    let dir = scratch("artifact-file");
+    let path = dir.join("guest.skiffc");
+    let engine = jit();
+    let artifact = engine.precompile_module(GUEST.as_bytes()).unwrap();
+    std::fs::write(&path, &artifact).unwrap();
+    // SAFETY: written just above by this Skiff, and left alone.
+    let loaded = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    let compiled = Module::new(&engine, GUEST.as_bytes()).unwrap();
+    assert_eq!(exercise(&engine, &loaded), exercise(&engine, &compiled));
+    // The code is the file's pages, mapped executable, not a copy.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let mapped = maps
+        .lines()
+        .any(|l| l.ends_with(path.to_str().unwrap()) && l.contains(" r-xp "));
+    assert!(mapped, "{maps}");
+    drop(loaded);
+    // Damaged files are refused as bytes are.
+    let file_refusal = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        // SAFETY: damaged on purpose to be refused.
+        match unsafe { Module::deserialize_file(&engine, &path) } {
+            Ok(_) => panic!("a damaged artifact was accepted"),
+            Err(e) => e.to_string(),
+        }
+    };
+    assert!(file_refusal(&artifact[..artifact.len() - 100]).contains("truncated"));
+    let mut corrupted = artifact.clone();
+    corrupted[artifact.len() - 100] ^= 0x01;
+    assert!(file_refusal(&corrupted).contains("corrupted"));
+    assert!(file_refusal(b"").contains("not a Skiff artifact"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The files of directory `dir` named `*.EXT`.
 fn entries_of(dir: &std::path::Path, ext: &str) -> Vec<PathBuf> {
     std::fs::read_dir(dir)

@@ -14,6 +14,14 @@
 //!   - `wasmi`: `Module::new`, which validates every function and translates
 //!     lazily, on first call.
 //!   - `wasm3`: parsing only; wasm3 neither validates nor compiles ahead.
+//! - `load-artifact/big.wasm`: from an ahead-of-time artifact of `big.wasm`
+//!   in a file to a module ready to instantiate. Rows: `skiff-jit-file`
+//!   (`Module::deserialize_file`, the code mapped from the file),
+//!   `skiff-jit-bytes` (`Module::deserialize` of the file's bytes already
+//!   read, the code copied), `skiff-auto-file` (the default engine's
+//!   artifact, as `skiff compile` writes it), and `wasmtime-file`
+//!   (`Module::deserialize_file` of `Module::serialize`'s bytes) with the
+//!   wasmtime peer.
 //! - `instantiate/empty.wat`: a fresh store and instance of a module with no
 //!   imports and no memory, from an already compiled module.
 //! - `instantiate-call/empty.wat`: the same, then call its empty export `run`.
@@ -66,6 +74,55 @@ fn load(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) {
         }
         group.finish();
     }
+}
+
+fn load_artifact(c: &mut Criterion, corpus: &Corpus) {
+    use skiff::{EngineKind, Module};
+    let wasm = corpus.read("big.wasm").unwrap();
+    let dir = std::env::temp_dir().join(format!("skiff-bench-artifacts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut group = c.benchmark_group("load-artifact/big.wasm");
+    for (name, kind) in [
+        ("skiff-jit", EngineKind::Jit),
+        ("skiff-auto", EngineKind::Auto),
+    ] {
+        // A build without the JIT has no code to keep.
+        let Ok(engine) = skiff::Engine::new(kind) else {
+            continue;
+        };
+        let artifact = engine.precompile_module(&wasm).unwrap();
+        let path = dir.join(format!("{name}.skiffc"));
+        std::fs::write(&path, &artifact).unwrap();
+        group.bench_function(format!("{name}-file"), |b| {
+            // SAFETY: written just above by this Skiff, and left alone.
+            b.iter(|| unsafe { Module::deserialize_file(&engine, black_box(&path)) }.unwrap())
+        });
+        if kind == EngineKind::Jit {
+            let bytes = std::fs::read(&path).unwrap();
+            group.bench_function(format!("{name}-bytes"), |b| {
+                // SAFETY: as above.
+                b.iter(|| unsafe { Module::deserialize(&engine, black_box(&bytes)) }.unwrap())
+            });
+        }
+    }
+    #[cfg(feature = "peer-wasmtime")]
+    {
+        let engine = wasmtime::Engine::default();
+        let serialized = wasmtime::Module::new(&engine, &wasm)
+            .unwrap()
+            .serialize()
+            .unwrap();
+        let path = dir.join("wasmtime.cwasm");
+        std::fs::write(&path, serialized).unwrap();
+        group.bench_function("wasmtime-file", |b| {
+            // SAFETY: serialized just above by this wasmtime, and left alone.
+            b.iter(|| {
+                unsafe { wasmtime::Module::deserialize_file(&engine, black_box(&path)) }.unwrap()
+            })
+        });
+    }
+    group.finish();
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 fn instantiate(c: &mut Criterion, corpus: &Corpus, engines: &[Box<dyn Engine>]) {
@@ -221,6 +278,7 @@ fn startup(c: &mut Criterion) {
     let corpus = Corpus::load().unwrap();
     let engines = selected_engines();
     load(c, &corpus, &engines);
+    load_artifact(c, &corpus);
     instantiate(c, &corpus, &engines);
     instantiate_with_data(c, &engines);
     instantiate_on_threads(c, &engines);

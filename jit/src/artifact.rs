@@ -1,35 +1,28 @@
-//! Compiled code kept for later: the machine code, relocations, trap sites
-//! and source maps of a module's functions as `compile` made them, before
-//! they are placed in memory, written as bytes and read back.
+//! Compiled code kept for later: a module's code image (module `layout`)
+//! and its tables, written as bytes and read back. The image is stored as
+//! it runs (its calls patched, every reference inside it PC-relative), last
+//! and at a multiple of [`IMAGE_ALIGN`] from the start, so that loading it
+//! is one copy into executable memory, or none: when the bytes are a page-
+//! aligned part of a file, the image is mapped from the file.
 //!
 //! Reading checks the structure: every length within the bytes, every
-//! function where the module's declarations put it, every relocation of a
-//! kind this JIT emits, inside its function and to a declared function,
-//! alignments, trap sites and source maps in order and inside their
-//! function. It cannot check the code: the bytes must come from [`encode`]
-//! of a JIT configured alike, which the container around them (the
-//! `skiff` crate's artifacts) vouches for.
+//! function and trampoline where the module's declarations put it, in
+//! order, inside the image and not overlapping, every trap kind known.
+//! What it leaves to the checksum of the container cannot make reading go
+//! astray: the order of trap sites within a function (a lookup in a
+//! disordered list finds the wrong site or none) and the source maps
+//! (read only for a backtrace, they decide only the module offsets it
+//! shows). It cannot check the code: the bytes
+//! must come from [`encode`] of a JIT configured alike, which the container
+//! around them (the `skiff` crate's artifacts) vouches for.
 
-use crate::compile::{Compiled, FuncDebug, Output};
-use cranelift_codegen::binemit::Reloc;
-use cranelift_codegen::ir::LibCall;
-use cranelift_module::{FuncId, ModuleReloc, ModuleRelocTarget};
+use crate::layout::{Layout, Placed, Tables};
 use skiff_vm::runtime::TrapKind;
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::borrow::Cow;
 
-/// The relocation kinds the JIT's x86-64 code uses (it is not
-/// position-independent), by their number in the encoding, with the bytes
-/// each patches.
-const RELOCS: [(Reloc, u32); 4] = [
-    (Reloc::Abs4, 4),
-    (Reloc::Abs8, 8),
-    (Reloc::X86PCRel4, 4),
-    (Reloc::X86CallPCRel4, 4),
-];
-
-/// The largest alignment of a function's code that reading accepts.
-const MAX_ALIGNMENT: u64 = 4096;
+/// Where the image may start in the encoding: a page, so that an image
+/// kept in a file at a page boundary can be mapped from it.
+pub(crate) const IMAGE_ALIGN: usize = 4096;
 
 /// The trap kinds generated code raises, by their number in the encoding.
 const TRAPS: [TrapKind; 14] = [
@@ -49,86 +42,129 @@ const TRAPS: [TrapKind; 14] = [
     TrapKind::Host,
 ];
 
-/// The bytes of `outputs`; an error naming what this encoding does not
-/// know (a relocation or trap kind), when the code cannot be kept.
-pub(crate) fn encode(outputs: &[Output]) -> Result<Vec<u8>, String> {
-    let mut w = Writer(Vec::new());
-    w.u32(outputs.len() as u32);
-    for (func, tramp) in outputs {
-        w.compiled(func)?;
-        match tramp {
-            Some(t) => {
-                w.u8(1);
-                w.compiled(t)?;
-            }
-            None => w.u8(0),
-        }
+/// The bytes of `layout`; an error naming what this encoding does not know
+/// (a trap kind), when the code cannot be kept.
+pub(crate) fn encode(layout: &Layout<'_>) -> Result<Vec<u8>, String> {
+    let t = &layout.tables;
+    let mut w = Writer(Vec::with_capacity(
+        layout.image.len() + t.placed.len() * 21 + t.trap_offsets.len() * 5 + t.srclocs.len() + 32,
+    ));
+    w.u64(layout.image.len() as u64);
+    w.u32(t.placed.len() as u32);
+    for p in &t.placed {
+        w.u32(p.offset);
+        w.u32(p.len);
+        w.u32(p.func);
+        w.0.push(u8::from(p.trampoline));
+        w.u32(p.traps.1 - p.traps.0);
+        w.u32(p.srclocs.1 - p.srclocs.0);
     }
+    for offset in &t.trap_offsets {
+        w.u32(*offset);
+    }
+    for kind in &t.trap_kinds {
+        let n = TRAPS.iter().position(|k| k == kind);
+        w.0.push(n.ok_or_else(|| format!("trap {kind:?}"))? as u8);
+    }
+    w.0.extend_from_slice(&t.srclocs);
+    w.0.resize(w.0.len().next_multiple_of(IMAGE_ALIGN), 0);
+    w.0.extend_from_slice(&layout.image);
     Ok(w.0)
 }
 
-/// The outputs `bytes` hold, which must be those of a module declared with
-/// functions `func_ids` (its defined functions, the first of index
-/// `first_func`) and trampolines `tramp_ids`.
-pub(crate) fn decode(
-    bytes: &[u8],
-    func_ids: &[FuncId],
-    tramp_ids: &[Option<FuncId>],
+/// The layout `bytes` hold, its image borrowed from them, which must be
+/// that of a module whose defined functions start at index `first_func`,
+/// those marked in `entered` (by defined index) with a trampoline.
+pub(crate) fn decode<'a>(
+    bytes: &'a [u8],
+    entered: &[bool],
     first_func: u32,
-) -> Result<Vec<Output>, String> {
-    let declared: HashSet<u32> = func_ids
-        .iter()
-        .copied()
-        .chain(tramp_ids.iter().flatten().copied())
-        .map(FuncId::as_u32)
-        .collect();
-    let mut r = Reader {
-        bytes,
-        declared: &declared,
-    };
-    let n = r.u32()? as usize;
-    if n != func_ids.len() {
+) -> Result<Layout<'a>, String> {
+    let mut r = Reader { bytes };
+    let image_len = usize::try_from(r.u64()?).map_err(|_| "the code ends early")?;
+    let expected = entered.len() + entered.iter().filter(|e| **e).count();
+    let n = r.count(21)?;
+    if n != expected {
         return Err(format!(
-            "code for {n} functions, the module defines {}",
-            func_ids.len()
+            "{n} functions and trampolines, the module declares {expected}"
         ));
     }
-    let mut outputs = Vec::with_capacity(n);
-    for (i, (id, tramp_id)) in func_ids.iter().zip(tramp_ids).enumerate() {
-        let func = r.compiled(*id)?;
-        if func.debug.as_ref().map(|d| d.func) != Some(first_func + i as u32) {
-            return Err("a function without its index, or with another's".into());
-        }
-        let tramp = match (r.u8()?, tramp_id) {
-            (0, None) => None,
-            (1, Some(t)) => {
-                let tramp = r.compiled(*t)?;
-                if tramp.debug.is_some() {
-                    return Err("a trampoline with a function's source map".into());
-                }
-                Some(tramp)
-            }
-            _ => {
-                return Err(
-                    "a trampoline where the module has none, or none where it has one".into(),
-                );
-            }
+    // What each placed function must be, in order.
+    let mut order = entered.iter().enumerate().flat_map(|(i, &t)| {
+        let func = first_func + i as u32;
+        std::iter::once((func, false)).chain(t.then_some((func, true)))
+    });
+    let mut placed = Vec::with_capacity(n);
+    let (mut traps, mut srclocs, mut end) = (0u64, 0u64, 0u64);
+    for _ in 0..n {
+        let (offset, len, func) = (r.u32()?, r.u32()?, r.u32()?);
+        let trampoline = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err("a bad trampoline flag".into()),
         };
-        outputs.push((func, tramp));
+        if order.next() != Some((func, trampoline)) {
+            return Err("a function or trampoline out of its declared order".into());
+        }
+        if u64::from(offset) < end || u64::from(offset) + u64::from(len) > image_len as u64 {
+            return Err("a function overlapping another or outside the code".into());
+        }
+        end = u64::from(offset) + u64::from(len);
+        let (n_traps, n_srclocs) = (u64::from(r.u32()?), u64::from(r.u32()?));
+        let range = |start: u64, n: u64| -> Result<(u32, u32), String> {
+            let end = u32::try_from(start + n).map_err(|_| "too many trap sites or source maps")?;
+            Ok((start as u32, end))
+        };
+        placed.push(Placed {
+            offset,
+            len,
+            func,
+            trampoline,
+            traps: range(traps, n_traps)?,
+            srclocs: range(srclocs, n_srclocs)?,
+        });
+        traps += n_traps;
+        srclocs += n_srclocs;
     }
+    let n_traps = usize::try_from(traps).map_err(|_| "the code ends early")?;
+    let offsets = r.take(n_traps.checked_mul(4).ok_or("the code ends early")?)?;
+    let kinds = r.take(n_traps)?;
+    let trap_offsets = offsets
+        .chunks_exact(4)
+        .map(|o| u32::from_le_bytes(o.try_into().unwrap()))
+        .collect();
+    let trap_kinds = kinds
+        .iter()
+        .map(|&k| TRAPS.get(k as usize).copied())
+        .collect::<Option<_>>()
+        .ok_or("an unknown trap kind")?;
+    let source_maps = r.take(usize::try_from(srclocs).map_err(|_| "the code ends early")?)?;
+    let read = bytes.len() - r.bytes.len();
+    if r.take(read.next_multiple_of(IMAGE_ALIGN) - read)?
+        .iter()
+        .any(|&b| b != 0)
+    {
+        return Err("bytes before the code".into());
+    }
+    let image = r.take(image_len)?;
     if !r.bytes.is_empty() {
         return Err(format!("{} bytes after the code", r.bytes.len()));
     }
-    Ok(outputs)
+    let tables = Tables {
+        placed,
+        trap_offsets,
+        trap_kinds,
+        srclocs: source_maps.to_vec(),
+    };
+    Ok(Layout {
+        image: Cow::Borrowed(image),
+        tables,
+    })
 }
 
 struct Writer(Vec<u8>);
 
 impl Writer {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-
     fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
@@ -136,83 +172,18 @@ impl Writer {
     fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-
-    fn bytes(&mut self, b: &[u8]) {
-        self.u32(b.len() as u32);
-        self.0.extend_from_slice(b);
-    }
-
-    fn compiled(&mut self, c: &Compiled) -> Result<(), String> {
-        self.u32(c.id.as_u32());
-        self.u64(c.alignment);
-        self.bytes(&c.bytes);
-        self.u32(c.relocs.len() as u32);
-        for reloc in &c.relocs {
-            self.u32(reloc.offset);
-            let kind = RELOCS.iter().position(|(k, _)| *k == reloc.kind);
-            self.u8(kind.ok_or_else(|| format!("relocation {:?}", reloc.kind))? as u8);
-            self.u64(reloc.addend as u64);
-            match &reloc.name {
-                ModuleRelocTarget::User { namespace, index } => {
-                    self.u8(0);
-                    self.u32(*namespace);
-                    self.u32(*index);
-                }
-                ModuleRelocTarget::LibCall(call) => {
-                    self.u8(1);
-                    let n = LibCall::all_libcalls().iter().position(|l| l == call);
-                    self.u32(n.ok_or_else(|| format!("library call {call:?}"))? as u32);
-                }
-                ModuleRelocTarget::FunctionOffset(f, offset) => {
-                    self.u8(2);
-                    self.u32(f.as_u32());
-                    self.u32(*offset);
-                }
-                ModuleRelocTarget::KnownSymbol(s) => return Err(format!("symbol {s:?}")),
-            }
-        }
-        self.u32(c.traps.len() as u32);
-        for (offset, kind) in &c.traps {
-            self.u32(*offset);
-            let n = TRAPS.iter().position(|k| k == kind);
-            self.u8(n.ok_or_else(|| format!("trap {kind:?}"))? as u8);
-        }
-        match &c.debug {
-            None => self.u8(0),
-            Some(d) => {
-                self.u8(1);
-                self.u32(d.func);
-                match &d.name {
-                    Some(name) => {
-                        self.u8(1);
-                        self.bytes(name.as_bytes());
-                    }
-                    None => self.u8(0),
-                }
-                self.u32(d.srclocs.len() as u32);
-                for (start, end, offset) in &d.srclocs {
-                    self.u32(*start);
-                    self.u32(*end);
-                    self.u32(*offset);
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 struct Reader<'a> {
     bytes: &'a [u8],
-    /// The ids of the functions and trampolines the module declares.
-    declared: &'a HashSet<u32>,
 }
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if n > self.bytes.len() {
-            return Err("the code ends early".into());
-        }
-        let (head, rest) = self.bytes.split_at(n);
+        let (head, rest) = self
+            .bytes
+            .split_at_checked(n)
+            .ok_or("the code ends early")?;
         self.bytes = rest;
         Ok(head)
     }
@@ -229,11 +200,6 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
-        let n = self.u32()? as usize;
-        self.take(n)
-    }
-
     /// A count of items each at least `size` bytes long, checked against
     /// what is left, so that a bad count cannot ask for a huge allocation.
     fn count(&mut self, size: usize) -> Result<usize, String> {
@@ -242,106 +208,5 @@ impl<'a> Reader<'a> {
             return Err("the code ends early".into());
         }
         Ok(n)
-    }
-
-    fn compiled(&mut self, id: FuncId) -> Result<Compiled, String> {
-        if self.u32()? != id.as_u32() {
-            return Err("functions out of their declared order".into());
-        }
-        let alignment = self.u64()?;
-        if !alignment.is_power_of_two() || alignment > MAX_ALIGNMENT {
-            return Err(format!("an alignment of {alignment}"));
-        }
-        let bytes = self.bytes()?.to_vec();
-        let len = bytes.len() as u64;
-        let n = self.count(17)?;
-        let mut relocs = Vec::with_capacity(n);
-        for _ in 0..n {
-            let offset = self.u32()?;
-            let (kind, width) = *RELOCS
-                .get(self.u8()? as usize)
-                .ok_or("an unknown relocation kind")?;
-            if u64::from(offset) + u64::from(width) > len {
-                return Err("a relocation outside its function".into());
-            }
-            let addend = self.u64()? as i64;
-            let name = match self.u8()? {
-                0 => {
-                    let (namespace, index) = (self.u32()?, self.u32()?);
-                    if namespace != 0 || !self.declared.contains(&index) {
-                        return Err("a relocation to an undeclared function".into());
-                    }
-                    ModuleRelocTarget::User { namespace, index }
-                }
-                1 => ModuleRelocTarget::LibCall(
-                    *LibCall::all_libcalls()
-                        .get(self.u32()? as usize)
-                        .ok_or("an unknown library call")?,
-                ),
-                2 => {
-                    let (f, at) = (self.u32()?, self.u32()?);
-                    if f != id.as_u32() || u64::from(at) > len {
-                        return Err("a relocation to another function's code".into());
-                    }
-                    ModuleRelocTarget::FunctionOffset(id, at)
-                }
-                _ => return Err("an unknown relocation target".into()),
-            };
-            relocs.push(ModuleReloc {
-                offset,
-                kind,
-                name,
-                addend,
-            });
-        }
-        let n = self.count(5)?;
-        let mut traps: Vec<(u32, TrapKind)> = Vec::with_capacity(n);
-        for _ in 0..n {
-            let offset = self.u32()?;
-            let kind = *TRAPS
-                .get(self.u8()? as usize)
-                .ok_or("an unknown trap kind")?;
-            if u64::from(offset) > len || traps.last().is_some_and(|(o, _)| *o > offset) {
-                return Err("trap sites out of order or outside their function".into());
-            }
-            traps.push((offset, kind));
-        }
-        let debug = match self.u8()? {
-            0 => None,
-            1 => {
-                let func = self.u32()?;
-                let name = match self.u8()? {
-                    0 => None,
-                    _ => Some(Arc::from(
-                        std::str::from_utf8(self.bytes()?)
-                            .map_err(|_| "a name that is not UTF-8")?,
-                    )),
-                };
-                let n = self.count(12)?;
-                let mut srclocs = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let (start, end, at) = (self.u32()?, self.u32()?, self.u32()?);
-                    let after_last = srclocs.last().is_none_or(|(_, e, _)| *e <= start);
-                    if start > end || u64::from(end) > len || !after_last {
-                        return Err("a source map out of order or outside its function".into());
-                    }
-                    srclocs.push((start, end, at));
-                }
-                Some(FuncDebug {
-                    func,
-                    name,
-                    srclocs,
-                })
-            }
-            _ => return Err("a bad debug flag".into()),
-        };
-        Ok(Compiled {
-            id,
-            bytes,
-            alignment,
-            relocs,
-            traps,
-            debug,
-        })
     }
 }

@@ -1,57 +1,100 @@
 //! Compiling a module's functions to machine code, on every core.
 //!
-//! Declarations (a Cranelift id and signature per function and trampoline)
-//! are made up front on the calling thread. Workers then claim function
-//! indices in increasing order from a shared counter; each translates a
-//! body with its own contexts, runs Cranelift on it and keeps the bytes, the
-//! relocations and the trap sites. Back on the calling thread the bytes are
-//! handed to `cranelift-jit` in index order, which places them and applies
-//! the relocations when the module is finalized. Code layout, and so the
-//! result, does not depend on how the work was split.
+//! Declarations (an id and signature per function and trampoline) are made
+//! up front on the calling thread. Workers then claim function indices in
+//! increasing order from a shared counter; each translates a body with its
+//! own contexts, runs Cranelift on it and keeps the bytes, the calls to
+//! patch and the trap sites. Back on the calling thread the functions are
+//! laid out in index order as one image (module `layout`). Code layout, and
+//! so the result, does not depend on how the work was split.
 
 use crate::traps;
 use crate::vmctx::offsets;
 use crate::{jit_error, translate};
 use cranelift_codegen::Context;
+use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, types};
+use cranelift_codegen::ir::{AbiParam, ExternalName, InstBuilder, Signature, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::{FinalizedMachReloc, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::JITModule;
-use cranelift_module::{FuncId, Linkage, Module as _, ModuleReloc};
 use skiff_vm::module::Module;
 use skiff_vm::runtime::{MemoryConfig, Metering, TrapKind};
 use skiff_vm::{Error, parallel};
-use std::sync::Arc;
 
 /// Below this much function-body code a module is compiled on the calling
 /// thread alone: starting threads would cost more than they save.
 const PARALLEL_THRESHOLD: usize = 64 * 1024;
 
+/// The id of a function or trampoline of the module being compiled: a
+/// defined function's is its defined index, a trampoline's that plus the
+/// number of defined functions.
+pub type CodeId = u32;
+
 /// Machine code of one function, not yet placed.
 pub struct Compiled {
-    /// The Cranelift id it is defined under.
-    pub id: FuncId,
+    /// The id it is defined under.
+    pub id: CodeId,
     /// The code.
     pub bytes: Vec<u8>,
     /// The alignment it asks for.
-    pub alignment: u64,
-    /// Relocations against other functions.
-    pub relocs: Vec<ModuleReloc>,
+    pub alignment: u32,
+    /// The calls to other functions (and references into its own code)
+    /// to patch once placed.
+    pub relocs: Vec<Patch>,
     /// Trap sites: code offset and kind.
     pub traps: Vec<(u32, TrapKind)>,
-    /// For a Wasm function (not a trampoline): what a backtrace shows.
-    pub debug: Option<FuncDebug>,
+    /// `(code start, code end, module byte offset)`, sorted; empty for a
+    /// trampoline.
+    pub srclocs: Vec<(u32, u32, u32)>,
 }
 
-/// A function's identity and source map, for the code registry.
-pub struct FuncDebug {
-    /// Its index in the module.
-    pub func: u32,
-    /// Its name from the name section.
-    pub name: Option<Arc<str>>,
-    /// `(code start, code end, module byte offset)`, sorted.
-    pub srclocs: Vec<(u32, u32, u32)>,
+/// A 32-bit PC-relative field of a function's code that placing fills in:
+/// `target + addend - (the field's address)`.
+pub struct Patch {
+    /// Where the field is in the function's code.
+    pub offset: u32,
+    /// Where it points.
+    pub target: PatchTarget,
+    /// Added to the target's address.
+    pub addend: i64,
+}
+
+/// What a [`Patch`] points at.
+pub enum PatchTarget {
+    /// The start of another function or trampoline of the module.
+    Code(CodeId),
+    /// An offset in the function's own code.
+    Own(u32),
+}
+
+impl Patch {
+    /// The patch Cranelift's relocation `r` of `func` (compiled as `id`)
+    /// asks for; an error for anything but a PC-relative reference to a
+    /// function of this module (the only kind the translator emits: every
+    /// call is to a colocated function, builtins are called through the
+    /// context block).
+    fn of(r: &FinalizedMachReloc, func: &cranelift_codegen::ir::Function) -> Result<Patch, String> {
+        if !matches!(r.kind, Reloc::X86CallPCRel4 | Reloc::X86PCRel4) {
+            return Err(format!("a relocation of kind {:?}", r.kind));
+        }
+        let target = match &r.target {
+            FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                let name = &func.params.user_named_funcs()[*name];
+                if name.namespace != 0 {
+                    return Err(format!("a reference to namespace {}", name.namespace));
+                }
+                PatchTarget::Code(name.index)
+            }
+            FinalizedRelocTarget::Func(offset) => PatchTarget::Own(*offset),
+            other => return Err(format!("a reference to {other:?}")),
+        };
+        Ok(Patch {
+            offset: r.offset,
+            target,
+            addend: r.addend,
+        })
+    }
 }
 
 /// A defined function compiled, with its trampoline when it has one.
@@ -65,22 +108,21 @@ pub struct Plan<'m> {
     metering: Metering,
     call_conv: CallConv,
     wasm_conv: CallConv,
-    func_ids: Vec<FuncId>,
+    func_ids: Vec<CodeId>,
     sigs: Vec<Signature>,
-    tramp_ids: Vec<Option<FuncId>>,
+    tramp_ids: Vec<Option<CodeId>>,
     tramp_sig: Signature,
 }
 
 impl<'m> Plan<'m> {
     /// Declares every defined function, and a trampoline for each function
-    /// marked in `callable`, in `jit`; the code will be compiled for
-    /// memories made with `memory`, with the checks `metering` asks for.
+    /// marked in `callable`; the code will be compiled for memories made
+    /// with `memory`, with the checks `metering` asks for.
     pub fn declare(
         isa: &'m OwnedTargetIsa,
         module: &'m Module,
         (memory, metering, tail_calls): (MemoryConfig, Metering, bool),
         callable: &[bool],
-        jit: &mut JITModule,
     ) -> Result<Plan<'m>, Error> {
         let call_conv = isa.default_call_conv();
         let defined = module.code.len();
@@ -97,10 +139,7 @@ impl<'m> Plan<'m> {
         for i in 0..defined {
             let index = module.num_imported_funcs + i as u32;
             let sig = translate::wasm_signature(module.func_type(index), wasm_conv, metering)?;
-            let id = jit
-                .declare_function(&format!("wasm{index}"), Linkage::Local, &sig)
-                .map_err(jit_error)?;
-            func_ids.push(id);
+            func_ids.push(i as CodeId);
             sigs.push(sig);
         }
         let mut tramp_sig = Signature::new(call_conv);
@@ -108,16 +147,7 @@ impl<'m> Plan<'m> {
         tramp_sig.params.push(AbiParam::new(types::I64));
         let mut tramp_ids = Vec::with_capacity(defined);
         for (i, &needed) in callable.iter().enumerate() {
-            let id = if needed {
-                let name = format!("tramp{i}");
-                Some(
-                    jit.declare_function(&name, Linkage::Local, &tramp_sig)
-                        .map_err(jit_error)?,
-                )
-            } else {
-                None
-            };
-            tramp_ids.push(id);
+            tramp_ids.push(needed.then_some((defined + i) as CodeId));
         }
         Ok(Plan {
             isa,
@@ -131,16 +161,6 @@ impl<'m> Plan<'m> {
             tramp_ids,
             tramp_sig,
         })
-    }
-
-    /// The ids of the defined functions, by defined index.
-    pub fn func_ids(&self) -> &[FuncId] {
-        &self.func_ids
-    }
-
-    /// The trampoline ids, by defined index.
-    pub fn tramp_ids(&self) -> &[Option<FuncId>] {
-        &self.tramp_ids
     }
 
     /// Compiles every defined function (and trampoline), in index order.
@@ -196,16 +216,11 @@ impl<'p, 'm> Worker<'p, 'm> {
             translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
             b.finalize(p.isa.frontend_config());
         }
-        let debug = FuncDebug {
-            func: index,
-            name: m.func_name(index).map(Arc::from),
-            srclocs: Vec::new(),
-        };
-        let func = self.finish(p.func_ids[i], Some(debug), index)?;
+        let func = self.finish(p.func_ids[i], true, index)?;
         let tramp = match p.tramp_ids[i] {
             Some(id) => {
                 self.build_trampoline(i)?;
-                Some(self.finish(id, None, index)?)
+                Some(self.finish(id, false, index)?)
             }
             None => None,
         };
@@ -266,14 +281,10 @@ impl<'p, 'm> Worker<'p, 'm> {
         Ok(())
     }
 
-    /// Runs Cranelift on the function in the context and takes the result
-    /// out; fills in the source map of `debug`.
-    fn finish(
-        &mut self,
-        id: FuncId,
-        mut debug: Option<FuncDebug>,
-        index: u32,
-    ) -> Result<Compiled, Error> {
+    /// Runs Cranelift on the function in the context (the code of `id`, for
+    /// function `index`) and takes the result out, with its source map when
+    /// `srclocs` asks for it.
+    fn finish(&mut self, id: CodeId, srclocs: bool, index: u32) -> Result<Compiled, Error> {
         self.ctx
             .compile(self.plan.isa.as_ref(), &mut ControlPlane::default())
             .map_err(|e| jit_error(format!("func {index}: {:?}", e.inner)))?;
@@ -285,28 +296,31 @@ impl<'p, 'm> Worker<'p, 'm> {
             .map(|t| (t.offset, traps::kind_of(t.code)))
             .collect();
         traps.sort_unstable_by_key(|t| t.0);
-        if let Some(d) = &mut debug {
-            d.srclocs = compiled
+        let srclocs = if srclocs {
+            compiled
                 .buffer
                 .get_srclocs_sorted()
                 .iter()
                 .filter(|l| !l.loc.is_default())
                 .map(|l| (l.start, l.end, l.loc.bits()))
-                .collect();
-        }
+                .collect()
+        } else {
+            Vec::new()
+        };
         let relocs = compiled
             .buffer
             .relocs()
             .iter()
-            .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
-            .collect();
+            .map(|r| Patch::of(r, &self.ctx.func))
+            .collect::<Result<_, _>>()
+            .map_err(|e| jit_error(format!("func {index}: the code holds {e}")))?;
         Ok(Compiled {
             id,
             bytes: compiled.code_buffer().to_vec(),
-            alignment: u64::from(compiled.buffer.alignment),
+            alignment: compiled.buffer.alignment,
             relocs,
             traps,
-            debug,
+            srclocs,
         })
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Each validated function is translated to Cranelift IR by Skiff's own
 //! translator (module `translate`) and compiled to machine code, on every core for
-//! a large module; `cranelift-jit` places the code in memory mapped writable,
-//! then executable, never both. Rust enters generated code through an
+//! a large module; the functions are laid out as one image with the calls
+//! between them patched (module `layout`), which is copied into memory
+//! mapped writable, then executable, never both (module `code_memory`), and
+//! which an artifact stores as it is. Rust enters generated code through an
 //! array-call trampoline per function; linear memory accesses lean on the
 //! guard region of Skiff's memories, or are checked in the code when the
 //! JIT compiles for small reservations ([`Jit::with_memory_config`]); traps
@@ -23,7 +25,9 @@
 
 mod artifact;
 mod builtins;
+mod code_memory;
 mod compile;
+mod layout;
 mod registry;
 mod sys;
 mod translate;
@@ -32,16 +36,15 @@ mod vmctx;
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::Module as _;
 use skiff_vm::runtime::value::{read_slots, slot_count, write_slots};
 use skiff_vm::runtime::{
-    CompiledModule, Func, InstanceId, KeptCompile, MemoryConfig, Metering, Store, Tier, TierState,
-    Trap, Value, WasmFunc,
+    CompiledModule, Func, InstanceId, KeptCode, KeptCompile, MemoryConfig, Metering, Store, Tier,
+    TierState, Trap, Value, WasmFunc,
 };
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
-use std::sync::{Arc, Mutex};
+use std::borrow::Cow;
+use std::sync::Arc;
 use vmctx::{Entries, InstanceState};
 
 /// The JIT tier.
@@ -216,7 +219,7 @@ impl Tier for Jit {
     unsafe fn load_kept(
         &self,
         module: &Arc<ValidatedModule>,
-        code: &[u8],
+        code: KeptCode<'_>,
     ) -> Result<Arc<dyn CompiledModule>, Error> {
         compile(self, module, Code::Load(code)).map(|(m, _)| Arc::new(m) as Arc<dyn CompiledModule>)
     }
@@ -232,7 +235,7 @@ enum Code<'a> {
     /// From Cranelift, also returned as bytes to keep.
     CompileAndKeep,
     /// From bytes kept earlier (see the `artifact` module).
-    Load(&'a [u8]),
+    Load(KeptCode<'a>),
 }
 
 /// A module compiled to machine code.
@@ -247,28 +250,12 @@ pub struct JitModule {
     /// shares it, with one count (threads instantiating the module at once
     /// contend for each count).
     entries: Arc<Entries>,
-    /// The code's entry in the registry the signal handler reads; dropped
-    /// (unregistered) before the code's memory is freed.
-    registration: Option<registry::Registration>,
-    /// The code's memory, freed on drop.
-    jit: Mutex<Option<JITModule>>,
-}
-
-// SAFETY: the JITModule is only touched on drop, behind the mutex; the code
-// addresses are plain integers to immutable, executable memory.
-unsafe impl Send for JitModule {}
-// SAFETY: as above.
-unsafe impl Sync for JitModule {}
-
-impl Drop for JitModule {
-    fn drop(&mut self) {
-        drop(self.registration.take());
-        if let Some(jit) = self.jit.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            // SAFETY: no instance refers to this code any more (they hold an
-            // Arc of this module), so none of it can run again.
-            unsafe { jit.free_memory() };
-        }
-    }
+    /// The code's entry in the registry the signal handler reads. Fields
+    /// drop in order: it is unregistered before its memory is unmapped.
+    _registration: registry::Registration,
+    /// The code, unmapped on drop, when no instance refers to it any more
+    /// (they hold an `Arc` of this module), so none of it can run again.
+    _code: code_memory::CodeMemory,
 }
 
 /// Which defined functions can be called from outside generated code: those
@@ -315,97 +302,84 @@ fn compile(
 ) -> Result<(JitModule, Option<Kept>), Error> {
     let (isa, memory, metering) = (&tier.isa, tier.memory, tier.metering);
     let m = module.module();
-    let mut jit = JITModule::new(JITBuilder::with_isa(
-        isa.clone(),
-        cranelift_module::default_libcall_names(),
-    ));
     let tail_calls = (0..m.code.len() as u32)
         .filter_map(|i| module.func_info(m.num_imported_funcs + i))
         .any(|info| info.tail_calls);
-    let plan = compile::Plan::declare(
-        isa,
-        m,
-        (memory, metering, tail_calls),
-        &if tier.every_entry {
-            vec![true; m.code.len()]
-        } else {
-            let mut callable = callable_from_outside(m);
-            // Calls inside a `try_table` go through the runtime.
-            for i in 0..m.code.len() as u32 {
-                let info = module.func_info(m.num_imported_funcs + i);
-                for &f in info.map_or(&[][..], |info| &info.try_callees) {
-                    if let Some(d) = f.checked_sub(m.num_imported_funcs) {
-                        callable[d as usize] = true;
-                    }
+    // Which functions get a trampoline.
+    let entered = if tier.every_entry {
+        vec![true; m.code.len()]
+    } else {
+        let mut callable = callable_from_outside(m);
+        // Calls inside a `try_table` go through the runtime.
+        for i in 0..m.code.len() as u32 {
+            let info = module.func_info(m.num_imported_funcs + i);
+            for &f in info.map_or(&[][..], |info| &info.try_callees) {
+                if let Some(d) = f.checked_sub(m.num_imported_funcs) {
+                    callable[d as usize] = true;
                 }
             }
-            callable
-        },
-        &mut jit,
-    )?;
-    let (outputs, kept) = match code {
-        Code::Compile => (plan.compile_all(tier.max_threads)?, None),
-        Code::CompileAndKeep => {
-            let outputs = plan.compile_all(tier.max_threads)?;
-            let kept = artifact::encode(&outputs)
-                .map_err(|e| format!("the JIT cannot write its code: {e}"));
-            (outputs, Some(kept))
         }
-        Code::Load(bytes) => {
-            let first = m.num_imported_funcs;
-            let outputs = artifact::decode(bytes, plan.func_ids(), plan.tramp_ids(), first)
+        callable
+    };
+    let declare = || compile::Plan::declare(isa, m, (memory, metering, tail_calls), &entered);
+    let first = m.num_imported_funcs;
+    let build = |outputs| {
+        layout::Layout::build(outputs, first)
+            .map_err(|e| jit_error(format!("cannot lay out the code: {e}")))
+    };
+    let (layout, kept) = match code {
+        Code::Compile => (build(declare()?.compile_all(tier.max_threads)?)?, None),
+        Code::CompileAndKeep => {
+            let layout = build(declare()?.compile_all(tier.max_threads)?)?;
+            let kept = artifact::encode(&layout)
+                .map_err(|e| format!("the JIT cannot write its code: {e}"));
+            (layout, Some(kept))
+        }
+        Code::Load(kept) => {
+            let layout = artifact::decode(kept.bytes, &entered, first)
                 .map_err(|e| jit_error(format!("kept code: {e}")))?;
-            (outputs, None)
+            (layout, None)
         }
     };
-    let mut placed = Vec::with_capacity(outputs.len() * 2);
-    for (func, tramp) in outputs {
-        for c in std::iter::once(func).chain(tramp) {
-            jit.define_function_bytes(c.id, c.alignment, &c.bytes, &c.relocs)
-                .map_err(jit_error)?;
-            placed.push((c.id, c.bytes.len(), c.traps, c.debug));
+    // An image kept in a file at a page boundary is mapped from it.
+    let in_file = match (&code, &layout.image) {
+        (
+            Code::Load(KeptCode {
+                bytes,
+                file: Some((file, at)),
+            }),
+            Cow::Borrowed(image),
+        ) => {
+            let offset = at + (image.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
+            // SAFETY: the caller of `load_kept` vouches that the file holds
+            // the kept bytes at `at`, so the image at `offset`, unchanged
+            // for as long as the module lives.
+            unsafe { code_memory::CodeMemory::map(file, offset, image.len()) }
         }
-    }
-    jit.finalize_definitions().map_err(jit_error)?;
-
-    let funcs = placed
-        .into_iter()
-        .map(|(id, len, traps, debug)| {
-            let (func, srclocs) = match debug {
-                Some(d) => (Some((d.func, d.name)), d.srclocs),
-                None => (None, Vec::new()),
-            };
-            registry::FuncCode {
-                start: jit.get_finalized_function(id) as usize,
-                len,
-                traps,
-                func,
-                srclocs,
-            }
-        })
-        .collect();
-    let registration = Some(registry::register(funcs));
-    let trampolines = plan
-        .tramp_ids()
-        .iter()
-        .map(|id| id.map_or(0, |id| jit.get_finalized_function(id) as usize))
-        .collect();
+        _ => None,
+    };
+    let code = match in_file {
+        Some(mapped) => mapped,
+        None => code_memory::CodeMemory::new(&layout.image).map_err(jit_error)?,
+    };
+    let base = code.start();
+    let (offsets, tramp_offsets) = layout.tables.entries();
     let entries = Arc::new(Entries {
-        code: plan
-            .func_ids()
+        code: offsets.iter().map(|&o| base + o as usize).collect(),
+        trampolines: tramp_offsets
             .iter()
-            .map(|id| jit.get_finalized_function(*id) as usize)
+            .map(|o| o.map_or(0, |o| base + o as usize))
             .collect(),
-        trampolines,
         metering,
         tail: tail_calls,
     });
+    let registration = registry::register(base, layout.image.len(), layout.tables, module.clone());
     let compiled = JitModule {
         module: module.clone(),
         memory,
         entries,
-        registration,
-        jit: Mutex::new(Some(jit)),
+        _registration: registration,
+        _code: code,
     };
     Ok((compiled, kept))
 }

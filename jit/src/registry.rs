@@ -16,62 +16,74 @@
 //! after the swap (every operation here is sequentially consistent), so it
 //! can only see the new one.
 
+use crate::layout::{Placed, Tables};
+use skiff_vm::ValidatedModule;
 use skiff_vm::runtime::{Frame, TrapKind};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
-/// One function (or trampoline) of generated code.
-pub struct FuncCode {
-    /// Its first byte.
-    pub start: usize,
-    /// Its length in bytes.
-    pub len: usize,
-    /// Trapping instructions: offset from `start`, and their kind, sorted by offset.
-    pub traps: Vec<(u32, TrapKind)>,
-    /// The function's index in its module and its name; `None` for a trampoline.
-    pub func: Option<(u32, Option<Arc<str>>)>,
-    /// `(code start, code end, module byte offset)` ranges, sorted.
-    pub srclocs: Vec<(u32, u32, u32)>,
+/// One module's code while it is registered.
+pub struct ModuleCode {
+    /// The address of the image's first byte.
+    start: usize,
+    /// The address past its last byte.
+    end: usize,
+    /// Where its functions are, their trap sites and source maps.
+    tables: Tables,
+    /// The module, for function names.
+    module: Arc<ValidatedModule>,
 }
 
-impl FuncCode {
-    /// The trap kind of the instruction at `pc`, an address inside this code.
-    fn trap_at(&self, pc: usize) -> Option<TrapKind> {
-        let offset = (pc - self.start) as u32;
-        let i = self.traps.binary_search_by_key(&offset, |(o, _)| *o).ok()?;
-        Some(self.traps[i].1)
+impl ModuleCode {
+    /// The function or trampoline whose code holds `pc`, an address inside
+    /// this module's image.
+    fn placed_at(&self, pc: usize) -> Option<&Placed> {
+        self.tables.placed_at(pc - self.start)
     }
 
-    /// The backtrace frame for `pc`, an address inside this code.
+    /// The trap kind of the instruction at `pc`, an address inside this code.
+    fn trap_at(&self, pc: usize) -> Option<TrapKind> {
+        let p = self.placed_at(pc)?;
+        let offset = (pc - self.start) as u32 - p.offset;
+        self.tables.trap_at(p, offset)
+    }
+
+    /// The backtrace frame for `pc`, an address inside this code (none for
+    /// a trampoline).
     fn frame_at(&self, pc: usize) -> Option<Frame> {
-        let (func, name) = self.func.as_ref()?;
-        let off = (pc - self.start) as u32;
+        let p = self.placed_at(pc)?;
+        if p.trampoline {
+            return None;
+        }
+        let off = (pc - self.start) as u32 - p.offset;
         let offset = self
-            .srclocs
-            .iter()
-            .find(|(s, e, _)| *s <= off && off < *e)
-            .map(|(_, _, loc)| *loc as usize);
+            .tables
+            .srclocs_of(p)
+            .find(|&(s, e, _)| s <= off && off < e)
+            .map(|(_, _, loc)| loc as usize);
         Some(Frame {
-            func: *func,
-            name: name.as_deref().map(str::to_string),
+            func: p.func,
+            name: self.module.module().func_name(p.func).map(str::to_string),
             offset,
         })
     }
 }
 
-/// An immutable view of every registered function, sorted by start address.
+/// An immutable view of every registered module, sorted by start address.
 #[derive(Default)]
 struct Snapshot {
-    /// `(start, end, module, index of the function in the module's list)`.
-    ranges: Vec<(usize, usize, Arc<[FuncCode]>, usize)>,
+    modules: Vec<Arc<ModuleCode>>,
 }
 
 impl Snapshot {
-    /// The function whose code holds `pc`.
-    fn func_at(&self, pc: usize) -> Option<&FuncCode> {
-        let i = self.ranges.partition_point(|r| r.0 <= pc).checked_sub(1)?;
-        let (_, end, module, index) = &self.ranges[i];
-        (pc < *end).then(|| &module[*index])
+    /// The module whose code holds `pc`.
+    fn module_at(&self, pc: usize) -> Option<&ModuleCode> {
+        let i = self
+            .modules
+            .partition_point(|m| m.start <= pc)
+            .checked_sub(1)?;
+        let m = &self.modules[i];
+        (pc < m.end).then_some(&**m)
     }
 }
 
@@ -130,35 +142,39 @@ fn write(update: impl FnOnce(&Snapshot) -> Snapshot) {
 /// The code of one compiled module while it is registered: dropping it
 /// removes the code from the registry, after which its memory may be freed.
 pub struct Registration {
-    module: Arc<[FuncCode]>,
+    module: Arc<ModuleCode>,
 }
 
-/// Registers the functions of one module, whose code ranges must not overlap
-/// any registered code.
-pub fn register(funcs: Vec<FuncCode>) -> Registration {
-    let module: Arc<[FuncCode]> = funcs.into();
-    write(|s| {
-        let mut ranges = Vec::with_capacity(s.ranges.len() + module.len());
-        ranges.extend(s.ranges.iter().cloned());
-        ranges.extend(
-            module
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.start, f.start + f.len, module.clone(), i)),
-        );
-        ranges.sort_unstable_by_key(|r| r.0);
-        Snapshot { ranges }
+/// Registers the code of `module` placed at `start` (`len` bytes, laid out
+/// as `tables` say), which must not overlap any registered code.
+pub fn register(
+    start: usize,
+    len: usize,
+    tables: Tables,
+    module: Arc<ValidatedModule>,
+) -> Registration {
+    let code = Arc::new(ModuleCode {
+        start,
+        end: start + len,
+        tables,
+        module,
     });
-    Registration { module }
+    write(|s| {
+        let mut modules = s.modules.clone();
+        let at = modules.partition_point(|m| m.start < start);
+        modules.insert(at, code.clone());
+        Snapshot { modules }
+    });
+    Registration { module: code }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         write(|s| Snapshot {
-            ranges: s
-                .ranges
+            modules: s
+                .modules
                 .iter()
-                .filter(|r| !Arc::ptr_eq(&r.2, &self.module))
+                .filter(|m| !Arc::ptr_eq(m, &self.module))
                 .cloned()
                 .collect(),
         });
@@ -171,11 +187,13 @@ impl Drop for Registration {
 /// Safe to call from a signal handler.
 pub fn trap_at(pc: usize, memory_fault: bool) -> Option<TrapKind> {
     read(|s| {
-        let func = s?.func_at(pc)?;
+        let module = s?.module_at(pc)?;
+        // A fault in the padding between functions is not one of theirs.
+        module.placed_at(pc)?;
         Some(if memory_fault {
             TrapKind::MemoryOutOfBounds
         } else {
-            func.trap_at(pc).unwrap_or(TrapKind::Host)
+            module.trap_at(pc).unwrap_or(TrapKind::Host)
         })
     })
 }
@@ -192,7 +210,7 @@ pub fn walk_frames(pcs: &mut [usize], mut fp: usize) -> usize {
             // frame pointers: it points at the saved caller frame pointer,
             // with the return address above it, both on this thread's stack.
             let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-            if s.func_at(ret).is_none() || next <= fp {
+            if s.module_at(ret).is_none() || next <= fp {
                 break;
             }
             // A return address is past its call: look up the call itself.
@@ -210,7 +228,7 @@ pub fn frames(pcs: &[usize]) -> Vec<Frame> {
     read(|s| {
         let Some(s) = s else { return Vec::new() };
         pcs.iter()
-            .filter_map(|&pc| s.func_at(pc)?.frame_at(pc))
+            .filter_map(|&pc| s.module_at(pc)?.frame_at(pc))
             .collect()
     })
 }

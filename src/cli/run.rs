@@ -11,6 +11,7 @@ use skiff::{
     Config, Engine, EngineKind, Features, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
     Trap, Val,
 };
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -192,17 +193,20 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// module compiled with the code cache (unless `--no-cache`).
 fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module, String> {
     let path = args.module();
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read: {e}"))?;
-    if skiff::artifact::is_artifact(&bytes) {
+    let mut head = Vec::with_capacity(skiff::artifact::MAGIC.len());
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(head.capacity() as u64).read_to_end(&mut head))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if skiff::artifact::is_artifact(&head) {
         if !args.allow_precompiled {
             return Err("a compiled artifact, whose code runs as it is: \
                         run it with --allow-precompiled if you trust where it came from"
                 .into());
         }
         // SAFETY: the user vouched for the file with --allow-precompiled,
-        // as for a native program; its header and checksum are checked
-        // before its code runs.
-        return unsafe { Module::deserialize(engine, &bytes) }.map_err(|e| e.to_string());
+        // as for a native program, and it is not to change while it runs;
+        // its header and checksum are checked before its code runs.
+        return unsafe { Module::deserialize_file(engine, &path) }.map_err(|e| e.to_string());
     }
     match skiff::artifact::default_cache_dir() {
         Some(cache) if !args.no_cache && engine.kind() != EngineKind::Interp => {

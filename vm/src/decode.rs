@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{
     ConstArith, ConstExpr, ConstOp, DataMode, DataSegment, ElemItems, ElemMode, ElemSegment,
-    Export, FuncBody, Import, ImportDesc, Module, Names,
+    Export, FuncBody, Import, ImportDesc, Module, ModuleBytes, Names,
 };
 use crate::types::{
     AddrType, ExternKind, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType,
@@ -23,9 +23,15 @@ use wasmparser::{Operator, Parser, Payload};
 /// implementation limit so that a module cannot make it reserve gigabytes.
 pub const MAX_LOCALS: u32 = 50_000;
 
-/// Decodes a binary module into Skiff's IR, without validating it.
+/// Decodes a binary module into Skiff's IR, without validating it. The
+/// module keeps a copy of `bytes`.
 pub fn decode(bytes: &[u8], features: &Features) -> Result<Module> {
-    Decoder::new(bytes, features).run()
+    Decoder::new(bytes, ModuleBytes::copied(bytes), features).run()
+}
+
+/// [`decode`], the module sharing `bytes` instead of copying them.
+pub fn decode_shared(bytes: ModuleBytes, features: &Features) -> Result<Module> {
+    Decoder::new(&bytes, bytes.clone(), features).run()
 }
 
 /// Turns WebAssembly text (a `.wat` module) into binary bytes.
@@ -56,12 +62,13 @@ fn off(pos: u64) -> usize {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(bytes: &'a [u8], features: &Features) -> Self {
+    /// A decoder of `bytes`, which `kept` holds for the module.
+    fn new(bytes: &'a [u8], kept: ModuleBytes, features: &Features) -> Self {
         Decoder {
             bytes,
             features: *features,
             module: Module {
-                bytes: bytes.into(),
+                bytes: kept,
                 features: *features,
                 ..Module::default()
             },

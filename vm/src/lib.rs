@@ -19,10 +19,10 @@ pub mod type_registry;
 pub mod types;
 pub mod validate;
 
-pub use decode::{decode, wat_file_to_binary, wat_to_binary};
+pub use decode::{decode, decode_shared, wat_file_to_binary, wat_to_binary};
 pub use error::{Error, ErrorKind, Result};
 pub use features::Features;
-pub use module::Module;
+pub use module::{Module, ModuleBytes};
 pub use validate::{FuncInfo, ValidatedModule, validate};
 
 /// Decodes and validates `bytes` (binary, or WebAssembly text when they start

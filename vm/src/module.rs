@@ -8,11 +8,60 @@ use crate::types::{ExternKind, FuncType, GlobalType, MemoryType, RefType, TableT
 use std::ops::Range;
 use std::sync::Arc;
 
+/// A module's binary encoding, shared by the decoded module and whatever
+/// else holds it: bytes of its own, or a part of something larger (a
+/// mapped artifact file holds the module beside its code).
+#[derive(Clone)]
+pub struct ModuleBytes {
+    owner: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    range: Range<usize>,
+}
+
+impl ModuleBytes {
+    /// A copy of `bytes`.
+    pub fn copied(bytes: &[u8]) -> ModuleBytes {
+        ModuleBytes {
+            owner: Arc::new(bytes.to_vec()),
+            range: 0..bytes.len(),
+        }
+    }
+
+    /// Bytes `range` of `owner`, without copying them; `None` when `owner`
+    /// has no such range.
+    pub fn part_of(
+        owner: Arc<dyn AsRef<[u8]> + Send + Sync>,
+        range: Range<usize>,
+    ) -> Option<ModuleBytes> {
+        (*owner).as_ref().get(range.clone())?;
+        Some(ModuleBytes { owner, range })
+    }
+}
+
+impl std::ops::Deref for ModuleBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &(*self.owner).as_ref()[self.range.clone()]
+    }
+}
+
+impl Default for ModuleBytes {
+    fn default() -> ModuleBytes {
+        ModuleBytes::copied(&[])
+    }
+}
+
+impl std::fmt::Debug for ModuleBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModuleBytes({} bytes)", self.range.len())
+    }
+}
+
 /// A decoded WebAssembly module.
 #[derive(Debug, Clone, Default)]
 pub struct Module {
     /// The module's binary encoding; function bodies point into it.
-    pub bytes: Arc<[u8]>,
+    pub bytes: ModuleBytes,
     /// The type section.
     pub types: Vec<FuncType>,
     /// The canonical identity of each type of the type section.

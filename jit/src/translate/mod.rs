@@ -11,6 +11,7 @@
 //! runtime through its builtins ([`crate::builtins`]).
 
 use crate::builtins::Builtin;
+use crate::compile::CodeId;
 use crate::traps::{TRAP_INTERRUPTED, TRAP_OUT_OF_FUEL, TRAP_PENDING};
 use crate::vmctx::offsets;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -20,7 +21,6 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_module::FuncId;
 use skiff_vm::Error;
 use skiff_vm::isa::{self, BlockType, Control, FrameKind as Kind, MemArg};
 use skiff_vm::module::Module;
@@ -123,7 +123,7 @@ pub struct Env<'m> {
     /// The module.
     pub module: &'m Module,
     /// Cranelift ids of the defined functions (index = defined index).
-    pub func_ids: &'m [FuncId],
+    pub func_ids: &'m [CodeId],
     /// Signatures of the defined functions (index = defined index).
     pub sigs: &'m [Signature],
     /// The platform's calling convention: builtins'.
@@ -137,15 +137,14 @@ pub struct Env<'m> {
     pub metering: Metering,
 }
 
-/// Imports function `id` of the code module into `func`, as
-/// `cranelift_module::Module::declare_func_in_func` does for a local
-/// (colocated) definition, but without the module: bodies are translated on
-/// several threads.
-pub fn declare_callee(func: &mut ir::Function, id: FuncId, sig: &Signature) -> FuncRef {
+/// Imports function (or trampoline) `id` of the module being compiled into
+/// `func`, colocated: called PC-relative, the call patched when the module's
+/// code is laid out (module `layout`).
+pub fn declare_callee(func: &mut ir::Function, id: CodeId, sig: &Signature) -> FuncRef {
     let signature = func.import_signature(sig.clone());
     let name = func.declare_imported_user_function(ir::UserExternalName {
         namespace: 0,
-        index: id.as_u32(),
+        index: id,
     });
     func.import_function(ir::ExtFuncData {
         name: ir::ExternalName::user(name),

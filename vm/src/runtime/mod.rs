@@ -39,6 +39,6 @@ pub use store::{
     LimiterFn, MemoryId, Store, StoreId, TableId,
 };
 pub use table::{Table, TableError};
-pub use tier::{CompiledModule, KeepFn, KeptCompile, KeptFn, Tier, WasmFunc};
+pub use tier::{CompiledModule, KeepFn, KeptCode, KeptCompile, KeptFn, KeptSource, Tier, WasmFunc};
 pub use trap::{Frame, Trap, TrapKind};
 pub use value::{ExnRef, ExternRef, FuncRef, NULL_REF, RawRef, Value, func_ref, ref_to_func};

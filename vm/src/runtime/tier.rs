@@ -19,7 +19,38 @@ pub type KeepFn = Box<dyn FnOnce(Result<Vec<u8>, String>) + Send>;
 /// Where a tier may find code kept earlier for a module (a code cache's
 /// entry): bytes that [`Tier::compile_to_keep`] returned for it on a tier
 /// with the same [`Tier::code_key`], or `None`.
-pub type KeptFn = Box<dyn FnOnce() -> Option<Vec<u8>> + Send>;
+pub type KeptFn = Box<dyn FnOnce() -> Option<Box<dyn KeptSource>> + Send>;
+
+/// Code kept earlier, as a tier loads it: the bytes [`Tier::compile_to_keep`]
+/// returned and, when they were read from a file by mapping it, the file
+/// and the offset in it of their first byte, so that a tier may map what it
+/// runs straight from the file instead of copying it.
+#[derive(Clone, Copy)]
+pub struct KeptCode<'a> {
+    /// The kept bytes.
+    pub bytes: &'a [u8],
+    /// The file they are a mapping of, and where in it they start.
+    pub file: Option<(&'a std::fs::File, u64)>,
+}
+
+impl<'a> From<&'a [u8]> for KeptCode<'a> {
+    fn from(bytes: &'a [u8]) -> KeptCode<'a> {
+        KeptCode { bytes, file: None }
+    }
+}
+
+/// What holds kept code while a tier loads it (a [`KeptFn`]'s result): bytes
+/// in memory, or a mapping of the file they are in.
+pub trait KeptSource: Send {
+    /// The code.
+    fn code(&self) -> KeptCode<'_>;
+}
+
+impl KeptSource for Vec<u8> {
+    fn code(&self) -> KeptCode<'_> {
+        self.as_slice().into()
+    }
+}
 
 /// An execution tier: turns validated modules into code it can run.
 pub trait Tier: Send + Sync {
@@ -73,7 +104,7 @@ pub trait Tier: Send + Sync {
     ) -> Result<Arc<dyn CompiledModule>, Error> {
         if let Some(code) = kept() {
             // SAFETY: the caller's guarantee.
-            if let Ok(loaded) = unsafe { self.load_kept(module, &code) } {
+            if let Ok(loaded) = unsafe { self.load_kept(module, code.code()) } {
                 return Ok(loaded);
             }
         }
@@ -85,11 +116,14 @@ pub trait Tier: Send + Sync {
     /// # Safety
     /// `code` must be bytes that [`Tier::compile_to_keep`] returned for
     /// `module` on a tier with the same [`Tier::code_key`]: the tier runs
-    /// them as machine code, and checks only their structure.
+    /// them as machine code, and checks only their structure. When they
+    /// come with a file, that file must hold them at that offset, and go on
+    /// holding them unchanged while the module lives (the tier may run them
+    /// from a mapping of it).
     unsafe fn load_kept(
         &self,
         module: &Arc<ValidatedModule>,
-        code: &[u8],
+        code: KeptCode<'_>,
     ) -> Result<Arc<dyn CompiledModule>, Error> {
         let _ = (module, code);
         Err(Error::without_offset(

@@ -1,0 +1,250 @@
+//! A module's machine code laid out as one image: every function and
+//! trampoline at its offset, in index order, with the calls between them
+//! already patched. Every reference the code holds is PC-relative and inside
+//! the image, so the image runs wherever it is copied, unchanged: placing
+//! it is one copy, and an artifact stores it as it is.
+//!
+//! Beside the image, flat tables say where each function is, its trap
+//! sites and its source map: what the code registry reads, and what an
+//! artifact stores too. Source maps are the bulk of them (about one range
+//! per Wasm instruction), so they are kept compact, as variable-length
+//! differences, and read only for a backtrace.
+
+use crate::compile::{Output, PatchTarget};
+use skiff_vm::runtime::TrapKind;
+use std::borrow::Cow;
+
+/// One function or trampoline of an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    /// Its first byte, from the image's start.
+    pub offset: u32,
+    /// Its length in bytes.
+    pub len: u32,
+    /// The module's index of the function (for a trampoline, of the
+    /// function it enters).
+    pub func: u32,
+    /// Whether it is the function's array-call trampoline.
+    pub trampoline: bool,
+    /// Its trap sites: `traps.0..traps.1` of [`Tables::trap_offsets`] and
+    /// [`Tables::trap_kinds`].
+    pub traps: (u32, u32),
+    /// Its source map: bytes `srclocs.0..srclocs.1` of [`Tables::srclocs`].
+    pub srclocs: (u32, u32),
+}
+
+/// Where a module's functions are in its image, and what a trap or a
+/// backtrace in them means. Code offsets in `traps` and `srclocs` are from
+/// the start of their function.
+#[derive(Default)]
+pub struct Tables {
+    /// Every function and trampoline, by offset (which is index order: a
+    /// defined function, then its trampoline if it has one).
+    pub placed: Vec<Placed>,
+    /// Where the trapping instructions are, sorted within each function.
+    pub trap_offsets: Vec<u32>,
+    /// Their kinds.
+    pub trap_kinds: Vec<TrapKind>,
+    /// The source maps: each function's `(code start, code end, module
+    /// byte offset)` ranges, sorted, as [`SourceMap`] encodes them.
+    pub srclocs: Vec<u8>,
+}
+
+impl Tables {
+    /// The kind of trap the instruction at `offset` in `p` raises, if it
+    /// is a trap site.
+    pub fn trap_at(&self, p: &Placed, offset: u32) -> Option<TrapKind> {
+        let range = p.traps.0 as usize..p.traps.1 as usize;
+        let i = self
+            .trap_offsets
+            .get(range.clone())?
+            .binary_search(&offset)
+            .ok()?;
+        self.trap_kinds.get(range.start + i).copied()
+    }
+
+    /// The source map of `p`.
+    pub fn srclocs_of(&self, p: &Placed) -> SourceMap<'_> {
+        SourceMap {
+            bytes: self
+                .srclocs
+                .get(p.srclocs.0 as usize..p.srclocs.1 as usize)
+                .unwrap_or_default(),
+            end: 0,
+            loc: 0,
+        }
+    }
+
+    /// The function or trampoline holding image offset `offset`.
+    pub fn placed_at(&self, offset: usize) -> Option<&Placed> {
+        let i = self
+            .placed
+            .partition_point(|p| p.offset as usize <= offset)
+            .checked_sub(1)?;
+        let p = &self.placed[i];
+        (offset < p.offset as usize + p.len as usize).then_some(p)
+    }
+
+    /// The image offset of each defined function's code, and of its
+    /// trampoline when it has one, by defined index.
+    pub fn entries(&self) -> (Vec<u32>, Vec<Option<u32>>) {
+        let mut code = Vec::new();
+        let mut trampolines = Vec::new();
+        for p in &self.placed {
+            if p.trampoline {
+                if let Some(t) = trampolines.last_mut() {
+                    *t = Some(p.offset);
+                }
+            } else {
+                code.push(p.offset);
+                trampolines.push(None);
+            }
+        }
+        (code, trampolines)
+    }
+}
+
+/// A module's code, laid out: the image (owned when just compiled, borrowed
+/// from the artifact when loaded) and its tables.
+pub struct Layout<'a> {
+    /// The machine code, calls patched.
+    pub image: Cow<'a, [u8]>,
+    /// Where everything is in it.
+    pub tables: Tables,
+}
+
+impl Layout<'static> {
+    /// Lays out `outputs` (defined function `i` is function `first_func +
+    /// i` of the module) and patches every call between them; an error
+    /// when a call targets code that was not compiled, or the image would
+    /// not be addressable with 32-bit offsets.
+    pub fn build(outputs: Vec<Output>, first_func: u32) -> Result<Layout<'static>, String> {
+        let defined = outputs.len();
+        let mut image = Vec::new();
+        let mut tables = Tables::default();
+        // Each function's and trampoline's offset, by id; patched after all
+        // are placed, since calls go forward too.
+        let mut offsets: Vec<Option<usize>> = vec![None; 2 * defined];
+        let mut patches = Vec::new();
+        for (i, (func, tramp)) in outputs.into_iter().enumerate() {
+            let index = first_func + i as u32;
+            let codes = std::iter::once((func, false)).chain(tramp.map(|t| (t, true)));
+            for (c, trampoline) in codes {
+                let start = image.len().next_multiple_of(c.alignment.max(1) as usize);
+                image.resize(start, 0);
+                image.extend_from_slice(&c.bytes);
+                *offsets
+                    .get_mut(c.id as usize)
+                    .ok_or("code under an undeclared id")? = Some(start);
+                let first_trap = tables.trap_offsets.len();
+                let first_srcloc = tables.srclocs.len();
+                SourceMap::encode(&c.srclocs, &mut tables.srclocs);
+                let srclocs = (first_srcloc, tables.srclocs.len());
+                tables.trap_offsets.extend(c.traps.iter().map(|t| t.0));
+                tables.trap_kinds.extend(c.traps.iter().map(|t| t.1));
+                tables.placed.push(Placed {
+                    offset: start as u32,
+                    len: c.bytes.len() as u32,
+                    func: index,
+                    trampoline,
+                    traps: (first_trap as u32, tables.trap_offsets.len() as u32),
+                    srclocs: (srclocs.0 as u32, srclocs.1 as u32),
+                });
+                patches.extend(c.relocs.into_iter().map(|p| (start, c.bytes.len(), p)));
+            }
+        }
+        if u32::try_from(image.len()).is_err() || u32::try_from(tables.srclocs.len()).is_err() {
+            return Err("the module's code exceeds 4 GiB".into());
+        }
+        for (start, len, patch) in patches {
+            let target = match patch.target {
+                PatchTarget::Code(id) => offsets
+                    .get(id as usize)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| format!("a call to code {id}, which was not compiled"))?,
+                PatchTarget::Own(offset) => start + offset as usize,
+            };
+            let site = start + patch.offset as usize;
+            if patch.offset as usize + 4 > len {
+                return Err("a call patched outside its function".into());
+            }
+            let value = i32::try_from(target as i64 + patch.addend - site as i64)
+                .map_err(|_| "a call farther than 2 GiB")?;
+            image[site..site + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        Ok(Layout {
+            image: Cow::Owned(image),
+            tables,
+        })
+    }
+}
+
+/// A function's source map, read range by range: `(code start, code end,
+/// module byte offset)`. Each range is three LEB128 numbers: the gap since
+/// the last range's end, its length, and the change of module offset
+/// (zigzag-signed), so that the usual range (right after the last, a few
+/// bytes long, a few bytes further in the module) takes three bytes instead
+/// of twelve. Bytes that do not decode end the map (they cannot come from
+/// [`SourceMap::encode`]).
+pub struct SourceMap<'a> {
+    bytes: &'a [u8],
+    /// The last range's end.
+    end: u32,
+    /// The last range's module offset.
+    loc: u32,
+}
+
+impl SourceMap<'_> {
+    /// Appends the encoding of `ranges` (sorted, not overlapping) to `out`.
+    pub fn encode(ranges: &[(u32, u32, u32)], out: &mut Vec<u8>) {
+        let (mut end, mut loc) = (0u32, 0u32);
+        for &(s, e, l) in ranges {
+            leb128(out, u64::from(s.wrapping_sub(end)));
+            leb128(out, u64::from(e.wrapping_sub(s)));
+            let delta = l.wrapping_sub(loc) as i32;
+            leb128(out, ((delta << 1) ^ (delta >> 31)) as u32 as u64);
+            (end, loc) = (e, l);
+        }
+    }
+
+    fn number(&mut self) -> Option<u32> {
+        let mut value = 0u32;
+        for (i, &b) in self.bytes.iter().enumerate().take(5) {
+            value |= u32::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                self.bytes = &self.bytes[i + 1..];
+                return Some(value);
+            }
+        }
+        self.bytes = &[];
+        None
+    }
+}
+
+impl Iterator for SourceMap<'_> {
+    type Item = (u32, u32, u32);
+
+    fn next(&mut self) -> Option<(u32, u32, u32)> {
+        let start = self.end.wrapping_add(self.number()?);
+        let end = start.wrapping_add(self.number()?);
+        let zigzag = self.number()?;
+        let delta = (zigzag >> 1) as i32 ^ -((zigzag & 1) as i32);
+        self.loc = self.loc.wrapping_add(delta as u32);
+        self.end = end;
+        Some((start, end, self.loc))
+    }
+}
+
+/// Appends `v` to `out` as unsigned LEB128.
+fn leb128(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
