@@ -73,16 +73,16 @@ pub(crate) fn encode(layout: &Layout<'_>) -> Result<Vec<u8>, String> {
 }
 
 /// The layout `bytes` hold, its image borrowed from them, which must be
-/// that of a module whose defined functions start at index `first_func`,
-/// those marked in `entered` (by defined index) with a trampoline.
+/// that of a module of `defined` functions from index `first_func`, with
+/// the trampolines of `tramp_types`.
 pub(crate) fn decode<'a>(
     bytes: &'a [u8],
-    entered: &[bool],
-    first_func: u32,
+    (defined, first_func): (usize, u32),
+    tramp_types: &[u32],
 ) -> Result<Layout<'a>, String> {
     let mut r = Reader { bytes };
     let image_len = usize::try_from(r.u64()?).map_err(|_| "the code ends early")?;
-    let expected = entered.len() + entered.iter().filter(|e| **e).count();
+    let expected = defined + tramp_types.len();
     let n = r.count(21)?;
     if n != expected {
         return Err(format!(
@@ -90,10 +90,9 @@ pub(crate) fn decode<'a>(
         ));
     }
     // What each placed function must be, in order.
-    let mut order = entered.iter().enumerate().flat_map(|(i, &t)| {
-        let func = first_func + i as u32;
-        std::iter::once((func, false)).chain(t.then_some((func, true)))
-    });
+    let mut order = (0..defined as u32)
+        .map(|i| (first_func + i, false))
+        .chain(tramp_types.iter().map(|&t| (t, true)));
     let mut placed = Vec::with_capacity(n);
     let (mut traps, mut srclocs, mut end) = (0u64, 0u64, 0u64);
     for _ in 0..n {

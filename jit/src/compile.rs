@@ -97,9 +97,6 @@ impl Patch {
     }
 }
 
-/// A defined function compiled, with its trampoline when it has one.
-pub(crate) type Output = (Compiled, Option<Compiled>);
-
 /// What every worker shares: the module and the declarations.
 pub struct Plan<'m> {
     isa: &'m OwnedTargetIsa,
@@ -110,19 +107,34 @@ pub struct Plan<'m> {
     wasm_conv: CallConv,
     func_ids: Vec<CodeId>,
     sigs: Vec<Signature>,
-    tramp_ids: Vec<Option<CodeId>>,
+    /// The types that get a trampoline (see [`trampoline_types`]).
+    tramp_types: Vec<u32>,
     tramp_sig: Signature,
 }
 
+/// The types of the defined functions marked in `entered` (by defined
+/// index), each once, in increasing order: a trampoline enters every
+/// function of its type, so a module needs one per type, not per function.
+pub fn trampoline_types(module: &Module, entered: &[bool]) -> Vec<u32> {
+    let first = module.num_imported_funcs as usize;
+    let mut types: Vec<u32> = (entered.iter().enumerate())
+        .filter(|(_, e)| **e)
+        .map(|(i, _)| module.funcs[first + i])
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}
+
 impl<'m> Plan<'m> {
-    /// Declares every defined function, and a trampoline for each function
-    /// marked in `callable`; the code will be compiled for memories made
-    /// with `memory`, with the checks `metering` asks for.
+    /// Declares every defined function, and a trampoline for the type of
+    /// each function marked in `entered`; the code will be compiled for
+    /// memories made with `memory`, with the checks `metering` asks for.
     pub fn declare(
         isa: &'m OwnedTargetIsa,
         module: &'m Module,
         (memory, metering, tail_calls): (MemoryConfig, Metering, bool),
-        callable: &[bool],
+        entered: &[bool],
     ) -> Result<Plan<'m>, Error> {
         let call_conv = isa.default_call_conv();
         let defined = module.code.len();
@@ -142,13 +154,9 @@ impl<'m> Plan<'m> {
             func_ids.push(i as CodeId);
             sigs.push(sig);
         }
+        // `(vmctx, args, callee)`.
         let mut tramp_sig = Signature::new(call_conv);
-        tramp_sig.params.push(AbiParam::new(types::I64));
-        tramp_sig.params.push(AbiParam::new(types::I64));
-        let mut tramp_ids = Vec::with_capacity(defined);
-        for (i, &needed) in callable.iter().enumerate() {
-            tramp_ids.push(needed.then_some((defined + i) as CodeId));
-        }
+        tramp_sig.params.extend([AbiParam::new(types::I64); 3]);
         Ok(Plan {
             isa,
             module,
@@ -158,23 +166,28 @@ impl<'m> Plan<'m> {
             wasm_conv,
             func_ids,
             sigs,
-            tramp_ids,
+            tramp_types: trampoline_types(module, entered),
             tramp_sig,
         })
     }
 
-    /// Compiles every defined function (and trampoline), in index order.
-    /// Large modules are spread over the available cores. The error is the
-    /// one of the lowest-numbered function that fails, as if compiled in
-    /// order. At most `max_threads` threads work on it.
-    pub fn compile_all(&self, max_threads: usize) -> Result<Vec<Output>, Error> {
+    /// Compiles every defined function, in index order, then every
+    /// trampoline, in the order of [`Plan::tramp_types`]: the code of id
+    /// `i` is at `i`. Large modules are spread over the available cores.
+    /// The error is the one of the lowest-numbered function that fails, as
+    /// if compiled in order. At most `max_threads` threads work on it.
+    pub fn compile_all(&self, max_threads: usize) -> Result<Vec<Compiled>, Error> {
         let threads =
             parallel::threads_for(self.module, PARALLEL_THRESHOLD).min(max_threads.max(1));
+        let defined = self.module.code.len();
         parallel::map_indexed(
-            self.module.code.len(),
+            defined + self.tramp_types.len(),
             threads,
             || Worker::new(self),
-            |worker, i| worker.compile(i),
+            |worker, i| match i.checked_sub(defined) {
+                None => worker.compile(i),
+                Some(k) => worker.compile_trampoline(k),
+            },
         )
     }
 }
@@ -195,8 +208,8 @@ impl<'p, 'm> Worker<'p, 'm> {
         }
     }
 
-    /// Translates and compiles defined function `i` and its trampoline.
-    fn compile(&mut self, i: usize) -> Result<Output, Error> {
+    /// Translates and compiles defined function `i`.
+    fn compile(&mut self, i: usize) -> Result<Compiled, Error> {
         let p = self.plan;
         let m = p.module;
         let index = m.num_imported_funcs + i as u32;
@@ -216,34 +229,36 @@ impl<'p, 'm> Worker<'p, 'm> {
             translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
             b.finalize(p.isa.frontend_config());
         }
-        let func = self.finish(p.func_ids[i], true, index)?;
-        let tramp = match p.tramp_ids[i] {
-            Some(id) => {
-                self.build_trampoline(i)?;
-                Some(self.finish(id, false, index)?)
-            }
-            None => None,
-        };
-        Ok((func, tramp))
+        self.finish(p.func_ids[i], true, || format!("func {index}"))
     }
 
-    /// The array-call trampoline of defined function `i`: `(vmctx, args)`
-    /// loads the parameters from `args`, calls the function and stores its
-    /// results back (and, for metered code, passes the store's fuel in and
-    /// writes what is left back).
-    fn build_trampoline(&mut self, i: usize) -> Result<(), Error> {
+    /// Builds and compiles trampoline `k`, of type `tramp_types[k]`.
+    fn compile_trampoline(&mut self, k: usize) -> Result<Compiled, Error> {
+        let ty = self.plan.tramp_types[k];
+        self.build_trampoline(ty)?;
+        let id = (self.plan.module.code.len() + k) as CodeId;
+        self.finish(id, false, || format!("the trampoline of type {ty}"))
+    }
+
+    /// The array-call trampoline of the functions of type `ty`: `(vmctx,
+    /// args, callee)` loads the parameters from `args`, calls `callee` (the
+    /// code of a defined function of that type) and stores its results back
+    /// (and, for metered code, passes the store's fuel in and writes what is
+    /// left back).
+    fn build_trampoline(&mut self, ty: u32) -> Result<(), Error> {
         let p = self.plan;
-        let index = p.module.num_imported_funcs + i as u32;
+        let ty = &p.module.types[ty as usize];
         self.ctx.clear();
         self.ctx.func.signature = p.tramp_sig.clone();
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fbc);
-        let callee = translate::declare_callee(b.func, p.func_ids[i], &p.sigs[i]);
+        let wasm_sig = translate::wasm_signature(ty, p.wasm_conv, p.metering)?;
+        let callee_sig = b.import_signature(wasm_sig);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let (vmctx, args) = (b.block_params(entry)[0], b.block_params(entry)[1]);
-        let ty = p.module.func_type(index);
+        let params = b.block_params(entry);
+        let (vmctx, args, callee) = (params[0], params[1], params[2]);
         let flags = translate::Flags::new(&mut b);
         // Each value takes one 8-byte slot of `args`, a vector two.
         let mut call_args = vec![vmctx];
@@ -264,7 +279,7 @@ impl<'p, 'm> Worker<'p, 'm> {
             call_args.push(b.ins().load(t, flags.trusted, args, offset));
             offset += t.bytes().max(8) as i32;
         }
-        let call = b.ins().call(callee, &call_args);
+        let call = b.ins().call_indirect(callee_sig, callee, &call_args);
         let mut results = b.inst_results(call).to_vec();
         if let Some(meter) = meter {
             let fuel = results.pop().expect("the fuel result");
@@ -281,13 +296,18 @@ impl<'p, 'm> Worker<'p, 'm> {
         Ok(())
     }
 
-    /// Runs Cranelift on the function in the context (the code of `id`, for
-    /// function `index`) and takes the result out, with its source map when
-    /// `srclocs` asks for it.
-    fn finish(&mut self, id: CodeId, srclocs: bool, index: u32) -> Result<Compiled, Error> {
+    /// Runs Cranelift on the function in the context (the code of `id`,
+    /// which errors name as `what` says) and takes the result out, with its
+    /// source map when `srclocs` asks for it.
+    fn finish(
+        &mut self,
+        id: CodeId,
+        srclocs: bool,
+        what: impl Fn() -> String,
+    ) -> Result<Compiled, Error> {
         self.ctx
             .compile(self.plan.isa.as_ref(), &mut ControlPlane::default())
-            .map_err(|e| jit_error(format!("func {index}: {:?}", e.inner)))?;
+            .map_err(|e| jit_error(format!("{}: {:?}", what(), e.inner)))?;
         let compiled = self.ctx.compiled_code().expect("just compiled");
         let mut traps: Vec<_> = compiled
             .buffer
@@ -313,7 +333,7 @@ impl<'p, 'm> Worker<'p, 'm> {
             .iter()
             .map(|r| Patch::of(r, &self.ctx.func))
             .collect::<Result<_, _>>()
-            .map_err(|e| jit_error(format!("func {index}: the code holds {e}")))?;
+            .map_err(|e| jit_error(format!("{}: the code holds {e}", what())))?;
         Ok(Compiled {
             id,
             bytes: compiled.code_buffer().to_vec(),
@@ -322,5 +342,29 @@ impl<'p, 'm> Worker<'p, 'm> {
             traps,
             srclocs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trampoline_types;
+
+    #[test]
+    fn functions_of_one_type_share_a_trampoline() {
+        // An import, then four defined functions of types 1, 0, 1, 1; all
+        // but the second entered from outside.
+        let wasm = skiff_vm::wat_to_binary(
+            r#"(module
+                 (type (func (param i32) (result i32)))
+                 (type (func))
+                 (import "host" "f" (func (type 0)))
+                 (func (type 1)) (func (type 0) (local.get 0))
+                 (func (type 1)) (func (type 1)))"#,
+        )
+        .unwrap();
+        let module = skiff_vm::decode(&wasm, &skiff_vm::Features::default()).unwrap();
+        assert_eq!(trampoline_types(&module, &[true, false, true, true]), [1]);
+        assert_eq!(trampoline_types(&module, &[true, true, true, true]), [0, 1]);
+        assert_eq!(trampoline_types(&module, &[false; 4]), [] as [u32; 0]);
     }
 }

@@ -10,7 +10,7 @@
 //! per Wasm instruction), so they are kept compact, as variable-length
 //! differences, and read only for a backtrace.
 
-use crate::compile::{Output, PatchTarget};
+use crate::compile::{Compiled, PatchTarget};
 use skiff_vm::runtime::TrapKind;
 use std::borrow::Cow;
 
@@ -21,10 +21,10 @@ pub struct Placed {
     pub offset: u32,
     /// Its length in bytes.
     pub len: u32,
-    /// The module's index of the function (for a trampoline, of the
-    /// function it enters).
+    /// The module's index of the function; for a trampoline, the index of
+    /// the type whose functions it enters.
     pub func: u32,
-    /// Whether it is the function's array-call trampoline.
+    /// Whether it is an array-call trampoline.
     pub trampoline: bool,
     /// Its trap sites: `traps.0..traps.1` of [`Tables::trap_offsets`] and
     /// [`Tables::trap_kinds`].
@@ -38,8 +38,8 @@ pub struct Placed {
 /// the start of their function.
 #[derive(Default)]
 pub struct Tables {
-    /// Every function and trampoline, by offset (which is index order: a
-    /// defined function, then its trampoline if it has one).
+    /// Every function and trampoline, by offset: the defined functions in
+    /// index order, then the trampolines by type.
     pub placed: Vec<Placed>,
     /// Where the trapping instructions are, sorted within each function.
     pub trap_offsets: Vec<u32>,
@@ -85,22 +85,15 @@ impl Tables {
         (offset < p.offset as usize + p.len as usize).then_some(p)
     }
 
-    /// The image offset of each defined function's code, and of its
-    /// trampoline when it has one, by defined index.
-    pub fn entries(&self) -> (Vec<u32>, Vec<Option<u32>>) {
-        let mut code = Vec::new();
-        let mut trampolines = Vec::new();
-        for p in &self.placed {
-            if p.trampoline {
-                if let Some(t) = trampolines.last_mut() {
-                    *t = Some(p.offset);
-                }
-            } else {
-                code.push(p.offset);
-                trampolines.push(None);
-            }
-        }
-        (code, trampolines)
+    /// The image offset of each defined function's code, by defined index,
+    /// and of each trampoline, with its type, by type.
+    pub fn entries(&self) -> (Vec<u32>, Vec<(u32, u32)>) {
+        let (trampolines, functions): (Vec<&Placed>, Vec<&Placed>) =
+            self.placed.iter().partition(|p| p.trampoline);
+        (
+            functions.iter().map(|p| p.offset).collect(),
+            trampolines.iter().map(|p| (p.func, p.offset)).collect(),
+        )
     }
 }
 
@@ -114,22 +107,29 @@ pub struct Layout<'a> {
 }
 
 impl Layout<'static> {
-    /// Lays out `outputs` (defined function `i` is function `first_func +
-    /// i` of the module) and patches every call between them; an error
-    /// when a call targets code that was not compiled, or the image would
-    /// not be addressable with 32-bit offsets.
-    pub fn build(outputs: Vec<Output>, first_func: u32) -> Result<Layout<'static>, String> {
-        let defined = outputs.len();
+    /// Lays out `outputs` (by id: the defined functions, function `i` being
+    /// function `first_func + i` of the module, then the trampolines of
+    /// `tramp_types`) and patches every call between them; an error when a
+    /// call targets code that was not compiled, or the image would not be
+    /// addressable with 32-bit offsets.
+    pub fn build(
+        outputs: Vec<Compiled>,
+        first_func: u32,
+        tramp_types: &[u32],
+    ) -> Result<Layout<'static>, String> {
+        let defined = outputs.len() - tramp_types.len();
         let mut image = Vec::new();
         let mut tables = Tables::default();
         // Each function's and trampoline's offset, by id; patched after all
         // are placed, since calls go forward too.
-        let mut offsets: Vec<Option<usize>> = vec![None; 2 * defined];
+        let mut offsets: Vec<Option<usize>> = vec![None; outputs.len()];
         let mut patches = Vec::new();
-        for (i, (func, tramp)) in outputs.into_iter().enumerate() {
-            let index = first_func + i as u32;
-            let codes = std::iter::once((func, false)).chain(tramp.map(|t| (t, true)));
-            for (c, trampoline) in codes {
+        for (i, c) in outputs.into_iter().enumerate() {
+            let (index, trampoline) = match i.checked_sub(defined) {
+                None => (first_func + i as u32, false),
+                Some(k) => (tramp_types[k], true),
+            };
+            {
                 let start = image.len().next_multiple_of(c.alignment.max(1) as usize);
                 image.resize(start, 0);
                 image.extend_from_slice(&c.bytes);

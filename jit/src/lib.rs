@@ -6,7 +6,8 @@
 //! between them patched (module `layout`), which is copied into memory
 //! mapped writable, then executable, never both (module `code_memory`), and
 //! which an artifact stores as it is. Rust enters generated code through an
-//! array-call trampoline per function; linear memory accesses lean on the
+//! array-call trampoline, one per function type, handed the code of the
+//! function to call; linear memory accesses lean on the
 //! guard region of Skiff's memories, or are checked in the code when the
 //! JIT compiles for small reservations ([`Jit::with_memory_config`]); traps
 //! in generated code arrive as signals and come back to the embedder as
@@ -53,8 +54,9 @@ pub struct Jit {
     isa: OwnedTargetIsa,
     memory: MemoryConfig,
     metering: Metering,
-    /// Whether every defined function gets an entry trampoline, not only
-    /// those callable from outside (see [`Jit::with_every_entry`]).
+    /// Whether every defined function gets an entry from Rust (its type's
+    /// trampoline), not only those callable from outside (see
+    /// [`Jit::with_every_entry`]).
     every_entry: bool,
     /// At most this many threads compile a module.
     max_threads: usize,
@@ -246,7 +248,7 @@ pub struct JitModule {
     /// Where generated code, the host and other instances may call or jump
     /// into the functions: directly (a `call_indirect` or
     /// `return_call_indirect` that finds one of them in a table), or
-    /// through a function's array-call trampoline. Each instance's state
+    /// through its type's array-call trampoline. Each instance's state
     /// shares it, with one count (threads instantiating the module at once
     /// contend for each count).
     entries: Arc<Entries>,
@@ -305,7 +307,7 @@ fn compile(
     let tail_calls = (0..m.code.len() as u32)
         .filter_map(|i| module.func_info(m.num_imported_funcs + i))
         .any(|info| info.tail_calls);
-    // Which functions get a trampoline.
+    // Which functions get an entry from outside generated code.
     let entered = if tier.every_entry {
         vec![true; m.code.len()]
     } else {
@@ -321,10 +323,11 @@ fn compile(
         }
         callable
     };
+    let tramp_types = compile::trampoline_types(m, &entered);
     let declare = || compile::Plan::declare(isa, m, (memory, metering, tail_calls), &entered);
     let first = m.num_imported_funcs;
     let build = |outputs| {
-        layout::Layout::build(outputs, first)
+        layout::Layout::build(outputs, first, &tramp_types)
             .map_err(|e| jit_error(format!("cannot lay out the code: {e}")))
     };
     let (layout, kept) = match code {
@@ -336,7 +339,7 @@ fn compile(
             (layout, Some(kept))
         }
         Code::Load(kept) => {
-            let layout = artifact::decode(kept.bytes, &entered, first)
+            let layout = artifact::decode(kept.bytes, (m.code.len(), first), &tramp_types)
                 .map_err(|e| jit_error(format!("kept code: {e}")))?;
             (layout, None)
         }
@@ -364,11 +367,16 @@ fn compile(
     };
     let base = code.start();
     let (offsets, tramp_offsets) = layout.tables.entries();
+    // The trampoline of each entered function is its type's.
+    let trampoline = |i: usize| {
+        let ty = m.funcs[first as usize + i];
+        let k = tramp_offsets.binary_search_by_key(&ty, |t| t.0).ok()?;
+        Some(base + tramp_offsets[k].1 as usize)
+    };
     let entries = Arc::new(Entries {
         code: offsets.iter().map(|&o| base + o as usize).collect(),
-        trampolines: tramp_offsets
-            .iter()
-            .map(|o| o.map_or(0, |o| base + o as usize))
+        trampolines: (0..m.code.len())
+            .map(|i| entered[i].then(|| trampoline(i)).flatten().unwrap_or(0))
             .collect(),
         metering,
         tail: tail_calls,
@@ -397,18 +405,22 @@ pub(crate) fn call_function(
     let instance = store.instance(inst);
     let defined = func.checked_sub(instance.module().num_imported_funcs);
     if let (Some(d), Some(state)) = (defined, instance.tier_state_as::<InstanceState>()) {
-        let tramp = state.entries.trampolines[d as usize];
+        let (tramp, callee) = (
+            state.entries.trampolines[d as usize],
+            state.entries.code[d as usize],
+        );
         if tramp != 0 {
             let vmctx = state.vmctx();
             let max_stack = store.max_wasm_stack();
             // SAFETY: generated code of this instance called the builtin
             // that calls this, so its context block already holds the store
-            // and the stack limit; the trampoline is the callee's, and
+            // and the stack limit; the trampoline is of the callee's type
+            // and `callee` the callee's code, and
             // `args` is the caller's buffer for the callee's values (see
             // `builtins::slots`).
             return unsafe {
                 traps::call(
-                    tramp as *const u8,
+                    (tramp as *const u8, callee as *const u8),
                     vmctx as *mut u8,
                     args,
                     &mut (*vmctx).stack_limit,
@@ -481,6 +493,7 @@ impl CompiledModule for JitModule {
             .ok_or_else(|| Trap::host("instance was not prepared by the JIT"))?;
         let vmctx = state.vmctx();
         let tramp = self.entries.trampolines[defined as usize];
+        let callee = self.entries.code[defined as usize];
         if tramp == 0 {
             return Err(Trap::host(format!(
                 "function {index} is neither exported nor in a table: not callable from outside"
@@ -497,13 +510,13 @@ impl CompiledModule for JitModule {
         // SAFETY: `vmctx` is this instance's context block, kept alive by the
         // store; generated code and builtins use the store only through
         // `store_ptr` while `traps::call` runs, and this frame does not touch
-        // `store` until it returns. The trampoline matches the function, and
-        // reads its arguments from and writes its results to `slots`, which
-        // holds enough for both (checked above).
+        // `store` until it returns. The trampoline is of the function's type
+        // and `callee` its code; it reads the arguments from and writes the
+        // results to `slots`, which holds enough for both (checked above).
         let result = unsafe {
             (*vmctx).store = store_ptr;
             traps::call(
-                tramp as *const u8,
+                (tramp as *const u8, callee as *const u8),
                 vmctx as *mut u8,
                 slots.as_mut_ptr(),
                 &mut (*vmctx).stack_limit,

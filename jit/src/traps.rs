@@ -93,12 +93,13 @@ pub unsafe fn raise(trap: Trap) -> ! {
     unsafe { resume(buf) }
 }
 
-/// Calls `tramp(vmctx, args)` in generated code, catching traps.
+/// Calls `tramp(vmctx, args, callee)` in generated code, catching traps.
 ///
 /// # Safety
-/// `tramp` must be an array-call trampoline of generated code, `vmctx` the
-/// context block it expects, `args` large enough for its parameters and
-/// results, and `limit_slot` the context block's stack limit.
+/// `tramp` must be an array-call trampoline of generated code, `callee` the
+/// code of a function of the trampoline's type, `vmctx` the context block
+/// it expects, `args` large enough for its parameters and results, and
+/// `limit_slot` the context block's stack limit.
 ///
 /// The outermost entry on a thread sets the lowest stack address generated
 /// code may use: `max_stack` bytes below here, but never into the last
@@ -106,7 +107,7 @@ pub unsafe fn raise(trap: Trap) -> ! {
 /// the host functions and builtins deep frames call. Entries nested in it
 /// (a host function calling back into WebAssembly) keep that limit.
 pub unsafe fn call(
-    tramp: *const u8,
+    (tramp, callee): (*const u8, *const u8),
     vmctx: *mut u8,
     args: *mut u64,
     limit_slot: *mut usize,
@@ -123,7 +124,7 @@ pub unsafe fn call(
     unsafe { *limit_slot = STACK_LIMIT.with(|l| l.get()) };
     // SAFETY: the caller vouches for `tramp`, `vmctx` and `args`; `buf` lives
     // on this frame until `enter` returns, normally or through the handler.
-    let trapped = unsafe { enter(&mut buf, tramp, vmctx, args) };
+    let trapped = unsafe { enter(&mut buf, tramp, vmctx, args, callee) };
     CURRENT.with(|c| c.set(previous));
     if outermost {
         STACK_LIMIT.with(|l| l.set(0));

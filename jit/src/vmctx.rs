@@ -138,8 +138,9 @@ pub mod offsets {
 pub(crate) struct Entries {
     /// The code of each defined function, by defined index.
     pub(crate) code: Box<[usize]>,
-    /// The array-call trampoline of each defined function, 0 for one not
-    /// called from outside generated code.
+    /// The array-call trampoline of each defined function (its type's,
+    /// which calls the code it is handed), 0 for one not called from
+    /// outside generated code.
     pub(crate) trampolines: Box<[usize]>,
     /// Its fuel and epoch checks.
     pub(crate) metering: Metering,

@@ -14,6 +14,7 @@ pub(crate) unsafe extern "C" fn enter(
     _tramp: *const u8,
     _vmctx: *mut u8,
     _args: *mut u64,
+    _callee: *const u8,
 ) -> u32 {
     unreachable!("the JIT does not run on this platform")
 }

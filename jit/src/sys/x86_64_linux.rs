@@ -19,14 +19,15 @@ pub(crate) struct JmpBuf {
 }
 
 /// Saves the callee-saved registers, stack pointer and return address in
-/// `buf`, then calls `tramp(vmctx, args)`. Returns 0; returns 1 when the
-/// signal handler unwinds a trap to it.
+/// `buf`, then calls `tramp(vmctx, args, callee)`. Returns 0; returns 1 when
+/// the signal handler unwinds a trap to it.
 #[unsafe(naked)]
 pub(crate) unsafe extern "C" fn enter(
     buf: *mut JmpBuf,
     tramp: *const u8,
     vmctx: *mut u8,
     args: *mut u64,
+    callee: *const u8,
 ) -> u32 {
     core::arch::naked_asm!(
         "mov [rdi], rbx",
@@ -43,6 +44,7 @@ pub(crate) unsafe extern "C" fn enter(
         "mov rax, rsi",
         "mov rdi, rdx",
         "mov rsi, rcx",
+        "mov rdx, r8",
         "call rax",
         "add rsp, 8",
         "xor eax, eax",
