@@ -424,6 +424,14 @@ with_op_lists!(define_ops {
         VLoad { dst: Slot, addr: Slot, offset: u32, op: VecLoad },
         /// `v128.store` of the vector at `value` at `addr` + `offset`.
         VStore { addr: Slot, value: Slot, offset: u32 },
+        /// A `v128.load` at `addr` + `offset` and a binary vector operator
+        /// `op` ([`fusible`](crate::threaded::fusible)) of it and
+        /// the vector at `x`: `dst` = `op(x, loaded)`, or `op(loaded, x)`
+        /// with `loaded_first`.
+        VOpLoad { dst: Slot, x: u16, addr: u16, offset: u32, op: VecOp, loaded_first: bool },
+        /// A binary vector operator `op` of the vectors at `a` and `b` and a
+        /// `v128.store` of its result at `addr` + `offset`.
+        VOpStore { a: u16, b: u16, addr: u16, offset: u32, op: VecOp },
         /// `dst` = the vector at `dst + 1` with lane `lane` (`width` bytes)
         /// = memory at `addr` + `offset`.
         VLoadLane { dst: Slot, addr: Slot, offset: u32, lane: u8, width: u8 },

@@ -732,6 +732,9 @@ macro_rules! list_handlers {
                 Op::VOp { op, .. } => vector::vop_handler(*op),
                 Op::VLoad { op, .. } => vector::vload_handler(*op),
                 Op::VStore { .. } => vector::VStore,
+                Op::VOpLoad { op: vec_op, .. } | Op::VOpStore { op: vec_op, .. } => {
+                    vector::fused_handler(op, *vec_op)
+                }
                 Op::VExtract { op, .. } => vector::extract_handler(*op),
                 Op::VReplace { width, .. }
                 | Op::VLoadLane { width, .. }
@@ -807,6 +810,8 @@ macro_rules! list_handlers {
 with_op_lists!(list_handlers {});
 
 mod vector;
+
+pub(crate) use vector::fusible;
 
 /// The handler of every instruction the executor's loop runs itself.
 pub(crate) unsafe fn slow(

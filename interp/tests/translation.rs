@@ -630,3 +630,44 @@ fn adding_a_comparison_is_one_instruction() {
         );
     }
 }
+
+/// A vector loaded and used at once, either operand, and an operator's
+/// result stored at once (memory: 1.0, 2.0, 3.0, 4.0 as `f64` from 0).
+const VECTOR_ACCESS: &str = r#"(module (memory 1)
+  (data (i32.const 0) "\00\00\00\00\00\00\f0\3f\00\00\00\00\00\00\00\40")
+  (data (i32.const 16) "\00\00\00\00\00\00\08\40\00\00\00\00\00\00\10\40")
+  (func (export "f") (param $p i32) (result f64 f64) (local $x v128) (local $a v128)
+    (local.set $x (v128.const f64x2 10 20))
+    (local.set $a (f64x2.sub (local.get $x) (v128.load (local.get $p))))
+    (local.set $a (f64x2.sub (v128.load offset=16 (local.get $p)) (local.get $a)))
+    (v128.store offset=32 (local.get $p) (f64x2.mul (local.get $a) (local.get $a)))
+    (f64.load offset=32 (local.get $p))
+    (f64.load offset=40 (local.get $p))))"#;
+
+#[test]
+fn a_vector_load_or_store_fuses_with_its_operator() {
+    let code = code_of(VECTOR_ACCESS);
+    let loads = |first| {
+        count(
+            &code,
+            |op| matches!(op, Op::VOpLoad { loaded_first, .. } if *loaded_first == first),
+        )
+    };
+    assert_eq!((loads(false), loads(true)), (1, 1));
+    assert_eq!(count(&code, |op| matches!(op, Op::VOpStore { .. })), 1);
+    assert_eq!(
+        count(&code, |op| matches!(
+            op,
+            Op::VLoad { .. } | Op::VStore { .. }
+        )),
+        0
+    );
+    // a = [10 - 1, 20 - 2], then [3 - 9, 4 - 18]; stored squared.
+    assert_eq!(
+        run(VECTOR_ACCESS, &[Value::I32(0)]),
+        vec![Value::F64(36f64.to_bits()), Value::F64(196f64.to_bits())]
+    );
+    // Both loads in bounds, the store one byte past the end: a trap.
+    let trap = common::call(VECTOR_ACCESS, &[Value::I32(65536 - 47)]).unwrap_err();
+    assert_eq!(trap.kind(), skiff_vm::runtime::TrapKind::MemoryOutOfBounds);
+}

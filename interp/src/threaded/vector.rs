@@ -161,6 +161,78 @@ handler!(VStore(Op::VStore { addr, value, offset }) ip regs mem len code m {
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
+handler!(VOpLoad<const OP: u8>(Op::VOpLoad { dst, x, addr, offset, loaded_first, .. }) ip regs mem len code m {
+    let op = VecOp::ALL[OP as usize];
+    // SAFETY: as for `VLoad` and `VOp`.
+    unsafe {
+        let ea = u64::from(get(regs, addr.into()) as u32) + u64::from(offset);
+        let Some(b) = bytes(mem, len, ea, 16) else {
+            return (ip, Stop::MemoryOutOfBounds);
+        };
+        let loaded: V128 = (&*b).try_into().unwrap();
+        let x = get128(regs, x.into());
+        let (a, b) = if loaded_first { (loaded, x) } else { (x, loaded) };
+        set128(regs, dst, simd::eval(op, a, b, [0; 16]));
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(VOpStore<const OP: u8>(Op::VOpStore { a, b, addr, offset, .. }) ip regs mem len code m {
+    let op = VecOp::ALL[OP as usize];
+    // SAFETY: as for `VStore` and `VOp`.
+    unsafe {
+        let ea = u64::from(get(regs, addr.into()) as u32) + u64::from(offset);
+        let Some(to) = bytes(mem, len, ea, 16) else {
+            return (ip, Stop::MemoryOutOfBounds);
+        };
+        let r = simd::eval(op, get128(regs, a.into()), get128(regs, b.into()), [0; 16]);
+        to.copy_from_slice(&in_lane_order(r));
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+/// Whether vector operator `op` is one that fuses with the `v128.load` of
+/// an operand (`Op::VOpLoad`) or the `v128.store` of its result
+/// (`Op::VOpStore`): the lane-wise arithmetic and bitwise operators of two
+/// vectors that compiled loops use most, each a handler of its own.
+pub(crate) fn fusible(op: VecOp) -> bool {
+    macro_rules! listed {
+        ($($name:ident,)*) => {
+            matches!(op, $(VecOp::$name)|*)
+        };
+    }
+    fusible_ops!(listed)
+}
+
+/// The vector operators [`fusible`] lists, for `$m`.
+macro_rules! fusible_ops {
+    ($m:ident) => {
+        $m!(
+            V128And, V128Or, V128Xor, I8x16Add, I8x16Sub, I16x8Add, I16x8Sub, I16x8Mul, I32x4Add,
+            I32x4Sub, I32x4Mul, I64x2Add, I64x2Sub, F32x4Add, F32x4Sub, F32x4Mul, F32x4Div,
+            F64x2Add, F64x2Sub, F64x2Mul, F64x2Div,
+        )
+    };
+}
+use fusible_ops;
+
+/// The handler of `Op::VOpLoad` or `Op::VOpStore` (`fused`) of operator
+/// `op`, one of those [`fusible`] lists.
+pub(super) fn fused_handler(fused: &Op, op: VecOp) -> Handler {
+    macro_rules! by_op {
+        ($($name:ident,)*) => {
+            match (fused, op) {
+                $((Op::VOpLoad { .. }, VecOp::$name) => VOpLoad::<{ VecOp::$name as u8 }> as Handler,)*
+                $((Op::VOpStore { .. }, VecOp::$name) => VOpStore::<{ VecOp::$name as u8 }> as Handler,)*
+                _ => unreachable!("{op:?} in {fused:?} does not fuse"),
+            }
+        };
+    }
+    fusible_ops!(by_op)
+}
+
 handler!(VLoadLane<const WIDTH: u8>(Op::VLoadLane { dst, addr, offset, lane, .. }) ip regs mem len code m {
     // SAFETY: as for `VLoad`.
     unsafe {

@@ -579,6 +579,54 @@ impl Translator<'_, '_> {
                 a2: small(a2)?,
                 imm2: short(i2)?,
             }),
+            // A vector loaded and used at once by a binary operator.
+            (
+                Op::VLoad {
+                    dst: t,
+                    addr,
+                    offset,
+                    op: isa::VecLoad::V128Load,
+                },
+                Op::VOp { dst, a, b, op },
+            ) if t >= self.base && threaded::fusible(op) && (a == t) != (b == t) => {
+                let x = if a == t { b } else { a };
+                // The load wrote both of its slots before the operator read
+                // the other operand: that one must not overlap them.
+                if x <= t + 1 && x + 1 >= t {
+                    return None;
+                }
+                Some(Op::VOpLoad {
+                    dst,
+                    x: small(x)?,
+                    addr: small(addr)?,
+                    offset,
+                    op,
+                    loaded_first: a == t,
+                })
+            }
+            // A vector operator's result stored at once; the store must not
+            // read its address from the slots the operator wrote.
+            (
+                Op::VOp { dst: t, a, b, op },
+                Op::VStore {
+                    addr,
+                    value,
+                    offset,
+                },
+            ) if value == t
+                && t >= self.base
+                && threaded::fusible(op)
+                && addr != t
+                && addr != t + 1 =>
+            {
+                Some(Op::VOpStore {
+                    a: small(a)?,
+                    b: small(b)?,
+                    addr: small(addr)?,
+                    offset,
+                    op,
+                })
+            }
             // A load whose value an arithmetic instruction uses right away.
             (mut last, next) => {
                 let fused = Op::fuse_load(last, next).or_else(|| Op::fuse_update(last, next))?;

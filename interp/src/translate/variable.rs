@@ -92,6 +92,7 @@ impl Translator<'_, '_> {
         }
         let top = self.base + (n - 2) as Slot;
         let (Op::VOp { dst, .. }
+        | Op::VOpLoad { dst, .. }
         | Op::VLoad { dst, .. }
         | Op::VShuffle { dst, .. }
         | Op::GlobalGet128 { dst, .. }) = &mut self.ops[i]
