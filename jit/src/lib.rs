@@ -297,6 +297,50 @@ fn callable_from_outside(m: &skiff_vm::Module) -> Vec<bool> {
     callable
 }
 
+/// Which defined functions get an entry from outside generated code (their
+/// type's trampoline): every one for a JIT made `with_every_entry`, else
+/// those callable from outside and those called inside a `try_table`
+/// (such calls go through the runtime).
+fn entered(tier: &Jit, module: &ValidatedModule) -> Vec<bool> {
+    let m = module.module();
+    if tier.every_entry {
+        return vec![true; m.code.len()];
+    }
+    let mut callable = callable_from_outside(m);
+    for i in 0..m.code.len() as u32 {
+        let info = module.func_info(m.num_imported_funcs + i);
+        for &f in info.map_or(&[][..], |info| &info.try_callees) {
+            if let Some(d) = f.checked_sub(m.num_imported_funcs) {
+                callable[d as usize] = true;
+            }
+        }
+    }
+    callable
+}
+
+/// Executable memory holding `layout`'s image: the image mapped from the
+/// file it was loaded from, when it lies there at a page boundary (and the
+/// system lets code run from the file), else a copy.
+fn place(layout: &layout::Layout<'_>, code: &Code<'_>) -> Result<code_memory::CodeMemory, Error> {
+    if let (
+        Code::Load(KeptCode {
+            bytes,
+            file: Some((file, at)),
+        }),
+        Cow::Borrowed(image),
+    ) = (code, &layout.image)
+    {
+        let offset = at + (image.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
+        // SAFETY: the caller of `load_kept` vouches that the file holds the
+        // kept bytes at `at`, so the image at `offset`, unchanged for as
+        // long as the module lives.
+        if let Some(mapped) = unsafe { code_memory::CodeMemory::map(file, offset, image.len()) } {
+            return Ok(mapped);
+        }
+    }
+    code_memory::CodeMemory::new(&layout.image).map_err(jit_error)
+}
+
 fn compile(
     tier: &Jit,
     module: &Arc<ValidatedModule>,
@@ -307,22 +351,7 @@ fn compile(
     let tail_calls = (0..m.code.len() as u32)
         .filter_map(|i| module.func_info(m.num_imported_funcs + i))
         .any(|info| info.tail_calls);
-    // Which functions get an entry from outside generated code.
-    let entered = if tier.every_entry {
-        vec![true; m.code.len()]
-    } else {
-        let mut callable = callable_from_outside(m);
-        // Calls inside a `try_table` go through the runtime.
-        for i in 0..m.code.len() as u32 {
-            let info = module.func_info(m.num_imported_funcs + i);
-            for &f in info.map_or(&[][..], |info| &info.try_callees) {
-                if let Some(d) = f.checked_sub(m.num_imported_funcs) {
-                    callable[d as usize] = true;
-                }
-            }
-        }
-        callable
-    };
+    let entered = entered(tier, module);
     let tramp_types = compile::trampoline_types(m, &entered);
     let declare = || compile::Plan::declare(isa, m, (memory, metering, tail_calls), &entered);
     let first = m.num_imported_funcs;
@@ -344,27 +373,7 @@ fn compile(
             (layout, None)
         }
     };
-    // An image kept in a file at a page boundary is mapped from it.
-    let in_file = match (&code, &layout.image) {
-        (
-            Code::Load(KeptCode {
-                bytes,
-                file: Some((file, at)),
-            }),
-            Cow::Borrowed(image),
-        ) => {
-            let offset = at + (image.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
-            // SAFETY: the caller of `load_kept` vouches that the file holds
-            // the kept bytes at `at`, so the image at `offset`, unchanged
-            // for as long as the module lives.
-            unsafe { code_memory::CodeMemory::map(file, offset, image.len()) }
-        }
-        _ => None,
-    };
-    let code = match in_file {
-        Some(mapped) => mapped,
-        None => code_memory::CodeMemory::new(&layout.image).map_err(jit_error)?,
-    };
+    let code = place(&layout, &code)?;
     let base = code.start();
     let (offsets, tramp_offsets) = layout.tables.entries();
     // The trampoline of each entered function is its type's.

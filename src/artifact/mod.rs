@@ -126,7 +126,7 @@ unsafe fn load_artifact(
     // (which names its features) and the checksum held, so `infos` is what
     // this build recorded validating `wasm` under these features, and
     // `code` what `compile_to_keep` wrote for `wasm` on a tier like this
-    // one (at `at` in the file, if any), as far as the caller vouches for
+    // one (where it lies in the file, if any), as far as the caller vouches for
     // where the artifact came from.
     let validated = Arc::new(unsafe { recorded(engine, wasm, decoded) }?);
     let code = unsafe { engine.tier().load_kept(&validated, code)? };
