@@ -425,9 +425,9 @@ with_op_lists!(define_ops {
         /// `v128.store` of the vector at `value` at `addr` + `offset`.
         VStore { addr: Slot, value: Slot, offset: u32 },
         /// A `v128.load` at `addr` + `offset` and a binary vector operator
-        /// `op` ([`fusible`](crate::threaded::fusible)) of it and
-        /// the vector at `x`: `dst` = `op(x, loaded)`, or `op(loaded, x)`
-        /// with `loaded_first`.
+        /// `op` (of the lane-wise arithmetic and bitwise ones that fuse) of
+        /// it and the vector at `x`: `dst` = `op(x, loaded)`, or
+        /// `op(loaded, x)` with `loaded_first`.
         VOpLoad { dst: Slot, x: u16, addr: u16, offset: u32, op: VecOp, loaded_first: bool },
         /// A binary vector operator `op` of the vectors at `a` and `b` and a
         /// `v128.store` of its result at `addr` + `offset`.
