@@ -129,29 +129,25 @@ impl Layout<'static> {
                 None => (first_func + i as u32, false),
                 Some(k) => (tramp_types[k], true),
             };
-            {
-                let start = image.len().next_multiple_of(c.alignment.max(1) as usize);
-                image.resize(start, 0);
-                image.extend_from_slice(&c.bytes);
-                *offsets
-                    .get_mut(c.id as usize)
-                    .ok_or("code under an undeclared id")? = Some(start);
-                let first_trap = tables.trap_offsets.len();
-                let first_srcloc = tables.srclocs.len();
-                SourceMap::encode(&c.srclocs, &mut tables.srclocs);
-                let srclocs = (first_srcloc, tables.srclocs.len());
-                tables.trap_offsets.extend(c.traps.iter().map(|t| t.0));
-                tables.trap_kinds.extend(c.traps.iter().map(|t| t.1));
-                tables.placed.push(Placed {
-                    offset: start as u32,
-                    len: c.bytes.len() as u32,
-                    func: index,
-                    trampoline,
-                    traps: (first_trap as u32, tables.trap_offsets.len() as u32),
-                    srclocs: (srclocs.0 as u32, srclocs.1 as u32),
-                });
-                patches.extend(c.relocs.into_iter().map(|p| (start, c.bytes.len(), p)));
-            }
+            let start = image.len().next_multiple_of(c.alignment.max(1) as usize);
+            image.resize(start, 0);
+            image.extend_from_slice(&c.bytes);
+            *offsets
+                .get_mut(c.id as usize)
+                .ok_or("code under an undeclared id")? = Some(start);
+            let (first_trap, first_srcloc) = (tables.trap_offsets.len(), tables.srclocs.len());
+            SourceMap::encode(&c.srclocs, &mut tables.srclocs);
+            tables.trap_offsets.extend(c.traps.iter().map(|t| t.0));
+            tables.trap_kinds.extend(c.traps.iter().map(|t| t.1));
+            tables.placed.push(Placed {
+                offset: start as u32,
+                len: c.bytes.len() as u32,
+                func: index,
+                trampoline,
+                traps: (first_trap as u32, tables.trap_offsets.len() as u32),
+                srclocs: (first_srcloc as u32, tables.srclocs.len() as u32),
+            });
+            patches.extend(c.relocs.into_iter().map(|p| (start, c.bytes.len(), p)));
         }
         if u32::try_from(image.len()).is_err() || u32::try_from(tables.srclocs.len()).is_err() {
             return Err("the module's code exceeds 4 GiB".into());
@@ -246,5 +242,83 @@ fn leb128(out: &mut Vec<u8>, mut v: u64) {
             return;
         }
         out.push(byte | 0x80);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::{Compiled, Patch};
+
+    fn code(id: u32, bytes: &[u8], relocs: Vec<Patch>) -> Compiled {
+        Compiled {
+            id,
+            bytes: bytes.to_vec(),
+            alignment: 32,
+            relocs,
+            traps: vec![(0, TrapKind::Unreachable)],
+            srclocs: vec![(0, 1, 7)],
+        }
+    }
+
+    #[test]
+    fn calls_are_patched_pc_relative_and_functions_aligned() {
+        // Function 0 calls function 1 (`call rel32`: the field is at 1 and
+        // counts from its own end, hence the addend of -4); the trampoline
+        // of type 3 calls function 0.
+        let call = |target| {
+            vec![Patch {
+                offset: 1,
+                target: PatchTarget::Code(target),
+                addend: -4,
+            }]
+        };
+        let outputs = vec![
+            code(0, &[0xe8, 0, 0, 0, 0, 0xc3], call(1)),
+            code(1, &[0xc3], Vec::new()),
+            code(2, &[0xe8, 0, 0, 0, 0, 0xc3], call(0)),
+        ];
+        let layout = Layout::build(outputs, 5, &[3]).unwrap();
+        let t = &layout.tables;
+        let starts: Vec<_> = t
+            .placed
+            .iter()
+            .map(|p| (p.offset, p.func, p.trampoline))
+            .collect();
+        assert_eq!(starts, [(0, 5, false), (32, 6, false), (64, 3, true)]);
+        let field = |at: usize| i32::from_le_bytes(layout.image[at..at + 4].try_into().unwrap());
+        assert_eq!(field(1), 32 - 5);
+        assert_eq!(field(65), -69);
+        assert_eq!(t.entries(), (vec![0, 32], vec![(3, 64)]));
+        assert_eq!(t.trap_at(&t.placed[1], 0), Some(TrapKind::Unreachable));
+        assert_eq!(t.trap_at(&t.placed[1], 1), None);
+        assert_eq!(t.placed_at(32).map(|p| p.func), Some(6));
+        assert_eq!(t.placed_at(5).map(|p| p.func), Some(5));
+        assert_eq!(t.placed_at(40), None, "padding is no function's");
+        // A call to code that was not compiled is refused.
+        let stray = vec![code(0, &[0xe8, 0, 0, 0, 0], call(9))];
+        assert!(Layout::build(stray, 0, &[]).is_err());
+    }
+
+    #[test]
+    fn source_maps_read_back_as_written() {
+        let ranges = [
+            (0, 3, 100),
+            (3, 10, 90),
+            (12, 12, 5000),
+            (20, 4000, 4),
+            (4000, 70000, u32::MAX),
+        ];
+        let mut bytes = Vec::new();
+        SourceMap::encode(&ranges, &mut bytes);
+        assert!(bytes.len() < ranges.len() * 6, "{} bytes", bytes.len());
+        let read = |bytes| SourceMap {
+            bytes,
+            end: 0,
+            loc: 0,
+        };
+        assert_eq!(read(&bytes).collect::<Vec<_>>(), ranges);
+        // Bytes cut short end the map where they stop decoding.
+        assert_eq!(read(&bytes[..bytes.len() - 1]).count(), ranges.len() - 1);
     }
 }
