@@ -17,6 +17,13 @@ unsafe impl Send for CodeMemory {}
 // SAFETY: as above.
 unsafe impl Sync for CodeMemory {}
 
+/// Mapping flags that fill a new mapping at once, where the system has them
+/// (Linux); elsewhere pages are filled as the image is copied.
+#[cfg(target_os = "linux")]
+const POPULATE: libc::c_int = libc::MAP_POPULATE;
+#[cfg(not(target_os = "linux"))]
+const POPULATE: libc::c_int = 0;
+
 /// The system's page size.
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
@@ -35,7 +42,7 @@ impl CodeMemory {
                 std::ptr::null_mut(),
                 mapped,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | POPULATE,
                 -1,
                 0,
             )
