@@ -33,8 +33,6 @@ pub type CodeId = u32;
 
 /// Machine code of one function, not yet placed.
 pub struct Compiled {
-    /// The id it is defined under.
-    pub id: CodeId,
     /// The code.
     pub bytes: Vec<u8>,
     /// The alignment it asks for.
@@ -105,7 +103,8 @@ pub struct Plan<'m> {
     metering: Metering,
     call_conv: CallConv,
     wasm_conv: CallConv,
-    func_ids: Vec<CodeId>,
+    /// The signature of each defined function, by defined index (its
+    /// [`CodeId`]).
     sigs: Vec<Signature>,
     /// The types that get a trampoline (see [`trampoline_types`]).
     tramp_types: Vec<u32>,
@@ -146,13 +145,14 @@ impl<'m> Plan<'m> {
         } else {
             call_conv
         };
-        let mut func_ids = Vec::with_capacity(defined);
         let mut sigs = Vec::with_capacity(defined);
         for i in 0..defined {
             let index = module.num_imported_funcs + i as u32;
-            let sig = translate::wasm_signature(module.func_type(index), wasm_conv, metering)?;
-            func_ids.push(i as CodeId);
-            sigs.push(sig);
+            sigs.push(translate::wasm_signature(
+                module.func_type(index),
+                wasm_conv,
+                metering,
+            )?);
         }
         // `(vmctx, args, callee)`.
         let mut tramp_sig = Signature::new(call_conv);
@@ -164,7 +164,6 @@ impl<'m> Plan<'m> {
             metering,
             call_conv,
             wasm_conv,
-            func_ids,
             sigs,
             tramp_types: trampoline_types(module, entered),
             tramp_sig,
@@ -219,7 +218,6 @@ impl<'p, 'm> Worker<'p, 'm> {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fbc);
             let env = translate::Env {
                 module: m,
-                func_ids: &p.func_ids,
                 sigs: &p.sigs,
                 call_conv: p.call_conv,
                 wasm_conv: p.wasm_conv,
@@ -229,15 +227,14 @@ impl<'p, 'm> Worker<'p, 'm> {
             translate::translate_body(&env, &mut b, index).map_err(|e| e.in_func(index))?;
             b.finalize(p.isa.frontend_config());
         }
-        self.finish(p.func_ids[i], true, || format!("func {index}"))
+        self.finish(true, || format!("func {index}"))
     }
 
     /// Builds and compiles trampoline `k`, of type `tramp_types[k]`.
     fn compile_trampoline(&mut self, k: usize) -> Result<Compiled, Error> {
         let ty = self.plan.tramp_types[k];
         self.build_trampoline(ty)?;
-        let id = (self.plan.module.code.len() + k) as CodeId;
-        self.finish(id, false, || format!("the trampoline of type {ty}"))
+        self.finish(false, || format!("the trampoline of type {ty}"))
     }
 
     /// The array-call trampoline of the functions of type `ty`: `(vmctx,
@@ -296,15 +293,10 @@ impl<'p, 'm> Worker<'p, 'm> {
         Ok(())
     }
 
-    /// Runs Cranelift on the function in the context (the code of `id`,
-    /// which errors name as `what` says) and takes the result out, with its
-    /// source map when `srclocs` asks for it.
-    fn finish(
-        &mut self,
-        id: CodeId,
-        srclocs: bool,
-        what: impl Fn() -> String,
-    ) -> Result<Compiled, Error> {
+    /// Runs Cranelift on the function in the context (which errors name as
+    /// `what` says) and takes the result out, with its source map when
+    /// `srclocs` asks for it.
+    fn finish(&mut self, srclocs: bool, what: impl Fn() -> String) -> Result<Compiled, Error> {
         self.ctx
             .compile(self.plan.isa.as_ref(), &mut ControlPlane::default())
             .map_err(|e| jit_error(format!("{}: {:?}", what(), e.inner)))?;
@@ -335,7 +327,6 @@ impl<'p, 'm> Worker<'p, 'm> {
             .collect::<Result<_, _>>()
             .map_err(|e| jit_error(format!("{}: the code holds {e}", what())))?;
         Ok(Compiled {
-            id,
             bytes: compiled.code_buffer().to_vec(),
             // Functions start where the processor fetches best (32 bytes
             // on x86-64), as wasmtime places them.

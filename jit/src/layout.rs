@@ -122,7 +122,7 @@ impl Layout<'static> {
         let mut tables = Tables::default();
         // Each function's and trampoline's offset, by id; patched after all
         // are placed, since calls go forward too.
-        let mut offsets: Vec<Option<usize>> = vec![None; outputs.len()];
+        let mut offsets = Vec::with_capacity(outputs.len());
         let mut patches = Vec::new();
         for (i, c) in outputs.into_iter().enumerate() {
             let (index, trampoline) = match i.checked_sub(defined) {
@@ -132,9 +132,7 @@ impl Layout<'static> {
             let start = image.len().next_multiple_of(c.alignment.max(1) as usize);
             image.resize(start, 0);
             image.extend_from_slice(&c.bytes);
-            *offsets
-                .get_mut(c.id as usize)
-                .ok_or("code under an undeclared id")? = Some(start);
+            offsets.push(start);
             let (first_trap, first_srcloc) = (tables.trap_offsets.len(), tables.srclocs.len());
             SourceMap::encode(&c.srclocs, &mut tables.srclocs);
             tables.trap_offsets.extend(c.traps.iter().map(|t| t.0));
@@ -157,7 +155,6 @@ impl Layout<'static> {
                 PatchTarget::Code(id) => offsets
                     .get(id as usize)
                     .copied()
-                    .flatten()
                     .ok_or_else(|| format!("a call to code {id}, which was not compiled"))?,
                 PatchTarget::Own(offset) => start + offset as usize,
             };
@@ -250,9 +247,8 @@ mod tests {
     use super::*;
     use crate::compile::{Compiled, Patch};
 
-    fn code(id: u32, bytes: &[u8], relocs: Vec<Patch>) -> Compiled {
+    fn code(bytes: &[u8], relocs: Vec<Patch>) -> Compiled {
         Compiled {
-            id,
             bytes: bytes.to_vec(),
             alignment: 32,
             relocs,
@@ -274,9 +270,9 @@ mod tests {
             }]
         };
         let outputs = vec![
-            code(0, &[0xe8, 0, 0, 0, 0, 0xc3], call(1)),
-            code(1, &[0xc3], Vec::new()),
-            code(2, &[0xe8, 0, 0, 0, 0, 0xc3], call(0)),
+            code(&[0xe8, 0, 0, 0, 0, 0xc3], call(1)),
+            code(&[0xc3], Vec::new()),
+            code(&[0xe8, 0, 0, 0, 0, 0xc3], call(0)),
         ];
         let layout = Layout::build(outputs, 5, &[3]).unwrap();
         let t = &layout.tables;
@@ -296,7 +292,7 @@ mod tests {
         assert_eq!(t.placed_at(5).map(|p| p.func), Some(5));
         assert_eq!(t.placed_at(40), None, "padding is no function's");
         // A call to code that was not compiled is refused.
-        let stray = vec![code(0, &[0xe8, 0, 0, 0, 0], call(9))];
+        let stray = vec![code(&[0xe8, 0, 0, 0, 0], call(9))];
         assert!(Layout::build(stray, 0, &[]).is_err());
     }
 

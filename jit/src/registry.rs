@@ -36,26 +36,33 @@ pub struct ModuleCode {
 
 impl ModuleCode {
     /// The function or trampoline whose code holds `pc`, an address inside
-    /// this module's image.
-    fn placed_at(&self, pc: usize) -> Option<&Placed> {
-        self.tables.placed_at(pc - self.start)
+    /// this module's image, and `pc`'s offset in it.
+    fn placed_at(&self, pc: usize) -> Option<(&Placed, u32)> {
+        let offset = pc - self.start;
+        let p = self.tables.placed_at(offset)?;
+        Some((p, offset as u32 - p.offset))
     }
 
-    /// The trap kind of the instruction at `pc`, an address inside this code.
-    fn trap_at(&self, pc: usize) -> Option<TrapKind> {
-        let p = self.placed_at(pc)?;
-        let offset = (pc - self.start) as u32 - p.offset;
-        self.tables.trap_at(p, offset)
+    /// What a fault at `pc`, an address inside this module's image, means:
+    /// none when it is not in a function's code (padding between them); out
+    /// of bounds for a memory fault; the recorded kind for a trap
+    /// instruction (`Host` when none is recorded, for a pending trap).
+    fn fault_at(&self, pc: usize, memory_fault: bool) -> Option<TrapKind> {
+        let (p, offset) = self.placed_at(pc)?;
+        Some(if memory_fault {
+            TrapKind::MemoryOutOfBounds
+        } else {
+            self.tables.trap_at(p, offset).unwrap_or(TrapKind::Host)
+        })
     }
 
     /// The backtrace frame for `pc`, an address inside this code (none for
     /// a trampoline).
     fn frame_at(&self, pc: usize) -> Option<Frame> {
-        let p = self.placed_at(pc)?;
+        let (p, off) = self.placed_at(pc)?;
         if p.trampoline {
             return None;
         }
-        let off = (pc - self.start) as u32 - p.offset;
         let offset = self
             .tables
             .srclocs_of(p)
@@ -186,16 +193,7 @@ impl Drop for Registration {
 /// for a trap instruction (`Host` when none is recorded, for a pending trap).
 /// Safe to call from a signal handler.
 pub fn trap_at(pc: usize, memory_fault: bool) -> Option<TrapKind> {
-    read(|s| {
-        let module = s?.module_at(pc)?;
-        // A fault in the padding between functions is not one of theirs.
-        module.placed_at(pc)?;
-        Some(if memory_fault {
-            TrapKind::MemoryOutOfBounds
-        } else {
-            module.trap_at(pc).unwrap_or(TrapKind::Host)
-        })
-    })
+    read(|s| s?.module_at(pc)?.fault_at(pc, memory_fault))
 }
 
 /// Fills `pcs[1..]` with the return addresses of the generated-code frames

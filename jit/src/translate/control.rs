@@ -207,11 +207,8 @@ impl Translator<'_, '_, '_> {
         if let Some(f) = self.callees.get(&d) {
             return *f;
         }
-        let f = declare_callee(
-            self.b.func,
-            self.env.func_ids[d as usize],
-            &self.env.sigs[d as usize],
-        );
+        // A defined function's code id is its defined index.
+        let f = declare_callee(self.b.func, d, &self.env.sigs[d as usize]);
         self.callees.insert(d, f);
         f
     }

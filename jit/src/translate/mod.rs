@@ -122,8 +122,6 @@ impl Frame {
 pub struct Env<'m> {
     /// The module.
     pub module: &'m Module,
-    /// Cranelift ids of the defined functions (index = defined index).
-    pub func_ids: &'m [CodeId],
     /// Signatures of the defined functions (index = defined index).
     pub sigs: &'m [Signature],
     /// The platform's calling convention: builtins'.
