@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::module::{
     ConstArith, ConstExpr, ConstOp, DataMode, DataSegment, ElemItems, ElemMode, ElemSegment,
-    Export, FuncBody, Import, ImportDesc, Module, ModuleBytes, Names,
+    Export, FuncBody, Import, ImportDesc, Module, ModuleBytes,
 };
 use crate::types::{
     AddrType, ExternKind, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType,
@@ -262,13 +262,10 @@ impl<'a> Decoder<'a> {
                 self.module.code.push(body);
             }
             Payload::CustomSection(reader) => {
+                // The name section is decoded when first needed
+                // (`Module::names`).
                 let name = reader.name().to_string();
                 let range = off(reader.data_range().start)..off(reader.data_range().end);
-                if name == "name" {
-                    // A broken name section is not an error: the spec makes custom
-                    // sections' contents opaque. Keep whatever decodes.
-                    self.module.names = decode_names(reader.data_reader());
-                }
                 self.module.customs.push((name, range));
             }
             Payload::End(_) => {}
@@ -507,10 +504,11 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    fn body(&self, body: wasmparser::FunctionBody<'a>) -> Result<FuncBody> {
+    /// `body`, its locals added to the module's list.
+    fn body(&mut self, body: wasmparser::FunctionBody<'a>) -> Result<FuncBody> {
         let mut locals_reader = body.get_locals_reader()?;
         let count = locals_reader.get_count();
-        let mut locals = Vec::with_capacity(count.min(1024) as usize);
+        let first = self.module.locals.len() as u32;
         let mut total: u32 = 0;
         for _ in 0..count {
             let pos = off(locals_reader.original_position());
@@ -519,8 +517,10 @@ impl<'a> Decoder<'a> {
                 Some(t) if t <= MAX_LOCALS => t,
                 _ => return Err(Error::malformed(pos, "too many locals")),
             };
-            locals.push((n, self.val_type(ty, pos)?));
+            let ty = self.val_type(ty, pos)?;
+            self.module.locals.push((n, ty));
         }
+        let locals = first..self.module.locals.len() as u32;
         let ops_start = off(locals_reader.original_position());
         let range = body.range();
         Ok(FuncBody {
@@ -691,25 +691,6 @@ fn decode_const_expr(
     }
     reader.finish()?;
     Ok(ConstExpr { ops, offset })
-}
-
-fn decode_names(reader: wasmparser::BinaryReader<'_>) -> Names {
-    let mut names = Names::default();
-    for sub in wasmparser::NameSectionReader::new(reader) {
-        let Ok(sub) = sub else { break };
-        match sub {
-            wasmparser::Name::Module { name, .. } => names.module = Some(name.to_string()),
-            wasmparser::Name::Function(map) => {
-                for naming in map.into_iter().flatten() {
-                    names.funcs.push((naming.index, naming.name.to_string()));
-                }
-            }
-            _ => {}
-        }
-    }
-    names.funcs.sort_by_key(|(i, _)| *i);
-    names.funcs.dedup_by_key(|(i, _)| *i);
-    names
 }
 
 /// The error for an encoding that only a proposal beyond WebAssembly 2.0 gives

@@ -101,6 +101,10 @@ pub struct Module {
     pub data_count: Option<u32>,
     /// Bodies of the functions the module defines (after the imported ones).
     pub code: Vec<FuncBody>,
+    /// The declared locals of every body, as runs of `(count, type)`, one
+    /// body's after another's: one list for the module, not one for each
+    /// body (loading a large module allocated one for each).
+    pub locals: Vec<(u32, ValType)>,
     /// The data section.
     pub data: Vec<DataSegment>,
     /// The number of imported functions (they come first in the function index space).
@@ -113,8 +117,9 @@ pub struct Module {
     pub num_imported_globals: u32,
     /// The number of imported tags.
     pub num_imported_tags: u32,
-    /// Names from the `name` custom section, where present.
-    pub names: Names,
+    /// Names from the `name` custom section, decoded when first asked for
+    /// (a backtrace): most loads never need them.
+    pub(crate) names: std::sync::OnceLock<Names>,
     /// Every custom section: its name and the range of its payload in `bytes`.
     pub customs: Vec<(String, Range<usize>)>,
     /// The features it was decoded with; operators are read again with them.
@@ -138,6 +143,12 @@ impl Module {
             .and_then(|i| self.code.get(i as usize))
     }
 
+    /// A defined function's declared locals (not its parameters), as runs
+    /// of `(count, type)`.
+    pub fn body_locals(&self, body: &FuncBody) -> &[(u32, ValType)] {
+        &self.locals[body.locals.start as usize..body.locals.end as usize]
+    }
+
     /// A reader of a defined function's operators, decoding as validation did.
     pub fn operators_reader(&self, body: &FuncBody) -> wasmparser::OperatorsReader<'_> {
         wasmparser::OperatorsReader::new(wasmparser::BinaryReader::new_features(
@@ -154,7 +165,19 @@ impl Module {
 
     /// The name of function `func` from the name section, if it has one.
     pub fn func_name(&self, func: u32) -> Option<&str> {
-        self.names.func_name(func)
+        self.names().func_name(func)
+    }
+
+    /// The names of the `name` custom section (the last one, when there are
+    /// several), as far as they decode: a broken name section is not an
+    /// error, the spec makes custom sections' contents opaque.
+    pub fn names(&self) -> &Names {
+        self.names.get_or_init(|| {
+            let section = self.customs.iter().rev().find(|(name, _)| name == "name");
+            section.map_or_else(Names::default, |(_, range)| {
+                Names::decode(&self.bytes[range.clone()], range.start)
+            })
+        })
     }
 }
 
@@ -369,8 +392,9 @@ pub enum DataMode {
 /// The body of a defined function.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FuncBody {
-    /// Declared locals (not parameters), as runs of `(count, type)`.
-    pub locals: Vec<(u32, ValType)>,
+    /// Where its declared locals (not parameters) are in
+    /// [`Module::locals`]: see [`Module::body_locals`].
+    pub locals: Range<u32>,
     /// The number of declared locals (the sum of the runs).
     pub num_locals: u32,
     /// The range in the module's bytes of the operators, up to and with the final `end`.
@@ -389,6 +413,28 @@ pub struct Names {
 }
 
 impl Names {
+    /// The names in `payload`, a name section's payload found at `offset`
+    /// in its module.
+    fn decode(payload: &[u8], offset: usize) -> Names {
+        let reader = wasmparser::BinaryReader::new(payload, offset as u64);
+        let mut names = Names::default();
+        for sub in wasmparser::NameSectionReader::new(reader) {
+            let Ok(sub) = sub else { break };
+            match sub {
+                wasmparser::Name::Module { name, .. } => names.module = Some(name.to_string()),
+                wasmparser::Name::Function(map) => {
+                    for naming in map.into_iter().flatten() {
+                        names.funcs.push((naming.index, naming.name.to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        names.funcs.sort_by_key(|(i, _)| *i);
+        names.funcs.dedup_by_key(|(i, _)| *i);
+        names
+    }
+
     /// The name of function `func`, if the section names it.
     pub fn func_name(&self, func: u32) -> Option<&str> {
         self.funcs

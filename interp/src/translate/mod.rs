@@ -199,7 +199,8 @@ pub fn translate_with(
     scratch.locals.clear();
     let mut next: Slot = 0;
     let params_then_locals = ty.params().iter().copied().chain(
-        body.locals
+        module
+            .body_locals(body)
             .iter()
             .flat_map(|&(n, t)| std::iter::repeat_n(t, n as usize)),
     );

@@ -176,7 +176,7 @@ pub fn translate_body(
         builder.def_var(var, v);
         locals.push(var);
     }
-    for &(n, t) in &body.locals {
+    for &(n, t) in m.body_locals(body) {
         let clt = cl_type(t)?;
         for _ in 0..n {
             let var = builder.declare_var(clt);

@@ -39,7 +39,6 @@ impl<'a> FuncValidator<'a> {
                 if frame.kind != FrameKind::If {
                     return Err(Error::malformed(self.pos, "else without a matching if"));
                 }
-                self.info.blocks[frame.block as usize].else_ = self.pos as u32;
                 self.s.frames.push(Frame {
                     kind: FrameKind::Else,
                     unreachable: false,
@@ -175,7 +174,6 @@ impl<'a> FuncValidator<'a> {
                     return Err(self.err("delegate without a matching try"));
                 }
                 self.label(depth)?;
-                self.info.blocks[frame.block as usize].end = self.pos as u32;
                 self.push_all(&self.results(frame.ty));
             }
             Control::Rethrow(depth) => {
@@ -310,7 +308,6 @@ impl<'a> FuncValidator<'a> {
             )));
         }
         if frame.kind != FrameKind::Func {
-            self.info.blocks[frame.block as usize].end = self.pos as u32;
             self.push_all(&results);
         }
         let _: BlockTy = frame.ty;

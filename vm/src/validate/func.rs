@@ -25,8 +25,6 @@ pub struct FuncInfo {
     /// `v128.const` counting twice: a bound on the 64-bit slots its distinct
     /// constants need.
     pub num_consts: u32,
-    /// Every `block`, `loop` and `if`, in the order they open.
-    pub blocks: Vec<BlockInfo>,
     /// Whether a `v128` is ever on the operand stack (or a local).
     pub uses_v128: bool,
     /// Whether the body has a tail call (`return_call`, `return_call_indirect`).
@@ -40,17 +38,6 @@ pub struct FuncInfo {
     /// whose operands are `v128`: the one thing about an operand's type a
     /// tier cannot tell from the instruction itself.
     pub v128_operands: Vec<u32>,
-}
-
-/// Where a structured control instruction's parts are, as byte offsets in the module.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BlockInfo {
-    /// The offset of the `block`, `loop` or `if` instruction.
-    pub start: u32,
-    /// The offset of the `else`, or 0 when there is none.
-    pub else_: u32,
-    /// The offset of the matching `end`.
-    pub end: u32,
 }
 
 /// An operand on the validation stack: a value type, or unknown in unreachable code.
@@ -98,8 +85,6 @@ pub(super) struct Frame {
     pub(super) ty: BlockTy,
     pub(super) height: usize,
     pub(super) unreachable: bool,
-    /// Index into [`FuncInfo::blocks`], `u32::MAX` for the function's own frame.
-    pub(super) block: u32,
     /// How many locals had been initialized inside enclosing blocks when
     /// the frame opened: the length of [`Scratch::init_log`] to go back to
     /// when it ends.
@@ -150,7 +135,7 @@ pub(super) fn validate_body(
     let ty = module.func_type(index);
     scratch.locals.clear();
     scratch.locals.extend_from_slice(ty.params());
-    for &(n, t) in &body.locals {
+    for &(n, t) in module.body_locals(body) {
         scratch.locals.extend(std::iter::repeat_n(t, n as usize));
     }
     scratch.initialized.clear();
@@ -172,7 +157,6 @@ pub(super) fn validate_body(
             max_stack: 0,
             max_depth: 1,
             num_consts: 0,
-            blocks: Vec::new(),
             uses_v128: ty.params().contains(&ValType::V128)
                 || ty.results().contains(&ValType::V128)
                 || locals_v128,
@@ -191,7 +175,6 @@ pub(super) fn validate_body(
         ty: BlockTy::Func(module.funcs[index as usize]),
         height: 0,
         unreachable: false,
-        block: u32::MAX,
         inits: 0,
     });
     v.run(reader)?;
@@ -494,18 +477,11 @@ impl<'a> FuncValidator<'a> {
     pub(super) fn push_frame(&mut self, kind: FrameKind, ty: BlockTy) -> Result<()> {
         let params = self.params(ty);
         self.pop_all(&params)?;
-        let block = self.info.blocks.len() as u32;
-        self.info.blocks.push(BlockInfo {
-            start: self.pos as u32,
-            else_: 0,
-            end: 0,
-        });
         self.s.frames.push(Frame {
             kind,
             ty,
             height: self.s.operands.len(),
             unreachable: false,
-            block,
             inits: self.s.init_log.len(),
         });
         let depth = self.s.frames.len() as u32;

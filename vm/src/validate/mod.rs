@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-pub use func::{BlockInfo, FuncInfo};
+pub use func::FuncInfo;
 pub use record::{decode_infos, encode_infos};
 
 /// A module that passed validation, with what the tiers need about each function.

@@ -3,7 +3,7 @@
 //! before. See [`ValidatedModule::from_record`].
 
 use super::ValidatedModule;
-use super::func::{BlockInfo, FuncInfo};
+use super::func::FuncInfo;
 use crate::module::Module;
 use std::sync::Arc;
 
@@ -19,7 +19,6 @@ pub fn encode_infos(infos: &[FuncInfo]) -> Vec<u8> {
             max_stack,
             max_depth,
             num_consts,
-            blocks,
             uses_v128,
             tail_calls,
             legacy_tries,
@@ -39,12 +38,6 @@ pub fn encode_infos(infos: &[FuncInfo]) -> Vec<u8> {
             &mut out,
             u32::from(*uses_v128) | u32::from(*tail_calls) << 1,
         );
-        put(&mut out, blocks.len() as u32);
-        for b in blocks {
-            for v in [b.start, b.else_, b.end] {
-                put(&mut out, v);
-            }
-        }
         for list in [try_callees, v128_operands] {
             put(&mut out, list.len() as u32);
             for &v in list {
@@ -65,19 +58,11 @@ pub fn decode_infos(bytes: &[u8]) -> Option<Vec<FuncInfo>> {
         Some(u32::from_le_bytes(*head))
     };
     let n = get()?;
-    let mut infos = Vec::with_capacity((n as usize).min(bytes.len() / 24));
+    let mut infos = Vec::with_capacity((n as usize).min(bytes.len() / 32));
     for _ in 0..n {
         let (num_locals, max_stack, max_depth, num_consts, legacy_tries) =
             (get()?, get()?, get()?, get()?, get()?);
         let flags = get()?;
-        let mut blocks = Vec::new();
-        for _ in 0..get()? {
-            blocks.push(BlockInfo {
-                start: get()?,
-                else_: get()?,
-                end: get()?,
-            });
-        }
         let mut lists = [Vec::new(), Vec::new()];
         for list in &mut lists {
             for _ in 0..get()? {
@@ -90,7 +75,6 @@ pub fn decode_infos(bytes: &[u8]) -> Option<Vec<FuncInfo>> {
             max_stack,
             max_depth,
             num_consts,
-            blocks,
             uses_v128: flags & 1 != 0,
             tail_calls: flags & 2 != 0,
             legacy_tries,
