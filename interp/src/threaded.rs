@@ -739,7 +739,7 @@ macro_rules! list_handlers {
                 Op::VReplace { width, .. }
                 | Op::VLoadLane { width, .. }
                 | Op::VStoreLane { width, .. } => vector::lane_width_handler(op, *width),
-                Op::VShuffle { .. } => vector::VShuffle,
+                Op::VShuffle { .. } => vector::shuffle_handler(),
                 Op::GlobalGet128 { .. } | Op::GlobalSet128 { .. } => slow,
                 Op::CallIndirect { .. }
                 | Op::ReturnCall { .. }
