@@ -118,7 +118,13 @@ impl Layout<'static> {
         tramp_types: &[u32],
     ) -> Result<Layout<'static>, String> {
         let defined = outputs.len() - tramp_types.len();
-        let mut image = Vec::new();
+        // Room for every function with its worst padding, so that the
+        // image (11 MB for the harness's big module) is never moved.
+        let room = outputs
+            .iter()
+            .map(|c| c.bytes.len() + c.alignment.max(1) as usize - 1)
+            .sum();
+        let mut image = Vec::with_capacity(room);
         let mut tables = Tables::default();
         // Each function's and trampoline's offset, by id; patched after all
         // are placed, since calls go forward too.
