@@ -570,6 +570,20 @@ pub fn shuffle(a: V128, b: V128, lanes: &[u8; 16]) -> V128 {
     each(|k| both[usize::from(lanes[k]) & 31])
 }
 
+/// [`shuffle`], with [`shuffle_ssse3`] when `SSSE3` (on x86-64).
+///
+/// # Safety
+/// With `SSSE3`, the processor must have SSSE3.
+#[inline(always)]
+pub unsafe fn shuffle_with<const SSSE3: bool>(a: V128, b: V128, lanes: &[u8; 16]) -> V128 {
+    #[cfg(target_arch = "x86_64")]
+    if SSSE3 {
+        // SAFETY: the caller's guarantee.
+        return unsafe { shuffle_ssse3(a, b, lanes) };
+    }
+    shuffle(a, b, lanes)
+}
+
 /// [`shuffle`] with SSSE3's byte shuffle, about ten instructions instead
 /// of a load and a store for each lane.
 ///

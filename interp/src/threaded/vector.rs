@@ -289,38 +289,27 @@ handler!(Copy2(Op::Copy2 { dst, src }) ip regs mem len code m {
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(VShuffle(Op::VShuffle { dst, base, mask }) ip regs mem len code m {
-    let lanes = &code.shuffles[mask as usize];
-    // SAFETY: slots of translated code are in the frame.
-    unsafe {
-        let v = simd::shuffle(get128(regs, base), get128(regs, base + 2), lanes);
-        set128(regs, dst, v);
-    }
-    // SAFETY: the code ends with `Return`, so `ip` is not the last.
-    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
-});
-
-// `VShuffle` with SSSE3's byte shuffle, for processors that have it.
-#[cfg(target_arch = "x86_64")]
-handler!(VShuffleSsse3(Op::VShuffle { dst, base, mask }) ip regs mem len code m {
+handler!(VShuffle<const SSSE3: bool>(Op::VShuffle { dst, base, mask }) ip regs mem len code m {
     let lanes = &code.shuffles[mask as usize];
     // SAFETY: slots of translated code are in the frame, and
-    // `shuffle_handler` chose this handler for a processor with SSSE3.
+    // `shuffle_handler` gives the SSSE3 handler only to a processor with
+    // SSSE3.
     unsafe {
-        let v = simd::shuffle_ssse3(get128(regs, base), get128(regs, base + 2), lanes);
-        set128(regs, dst, v);
+        let (a, b) = (get128(regs, base), get128(regs, base + 2));
+        set128(regs, dst, simd::shuffle_with::<SSSE3>(a, b, lanes));
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-/// The handler of `Op::VShuffle` on this processor.
+/// The handler of `Op::VShuffle` on this processor: with SSSE3's byte
+/// shuffle where it has it.
 pub(super) fn shuffle_handler() -> Handler {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("ssse3") {
-        return VShuffleSsse3;
+        return VShuffle::<true>;
     }
-    VShuffle
+    VShuffle::<false>
 }
 
 /// The handler of a vector operator or load, one for each.
