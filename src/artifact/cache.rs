@@ -28,16 +28,24 @@ impl Module {
         cache: &Path,
     ) -> Result<Module, crate::LoadError> {
         let bytes = std::fs::read(path).map_err(crate::LoadError::Io)?;
-        let binary = skiff_vm::to_binary(&bytes, Some(path))
-            .map_err(crate::LoadError::Module)?
-            .into_owned();
+        let text = skiff_vm::to_binary(&bytes, Some(path)).map_err(crate::LoadError::Module)?;
+        // The module shares the bytes read (or the binary of the text)
+        // instead of copying them.
+        let binary = Arc::new(match text {
+            std::borrow::Cow::Owned(binary) => binary,
+            std::borrow::Cow::Borrowed(_) => bytes,
+        });
         let module_sum = checksum(&binary);
         let entry = cache_entry(engine, module_sum, cache);
         let private = private_dir(cache);
         let validated = Arc::new(validated_with_record(
-            engine, &binary, module_sum, cache, private,
+            engine,
+            binary.clone(),
+            module_sum,
+            cache,
+            private,
         )?);
-        let (key, binary) = (Arc::new(engine_key(engine)), Arc::new(binary));
+        let key = Arc::new(engine_key(engine));
         // The entry's code, when it is whole, this engine's and this
         // module's: read now, or from the thread a tiered engine compiles on.
         let kept = {

@@ -13,15 +13,15 @@ fn record_key(engine: &Engine) -> String {
     format!("validation record, features {:?}", engine.features())
 }
 
-/// `binary` decoded and validated, or, when the private cache directory
-/// `cache` holds this build's record of validating it under the engine's
-/// features (with the module's bytes, compared in full), decoded only,
-/// with that record. A module validated here gets a record for the next
+/// `binary` decoded (the module sharing it) and validated, or, when the
+/// private cache directory `cache` holds this build's record of validating
+/// it under the engine's features (with the module's bytes, compared in
+/// full), decoded only, with that record. A module validated here gets a record for the next
 /// run. Validation is most of a short run of a large module: 50 of the
 /// 60 ms of the harness's 5.9 MB `big.wasm`.
 pub(super) fn validated_with_record(
     engine: &Engine,
-    binary: &[u8],
+    binary: std::sync::Arc<Vec<u8>>,
     module_sum: u64,
     cache: &Path,
     private: bool,
@@ -31,6 +31,8 @@ pub(super) fn validated_with_record(
         "{module_sum:016x}-{:016x}.skiffv",
         checksum(key.as_bytes())
     ));
+    let shared = ModuleBytes::whole(binary.clone());
+    let binary = binary.as_slice();
     let record = private.then(|| read_private(&entry)).flatten();
     if let Some([_, infos]) = record
         .as_ref()
@@ -41,10 +43,13 @@ pub(super) fn validated_with_record(
         // this build wrote for these features and exactly these bytes (its
         // header, checksum and copy of the module compared), after
         // validating them.
-        let decoded = decode_with_record(engine, binary, None, infos);
+        let decoded = decode_with_record(engine, binary, Some(shared), infos);
         return unsafe { recorded(engine, binary, decoded) }.map_err(crate::LoadError::Module);
     }
-    let validated = skiff_vm::load(binary, &engine.features()).map_err(crate::LoadError::Module)?;
+    let features = engine.features();
+    let validated = skiff_vm::decode_shared(shared, &features)
+        .and_then(|module| skiff_vm::validate(module, &features))
+        .map_err(crate::LoadError::Module)?;
     if writable(cache, private) {
         let infos = skiff_vm::validate::encode_infos(&validated.func_infos);
         let _ = write_entry(cache, &entry, &write_keyed(&key, &[binary, &infos]));

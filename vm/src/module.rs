@@ -26,6 +26,12 @@ impl ModuleBytes {
         }
     }
 
+    /// All the bytes of `owner`, without copying them.
+    pub fn whole(owner: Arc<dyn AsRef<[u8]> + Send + Sync>) -> ModuleBytes {
+        let range = 0..(*owner).as_ref().len();
+        ModuleBytes { owner, range }
+    }
+
     /// Bytes `range` of `owner`, without copying them; `None` when `owner`
     /// has no such range.
     pub fn part_of(
