@@ -94,7 +94,7 @@ impl Module {
     /// Reads a `.wasm` or `.wat` file and compiles it.
     pub fn from_file(engine: &Engine, path: &Path) -> Result<Module, LoadError> {
         let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-        let validated = skiff_vm::load_file(&bytes, &engine.features(), Some(path))
+        let validated = skiff_vm::load_owned(bytes, &engine.features(), Some(path))
             .map_err(LoadError::Module)?;
         let validated = Arc::new(validated);
         let code = engine

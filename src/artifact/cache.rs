@@ -28,13 +28,10 @@ impl Module {
         cache: &Path,
     ) -> Result<Module, crate::LoadError> {
         let bytes = std::fs::read(path).map_err(crate::LoadError::Io)?;
-        let text = skiff_vm::to_binary(&bytes, Some(path)).map_err(crate::LoadError::Module)?;
         // The module shares the bytes read (or the binary of the text)
         // instead of copying them.
-        let binary = Arc::new(match text {
-            std::borrow::Cow::Owned(binary) => binary,
-            std::borrow::Cow::Borrowed(_) => bytes,
-        });
+        let binary =
+            Arc::new(skiff_vm::into_binary(bytes, Some(path)).map_err(crate::LoadError::Module)?);
         let module_sum = checksum(&binary);
         let entry = cache_entry(engine, module_sum, cache);
         let private = private_dir(cache);

@@ -42,6 +42,27 @@ pub fn load_file(
     validate(module, features)
 }
 
+/// As [`load_file`], for bytes the module may keep: it shares them (or
+/// the binary of the text they hold) instead of copying them.
+pub fn load_owned(
+    bytes: Vec<u8>,
+    features: &Features,
+    path: Option<&std::path::Path>,
+) -> Result<ValidatedModule> {
+    let binary = std::sync::Arc::new(into_binary(bytes, path)?);
+    let module = decode_shared(ModuleBytes::whole(binary), features)?;
+    validate(module, features)
+}
+
+/// [`to_binary`] of bytes it may keep: a binary module is returned as it
+/// is, without copying it.
+pub fn into_binary(bytes: Vec<u8>, path: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    Ok(match to_binary(&bytes, path)? {
+        std::borrow::Cow::Owned(binary) => binary,
+        std::borrow::Cow::Borrowed(_) => bytes,
+    })
+}
+
 /// `bytes` as a binary module: as they are when they start with the binary
 /// magic, else read as WebAssembly text (of file `path`, which its errors
 /// name).
