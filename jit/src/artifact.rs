@@ -46,8 +46,10 @@ const TRAPS: [TrapKind; 14] = [
 /// (a trap kind), when the code cannot be kept.
 pub(crate) fn encode(layout: &Layout<'_>) -> Result<Vec<u8>, String> {
     let t = &layout.tables;
+    // The tables, the padding before the image, the image.
+    let tables = t.placed.len() * 21 + t.trap_offsets.len() * 5 + t.srclocs.len() + 12;
     let mut w = Writer(Vec::with_capacity(
-        layout.image.len() + t.placed.len() * 21 + t.trap_offsets.len() * 5 + t.srclocs.len() + 32,
+        tables.next_multiple_of(IMAGE_ALIGN) + layout.image.len(),
     ));
     w.u64(layout.image.len() as u64);
     w.u32(t.placed.len() as u32);

@@ -96,7 +96,8 @@ pub(super) fn write(engine: &Engine, wasm: &[u8], infos: &[u8], code: &[u8]) -> 
 /// Writes `parts` (the module's bytes first) for engines of key `key`.
 pub(super) fn write_keyed(key: &str, parts: &[&[u8]]) -> Vec<u8> {
     let version = build_version();
-    let size: usize = parts.iter().map(|p| p.len() + 8).sum();
+    // Each part with its length and the padding before it.
+    let size: usize = parts.iter().map(|p| p.len() + 8 + PART_ALIGN).sum();
     let mut out = Vec::with_capacity(size + version.len() + key.len() + 32);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
