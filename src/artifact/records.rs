@@ -16,9 +16,9 @@ fn record_key(engine: &Engine) -> String {
 /// `binary` decoded (the module sharing it) and validated, or, when the
 /// private cache directory `cache` holds this build's record of validating
 /// it under the engine's features (with the module's bytes, compared in
-/// full), decoded only, with that record. A module validated here gets a record for the next
-/// run. Validation is most of a short run of a large module: 50 of the
-/// 60 ms of the harness's 5.9 MB `big.wasm`.
+/// full), decoded only, with that record. A module validated here gets a
+/// record for the next run. Validation is most of a short run of a large
+/// module: 50 of the 60 ms of the harness's 5.9 MB `big.wasm`.
 pub(super) fn validated_with_record(
     engine: &Engine,
     binary: std::sync::Arc<Vec<u8>>,
@@ -46,10 +46,8 @@ pub(super) fn validated_with_record(
         let decoded = decode_with_record(engine, binary, Some(shared), infos);
         return unsafe { recorded(engine, binary, decoded) }.map_err(crate::LoadError::Module);
     }
-    let features = engine.features();
-    let validated = skiff_vm::decode_shared(shared, &features)
-        .and_then(|module| skiff_vm::validate(module, &features))
-        .map_err(crate::LoadError::Module)?;
+    let validated =
+        skiff_vm::load_shared(shared, &engine.features()).map_err(crate::LoadError::Module)?;
     if writable(cache, private) {
         let infos = skiff_vm::validate::encode_infos(&validated.func_infos);
         let _ = write_entry(cache, &entry, &write_keyed(&key, &[binary, &infos]));

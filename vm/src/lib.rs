@@ -50,8 +50,12 @@ pub fn load_owned(
     path: Option<&std::path::Path>,
 ) -> Result<ValidatedModule> {
     let binary = std::sync::Arc::new(into_binary(bytes, path)?);
-    let module = decode_shared(ModuleBytes::whole(binary), features)?;
-    validate(module, features)
+    load_shared(ModuleBytes::whole(binary), features)
+}
+
+/// [`load`] of a binary module that the module shares instead of copying.
+pub fn load_shared(bytes: ModuleBytes, features: &Features) -> Result<ValidatedModule> {
+    validate(decode_shared(bytes, features)?, features)
 }
 
 /// [`to_binary`] of bytes it may keep: a binary module is returned as it
