@@ -349,8 +349,10 @@ with_op_lists!(define_ops {
         Const { dst: Slot, bits: u64 },
         /// `dst` = `cond` != 0 ? `dst` : `b` (the first operand is already in `dst`).
         Select { dst: Slot, b: Slot, cond: Slot },
-        /// `dst` = `cond` != 0 ? `a` : `b`, in a frame whose slots fit in 16 bits.
-        SelectSmall { dst: Slot, a: u16, b: u16, cond: u16 },
+        /// `dst` = `cond` != 0 ? `a` : `b`, in a frame whose slots fit in 16 bits;
+        /// `cond` is tested as an `i64` when `wide` (an `i64.eqz` fused
+        /// in, operands swapped), else as an `i32`.
+        SelectSmall { dst: Slot, a: u16, b: u16, cond: u16, wide: bool },
         /// `dst` = global `index`.
         GlobalGet { dst: Slot, index: u32 },
         /// Global `index` = `src`.
@@ -643,7 +645,7 @@ macro_rules! result_slot_arms {
             /// For a comparison `last` and a `select` `next` by its result,
             /// the fused instruction doing both (every slot a 16-bit one).
             pub fn fuse_select(last: Op, next: Op) -> Option<Op> {
-                let Op::SelectSmall { dst, a, b, cond } = next else {
+                let Op::SelectSmall { dst, a, b, cond, wide: false } = next else {
                     return None;
                 };
                 let small = |slot: Slot| u16::try_from(slot).ok();

@@ -716,7 +716,8 @@ macro_rules! list_handlers {
                 Op::Copy2 { .. } => vector::Copy2,
                 Op::Const { .. } => Const,
                 Op::Select { .. } => Select,
-                Op::SelectSmall { .. } => SelectSmall,
+                Op::SelectSmall { wide: false, .. } => SelectSmall::<false>,
+                Op::SelectSmall { wide: true, .. } => SelectSmall::<true>,
                 Op::I32AddImm { .. } => I32AddImm,
                 Op::I32AddImm2 { .. } => I32AddImm2,
                 Op::F64MulAdd { .. } => F64MulAdd,
@@ -1026,10 +1027,12 @@ handler!(Select(Op::Select { dst, b, cond }) ip regs mem len code m {
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });
 
-handler!(SelectSmall(Op::SelectSmall { dst, a, b, cond }) ip regs mem len code m {
+handler!(SelectSmall<const WIDE: bool>(Op::SelectSmall { dst, a, b, cond, .. }) ip regs mem len code m {
     // SAFETY: slots of translated code are in the frame.
     unsafe {
-        let pick = if get(regs, cond.into()) as u32 != 0 { a } else { b };
+        let c = get(regs, cond.into());
+        let holds = if WIDE { c != 0 } else { c as u32 != 0 };
+        let pick = if holds { a } else { b };
         set(regs, dst, get(regs, pick.into()));
     }
     // SAFETY: the code ends with `Return`, so `ip` is not the last.

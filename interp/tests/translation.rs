@@ -184,12 +184,14 @@ fn a_select_writes_its_local_and_swaps_for_eqz() {
                 dst: 3,
                 a: 0,
                 b: 1,
-                cond: 2
+                cond: 2,
+                wide: false
             } | Op::SelectSmall {
                 dst: 4,
                 a: 1,
                 b: 0,
-                cond: 2
+                cond: 2,
+                wide: false
             }
         )),
         2
@@ -203,6 +205,28 @@ fn a_select_writes_its_local_and_swaps_for_eqz() {
         run(SELECTS, &[Value::I32(10), Value::I32(3), Value::I32(0)]),
         vec![Value::I32(-7)]
     );
+}
+
+#[test]
+fn a_select_of_i64_eqz_tests_all_64_bits() {
+    // `x & 1 ? a : b` as compilers write it, and the same of a value whose
+    // low half is zero.
+    let wat = r#"(module (func (export "f") (param i64 i64 i64) (result i64)
+      (select (local.get 1) (local.get 2) (i64.eqz (i64.and (local.get 0) (i64.const -2))))))"#;
+    let code = code_of(wat);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64Eqz { .. })), 0);
+    assert_eq!(
+        count(&code, |op| matches!(op, Op::SelectSmall { wide: true, .. })),
+        1
+    );
+    let pick = |x: i64| run(wat, &[Value::I64(x), Value::I64(10), Value::I64(20)]);
+    // Zero after the mask: the first operand.
+    assert_eq!(pick(1), vec![Value::I64(10)]);
+    assert_eq!(pick(0), vec![Value::I64(10)]);
+    // Bits left, in the low half or only in the high half: the second.
+    assert_eq!(pick(6), vec![Value::I64(20)]);
+    assert_eq!(pick(1 << 40), vec![Value::I64(20)]);
+    assert_eq!(pick(i64::MIN), vec![Value::I64(20)]);
 }
 
 /// A block whose result comes either from a branch or from its last

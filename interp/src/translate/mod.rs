@@ -426,6 +426,20 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// The operand slot of `c` when the value on top of the stack is the
+    /// result of an `i64.eqz c` just emitted, which a `select` can test
+    /// instead.
+    fn fusable_eqz64(&self) -> Option<Slot> {
+        let i = self.last_result?;
+        if i + 1 != self.ops.len() || self.s.stack.last() != Some(&Operand::InSlot) {
+            return None;
+        }
+        match self.ops[i] {
+            Op::I64Eqz { dst, src } if dst == self.top_slot() - 1 => Some(src),
+            _ => None,
+        }
+    }
+
     /// Pops a `v128` (two entries of the virtual stack) and returns the first
     /// of the two consecutive slots it is in: a local's own, a constant's, or
     /// its stack position's (written there first when it is not yet).

@@ -26,10 +26,14 @@ impl isa::TranslateParametric for Translator<'_, '_> {
             Parametric::Select | Parametric::TypedSelect(_)
                 if self.code.frame_size <= u32::from(u16::MAX) =>
             {
-                // A select of `i32.eqz c` is the select of `c`, operands swapped.
-                let eqz = match self.fusable_condition() {
-                    Some(Condition::Zero(src)) => Some(src),
-                    _ => None,
+                // A select of `i32.eqz c` is the select of `c`, operands
+                // swapped; so is one of `i64.eqz c`, testing all of `c`.
+                let (eqz, wide) = match self.fusable_condition() {
+                    Some(Condition::Zero(src)) => (Some(src), false),
+                    _ => match self.fusable_eqz64() {
+                        Some(src) => (Some(src), true),
+                        None => (None, false),
+                    },
                 };
                 let mut cond = self.pop_slot();
                 if let Some(src) = eqz {
@@ -48,6 +52,7 @@ impl isa::TranslateParametric for Translator<'_, '_> {
                     a: small(a),
                     b: small(b),
                     cond: small(cond),
+                    wide,
                 });
             }
             Parametric::Select | Parametric::TypedSelect(_) => {
