@@ -107,7 +107,7 @@ pub struct Plan<'m> {
     /// [`CodeId`]).
     sigs: Vec<Signature>,
     /// The types that get a trampoline (see [`trampoline_types`]).
-    tramp_types: Vec<u32>,
+    tramp_types: &'m [u32],
     tramp_sig: Signature,
 }
 
@@ -126,14 +126,15 @@ pub fn trampoline_types(module: &Module, entered: &[bool]) -> Vec<u32> {
 }
 
 impl<'m> Plan<'m> {
-    /// Declares every defined function, and a trampoline for the type of
-    /// each function marked in `entered`; the code will be compiled for
-    /// memories made with `memory`, with the checks `metering` asks for.
+    /// Declares every defined function, and a trampoline for each type of
+    /// `tramp_types` (what [`trampoline_types`] gives); the code will be
+    /// compiled for memories made with `memory`, with the checks `metering`
+    /// asks for.
     pub fn declare(
         isa: &'m OwnedTargetIsa,
         module: &'m Module,
         (memory, metering, tail_calls): (MemoryConfig, Metering, bool),
-        entered: &[bool],
+        tramp_types: &'m [u32],
     ) -> Result<Plan<'m>, Error> {
         let call_conv = isa.default_call_conv();
         let defined = module.code.len();
@@ -165,7 +166,7 @@ impl<'m> Plan<'m> {
             call_conv,
             wasm_conv,
             sigs,
-            tramp_types: trampoline_types(module, entered),
+            tramp_types,
             tramp_sig,
         })
     }

@@ -353,7 +353,7 @@ fn compile(
         .any(|info| info.tail_calls);
     let entered = entered(tier, module);
     let tramp_types = compile::trampoline_types(m, &entered);
-    let declare = || compile::Plan::declare(isa, m, (memory, metering, tail_calls), &entered);
+    let declare = || compile::Plan::declare(isa, m, (memory, metering, tail_calls), &tramp_types);
     let first = m.num_imported_funcs;
     let build = |outputs| {
         layout::Layout::build(outputs, first, &tramp_types)

@@ -409,15 +409,22 @@ impl isa::Translate for Translator<'_, '_> {
 }
 
 impl Translator<'_, '_> {
-    /// When the top operand is the result of the last instruction emitted, a
-    /// comparison or `i32.eqz`, a jump can test its operands instead.
-    fn fusable_condition(&self) -> Option<Condition> {
+    /// The last instruction emitted and the top operand's slot, when that
+    /// instruction's result is the top operand: an instruction a consumer
+    /// of the top operand may fuse with.
+    fn last_result_on_top(&self) -> Option<(Op, Slot)> {
         let i = self.last_result?;
         if i + 1 != self.ops.len() || self.s.stack.last() != Some(&Operand::InSlot) {
             return None;
         }
-        let top = self.top_slot() - 1;
-        match self.ops[i] {
+        Some((self.ops[i], self.top_slot() - 1))
+    }
+
+    /// When the top operand is the result of the last instruction emitted, a
+    /// comparison or `i32.eqz`, a jump can test its operands instead.
+    fn fusable_condition(&self) -> Option<Condition> {
+        let (op, top) = self.last_result_on_top()?;
+        match op {
             Op::I32Eqz { dst, src } if dst == top => Some(Condition::Zero(src)),
             op => op
                 .fused_branch()
@@ -430,12 +437,8 @@ impl Translator<'_, '_> {
     /// result of an `i64.eqz c` just emitted, which a `select` can test
     /// instead.
     fn fusable_eqz64(&self) -> Option<Slot> {
-        let i = self.last_result?;
-        if i + 1 != self.ops.len() || self.s.stack.last() != Some(&Operand::InSlot) {
-            return None;
-        }
-        match self.ops[i] {
-            Op::I64Eqz { dst, src } if dst == self.top_slot() - 1 => Some(src),
+        match self.last_result_on_top()? {
+            (Op::I64Eqz { dst, src }, top) if dst == top => Some(src),
             _ => None,
         }
     }

@@ -28,15 +28,13 @@ impl isa::TranslateParametric for Translator<'_, '_> {
             {
                 // A select of `i32.eqz c` is the select of `c`, operands
                 // swapped; so is one of `i64.eqz c`, testing all of `c`.
-                let (eqz, wide) = match self.fusable_condition() {
-                    Some(Condition::Zero(src)) => (Some(src), false),
-                    _ => match self.fusable_eqz64() {
-                        Some(src) => (Some(src), true),
-                        None => (None, false),
-                    },
+                // `eqz`: the operand tested, and whether it is 64 bits wide.
+                let eqz = match self.fusable_condition() {
+                    Some(Condition::Zero(src)) => Some((src, false)),
+                    _ => self.fusable_eqz64().map(|src| (src, true)),
                 };
                 let mut cond = self.pop_slot();
-                if let Some(src) = eqz {
+                if let Some((src, _)) = eqz {
                     self.ops.pop();
                     self.code.offsets.pop();
                     cond = src;
@@ -52,7 +50,7 @@ impl isa::TranslateParametric for Translator<'_, '_> {
                     a: small(a),
                     b: small(b),
                     cond: small(cond),
-                    wide,
+                    wide: eqz.is_some_and(|(_, wide)| wide),
                 });
             }
             Parametric::Select | Parametric::TypedSelect(_) => {
