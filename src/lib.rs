@@ -134,7 +134,7 @@ impl std::error::Error for LoadError {}
 /// Reads, decodes and validates a `.wasm` or `.wat` file with WebAssembly 2.0 features.
 pub fn validate_file(path: &Path) -> Result<(), LoadError> {
     let bytes = std::fs::read(path).map_err(LoadError::Io)?;
-    skiff_vm::load_file(&bytes, &Features::default(), Some(path))
+    skiff_vm::load_owned(bytes, &Features::default(), Some(path))
         .map(drop)
         .map_err(LoadError::Module)
 }

@@ -33,23 +33,11 @@ pub struct KeptCode<'a> {
     pub file: Option<(&'a std::fs::File, u64)>,
 }
 
-impl<'a> From<&'a [u8]> for KeptCode<'a> {
-    fn from(bytes: &'a [u8]) -> KeptCode<'a> {
-        KeptCode { bytes, file: None }
-    }
-}
-
 /// What holds kept code while a tier loads it (a [`KeptFn`]'s result): bytes
 /// in memory, or a mapping of the file they are in.
 pub trait KeptSource: Send {
     /// The code.
     fn code(&self) -> KeptCode<'_>;
-}
-
-impl KeptSource for Vec<u8> {
-    fn code(&self) -> KeptCode<'_> {
-        self.as_slice().into()
-    }
 }
 
 /// An execution tier: turns validated modules into code it can run.
