@@ -156,6 +156,13 @@ impl Tier for Tiered {
         Ok((TieredModule::compiled(code), kept))
     }
 
+    fn compile_only_to_keep(
+        &self,
+        module: &Arc<ValidatedModule>,
+    ) -> Result<Result<Vec<u8>, String>, Error> {
+        self.jit_now.compile_only_to_keep(module)
+    }
+
     fn compile_then_keep(
         &self,
         module: &Arc<ValidatedModule>,

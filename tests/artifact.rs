@@ -177,6 +177,44 @@ fn an_artifact_file_runs_its_code_from_the_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn an_artifact_saved_over_a_running_one_leaves_it_running() {
+    let dir = scratch("artifact-save");
+    let path = dir.join("guest.skiffc");
+    let engine = jit();
+    let artifact = engine.precompile(GUEST.as_bytes()).unwrap();
+    artifact.save(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), artifact.to_bytes());
+    assert_eq!(
+        artifact.to_bytes(),
+        engine.precompile_module(GUEST.as_bytes()).unwrap()
+    );
+    // SAFETY: saved just above by this Skiff; replaced below only by
+    // `Artifact::save`, which never writes to the file in place.
+    let running = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    let other = r#"(module (func (export "fac") (param i64) (result i64) (i64.const 7))
+      (func (export "divide") (param i32) (result i32) (unreachable)))"#;
+    engine
+        .precompile(other.as_bytes())
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    // The module loaded first still runs its own code from the old file.
+    let compiled = Module::new(&engine, GUEST.as_bytes()).unwrap();
+    assert_eq!(exercise(&engine, &running), exercise(&engine, &compiled));
+    // SAFETY: as above.
+    let replaced = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    let (fac, kind, _) = exercise(&engine, &replaced);
+    assert_eq!((fac, kind), (7, TrapKind::Unreachable));
+    // Nothing is left beside it.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["guest.skiffc"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The files of directory `dir` named `*.EXT`.
 fn entries_of(dir: &std::path::Path, ext: &str) -> Vec<PathBuf> {
     std::fs::read_dir(dir)

@@ -16,9 +16,9 @@
 //! must come from [`encode`] of a JIT configured alike, which the container
 //! around them (the `skiff` crate's artifacts) vouches for.
 
+use crate::compile::Compiled;
 use crate::layout::{Layout, Placed, Tables};
 use skiff_vm::runtime::TrapKind;
-use std::borrow::Cow;
 
 /// Where the image may start in the encoding: a page, so that an image
 /// kept in a file at a page boundary can be mapped from it.
@@ -42,16 +42,25 @@ const TRAPS: [TrapKind; 14] = [
     TrapKind::Host,
 ];
 
-/// The bytes of `layout`; an error naming what this encoding does not know
-/// (a trap kind), when the code cannot be kept.
-pub(crate) fn encode(layout: &Layout<'_>) -> Result<Vec<u8>, String> {
+/// The room the encoding of the tables of `outputs` takes before the image
+/// (which starts at a multiple of [`IMAGE_ALIGN`]): what [`Layout::build`]
+/// is to leave free for [`encode`].
+pub(crate) fn tables_room(outputs: &[Compiled]) -> usize {
+    let traps: usize = outputs.iter().map(|c| c.traps.len()).sum();
+    let srclocs: usize = outputs.iter().map(|c| c.srclocs.len()).sum();
+    (12 + outputs.len() * 21 + traps * 5 + srclocs).next_multiple_of(IMAGE_ALIGN)
+}
+
+/// The bytes of `layout`, just compiled with [`tables_room`] before its
+/// image: its tables are written there, and its bytes taken (not copied;
+/// its image is empty after). An error naming what this encoding does not
+/// know (a trap kind), or when the layout is not laid out so.
+pub(crate) fn encode(layout: &mut Layout<'_>) -> Result<Vec<u8>, String> {
     let t = &layout.tables;
-    // The tables, the padding before the image, the image.
-    let tables = t.placed.len() * 21 + t.trap_offsets.len() * 5 + t.srclocs.len() + 12;
     let mut w = Writer(Vec::with_capacity(
-        tables.next_multiple_of(IMAGE_ALIGN) + layout.image.len(),
+        t.placed.len() * 21 + t.trap_offsets.len() * 5 + t.srclocs.len() + 12,
     ));
-    w.u64(layout.image.len() as u64);
+    w.u64(layout.image().len() as u64);
     w.u32(t.placed.len() as u32);
     for p in &t.placed {
         w.u32(p.offset);
@@ -69,9 +78,15 @@ pub(crate) fn encode(layout: &Layout<'_>) -> Result<Vec<u8>, String> {
         w.0.push(n.ok_or_else(|| format!("trap {kind:?}"))? as u8);
     }
     w.0.extend_from_slice(&t.srclocs);
-    w.0.resize(w.0.len().next_multiple_of(IMAGE_ALIGN), 0);
-    w.0.extend_from_slice(&layout.image);
-    Ok(w.0)
+    let room = w.0.len().next_multiple_of(IMAGE_ALIGN);
+    let image_len = layout.image().len();
+    match layout.take_bytes() {
+        Some(mut bytes) if bytes.len() == room + image_len => {
+            bytes[..w.0.len()].copy_from_slice(&w.0);
+            Ok(bytes)
+        }
+        _ => Err("code laid out without room for its tables".into()),
+    }
 }
 
 /// The layout `bytes` hold, its image borrowed from them, which must be
@@ -147,7 +162,8 @@ pub(crate) fn decode<'a>(
     {
         return Err("bytes before the code".into());
     }
-    let image = r.take(image_len)?;
+    let image_at = bytes.len() - r.bytes.len();
+    r.take(image_len)?;
     if !r.bytes.is_empty() {
         return Err(format!("{} bytes after the code", r.bytes.len()));
     }
@@ -157,10 +173,7 @@ pub(crate) fn decode<'a>(
         trap_kinds,
         srclocs: source_maps.to_vec(),
     };
-    Ok(Layout {
-        image: Cow::Borrowed(image),
-        tables,
-    })
+    Ok(Layout::borrowed(bytes, image_at, tables))
 }
 
 struct Writer(Vec<u8>);

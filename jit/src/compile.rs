@@ -8,6 +8,7 @@
 //! laid out in index order as one image (module `layout`). Code layout, and
 //! so the result, does not depend on how the work was split.
 
+use crate::layout::SourceMap;
 use crate::traps;
 use crate::vmctx::offsets;
 use crate::{jit_error, translate};
@@ -42,9 +43,9 @@ pub struct Compiled {
     pub relocs: Vec<Patch>,
     /// Trap sites: code offset and kind.
     pub traps: Vec<(u32, TrapKind)>,
-    /// `(code start, code end, module byte offset)`, sorted; empty for a
-    /// trampoline.
-    pub srclocs: Vec<(u32, u32, u32)>,
+    /// Its source map, encoded as [`SourceMap`] reads it (on the compiling thread, so that laying out copies it);
+    /// empty for a trampoline.
+    pub srclocs: Vec<u8>,
 }
 
 /// A 32-bit PC-relative field of a function's code that placing fills in:
@@ -309,17 +310,15 @@ impl<'p, 'm> Worker<'p, 'm> {
             .map(|t| (t.offset, traps::kind_of(t.code)))
             .collect();
         traps.sort_unstable_by_key(|t| t.0);
-        let srclocs = if srclocs {
-            compiled
-                .buffer
-                .get_srclocs_sorted()
-                .iter()
-                .filter(|l| !l.loc.is_default())
-                .map(|l| (l.start, l.end, l.loc.bits()))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let mut source_map = Vec::new();
+        if srclocs {
+            let ranges = compiled.buffer.get_srclocs_sorted().iter();
+            let ranges = ranges.filter(|l| !l.loc.is_default());
+            SourceMap::encode(
+                ranges.map(|l| (l.start, l.end, l.loc.bits())),
+                &mut source_map,
+            );
+        }
         let relocs = compiled
             .buffer
             .relocs()
@@ -337,7 +336,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 .max(self.plan.isa.function_alignment().preferred),
             relocs,
             traps,
-            srclocs,
+            srclocs: source_map,
         })
     }
 }

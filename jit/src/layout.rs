@@ -100,47 +100,86 @@ impl Tables {
 /// A module's code, laid out: the image (owned when just compiled, borrowed
 /// from the artifact when loaded) and its tables.
 pub struct Layout<'a> {
-    /// The machine code, calls patched.
-    pub image: Cow<'a, [u8]>,
+    /// The machine code, calls patched, from byte `image_at` on; before it
+    /// lies room for an artifact's encoding of the tables (or, when loaded,
+    /// that encoding).
+    bytes: Cow<'a, [u8]>,
+    image_at: usize,
     /// Where everything is in it.
     pub tables: Tables,
+}
+
+impl<'a> Layout<'a> {
+    /// The layout whose image is `bytes` from `image_at` on, described by
+    /// `tables`.
+    pub fn borrowed(bytes: &'a [u8], image_at: usize, tables: Tables) -> Layout<'a> {
+        Layout {
+            bytes: Cow::Borrowed(bytes),
+            image_at,
+            tables,
+        }
+    }
+
+    /// The machine code.
+    pub fn image(&self) -> &[u8] {
+        &self.bytes[self.image_at..]
+    }
+
+    /// The bytes, room before the image included, when they are owned
+    /// (just compiled); the layout's image is empty after.
+    pub fn take_bytes(&mut self) -> Option<Vec<u8>> {
+        self.image_at = 0;
+        match std::mem::take(&mut self.bytes) {
+            Cow::Owned(bytes) => Some(bytes),
+            Cow::Borrowed(_) => None,
+        }
+    }
 }
 
 impl Layout<'static> {
     /// Lays out `outputs` (by id: the defined functions, function `i` being
     /// function `first_func + i` of the module, then the trampolines of
-    /// `tramp_types`) and patches every call between them; an error when a
+    /// `tramp_types`) and patches every call between them, leaving `room`
+    /// bytes (a multiple of 4096) free before the image; an error when a
     /// call targets code that was not compiled, or the image would not be
     /// addressable with 32-bit offsets.
     pub fn build(
         outputs: Vec<Compiled>,
         first_func: u32,
         tramp_types: &[u32],
+        room: usize,
     ) -> Result<Layout<'static>, String> {
+        debug_assert_eq!(room % 4096, 0, "room that keeps the image aligned");
         let defined = outputs.len() - tramp_types.len();
         // Room for every function with its worst padding, so that the
         // image (11 MB for the harness's big module) is never moved.
-        let room = outputs
+        let size: usize = outputs
             .iter()
             .map(|c| c.bytes.len() + c.alignment.max(1) as usize - 1)
             .sum();
-        let mut image = Vec::with_capacity(room);
-        let mut tables = Tables::default();
+        let mut bytes = Vec::with_capacity(room + size);
+        bytes.resize(room, 0);
+        let traps = outputs.iter().map(|c| c.traps.len()).sum();
+        let mut tables = Tables {
+            placed: Vec::with_capacity(outputs.len()),
+            trap_offsets: Vec::with_capacity(traps),
+            trap_kinds: Vec::with_capacity(traps),
+            srclocs: Vec::with_capacity(outputs.iter().map(|c| c.srclocs.len()).sum()),
+        };
         // Each function's and trampoline's offset, by id; patched after all
         // are placed, since calls go forward too.
         let mut offsets = Vec::with_capacity(outputs.len());
-        let mut patches = Vec::new();
-        for (i, c) in outputs.into_iter().enumerate() {
+        for (i, c) in outputs.iter().enumerate() {
             let (index, trampoline) = match i.checked_sub(defined) {
                 None => (first_func + i as u32, false),
                 Some(k) => (tramp_types[k], true),
             };
-            let start = image.len().next_multiple_of(c.alignment.max(1) as usize);
-            image.resize(start, 0);
-            image.extend_from_slice(&c.bytes);
+            let start = (bytes.len() - room).next_multiple_of(c.alignment.max(1) as usize);
+            bytes.resize(room + start, 0);
+            bytes.extend_from_slice(&c.bytes);
             offsets.push(start);
             let (first_trap, first_srcloc) = (tables.trap_offsets.len(), tables.srclocs.len());
-            SourceMap::encode(&c.srclocs, &mut tables.srclocs);
+            tables.srclocs.extend_from_slice(&c.srclocs);
             tables.trap_offsets.extend(c.traps.iter().map(|t| t.0));
             tables.trap_kinds.extend(c.traps.iter().map(|t| t.1));
             tables.placed.push(Placed {
@@ -151,11 +190,15 @@ impl Layout<'static> {
                 traps: (first_trap as u32, tables.trap_offsets.len() as u32),
                 srclocs: (first_srcloc as u32, tables.srclocs.len() as u32),
             });
-            patches.extend(c.relocs.into_iter().map(|p| (start, c.bytes.len(), p)));
         }
+        let image = &mut bytes[room..];
         if u32::try_from(image.len()).is_err() || u32::try_from(tables.srclocs.len()).is_err() {
             return Err("the module's code exceeds 4 GiB".into());
         }
+        let patches = outputs
+            .iter()
+            .zip(&offsets)
+            .flat_map(|(c, &start)| c.relocs.iter().map(move |p| (start, c.bytes.len(), p)));
         for (start, len, patch) in patches {
             let target = match patch.target {
                 PatchTarget::Code(id) => offsets
@@ -172,8 +215,14 @@ impl Layout<'static> {
                 .map_err(|_| "a call farther than 2 GiB")?;
             image[site..site + 4].copy_from_slice(&value.to_le_bytes());
         }
+        // Freeing the compiled functions one by one takes milliseconds for
+        // a large module: another thread does it while this one goes on.
+        if outputs.len() >= 1000 {
+            std::thread::spawn(move || drop(outputs));
+        }
         Ok(Layout {
-            image: Cow::Owned(image),
+            bytes: Cow::Owned(bytes),
+            image_at: room,
             tables,
         })
     }
@@ -196,9 +245,9 @@ pub struct SourceMap<'a> {
 
 impl SourceMap<'_> {
     /// Appends the encoding of `ranges` (sorted, not overlapping) to `out`.
-    pub fn encode(ranges: &[(u32, u32, u32)], out: &mut Vec<u8>) {
+    pub fn encode(ranges: impl IntoIterator<Item = (u32, u32, u32)>, out: &mut Vec<u8>) {
         let (mut end, mut loc) = (0u32, 0u32);
-        for &(s, e, l) in ranges {
+        for (s, e, l) in ranges {
             leb128(out, u64::from(s.wrapping_sub(end)));
             leb128(out, u64::from(e.wrapping_sub(s)));
             let delta = l.wrapping_sub(loc) as i32;
@@ -259,7 +308,7 @@ mod tests {
             alignment: 32,
             relocs,
             traps: vec![(0, TrapKind::Unreachable)],
-            srclocs: vec![(0, 1, 7)],
+            srclocs: vec![0, 1, 14],
         }
     }
 
@@ -280,7 +329,7 @@ mod tests {
             code(&[0xc3], Vec::new()),
             code(&[0xe8, 0, 0, 0, 0, 0xc3], call(0)),
         ];
-        let layout = Layout::build(outputs, 5, &[3]).unwrap();
+        let layout = Layout::build(outputs, 5, &[3], 4096).unwrap();
         let t = &layout.tables;
         let starts: Vec<_> = t
             .placed
@@ -288,7 +337,9 @@ mod tests {
             .map(|p| (p.offset, p.func, p.trampoline))
             .collect();
         assert_eq!(starts, [(0, 5, false), (32, 6, false), (64, 3, true)]);
-        let field = |at: usize| i32::from_le_bytes(layout.image[at..at + 4].try_into().unwrap());
+        let image = layout.image();
+        assert_eq!(layout.bytes.len() - image.len(), 4096, "the room asked for");
+        let field = |at: usize| i32::from_le_bytes(image[at..at + 4].try_into().unwrap());
         assert_eq!(field(1), 32 - 5);
         assert_eq!(field(65), -69);
         assert_eq!(t.entries(), (vec![0, 32], vec![(3, 64)]));
@@ -299,7 +350,7 @@ mod tests {
         assert_eq!(t.placed_at(40), None, "padding is no function's");
         // A call to code that was not compiled is refused.
         let stray = vec![code(&[0xe8, 0, 0, 0, 0], call(9))];
-        assert!(Layout::build(stray, 0, &[]).is_err());
+        assert!(Layout::build(stray, 0, &[], 0).is_err());
     }
 
     #[test]
@@ -312,7 +363,7 @@ mod tests {
             (4000, 70000, u32::MAX),
         ];
         let mut bytes = Vec::new();
-        SourceMap::encode(&ranges, &mut bytes);
+        SourceMap::encode(ranges, &mut bytes);
         assert!(bytes.len() < ranges.len() * 6, "{} bytes", bytes.len());
         let read = |bytes| SourceMap {
             bytes,

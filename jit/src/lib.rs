@@ -44,7 +44,6 @@ use skiff_vm::runtime::{
 };
 use skiff_vm::{Error, ErrorKind, ValidatedModule};
 use std::any::Any;
-use std::borrow::Cow;
 use std::sync::Arc;
 use vmctx::{Entries, InstanceState};
 
@@ -218,6 +217,17 @@ impl Tier for Jit {
         })
     }
 
+    /// Compiles and lays out the code, without placing it in memory that
+    /// runs or registering it (what an artifact written to a file needs).
+    fn compile_only_to_keep(
+        &self,
+        module: &Arc<ValidatedModule>,
+    ) -> Result<Result<Vec<u8>, String>, Error> {
+        Ok(encode(
+            &mut Shape::of(self, module).compile(self, module, true)?,
+        ))
+    }
+
     unsafe fn load_kept(
         &self,
         module: &Arc<ValidatedModule>,
@@ -322,13 +332,12 @@ fn entered(tier: &Jit, module: &ValidatedModule) -> Vec<bool> {
 /// file it was loaded from, when it lies there at a page boundary (and the
 /// system lets code run from the file), else a copy.
 fn place(layout: &layout::Layout<'_>, code: &Code<'_>) -> Result<code_memory::CodeMemory, Error> {
-    if let (
-        Code::Load(KeptCode {
-            bytes,
-            file: Some((file, at)),
-        }),
-        Cow::Borrowed(image),
-    ) = (code, &layout.image)
+    let image = layout.image();
+    // Loaded code is borrowed from the kept bytes.
+    if let Code::Load(KeptCode {
+        bytes,
+        file: Some((file, at)),
+    }) = code
     {
         let offset = at + (image.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
         // SAFETY: the caller of `load_kept` vouches that the file holds the
@@ -338,7 +347,63 @@ fn place(layout: &layout::Layout<'_>, code: &Code<'_>) -> Result<code_memory::Co
             return Ok(mapped);
         }
     }
-    code_memory::CodeMemory::new(&layout.image).map_err(jit_error)
+    code_memory::CodeMemory::new(image).map_err(jit_error)
+}
+
+/// What compiling, laying out and entering a module's code needs to know
+/// of the module besides its functions.
+struct Shape {
+    /// Whether any function makes a tail call (which changes the calling
+    /// convention).
+    tail_calls: bool,
+    /// Which defined functions get an entry from outside generated code.
+    entered: Vec<bool>,
+    /// The types of their array-call trampolines, each once.
+    tramp_types: Vec<u32>,
+}
+
+impl Shape {
+    fn of(tier: &Jit, module: &ValidatedModule) -> Shape {
+        let m = module.module();
+        let tail_calls = (0..m.code.len() as u32)
+            .filter_map(|i| module.func_info(m.num_imported_funcs + i))
+            .any(|info| info.tail_calls);
+        let entered = entered(tier, module);
+        let tramp_types = compile::trampoline_types(m, &entered);
+        Shape {
+            tail_calls,
+            entered,
+            tramp_types,
+        }
+    }
+
+    /// Compiles every function and trampoline of `module` and lays them
+    /// out, with room for their tables before the image when the code is
+    /// to be kept (see [`encode`]).
+    fn compile(
+        &self,
+        tier: &Jit,
+        module: &ValidatedModule,
+        keep: bool,
+    ) -> Result<layout::Layout<'static>, Error> {
+        let m = module.module();
+        let settings = (tier.memory, tier.metering, self.tail_calls);
+        let outputs = compile::Plan::declare(&tier.isa, m, settings, &self.tramp_types)?
+            .compile_all(tier.max_threads)?;
+        let room = if keep {
+            artifact::tables_room(&outputs)
+        } else {
+            0
+        };
+        layout::Layout::build(outputs, m.num_imported_funcs, &self.tramp_types, room)
+            .map_err(|e| jit_error(format!("cannot lay out the code: {e}")))
+    }
+}
+
+/// The code of `layout`, compiled to keep, as bytes to keep; the layout's
+/// image is taken.
+fn encode(layout: &mut layout::Layout<'_>) -> Kept {
+    artifact::encode(layout).map_err(|e| format!("the JIT cannot write its code: {e}"))
 }
 
 fn compile(
@@ -346,34 +411,21 @@ fn compile(
     module: &Arc<ValidatedModule>,
     code: Code<'_>,
 ) -> Result<(JitModule, Option<Kept>), Error> {
-    let (isa, memory, metering) = (&tier.isa, tier.memory, tier.metering);
+    let (memory, metering) = (tier.memory, tier.metering);
     let m = module.module();
-    let tail_calls = (0..m.code.len() as u32)
-        .filter_map(|i| module.func_info(m.num_imported_funcs + i))
-        .any(|info| info.tail_calls);
-    let entered = entered(tier, module);
-    let tramp_types = compile::trampoline_types(m, &entered);
-    let declare = || compile::Plan::declare(isa, m, (memory, metering, tail_calls), &tramp_types);
+    let shape = Shape::of(tier, module);
     let first = m.num_imported_funcs;
-    let build = |outputs| {
-        layout::Layout::build(outputs, first, &tramp_types)
-            .map_err(|e| jit_error(format!("cannot lay out the code: {e}")))
+    let mut layout = match &code {
+        Code::Compile => shape.compile(tier, module, false)?,
+        Code::CompileAndKeep => shape.compile(tier, module, true)?,
+        Code::Load(kept) => artifact::decode(kept.bytes, (m.code.len(), first), &shape.tramp_types)
+            .map_err(|e| jit_error(format!("kept code: {e}")))?,
     };
-    let (layout, kept) = match code {
-        Code::Compile => (build(declare()?.compile_all(tier.max_threads)?)?, None),
-        Code::CompileAndKeep => {
-            let layout = build(declare()?.compile_all(tier.max_threads)?)?;
-            let kept = artifact::encode(&layout)
-                .map_err(|e| format!("the JIT cannot write its code: {e}"));
-            (layout, Some(kept))
-        }
-        Code::Load(kept) => {
-            let layout = artifact::decode(kept.bytes, (m.code.len(), first), &tramp_types)
-                .map_err(|e| jit_error(format!("kept code: {e}")))?;
-            (layout, None)
-        }
-    };
+    let keep = matches!(code, Code::CompileAndKeep);
     let code = place(&layout, &code)?;
+    let image_len = layout.image().len();
+    // Once placed, the image is no longer needed here.
+    let kept = keep.then(|| encode(&mut layout));
     let base = code.start();
     let (offsets, tramp_offsets) = layout.tables.entries();
     // The trampoline of each entered function is its type's.
@@ -385,12 +437,17 @@ fn compile(
     let entries = Arc::new(Entries {
         code: offsets.iter().map(|&o| base + o as usize).collect(),
         trampolines: (0..m.code.len())
-            .map(|i| entered[i].then(|| trampoline(i)).flatten().unwrap_or(0))
+            .map(|i| {
+                shape.entered[i]
+                    .then(|| trampoline(i))
+                    .flatten()
+                    .unwrap_or(0)
+            })
             .collect(),
         metering,
-        tail: tail_calls,
+        tail: shape.tail_calls,
     });
-    let registration = registry::register(base, layout.image.len(), layout.tables, module.clone());
+    let registration = registry::register(base, image_len, layout.tables, module.clone());
     let compiled = JitModule {
         module: module.clone(),
         memory,

@@ -1,7 +1,8 @@
 //! The code cache of `skiff run`: compiled code kept in a directory private
 //! to the user, keyed by the module and the engine, reused by later runs.
 
-use super::format::{checksum, engine_key, read_keyed, write_keyed};
+use super::file::write_then_publish;
+use super::format::{Container, checksum, engine_key, read_keyed};
 use super::mapped::{CachedCode, MappedFile};
 use super::records::validated_with_record;
 use crate::engine::Engine;
@@ -16,9 +17,9 @@ impl Module {
     /// run: an entry is keyed by a checksum of the module and the engine's
     /// code key, and holds the module's bytes, compared in full before the
     /// entry is used. An entry that is missing, damaged or stale is
-    /// compiled again and rewritten (atomically: written aside, then
-    /// renamed, so that processes writing the same entry at once leave one
-    /// whole). The cache directory is created readable by its owner only;
+    /// compiled again and rewritten (atomically: written aside, then put
+    /// in place in one step, so that processes writing the same entry at
+    /// once leave one whole). The cache directory is created readable by its owner only;
     /// a directory or entry that is not this process's user's alone, or an
     /// entry that is a symbolic link, is neither read nor written. Failing
     /// to write an entry is not an error.
@@ -66,9 +67,15 @@ impl Module {
             let Ok(code) = kept else { return };
             // An entry is an artifact like those of `skiff compile`.
             let infos = skiff_vm::validate::encode_infos(&recorded.func_infos);
-            let artifact = write_keyed(&key, &[&binary, &infos, &code]);
+            let parts: [&[u8]; 3] = [&binary, &infos, &code];
             if writable(&cache, private) {
-                let _ = write_entry(&cache, &entry, &artifact);
+                let _ = write_entry(
+                    &entry,
+                    &Container {
+                        key: &key,
+                        parts: &parts,
+                    },
+                );
             }
         });
         // SAFETY: code is read only from the cache directory, which only
@@ -150,32 +157,12 @@ pub(super) fn writable(cache: &Path, private: bool) -> bool {
     private || (make_private_dir(cache).is_ok() && private_dir(cache))
 }
 
-/// Writes `artifact` as `entry` in the private directory `cache`: to a new
-/// file of its own first (readable by its owner only, never through a
-/// symbolic link), renamed over the entry when complete.
-pub(super) fn write_entry(cache: &Path, entry: &Path, artifact: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let aside = cache.join(format!(
-        ".{}.{}.{}.tmp",
-        entry.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&aside)
-        .and_then(|mut file| file.write_all(artifact))
-        .and_then(|()| std::fs::rename(&aside, entry));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&aside);
-    }
-    written
+/// Writes `artifact` as `entry` of the private cache directory: readable
+/// by its owner only, never through a symbolic link, and put in place whole
+/// (see the `file` module), so that processes writing the same entry at
+/// once leave one whole.
+pub(super) fn write_entry(entry: &Path, artifact: &Container) -> std::io::Result<()> {
+    write_then_publish(artifact, entry, 0o600)
 }
 
 /// The code cache's default directory: `$SKIFF_CACHE_DIR`, else

@@ -50,69 +50,185 @@ pub(super) fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::without_offset(ErrorKind::Unsupported, format!("artifact: {what}"))
 }
 
-/// A checksum of `bytes` that any change of one eight-byte word changes:
-/// four independent lanes, each taking every fourth word multiplied and
-/// rotated in (so that a processor computes them side by side), then
-/// combined. Not a cryptographic hash; it finds damage, not forgery.
+/// A checksum of `bytes` that any change of one eight-byte word changes
+/// (see [`Checksum`]).
 pub(super) fn checksum(bytes: &[u8]) -> u64 {
+    let mut sum = Checksum::new(bytes.len());
+    sum.update(bytes);
+    sum.finish()
+}
+
+/// A checksum computed over bytes given piece by piece: four independent
+/// lanes, each taking every fourth eight-byte word multiplied and rotated
+/// in (so that a processor computes them side by side), then combined. Not
+/// a cryptographic hash; it finds damage, not forgery.
+pub(super) struct Checksum {
+    lanes: [u64; 4],
+    /// The bytes of an unfinished 32-byte block.
+    carry: [u8; 32],
+    carried: usize,
+}
+
+/// One word into a lane.
+fn step(h: u64, word: u64) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let step = |h: u64, word: u64| (h ^ word).wrapping_mul(K).rotate_left(29);
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
-    let mut lanes = [
-        0x243F_6A88_85A3_08D3,
-        0x1319_8A2E_0370_7344,
-        0xA409_3822_299F_31D0,
-        0x082E_FA98_EC4E_6C89,
-    ]
-    .map(|seed: u64| seed ^ bytes.len() as u64);
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
-        for (lane, w) in lanes.iter_mut().zip(block.chunks_exact(8)) {
-            *lane = step(*lane, word(w));
+    (h ^ word).wrapping_mul(K).rotate_left(29)
+}
+
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap())
+}
+
+impl Checksum {
+    /// The checksum of `len` bytes, before any is given.
+    pub(super) fn new(len: usize) -> Checksum {
+        let lanes = [
+            0x243F_6A88_85A3_08D3,
+            0x1319_8A2E_0370_7344,
+            0xA409_3822_299F_31D0,
+            0x082E_FA98_EC4E_6C89,
+        ]
+        .map(|seed: u64| seed ^ len as u64);
+        Checksum {
+            lanes,
+            carry: [0; 32],
+            carried: 0,
         }
     }
-    let mut h = lanes[0];
-    let mut words = blocks.remainder().chunks_exact(8);
-    for w in &mut words {
-        h = step(h, word(w));
+
+    /// Takes the next `bytes`.
+    pub(super) fn update(&mut self, mut bytes: &[u8]) {
+        if self.carried > 0 {
+            let n = bytes.len().min(32 - self.carried);
+            self.carry[self.carried..self.carried + n].copy_from_slice(&bytes[..n]);
+            self.carried += n;
+            bytes = &bytes[n..];
+            if self.carried < 32 {
+                return;
+            }
+            let block = self.carry;
+            self.blocks(&block);
+            self.carried = 0;
+        }
+        let whole = bytes.len() - bytes.len() % 32;
+        self.blocks(&bytes[..whole]);
+        let rest = &bytes[whole..];
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.carried = rest.len();
     }
-    for &b in words.remainder() {
-        h = step(h, u64::from(b));
+
+    /// Takes `bytes`, a whole number of blocks.
+    fn blocks(&mut self, bytes: &[u8]) {
+        let mut lanes = self.lanes;
+        for block in bytes.chunks_exact(32) {
+            for (lane, w) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+                *lane = step(*lane, word(w));
+            }
+        }
+        self.lanes = lanes;
     }
-    // Each lane enters by a bijection of its own value, so a change in one
-    // lane always shows.
-    for (i, lane) in lanes[1..].iter().enumerate() {
-        h = step(h ^ lane.rotate_left(17 * (i as u32 + 1)), 0);
+
+    /// The checksum of all the bytes given (as many as `new` was told).
+    pub(super) fn finish(self) -> u64 {
+        let mut h = self.lanes[0];
+        let mut words = self.carry[..self.carried].chunks_exact(8);
+        for w in &mut words {
+            h = step(h, word(w));
+        }
+        for &b in words.remainder() {
+            h = step(h, u64::from(b));
+        }
+        // Each lane enters by a bijection of its own value, so a change in one
+        // lane always shows.
+        for (i, lane) in self.lanes[1..].iter().enumerate() {
+            h = step(h ^ lane.rotate_left(17 * (i as u32 + 1)), 0);
+        }
+        h ^ (h >> 32)
     }
-    h ^ (h >> 32)
 }
 
-/// Writes an artifact of `wasm` (a binary module), the record of
-/// validating it and the tier's `code`.
-pub(super) fn write(engine: &Engine, wasm: &[u8], infos: &[u8], code: &[u8]) -> Vec<u8> {
-    write_keyed(&engine_key(engine), &[wasm, infos, code])
+/// An artifact to write: `parts` (the module's bytes first) under the
+/// header of engines of key `key`, written out piece by piece, so that the
+/// parts are never copied into one buffer first.
+pub(super) struct Container<'a> {
+    pub(super) key: &'a str,
+    pub(super) parts: &'a [&'a [u8]],
 }
 
-/// Writes `parts` (the module's bytes first) for engines of key `key`.
-pub(super) fn write_keyed(key: &str, parts: &[&[u8]]) -> Vec<u8> {
-    let version = build_version();
-    // Each part with its length and the padding before it.
-    let size: usize = parts.iter().map(|p| p.len() + 8 + PART_ALIGN).sum();
-    let mut out = Vec::with_capacity(size + version.len() + key.len() + 32);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT.to_le_bytes());
-    for text in [version.as_bytes(), key.as_bytes()] {
-        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-        out.extend_from_slice(text);
+impl Container<'_> {
+    /// Hands each piece of the artifact but its checksum to `f`, in order:
+    /// the header, then each part's length and padding and the part.
+    fn pieces<E>(&self, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        static ZEROS: [u8; PART_ALIGN] = [0; PART_ALIGN];
+        let version = build_version();
+        let mut header = Vec::with_capacity(64 + version.len() + self.key.len());
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&FORMAT.to_le_bytes());
+        for text in [version.as_bytes(), self.key.as_bytes()] {
+            header.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            header.extend_from_slice(text);
+        }
+        let mut at = 0;
+        let mut small = header;
+        for part in self.parts {
+            small.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            let start = (at + small.len()).next_multiple_of(PART_ALIGN);
+            f(&small)?;
+            f(&ZEROS[..start - at - small.len()])?;
+            f(part)?;
+            at = start + part.len();
+            small = Vec::with_capacity(8);
+        }
+        Ok(())
     }
-    for part in parts {
-        out.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        out.resize(out.len().next_multiple_of(PART_ALIGN), 0);
-        out.extend_from_slice(part);
+
+    /// The artifact's length but its checksum.
+    fn body_len(&self) -> usize {
+        let mut len = 0;
+        let _ = self.pieces(|p| {
+            len += p.len();
+            Ok::<(), ()>(())
+        });
+        len
     }
-    let sum = checksum(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+
+    /// Writes the artifact to `out` (a large one while its checksum is
+    /// computed on another thread).
+    pub(super) fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let len = self.body_len();
+        let sum = || {
+            let mut sum = Checksum::new(len);
+            let _ = self.pieces(|p| {
+                sum.update(p);
+                Ok::<(), ()>(())
+            });
+            sum.finish()
+        };
+        let sum = if len >= CHECK_ASIDE {
+            std::thread::scope(|s| {
+                let sum = s.spawn(sum);
+                self.pieces(|p| out.write_all(p))?;
+                // A panic in the checksum is one of this thread's.
+                Ok::<_, std::io::Error>(sum.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            })?
+        } else {
+            self.pieces(|p| out.write_all(p))?;
+            sum()
+        };
+        out.write_all(&sum.to_le_bytes())
+    }
+
+    /// The artifact's bytes.
+    pub(super) fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.body_len() + 8);
+        let _ = self.pieces(|p| {
+            out.extend_from_slice(p);
+            Ok::<(), ()>(())
+        });
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
 }
 
 /// The `N` parts of `artifact`, made for an engine of key `expected`.
@@ -242,5 +358,62 @@ impl<'a> Cursor<'a> {
         let head = &self.bytes[self.at..end.ok_or_else(|| malformed("truncated"))?];
         self.at += n;
         Ok(head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checksum_given_in_pieces_is_the_checksum_of_the_whole() {
+        let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let whole = checksum(&bytes);
+        for cuts in [
+            &[][..],
+            &[1],
+            &[31, 32, 33],
+            &[5, 64, 65, 100, 999],
+            &[0, 0, 1000],
+        ] {
+            let mut sum = Checksum::new(bytes.len());
+            let mut at = 0;
+            for &cut in cuts.iter().chain([&bytes.len()]) {
+                sum.update(&bytes[at..cut]);
+                at = cut;
+            }
+            assert_eq!(sum.finish(), whole, "cut at {cuts:?}");
+        }
+        // Any one byte changed changes it.
+        let mut changed = bytes.clone();
+        changed[997] ^= 1;
+        assert_ne!(checksum(&changed), whole);
+    }
+
+    #[test]
+    fn a_container_written_out_reads_back_with_its_parts() {
+        let parts: [&[u8]; 3] = [b"\0asm module", &[], &[7; 5000]];
+        let container = Container {
+            key: "a key",
+            parts: &parts,
+        };
+        let bytes = container.to_vec();
+        let mut written = Vec::new();
+        container.write_to(&mut written).unwrap();
+        assert_eq!(written, bytes);
+        let parsed = Parsed::<3>::new(&bytes).unwrap();
+        assert_eq!(parsed.parts, parts);
+        assert!(parsed.check_while("a key", || ()).is_ok());
+        for part in parsed.parts {
+            let at = part.as_ptr() as usize - bytes.as_ptr() as usize;
+            assert_eq!(at % PART_ALIGN, 0, "each part at a page boundary");
+        }
+        let mut damaged = bytes.clone();
+        damaged[PART_ALIGN * 2 + 100] ^= 0x40;
+        let err = Parsed::<3>::new(&damaged)
+            .unwrap()
+            .check_while("a key", || ())
+            .unwrap_err();
+        assert!(err.to_string().contains("corrupted"), "{err}");
     }
 }

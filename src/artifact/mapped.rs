@@ -17,8 +17,8 @@ impl MappedFile {
         let empty = file.metadata()?.len() == 0;
         // SAFETY: the mapping is read-only and private; who opens the file
         // vouches that it does not change while it is mapped (artifacts and
-        // cache entries are written aside and renamed over, never in
-        // place; see `Module::deserialize_file`).
+        // cache entries are written aside and put in place whole, never
+        // written in place; see `Module::deserialize_file`).
         let map = if empty {
             None
         } else {

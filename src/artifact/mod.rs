@@ -11,6 +11,7 @@
 //! configuration is refused with an error saying which, never run.
 
 mod cache;
+mod file;
 mod format;
 mod mapped;
 mod records;
@@ -20,11 +21,12 @@ pub use format::{MAGIC, is_artifact};
 
 use crate::engine::Engine;
 use crate::module::Module;
-use format::{Parsed, engine_key, unsupported, write};
+use format::{Container, Parsed, engine_key, unsupported};
 use mapped::MappedFile;
 use records::{decode_with_record, recorded};
 use skiff_vm::runtime::KeptCode;
 use skiff_vm::{Error, ModuleBytes};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,25 +36,64 @@ impl Engine {
     /// module does not load, or when this engine's tier keeps no code (the
     /// interpreter translates as it loads).
     pub fn precompile_module(&self, wasm: &[u8]) -> Result<Vec<u8>, Error> {
+        self.precompile(wasm).map(|a| a.to_bytes())
+    }
+
+    /// Compiles `wasm` ahead of time, as [`Engine::precompile_module`]
+    /// does, into an [`Artifact`] not yet written out: one to write as a
+    /// file ([`Artifact::save`]) or to a stream without joining its parts in
+    /// memory first.
+    pub fn precompile<'a>(&self, wasm: &'a [u8]) -> Result<Artifact<'a>, Error> {
         let binary = skiff_vm::to_binary(wasm, None)?;
-        let (_, artifact) = compile_and_keep(self, &binary)?;
-        artifact.map_err(unsupported)
+        let validated = Arc::new(skiff_vm::load(&binary, &self.features())?);
+        let code = self.tier().compile_only_to_keep(&validated)?;
+        Ok(Artifact {
+            key: engine_key(self),
+            infos: skiff_vm::validate::encode_infos(&validated.func_infos),
+            code: code.map_err(unsupported)?,
+            binary,
+        })
     }
 }
 
-/// The module `binary` compiled on `engine`, and its artifact, or why the
-/// tier has none.
-fn compile_and_keep(
-    engine: &Engine,
-    binary: &[u8],
-) -> Result<(Module, Result<Vec<u8>, String>), Error> {
-    let validated = Arc::new(skiff_vm::load(binary, &engine.features())?);
-    let (code, kept) = engine.tier().compile_to_keep(&validated)?;
-    let artifact = kept.map(|code| {
-        let infos = skiff_vm::validate::encode_infos(&validated.func_infos);
-        write(engine, binary, &infos, &code)
-    });
-    Ok((Module::from_parts(validated, code), artifact))
+/// A module compiled ahead of time ([`Engine::precompile`]), to write out:
+/// its bytes, the record of validating them and the tier's code, under a
+/// header and a checksum, as [`Module::deserialize`] and
+/// [`Module::deserialize_file`] load them.
+pub struct Artifact<'a> {
+    key: String,
+    binary: Cow<'a, [u8]>,
+    infos: Vec<u8>,
+    code: Vec<u8>,
+}
+
+impl Artifact<'_> {
+    fn container<R>(&self, f: impl FnOnce(&Container) -> R) -> R {
+        let parts: [&[u8]; 3] = [&self.binary, &self.infos, &self.code];
+        f(&Container {
+            key: &self.key,
+            parts: &parts,
+        })
+    }
+
+    /// The artifact's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.container(|c| c.to_vec())
+    }
+
+    /// Writes the artifact to `out`.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.container(|c| c.write_to(out))
+    }
+
+    /// Writes the artifact as file `path`, in one step: to a new file beside
+    /// it first, then put in its place, so that a reader of `path` finds
+    /// the old artifact or this one, whole, and a process running the old
+    /// one's code mapped from its file ([`Module::deserialize_file`]) goes
+    /// on undisturbed. On failure `path` is left as it was.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        self.container(|c| file::write_then_publish(c, path, 0o666))
+    }
 }
 
 impl Module {

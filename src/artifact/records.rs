@@ -2,7 +2,7 @@
 //! code cache), so that loading it again decodes it without validating it.
 
 use super::cache::{parts_for, read_private, writable, write_entry};
-use super::format::{checksum, write_keyed};
+use super::format::{Container, checksum};
 use crate::engine::Engine;
 use skiff_vm::{Error, ModuleBytes};
 use std::path::Path;
@@ -50,7 +50,14 @@ pub(super) fn validated_with_record(
         skiff_vm::load_shared(shared, &engine.features()).map_err(crate::LoadError::Module)?;
     if writable(cache, private) {
         let infos = skiff_vm::validate::encode_infos(&validated.func_infos);
-        let _ = write_entry(cache, &entry, &write_keyed(&key, &[binary, &infos]));
+        let parts: [&[u8]; 2] = [binary, &infos];
+        let _ = write_entry(
+            &entry,
+            &Container {
+                key: &key,
+                parts: &parts,
+            },
+        );
     }
     Ok(validated)
 }

@@ -51,17 +51,11 @@ pub fn compile(args: CompileArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(format!("cannot read: {e}")),
     };
-    let artifact = match engine.precompile_module(&bytes) {
+    let artifact = match engine.precompile(&bytes) {
         Ok(a) => a,
         Err(e) => return fail(format!("{} module: {e}", e.kind())),
     };
-    // Written aside, then renamed: a reader never sees half an artifact.
-    let mut aside = args.output.clone().into_os_string();
-    aside.push(format!(".{}.tmp", std::process::id()));
-    let written =
-        std::fs::write(&aside, artifact).and_then(|()| std::fs::rename(&aside, &args.output));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&aside);
+    if let Err(e) = artifact.save(&args.output) {
         eprintln!("skiff: {}: cannot write: {e}", args.output.display());
         return ExitCode::from(EXIT_LOAD_ERROR);
     }

@@ -63,6 +63,17 @@ pub trait Tier: Send + Sync {
         Ok((self.compile(module)?, Err(why)))
     }
 
+    /// What [`Tier::compile_to_keep`] returns to keep of `module`, without
+    /// the module compiled to run in this process (an ahead-of-time
+    /// artifact, written and not run). A tier overrides it when making code
+    /// runnable costs something.
+    fn compile_only_to_keep(
+        &self,
+        module: &Arc<ValidatedModule>,
+    ) -> Result<Result<Vec<u8>, String>, Error> {
+        self.compile_to_keep(module).map(|(_, kept)| kept)
+    }
+
     /// Compiles `module` as [`Tier::compile`] does, and hands its code to
     /// keep to `keep` once it has it: at once, or, for a tier that compiles
     /// in the background, later and from another thread (or never, if the
