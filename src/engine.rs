@@ -1,7 +1,8 @@
 //! Engines: a tier, the features modules may use, and how memories are reserved.
 
 use skiff_vm::runtime::{
-    EngineShared, Epoch, MemoryConfig, MemoryPool, Metering, PoolConfig, Tier,
+    EngineShared, Epoch, MemoryConfig, MemoryPool, Metering, PoolConfig, TablePool,
+    TablePoolConfig, Tier,
 };
 use skiff_vm::{Error, Features};
 use std::fmt;
@@ -68,6 +69,8 @@ pub(crate) struct EngineInner {
     epoch: Epoch,
     /// With pooling: the slots every store's memories are taken from.
     pool: Option<MemoryPool>,
+    /// With pooling: the tables every store's tables are taken from.
+    tables: Option<TablePool>,
 }
 
 /// How an engine is made: its tier, the features modules may use, how
@@ -130,7 +133,8 @@ impl Config {
     /// engine is made, instead of reserving address space for each: a
     /// dropped memory's slot is reset to its module's image (or to zero)
     /// and reused, so that making and dropping an instance per request maps
-    /// and unmaps nothing. See [`PoolingConfig`].
+    /// and unmaps nothing. Tables likewise come from a pool of buffers
+    /// allocated once and reused. See [`PoolingConfig`].
     pub fn pooling(&mut self, pooling: PoolingConfig) -> &mut Config {
         self.pooling = Some(pooling);
         self
@@ -172,13 +176,16 @@ impl Config {
     }
 }
 
-/// The pool of a pooling engine ([`Config::pooling`]): how many memories
-/// may live at once, across all its stores, and how large each may grow.
+/// The pools of a pooling engine ([`Config::pooling`]): how many memories
+/// and tables may live at once, across all its stores, and how large each
+/// may grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolingConfig {
     total_memories: u32,
     max_memory_size: Option<u64>,
     keep_resident: usize,
+    total_tables: u32,
+    table_elements: u32,
 }
 
 /// The default of [`PoolingConfig::linear_memory_keep_resident`].
@@ -186,12 +193,15 @@ const KEEP_RESIDENT: usize = 256 * 1024;
 
 impl Default for PoolingConfig {
     /// 1,000 memories, each reserved as the engine's memory configuration
-    /// says, keeping 256 KiB of each resident.
+    /// says, keeping 256 KiB of each resident; 1,000 tables of up to 20,000
+    /// elements.
     fn default() -> Self {
         PoolingConfig {
             total_memories: 1000,
             max_memory_size: None,
             keep_resident: KEEP_RESIDENT,
+            total_tables: 1000,
+            table_elements: 20_000,
         }
     }
 }
@@ -230,6 +240,23 @@ impl PoolingConfig {
     /// of pages an earlier request wrote and later ones do not.
     pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut PoolingConfig {
         self.keep_resident = bytes;
+        self
+    }
+
+    /// At most `n` tables alive at once (default 1,000); making one more
+    /// fails, as instantiating a module that defines one does.
+    pub fn total_tables(&mut self, n: u32) -> &mut PoolingConfig {
+        self.total_tables = n;
+        self
+    }
+
+    /// Each table holds at most `n` elements (default 20,000): a module
+    /// defining a larger one fails to instantiate, and `table.grow` past
+    /// them fails (returns -1). Each table's buffer is allocated once at
+    /// this size, then reused by the tables after it, so a table never
+    /// moves as it grows.
+    pub fn table_elements(&mut self, n: u32) -> &mut PoolingConfig {
+        self.table_elements = n;
         self
     }
 }
@@ -302,6 +329,12 @@ impl Engine {
             .map_err(|e| {
                 Error::without_offset(skiff_vm::ErrorKind::Unsupported, format!("pooling: {e}"))
             })?;
+        let tables = config.pooling.map(|p| {
+            TablePool::new(TablePoolConfig {
+                tables: p.total_tables,
+                elements: p.table_elements,
+            })
+        });
         let features = config.features;
         let tier: Arc<dyn Tier> = match kind {
             EngineKind::Interp => Arc::new(skiff_interp::Interpreter::with_metering(metering)),
@@ -317,6 +350,7 @@ impl Engine {
                 metering,
                 epoch: Epoch::new(),
                 pool,
+                tables,
             }),
         })
     }
@@ -375,6 +409,10 @@ impl EngineShared for EngineInner {
 
     fn memory_pool(&self) -> Option<&MemoryPool> {
         self.pool.as_ref()
+    }
+
+    fn table_pool(&self) -> Option<&TablePool> {
+        self.tables.as_ref()
     }
 }
 

@@ -232,3 +232,94 @@ fn small_slots_bound_growth_and_check_accesses() {
         );
     }
 }
+
+/// A table that starts with two elements (the first set) and may grow.
+const TABLED: &str = r#"(module
+  (table $t 2 100 funcref)
+  (elem (i32.const 0) $f)
+  (func $f)
+  (func (export "size") (result i32) (table.size $t))
+  (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $f) (local.get 0)))
+  (func (export "null_at") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0)))))"#;
+
+#[test]
+fn tables_come_from_the_pool_bounded_and_clean() {
+    for kind in kinds() {
+        let mut pool = PoolingConfig::new();
+        pool.total_tables(2).table_elements(8);
+        let engine = pooling(kind, &pool);
+        let module = Module::new(&engine, TABLED.as_bytes()).unwrap();
+        let call =
+            |store: &mut Store<()>, inst: &skiff::Instance, name: &str, arg: Option<i32>| match arg
+            {
+                Some(a) => inst
+                    .get_typed_func::<i32, i32>(&*store, name)
+                    .unwrap()
+                    .call(store, a),
+                None => inst
+                    .get_typed_func::<(), i32>(&*store, name)
+                    .unwrap()
+                    .call(store, ()),
+            };
+        let mut first = Store::new(&engine, ());
+        let inst = Linker::new().instantiate(&mut first, &module).unwrap();
+        // Growth up to the pool's 8 elements, not past them.
+        assert_eq!(
+            call(&mut first, &inst, "grow", Some(5)).unwrap(),
+            2,
+            "{kind}"
+        );
+        assert_eq!(
+            call(&mut first, &inst, "grow", Some(2)).unwrap(),
+            -1,
+            "{kind}"
+        );
+        assert_eq!(call(&mut first, &inst, "size", None).unwrap(), 7, "{kind}");
+        assert_eq!(
+            call(&mut first, &inst, "null_at", Some(6)).unwrap(),
+            0,
+            "{kind}"
+        );
+        // Two tables at most.
+        let mut second = Store::new(&engine, ());
+        Linker::new().instantiate(&mut second, &module).unwrap();
+        let mut third = Store::new(&engine, ());
+        let err = Linker::new()
+            .instantiate(&mut third, &module)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("all 2 tables of the pool are in use"),
+            "{kind}: {err}"
+        );
+        // The first table's buffer, reused, shows the module's table, not
+        // what the first request grew it to.
+        drop(first);
+        let inst = Linker::new().instantiate(&mut third, &module).unwrap();
+        assert_eq!(call(&mut third, &inst, "size", None).unwrap(), 2, "{kind}");
+        assert_eq!(
+            call(&mut third, &inst, "null_at", Some(0)).unwrap(),
+            0,
+            "{kind}"
+        );
+        assert_eq!(
+            call(&mut third, &inst, "null_at", Some(1)).unwrap(),
+            1,
+            "{kind}"
+        );
+        let trap = call(&mut third, &inst, "null_at", Some(2)).unwrap_err();
+        assert_eq!(trap.kind(), TrapKind::TableOutOfBounds, "{kind}");
+        // A table larger than the pool's is refused when instantiating.
+        let large = Module::new(&engine, "(module (table 9 funcref))".as_bytes()).unwrap();
+        drop(second);
+        let mut fourth = Store::new(&engine, ());
+        let err = Linker::new()
+            .instantiate(&mut fourth, &large)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a table of 9 elements is larger than the pool's tables (8 elements)"),
+            "{kind}: {err}"
+        );
+    }
+}

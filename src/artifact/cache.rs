@@ -19,10 +19,10 @@ impl Module {
     /// entry is used. An entry that is missing, damaged or stale is
     /// compiled again and rewritten (atomically: written aside, then put
     /// in place in one step, so that processes writing the same entry at
-    /// once leave one whole). The cache directory is created readable by its owner only;
-    /// a directory or entry that is not this process's user's alone, or an
-    /// entry that is a symbolic link, is neither read nor written. Failing
-    /// to write an entry is not an error.
+    /// once leave one whole). The cache directory is created readable by
+    /// its owner only; a directory or entry that is not this process's
+    /// user's alone, or an entry that is a symbolic link, is neither read
+    /// nor written. Failing to write an entry is not an error.
     pub fn from_file_cached(
         engine: &Engine,
         path: &Path,

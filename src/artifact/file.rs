@@ -51,21 +51,24 @@ fn aside_of(path: &Path) -> PathBuf {
 /// replace files without syncing them find no empty file after a crash),
 /// 20 ms for the 22 MB artifact of the harness's big module. An artifact
 /// needs no such care: one cut short by a crash fails its checksum and is
-/// refused. Where exchanging is not supported, `aside` is renamed.
+/// refused. Where exchanging is not supported, or `path` is a directory
+/// (which a rename refuses to replace), `aside` is renamed.
 fn publish(aside: &Path, path: &Path) -> io::Result<()> {
     let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
     let (from, to) = (c(aside)?, c(path)?);
+    let replaceable = std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir());
     // SAFETY: both paths are NUL-terminated strings that outlive the call;
     // renameat2 reads them and touches no other memory of this process.
-    let exchanged = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    } == 0;
+    let exchanged = replaceable
+        && unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                from.as_ptr(),
+                libc::AT_FDCWD,
+                to.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        } == 0;
     if exchanged {
         // A failure leaves a stray file behind, not a wrong artifact.
         let _ = std::fs::remove_file(aside);
@@ -114,10 +117,22 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["a.skiffc"]);
-        // A file that cannot be created leaves the place as it was.
+        // A file that cannot be created leaves the place as it was, and a
+        // directory is not replaced.
         let missing = dir.join("no-such-dir").join("b.skiffc");
         assert!(write_then_publish(&newer, &missing, 0o600).is_err());
         assert_eq!(read(&path), newer.to_vec());
+        let sub = dir.join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("kept"), b"kept").unwrap();
+        assert!(write_then_publish(&newer, &sub, 0o600).is_err());
+        assert_eq!(read(&sub.join("kept")), b"kept");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.skiffc", "sub"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,12 +7,12 @@
 //! forth between cores.
 
 use super::metering::Epoch;
-use super::pool::MemoryPool;
+use super::pool::{MemoryPool, TablePool};
 use std::any::Any;
 use std::sync::OnceLock;
 
 /// What the stores of one engine share: the epoch counter their code
-/// reads and, with pooling, the pool their memories come from. The
+/// reads and, with pooling, the pools their memories and tables come from. The
 /// embedding layer's engine implements it and finds itself again through
 /// [`Any`].
 pub trait EngineShared: Any + Send + Sync {
@@ -21,6 +21,11 @@ pub trait EngineShared: Any + Send + Sync {
 
     /// With pooling, the pool the stores take memories from.
     fn memory_pool(&self) -> Option<&MemoryPool>;
+
+    /// With pooling, the pool the stores take tables from.
+    fn table_pool(&self) -> Option<&TablePool> {
+        None
+    }
 }
 
 /// The epoch of a store made without an engine: a counter nothing advances.

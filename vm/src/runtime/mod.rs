@@ -33,7 +33,7 @@ pub use memory::{
     LIMITED_ADDRESS_SPACE, LinearMemory, MemoryConfig, MemoryError, VMMemory, address_space_limit,
 };
 pub use metering::{Epoch, MeterState, Metering};
-pub use pool::{MemoryPool, PoolConfig};
+pub use pool::{MemoryPool, PoolConfig, TablePool, TablePoolConfig};
 pub use store::{
     DEFAULT_MAX_INTERP_STACK, DEFAULT_MAX_WASM_STACK, Extern, Func, GlobalId, InstanceId,
     LimiterFn, MemoryId, Store, StoreId, TableId,

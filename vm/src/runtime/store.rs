@@ -153,6 +153,12 @@ impl Drop for Store {
                 memory.give_back(pool);
             }
         }
+        // So do tables; each was taken from the pool (see `add_table`).
+        if let Some(pool) = self.engine.as_ref().and_then(|e| e.table_pool()) {
+            for table in &mut self.tables {
+                pool.give_back(table);
+            }
+        }
     }
 }
 
@@ -219,14 +225,15 @@ impl Store {
     /// counter for its deadline and, when the engine has a pool of
     /// memories, takes memories from it instead of reserving address space
     /// for each (the store's memory configuration becomes the pool's
-    /// slots', so that code compiled for another refuses to instantiate in it).
+    /// slots', so that code compiled for another refuses to instantiate in
+    /// it); likewise tables from its pool of tables, if it has one.
     ///
     /// # Panics
-    /// When the store holds memories already.
+    /// When the store holds memories or tables already.
     pub fn set_engine(&mut self, engine: Arc<dyn EngineShared>) {
         assert!(
-            self.memories.is_empty(),
-            "a store's engine is set before it holds memories"
+            self.memories.is_empty() && self.tables.is_empty(),
+            "a store's engine is set before it holds memories or tables"
         );
         if let Some(pool) = engine.memory_pool() {
             self.memory_config = pool.memory_config();
@@ -496,7 +503,11 @@ impl Store {
                 "a table of {min} elements is past the store's limit"
             )));
         }
-        match Table::new(ty, init) {
+        let made = match self.engine.as_ref().and_then(|e| e.table_pool()) {
+            Some(pool) => pool.take(ty, init),
+            None => Table::new(ty, init),
+        };
+        match made {
             Ok(table) => self.tables.push(table),
             Err(e) => {
                 self.limiter().table_grow_failed(0, min);

@@ -31,6 +31,9 @@ impl TableError {
 pub struct Table {
     ty: TableType,
     pub(crate) elements: Vec<RawRef>,
+    /// The most elements it may grow to besides its type's maximum: a
+    /// pooled table's buffer size (see [`TablePool`](super::pool::TablePool)).
+    most: u32,
 }
 
 impl Table {
@@ -49,7 +52,23 @@ impl Table {
             )));
         }
         elements.resize(n.unwrap_or(0), init);
-        Ok(Table { ty, elements })
+        Ok(Table {
+            ty,
+            elements,
+            most: u32::MAX,
+        })
+    }
+
+    /// A table of type `ty` holding `elements`, a buffer of a pool that
+    /// holds `most` elements, which it may not grow past.
+    pub(crate) fn pooled(ty: TableType, elements: Vec<RawRef>, most: u32) -> Table {
+        Table { ty, elements, most }
+    }
+
+    /// Its elements' buffer, leaving the table empty.
+    pub(crate) fn take_elements(&mut self) -> Vec<RawRef> {
+        self.ty.limits.min = 0;
+        std::mem::take(&mut self.elements)
     }
 
     /// The table's type; its minimum follows the current size.
@@ -78,7 +97,7 @@ impl Table {
     pub(crate) fn grow(&mut self, delta: u32, init: RawRef) -> Option<u32> {
         let old = self.size();
         let new = old.checked_add(delta)?;
-        if new as u64 > self.ty.limits.max.unwrap_or(u32::MAX as u64) {
+        if new as u64 > self.ty.limits.max.unwrap_or(u32::MAX as u64) || new > self.most {
             return None;
         }
         self.elements.try_reserve_exact(delta as usize).ok()?;

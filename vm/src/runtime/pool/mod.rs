@@ -17,6 +17,9 @@
 
 mod discard;
 mod free_slots;
+mod tables;
+
+pub use tables::{TablePool, TablePoolConfig};
 
 use super::image::MemoryImage;
 use super::memory::{MemoryConfig, MemoryError};
