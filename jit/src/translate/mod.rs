@@ -165,6 +165,10 @@ pub fn translate_body(
     builder.append_block_params_for_function_params(entry);
     builder.switch_to_block(entry);
     builder.seal_block(entry);
+    // First in the layout, which makes it the function's entry, even if
+    // another block got instructions before it did (cranelift-frontend
+    // places a block when its first instruction is added).
+    builder.ensure_inserted_block();
     let vmctx = builder.block_params(entry)[0];
     let first_param = if env.metering.fuel { 2 } else { 1 };
 
