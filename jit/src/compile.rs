@@ -43,8 +43,9 @@ pub struct Compiled {
     pub relocs: Vec<Patch>,
     /// Trap sites: code offset and kind.
     pub traps: Vec<(u32, TrapKind)>,
-    /// Its source map, encoded as [`SourceMap`] reads it (on the compiling thread, so that laying out copies it);
-    /// empty for a trampoline.
+    /// Its source map, encoded as [`SourceMap`] reads it (here, on the
+    /// compiling thread, so that laying out only copies it); empty for a
+    /// trampoline.
     pub srclocs: Vec<u8>,
 }
 
