@@ -460,6 +460,12 @@ with_op_lists!(define_ops {
         F64MulAdd { dst: Slot, a: u16, b: u16, c: u16, mode: u8 },
         /// `d1` = `a1` + `imm1`, then `d2` = `a2` + `imm2` (i32): two `I32AddImm`.
         I32AddImm2 { d1: u16, a1: u16, imm1: i16, d2: u16, a2: u16, imm2: i16 },
+        /// `dst` = `a` * `b` + `c` (i64, wrapping): an `i64.mul` and the
+        /// `i64.add` of its result (`3 * x + 1`, `i * n + j`).
+        I64MulAdd { dst: Slot, a: u16, b: u16, c: u16 },
+        /// `dst` = `a` + `b` zero-extended from 32 bits (i64): an
+        /// `i64.extend_i32_u` and the `i64.add` of its result.
+        I64AddExtendU { dst: Slot, a: Slot, b: Slot },
     }
 });
 
@@ -500,7 +506,9 @@ macro_rules! result_slot_arms {
                     | Op::I32AddImm { dst, .. }
                     | Op::SelectSmall { dst, .. }
                     | Op::VExtract { dst, .. }
-                    | Op::F64MulAdd { dst, .. } => Some(dst),
+                    | Op::F64MulAdd { dst, .. }
+                    | Op::I64MulAdd { dst, .. }
+                    | Op::I64AddExtendU { dst, .. } => Some(dst),
                     _ => None,
                 }
             }

@@ -721,6 +721,8 @@ macro_rules! list_handlers {
                 Op::I32AddImm { .. } => I32AddImm,
                 Op::I32AddImm2 { .. } => I32AddImm2,
                 Op::F64MulAdd { .. } => F64MulAdd,
+                Op::I64MulAdd { .. } => I64MulAdd,
+                Op::I64AddExtendU { .. } => I64AddExtendU,
                 Op::RefIsNull { .. } => RefIsNull,
                 Op::Call { .. } => Call::<false, false>,
                 Op::Return { .. } => Return,
@@ -1058,6 +1060,23 @@ handler!(F64MulAdd(Op::F64MulAdd { dst, a, b, c, mode }) ip regs mem len code m 
         };
         set(regs, dst, v);
     }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(I64MulAdd(Op::I64MulAdd { dst, a, b, c }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe {
+        let p = get(regs, a.into()).wrapping_mul(get(regs, b.into()));
+        set(regs, dst, p.wrapping_add(get(regs, c.into())));
+    }
+    // SAFETY: the code ends with `Return`, so `ip` is not the last.
+    next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
+});
+
+handler!(I64AddExtendU(Op::I64AddExtendU { dst, a, b }) ip regs mem len code m {
+    // SAFETY: slots of translated code are in the frame.
+    unsafe { set(regs, dst, get(regs, a).wrapping_add(get(regs, b) as u32 as u64)) };
     // SAFETY: the code ends with `Return`, so `ip` is not the last.
     next!(unsafe { ip.add(1) }, regs, mem, len, code, m)
 });

@@ -695,3 +695,54 @@ fn a_vector_load_or_store_fuses_with_its_operator() {
     let trap = common::call(VECTOR_ACCESS, &[Value::I32(65536 - 47)]).unwrap_err();
     assert_eq!(trap.kind(), skiff_vm::runtime::TrapKind::MemoryOutOfBounds);
 }
+
+#[test]
+fn an_i64_product_added_is_one_instruction() {
+    // `3 * x + 1` (the product first), `c + a * b` (the product second) and
+    // a product of a product, which fuses only once.
+    let wat = r#"(module (func (export "f") (param i64 i64 i64) (result i64)
+      (i64.add (i64.mul (local.get 0) (i64.const 3)) (i64.const 1))
+      (i64.add (local.get 2) (i64.mul (local.get 0) (local.get 1)))
+      (i64.add)
+      (i64.mul (local.get 0) (local.get 1))
+      (i64.mul (local.get 2) (local.get 2))
+      (i64.add)
+      (i64.add)))"#;
+    let code = code_of(wat);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64MulAdd { .. })), 3);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64Mul { .. })), 1);
+    let f = |x: i64, y: i64, z: i64| run(wat, &[Value::I64(x), Value::I64(y), Value::I64(z)]);
+    let model = |x: i64, y: i64, z: i64| {
+        let a = x.wrapping_mul(3).wrapping_add(1);
+        let b = z.wrapping_add(x.wrapping_mul(y));
+        let c = x.wrapping_mul(y).wrapping_add(z.wrapping_mul(z));
+        vec![Value::I64(a.wrapping_add(b).wrapping_add(c))]
+    };
+    for (x, y, z) in [(5, 7, 11), (-3, 1 << 40, i64::MAX), (1 << 62, 6, -1)] {
+        assert_eq!(f(x, y, z), model(x, y, z), "{x} {y} {z}");
+    }
+}
+
+#[test]
+fn a_widened_u32_added_is_one_instruction() {
+    // `u64 + u32`, the widened value on either side; the high bit of the
+    // 32-bit value must not spread.
+    let wat = r#"(module (func (export "f") (param i64 i32) (result i64)
+      (i64.add (local.get 0) (i64.extend_i32_u (local.get 1)))
+      (i64.add (i64.extend_i32_u (local.get 1)) (i64.const 1))
+      (i64.sub)))"#;
+    let code = code_of(wat);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64AddExtendU { .. })), 2);
+    assert_eq!(count(&code, |op| matches!(op, Op::I64ExtendI32U { .. })), 0);
+    let f = |x: i64, y: i32| run(wat, &[Value::I64(x), Value::I32(y)]);
+    // (x + u32(y)) - (u32(y) + 1) = x - 1, whatever y is, when each sum is
+    // right; and one sum alone, to see the extension.
+    assert_eq!(f(100, -1), vec![Value::I64(99)]);
+    assert_eq!(f(i64::MAX, i32::MIN), vec![Value::I64(i64::MAX - 1)]);
+    let one = r#"(module (func (export "f") (param i64 i32) (result i64)
+      (i64.add (local.get 0) (i64.extend_i32_u (local.get 1)))))"#;
+    assert_eq!(
+        run(one, &[Value::I64(1), Value::I32(-1)]),
+        vec![Value::I64(1 + u32::MAX as i64)]
+    );
+}

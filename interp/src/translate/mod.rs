@@ -577,6 +577,31 @@ impl Translator<'_, '_> {
                     mode,
                 })
             }
+            // An integer product that an addition uses right away.
+            (Op::I64Mul { dst: t, a, b }, Op::I64Add { dst, a: x, b: y }) if t >= self.base => {
+                let c = match (x == t, y == t) {
+                    (true, false) => y,
+                    (false, true) => x,
+                    _ => return None,
+                };
+                Some(Op::I64MulAdd {
+                    dst,
+                    a: small(a)?,
+                    b: small(b)?,
+                    c: small(c)?,
+                })
+            }
+            // A 32-bit value widened and added right away (`u64 += u32`).
+            (Op::I64ExtendI32U { dst: t, src }, Op::I64Add { dst, a: x, b: y })
+                if t >= self.base =>
+            {
+                let a = match (x == t, y == t) {
+                    (true, false) => y,
+                    (false, true) => x,
+                    _ => return None,
+                };
+                Some(Op::I64AddExtendU { dst, a, b: src })
+            }
             // Two pointer or counter updates in a row, the second to a local.
             (
                 Op::I32AddImm {
