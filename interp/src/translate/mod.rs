@@ -125,6 +125,17 @@ impl Operand {
     }
 }
 
+/// Of a binary instruction's operands `x` and `y`, the one that is not
+/// `t` (the result of the instruction before, which a fused instruction
+/// computes itself), when exactly one of them is `t`.
+fn other_operand(t: Slot, x: Slot, y: Slot) -> Option<Slot> {
+    match (x == t, y == t) {
+        (true, false) => Some(y),
+        (false, true) => Some(x),
+        _ => None,
+    }
+}
+
 /// Hashes constants (one `u64` each) with a multiply and a rotation: they
 /// are not attacker-chosen keys worth SipHash's cost, and a colliding set
 /// only slows translation down.
@@ -579,28 +590,22 @@ impl Translator<'_, '_> {
             }
             // An integer product that an addition uses right away.
             (Op::I64Mul { dst: t, a, b }, Op::I64Add { dst, a: x, b: y }) if t >= self.base => {
-                let c = match (x == t, y == t) {
-                    (true, false) => y,
-                    (false, true) => x,
-                    _ => return None,
-                };
                 Some(Op::I64MulAdd {
                     dst,
                     a: small(a)?,
                     b: small(b)?,
-                    c: small(c)?,
+                    c: small(other_operand(t, x, y)?)?,
                 })
             }
             // A 32-bit value widened and added right away (`u64 += u32`).
             (Op::I64ExtendI32U { dst: t, src }, Op::I64Add { dst, a: x, b: y })
                 if t >= self.base =>
             {
-                let a = match (x == t, y == t) {
-                    (true, false) => y,
-                    (false, true) => x,
-                    _ => return None,
-                };
-                Some(Op::I64AddExtendU { dst, a, b: src })
+                Some(Op::I64AddExtendU {
+                    dst,
+                    a: other_operand(t, x, y)?,
+                    b: src,
+                })
             }
             // Two pointer or counter updates in a row, the second to a local.
             (
