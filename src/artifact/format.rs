@@ -182,13 +182,18 @@ impl Container<'_> {
         Ok(())
     }
 
+    /// [`Container::pieces`] to `f`, which cannot fail.
+    fn each_piece(&self, mut f: impl FnMut(&[u8])) {
+        let _ = self.pieces(|p| {
+            f(p);
+            Ok::<(), std::convert::Infallible>(())
+        });
+    }
+
     /// The artifact's length but its checksum.
     fn body_len(&self) -> usize {
         let mut len = 0;
-        let _ = self.pieces(|p| {
-            len += p.len();
-            Ok::<(), ()>(())
-        });
+        self.each_piece(|p| len += p.len());
         len
     }
 
@@ -198,10 +203,7 @@ impl Container<'_> {
         let len = self.body_len();
         let sum = || {
             let mut sum = Checksum::new(len);
-            let _ = self.pieces(|p| {
-                sum.update(p);
-                Ok::<(), ()>(())
-            });
+            self.each_piece(|p| sum.update(p));
             sum.finish()
         };
         let sum = if len >= CHECK_ASIDE {
@@ -221,10 +223,7 @@ impl Container<'_> {
     /// The artifact's bytes.
     pub(super) fn to_vec(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.body_len() + 8);
-        let _ = self.pieces(|p| {
-            out.extend_from_slice(p);
-            Ok::<(), ()>(())
-        });
+        self.each_piece(|p| out.extend_from_slice(p));
         let sum = checksum(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
