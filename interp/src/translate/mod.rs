@@ -574,11 +574,12 @@ impl Translator<'_, '_> {
                 Op::F64Mul { dst: t, a, b },
                 Op::F64Add { dst, a: x, b: y } | Op::F64Sub { dst, a: x, b: y },
             ) if t >= self.base => {
-                let add = matches!(next, Op::F64Add { .. });
-                let (c, mode) = match (x == t, y == t) {
-                    (true, false) => (y, if add { 0 } else { 1 }),
-                    (false, true) => (x, if add { 0 } else { 2 }),
-                    _ => return None,
+                let c = other_operand(t, x, y)?;
+                // product + c, product - c, or c - product.
+                let mode = match next {
+                    Op::F64Add { .. } => 0,
+                    _ if c == y => 1,
+                    _ => 2,
                 };
                 Some(Op::F64MulAdd {
                     dst,

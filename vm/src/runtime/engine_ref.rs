@@ -12,9 +12,9 @@ use std::any::Any;
 use std::sync::OnceLock;
 
 /// What the stores of one engine share: the epoch counter their code
-/// reads and, with pooling, the pools their memories and tables come from. The
-/// embedding layer's engine implements it and finds itself again through
-/// [`Any`].
+/// reads and, with pooling, the pools their memories and tables come from.
+/// The embedding layer's engine implements it and finds itself again
+/// through [`Any`].
 pub trait EngineShared: Any + Send + Sync {
     /// The engine's epoch counter.
     fn epoch(&self) -> &Epoch;
