@@ -85,6 +85,14 @@ mod tests {
         std::fs::read(p).unwrap()
     }
 
+    /// The names in directory `dir`, sorted.
+    fn names(dir: &Path) -> Vec<std::ffi::OsString> {
+        let entries = std::fs::read_dir(dir).unwrap();
+        let mut names: Vec<_> = entries.map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        names
+    }
+
     #[test]
     fn an_artifact_replaces_the_old_and_nothing_is_left_beside_it() {
         let dir = std::env::temp_dir().join(format!("skiff-publish-{}", std::process::id()));
@@ -112,11 +120,7 @@ mod tests {
         let mut kept = Vec::new();
         io::Read::read_to_end(&mut &old, &mut kept).unwrap();
         assert_eq!(kept, artifact.to_vec());
-        let names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["a.skiffc"]);
+        assert_eq!(names(&dir), ["a.skiffc"]);
         // A file that cannot be created leaves the place as it was, and a
         // directory is not replaced.
         let missing = dir.join("no-such-dir").join("b.skiffc");
@@ -127,12 +131,7 @@ mod tests {
         std::fs::write(sub.join("kept"), b"kept").unwrap();
         assert!(write_then_publish(&newer, &sub, 0o600).is_err());
         assert_eq!(read(&sub.join("kept")), b"kept");
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["a.skiffc", "sub"]);
+        assert_eq!(names(&dir), ["a.skiffc", "sub"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
